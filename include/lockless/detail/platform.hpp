@@ -1,0 +1,107 @@
+// lockless/detail/platform.hpp: cache-line size, cache_padded<T>, cpu_relax(), backoff.
+//
+// Platform facts live here and nowhere else.
+//
+// cache_line_size
+//   The unit of false-sharing avoidance. 128 bytes on x86-64 and AArch64: Intel's L2
+//   "spatial prefetcher" pulls cache lines in adjacent pairs, so two variables 64 bytes
+//   apart still ping-pong between cores (the same reason folly and crossbeam pad to 128);
+//   Apple M-series and several Arm server cores have 128-byte lines outright. 64 elsewhere.
+//   Override with -DLOCKLESS_CACHE_LINE_SIZE=N (a power of two).
+//
+// cpu_relax()
+//   The spin-wait hint (x86 PAUSE, Arm YIELD). Under the model checker it is a
+//   scheduling point, so systematic schedulers see spin loops make progress.
+//
+// backoff
+//   Bounded exponential backoff for CAS retry loops: 1, 2, 4, ... up to max_spins PAUSEs,
+//   after which every further round yields the CPU to the OS scheduler. The yield matters
+//   when threads outnumber cores: a preempted thread may be the one that must run for the
+//   others to succeed, and spinning only burns its time slice.
+#pragma once
+
+#include <cstddef>
+#include <new>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+#include "atomic.hpp"
+
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
+#include <immintrin.h>
+#endif
+
+namespace lockless::detail {
+
+#if defined(LOCKLESS_CACHE_LINE_SIZE)
+inline constexpr std::size_t cache_line_size = LOCKLESS_CACHE_LINE_SIZE;
+#elif defined(__x86_64__) || defined(_M_X64) || defined(__aarch64__) || defined(_M_ARM64) || \
+    defined(__powerpc64__)
+inline constexpr std::size_t cache_line_size = 128;
+#else
+inline constexpr std::size_t cache_line_size = 64;
+#endif
+
+static_assert(cache_line_size >= alignof(std::max_align_t) &&
+                  (cache_line_size & (cache_line_size - 1)) == 0,
+              "LOCKLESS_CACHE_LINE_SIZE must be a power of two of at least max_align_t");
+
+// A T alone on its cache line(s): aligned to cache_line_size and padded to a multiple of
+// it, so neither its neighbours before nor after can share a line with it.
+template <class T>
+struct alignas(cache_line_size) cache_padded {
+  template <class... Args>
+  constexpr explicit cache_padded(Args&&... args) noexcept(
+      std::is_nothrow_constructible_v<T, Args...>)
+      : value(std::forward<Args>(args)...) {}
+
+  T value;
+
+  T& operator*() noexcept { return value; }
+  const T& operator*() const noexcept { return value; }
+  T* operator->() noexcept { return &value; }
+  const T* operator->() const noexcept { return &value; }
+};
+
+static_assert(sizeof(cache_padded<char>) == cache_line_size);
+static_assert(alignof(cache_padded<char>) == cache_line_size);
+static_assert(sizeof(cache_padded<char[cache_line_size + 1]>) == 2 * cache_line_size);
+
+inline void cpu_relax() noexcept {
+  if constexpr (model_checked) {
+    yield_point();
+  } else {
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
+    _mm_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    __asm__ __volatile__("yield" ::: "memory");
+#endif
+  }
+}
+
+class backoff {
+ public:
+  static constexpr unsigned max_spins = 64;
+
+  // One round of waiting; call after each failed attempt.
+  void pause() noexcept {
+    if constexpr (model_checked) {
+      yield_point();
+      return;
+    }
+    if (spins_ <= max_spins) {
+      for (unsigned i = 0; i < spins_; ++i) cpu_relax();
+      spins_ *= 2;
+    } else {
+      std::this_thread::yield();
+    }
+  }
+
+  void reset() noexcept { spins_ = 1; }
+
+ private:
+  unsigned spins_ = 1;
+};
+
+}  // namespace lockless::detail

@@ -1,0 +1,197 @@
+// lockless/treiber_stack.hpp: Treiber's lock-free LIFO stack.
+//
+// WHAT
+//   An unbounded multi-producer multi-consumer stack: a singly linked list whose head is
+//   one atomic pointer. push links a new node in front of the head with a CAS; pop swings
+//   the head to the second node with a CAS. The simplest lock-free structure there is,
+//   and the pattern every node-based structure of this library copies: nodes carry a
+//   payload in a detail::var, unlinked nodes go to the Reclaimer, never to delete.
+//
+// GUARANTEES
+//   Linearizable LIFO stack. Every pushed value is popped at most once; a value is
+//   popped only after its push began. Values pushed by one thread, and not popped in
+//   between, come out in reverse order of their pushes.
+//   Progress: push and try_pop are lock-free: a CAS fails only because another
+//   operation's CAS on head_ succeeded. Neither is wait-free (a thread can lose every
+//   CAS under contention). A preempted thread stalls nobody, except that while it is
+//   inside try_pop it holds an epoch guard, delaying the reclamation of every node
+//   retired meanwhile (see epoch.hpp).
+//   Exceptions: push/emplace give the strong guarantee (allocation or T's constructor
+//   throws: the stack is unchanged). try_pop needs T's move constructor to be noexcept
+//   (checked at compile time), because after the winning CAS the node is ours alone and
+//   there is no way to put it back without reintroducing ABA.
+//
+// MEMORY-ORDERING CONTRACT
+//   [P2] push's CAS is release: the node's payload and next pointer are written before it
+//        and become visible with it. Pairs with [C1]/[C3] (acquire loads of head_).
+//   [C1] pop's load of head_ is acquire, so reading the node's next and payload after it
+//        sees what [P2] published.
+//   [C3] pop's CAS is acquire on both success and failure: on failure it reloads head_
+//        into `expected` and the next round dereferences that node.
+//   Reclamation: try_pop holds the Reclaimer's guard from [C1] until the node is retired;
+//   the guard (epoch.hpp [G1]) orders its pin before [C1].
+//
+// INVARIANTS
+//   INV1: every node reachable from head_ was published by a release CAS [P2], and its
+//         next field never changes after that.
+//   INV2: a node is unlinked by exactly one successful CAS [C3], and only that thread
+//         touches its payload afterwards, then retires it (never deletes it directly).
+//   INV3: no ABA. A node a popper holds in `expected` cannot be freed and reallocated
+//         while the popper's guard lives, so head_ == expected at [C3] means the node is
+//         still the head, and its next (INV1) is the right successor. push needs no
+//         guard: it never dereferences head_, and an ABA on the value it compares is
+//         harmless (the new node links to whatever head_ is at the CAS).
+//
+// LINEARIZATION POINTS
+//   LP(push): the successful CAS [P2].
+//   LP(try_pop, success): the successful CAS [C3].
+//   LP(try_pop, empty): the load [C1] or failed-CAS reload [C3] that returned null.
+//   was_empty(): the load [W1]; the answer may be stale by the time it is used.
+//
+// WHEN NOT TO USE IT
+//   Under heavy contention all threads fight for one cache line: throughput falls below
+//   a mutex-protected std::stack on small machines, and it does not scale. Prefer
+//   elimination_stack when push and pop rates are similar and contention is high, or a
+//   per-thread design when LIFO order across threads is not needed.
+//
+// REFERENCES
+//   R. K. Treiber, "Systems Programming: Coping with Parallelism", IBM Research Report
+//     RJ 5118, 1986.
+//   M. Herlihy, N. Shavit, "The Art of Multiprocessor Programming", ch. 11.
+//   docs/algorithms/treiber_stack.md: the teaching page for this header.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+#include "detail/atomic.hpp"
+#include "detail/platform.hpp"
+#include "epoch.hpp"
+
+namespace lockless {
+
+template <class T, class Reclaimer = epoch_reclaimer>
+class treiber_stack {
+  static_assert(std::is_object_v<T> && !std::is_const_v<T>,
+                "treiber_stack<T>: T must be a non-const object type");
+  static_assert(std::is_nothrow_destructible_v<T>, "treiber_stack<T>: ~T() must not throw");
+
+ public:
+  using value_type = T;
+  using reclaimer_type = Reclaimer;
+
+  treiber_stack() = default;
+  explicit treiber_stack(Reclaimer reclaimer) noexcept(
+      std::is_nothrow_move_constructible_v<Reclaimer>)
+      : reclaimer_(std::move(reclaimer)) {}
+
+  treiber_stack(const treiber_stack&) = delete;
+  treiber_stack& operator=(const treiber_stack&) = delete;
+
+  // Destroys the remaining values. Precondition: no other thread uses the stack. Nodes
+  // popped earlier are owned by the reclaimer and freed by it.
+  ~treiber_stack() {
+    node* n = head_->load(std::memory_order_acquire);  // quiescent: pairs with [P2]
+    while (n != nullptr) delete std::exchange(n, n->next.get());
+  }
+
+  void push(const T& value)
+    requires std::is_copy_constructible_v<T>
+  {
+    emplace(value);
+  }
+  void push(T&& value)
+    requires std::is_move_constructible_v<T>
+  {
+    emplace(std::move(value));
+  }
+
+  // Constructs the value in a new node, then links it. Strong exception guarantee.
+  template <class... Args>
+  void emplace(Args&&... args)
+    requires std::is_constructible_v<T, Args...>
+  {
+    node* n = new node(std::forward<Args>(args)...);  // may throw: nothing published yet
+    // Relaxed: only the first guess for the CAS, which validates it.
+    node* expected = head_->load(std::memory_order_relaxed);
+    detail::backoff bo;
+    for (;;) {
+      n->next.get_mut() = expected;  // n is still private: a plain write
+      // [P2] release: publishes n's payload and next (INV1); pairs with [C1]/[C3].
+      // LP(push) on success. On failure `expected` gets the current head (relaxed: it
+      // is not dereferenced, only linked to).
+      if (head_->compare_exchange_weak(expected, n, std::memory_order_release,
+                                      std::memory_order_relaxed)) {
+        return;
+      }
+      bo.pause();
+    }
+  }
+
+  // Pops the top value into a new optional, or returns nullopt if the stack was empty.
+  [[nodiscard]] std::optional<T> try_pop() {
+    std::optional<T> out;
+    pop_into([&](T&& v) noexcept { out.emplace(std::move(v)); });
+    return out;
+  }
+
+  // Pops the top value into `out` (move-assigned) and returns true, or returns false
+  // and leaves `out` untouched. T's move assignment must be noexcept as well.
+  [[nodiscard]] bool try_pop(T& out) {
+    static_assert(std::is_nothrow_move_assignable_v<T>,
+                  "treiber_stack<T>::try_pop(T&) needs a noexcept move assignment; use "
+                  "the std::optional<T> overload");
+    return pop_into([&](T&& v) noexcept { out = std::move(v); });
+  }
+
+  // True if the stack was empty at some moment during the call. Approximate by nature:
+  // another thread may push or pop right after.
+  [[nodiscard]] bool was_empty() const noexcept {
+    // [W1] relaxed: only the null test is used, nothing is dereferenced.
+    return head_->load(std::memory_order_relaxed) == nullptr;
+  }
+
+  [[nodiscard]] const Reclaimer& reclaimer() const noexcept { return reclaimer_; }
+
+ private:
+  struct node {
+    template <class... Args>
+    explicit node(Args&&... args) : value(std::in_place, std::forward<Args>(args)...),
+                                    next(std::in_place, nullptr) {}
+    detail::var<T> value;
+    detail::var<node*> next;
+  };
+
+  // The pop loop; hands the value, moved out of the unlinked node, to `sink`.
+  template <class Sink>
+  bool pop_into(Sink&& sink) {
+    static_assert(std::is_nothrow_move_constructible_v<T>,
+                  "treiber_stack<T>::try_pop needs a noexcept move constructor: once a node "
+                  "is unlinked there is no safe way to put it back (ABA), so a throwing "
+                  "move would lose the value. Wrap T in std::unique_ptr if needed.");
+    auto guard = reclaimer_.pin();  // nodes loaded from here on stay allocated (INV3)
+    // [C1] acquire: pairs with [P2]; the node's next and payload are visible.
+    node* expected = head_->load(std::memory_order_acquire);
+    detail::backoff bo;
+    while (expected != nullptr) {  // LP(try_pop, empty) when this reads null
+      node* next = expected->next.get();  // safe: guarded (INV3), immutable (INV1)
+      // [C3] acquire on success (the node's payload is ours to read) and on failure (the
+      // reloaded head is dereferenced in the next round). LP(try_pop) on success.
+      if (head_->compare_exchange_weak(expected, next, std::memory_order_acquire,
+                                      std::memory_order_acquire)) {
+        sink(std::move(expected->value.get_mut()));  // INV2: ours alone now
+        guard.retire(expected);  // readers that loaded it may still look at next
+        return true;
+      }
+      bo.pause();
+    }
+    return false;
+  }
+
+  detail::cache_padded<detail::atomic<node*>> head_{nullptr};  // alone on its line(s)
+  [[no_unique_address]] Reclaimer reclaimer_;
+};
+
+}  // namespace lockless

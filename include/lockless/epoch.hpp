@@ -33,8 +33,12 @@
 //   lock, no allocation once the thread is registered). retire is wait-free except every
 //   `bag::capacity`-th call, which seals the bag and makes one lock-free attempt to
 //   advance the epoch and free expired bags (bounded by the number of thread records and
-//   bags). synchronize()/barrier() block. Registration (a thread's first use of a domain)
-//   and thread exit take a process-wide mutex; they are not on any hot path.
+//   bags; the deleters it runs are user code), and except when it needs a new bag and
+//   has no spare (a 2 KB allocation). synchronize()/barrier() block. Registration (a
+//   thread's first use of a domain) and thread exit take a process-wide mutex; they are
+//   not on any hot path. A guard or retire used by a thread whose exit has begun (from
+//   another thread_local's destructor) runs on a temporary record: its unpin also seals
+//   and hands over that record's batch.
 //   Memory: bounded while no pinned thread stalls, roughly (threads x capacity) objects in
 //   open bags plus two epochs' worth of sealed bags.
 //
@@ -49,14 +53,17 @@
 //   (hazard pointers, DEBRA+, hazard eras, IBR, Hyaline) pay for it on every read.
 //
 // MEMORY-ORDERING CONTRACT
-//   [G1] pin: store "pinned at e" to the own record, then a full fence (seq_cst), before any
-//        load of the protected structure. Pairs with [A1] and [S1].
+//   [G1] pin: release store of "pinned at e" to the own record, then a full fence
+//        (seq_cst), before any load of the protected structure. Pairs with [A1], [S1], [Y0].
 //   [G3] unpin: release store of "not pinned": everything the critical section read
 //        happens-before a scanner's acquire load [A2] that sees it.
 //   [S1] seal: full fence, then read E as the bag's tag: the tag is at least the epoch of
 //        any thread that could still reach an object in the bag.
+//   [S2] release push of the sealed bag; pairs with [R1].
 //   [A1]/[A2]/[A3] advance: full fence, acquire-load every record, acq_rel CAS of E.
-//   [C1] collect: acquire load of E (pairs with [A3]) before running deleters.
+//   [R1] collect: acquire exchange that takes the whole sealed list (pairs with [S2]).
+//   [R2] collect: acquire load of E (pairs with [A3]) before running deleters.
+//   [Y0]/[Y1] synchronize: full fence, then acquire loads of E until it is two ahead.
 //
 // INVARIANTS
 //   INV1: while a thread is pinned at e (and its pin is visible), E <= e + 1.
@@ -109,8 +116,9 @@ struct epoch_stats {
   // The smallest epoch a pinned thread has seen, or no_pinned_thread. A pinned thread
   // whose epoch is below global_epoch is the one holding reclamation back.
   std::uint64_t oldest_pinned_epoch = no_pinned_thread;
-  // Advance attempts refused since E last moved: 0 in a healthy domain, rising without
-  // bound while a pinned thread stalls. Each refusal is one sealed batch that waits.
+  // Advance attempts refused since E last moved (by a seal, flush() or a synchronize()
+  // retry): small and often reset in a healthy domain, where brief refusals are normal;
+  // rising without bound while a pinned thread stalls.
   std::uint64_t stalled_advances = 0;
 
   static constexpr std::uint64_t no_pinned_thread = std::numeric_limits<std::uint64_t>::max();
@@ -280,8 +288,9 @@ class epoch_domain {
   // this domain created before this call can still reach it. `p` must already be
   // unreachable for new readers (unlinked) and must not be retired twice. The deleter
   // must not throw. Wait-free except every bag::capacity-th call (see header block).
-  // If memory for a new batch cannot be allocated, std::terminate is called (retire
-  // runs after an unlink, where there is no way back).
+  // retire runs after an unlink, where there is no way back: if memory cannot be
+  // allocated for a new batch, or for the thread's registration on its first use of
+  // the domain, std::terminate is called.
   template <class T>
   void retire(T* p) noexcept {
     retire(p, std::default_delete<T>());
@@ -315,6 +324,11 @@ class epoch_domain {
   void synchronize() {
     record* r = current_record();
     throw_if_pinned(*r);
+    // [Y0] full fence before reading E, as in [S1]: every unlink the caller made before
+    // the call precedes it, so the E read below is at least the epoch of any reader that
+    // can still reach an unlinked object (pairs with [G1]). Without it the read may be
+    // one epoch stale and the wait one epoch short (found by Relacy).
+    detail::fence(std::memory_order_seq_cst);
     // [Y1] acquire: pairs with [A3]; an epoch two ahead of the one read here means every
     // thread pinned at or before it has since unpinned (INV1).
     const std::uint64_t target = epoch_.value.load(std::memory_order_acquire) + 2;
@@ -423,9 +437,10 @@ class epoch_domain {
     // Relaxed: the value is only a hint of the epoch to announce; INV2 does not depend
     // on it being the latest, only on [G1] ordering the announcement before our loads.
     const std::uint64_t e = epoch_.value.load(std::memory_order_relaxed);
-    // [G1] announce "pinned at e", then a full fence before any load of the protected
-    // structure (store->load order). Pairs with the fences of [A1] and [S1]: either a
-    // scanner sees this pin, or our later loads see every unlink before its fence.
+    // [G1] announce "pinned at e" (release), then a full fence before any load of the
+    // protected structure (store->load order). Pairs with the fences of [A1], [S1] and
+    // [Y0]: either a scanner sees this pin, or our later loads see every unlink before
+    // its fence.
     store_then_full_fence(r.state, record::pinned_at(e));
   }
 
@@ -437,14 +452,20 @@ class epoch_domain {
     release_if_temporary(r);
   }
 
-  // store(v) then a full fence. On x86-64 a locked RMW is a full barrier and costs a
-  // third of MFENCE (which clang emits for a seq_cst fence), so the pair is one XCHG;
-  // elsewhere, and in the model-checked build, it is the portable store + fence.
+  // Release store of v, then a full fence.
+  // Release, not relaxed: a scanner that reads this pin ([A2], acquire) must be ordered
+  // after the thread's previous critical section too, which ended with [G3]'s release
+  // store; since C++20 (P0982) a later relaxed store no longer continues [G3]'s release
+  // sequence, so the pin's own store must be a release.
+  // On x86-64 a locked RMW is a full barrier in hardware and costs a third of MFENCE
+  // (which clang emits for a seq_cst fence), so the pair is one XCHG. That step rests on
+  // the x86 memory model, not on the C++ fence rules; the portable store + fence below
+  // is what other targets run and what the model checker verifies.
   static void store_then_full_fence(detail::atomic<std::uint64_t>& a, std::uint64_t v) noexcept {
 #if (defined(__x86_64__) || defined(_M_X64)) && !defined(LOCKLESS_RELACY)
     (void)a.exchange(v, std::memory_order_seq_cst);
 #else
-    a.store(v, std::memory_order_relaxed);  // ordered by the fence that follows
+    a.store(v, std::memory_order_release);  // ordered by the fence that follows
     detail::fence(std::memory_order_seq_cst);
 #endif
   }
@@ -488,7 +509,7 @@ class epoch_domain {
     detail::backoff bo;
     do {
       last->next = head;
-      // [S2] release: publishes the bags' contents and tags; pairs with [C0].
+      // [S2] release: publishes the bags' contents and tags; pairs with [R1].
     } while (!sealed_.compare_exchange_weak(head, first, std::memory_order_release,
                                             std::memory_order_relaxed) &&
              (bo.pause(), true));
@@ -497,7 +518,10 @@ class epoch_domain {
   // One attempt to move E from g to g + 1. Lock-free: it fails only because a pinned
   // thread has not seen g yet, or because another thread advanced E meanwhile.
   bool try_advance() noexcept {
-    std::uint64_t g = epoch_.value.load(std::memory_order_relaxed);  // checked by [A3]'s CAS
+    // Read before [A1] on purpose: the records scanned after the fence are compared with
+    // an epoch no newer than the fence, which the proof of INV1 needs. Relaxed: E only
+    // moves forward and [A3]'s CAS fails if g is no longer current.
+    std::uint64_t g = epoch_.value.load(std::memory_order_relaxed);
     // [A1] full fence: pairs with [G1]; a pin we do not see below is one whose later
     // loads see everything before this point.
     detail::fence(std::memory_order_seq_cst);
@@ -511,7 +535,7 @@ class epoch_domain {
       }
     }
     // [A3] acq_rel CAS: release hands what [A2] acquired on to collectors that
-    // acquire-load E ([C1], [Y1]); acquire orders us after a previous advance.
+    // acquire-load E ([R2], [Y1]); acquire orders us after a previous advance.
     if (epoch_.value.compare_exchange_strong(g, g + 1, std::memory_order_acq_rel,
                                              std::memory_order_relaxed)) {
       stalled_.store(0, std::memory_order_relaxed);  // telemetry only
@@ -524,16 +548,16 @@ class epoch_domain {
   // `r` (may be null) receives one freed bag as its spare, so steady-state retiring
   // does not allocate.
   void collect(record* r, bool force = false) noexcept {
-    if (sealed_.load(std::memory_order_relaxed) == nullptr) return;  // a hint; [C0] decides
+    if (sealed_.load(std::memory_order_relaxed) == nullptr) return;  // a hint; [R1] decides
     // A bag becomes freeable only when E moves, so while E stands still (a stalled
     // reader) a pass would walk an ever longer list to free nothing: skip it. Relaxed:
     // a stale value only costs one redundant or one postponed pass.
     const std::uint64_t now = epoch_.value.load(std::memory_order_relaxed);
     if (collected_at_.exchange(now, std::memory_order_relaxed) == now && !force) return;
-    // [C0] acquire: take the whole list; pairs with [S2]. Taking all at once (instead of
+    // [R1] acquire: take the whole list; pairs with [S2]. Taking all at once (instead of
     // popping one bag) leaves no ABA window on the list.
     bag* list = sealed_.exchange(nullptr, std::memory_order_acquire);
-    // [C1] acquire: pairs with [A3]; the critical sections that let E reach this value
+    // [R2] acquire: pairs with [A3]; the critical sections that let E reach this value
     // happen-before the deleters we run.
     const std::uint64_t e = epoch_.value.load(std::memory_order_acquire);
     bag* keep_first = nullptr;

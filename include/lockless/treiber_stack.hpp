@@ -11,8 +11,9 @@
 //   Linearizable LIFO stack. Every pushed value is popped at most once; a value is
 //   popped only after its push began. Values pushed by one thread, and not popped in
 //   between, come out in reverse order of their pushes.
-//   Progress: push and try_pop are lock-free: a CAS fails only because another
-//   operation's CAS on head_ succeeded. Neither is wait-free (a thread can lose every
+//   Progress: push and try_pop are lock-free apart from memory allocation (push takes a
+//   node from a per-thread cache, else from operator new): a CAS fails only because
+//   another operation's CAS on head_ succeeded. Neither is wait-free (a thread can lose every
 //   CAS under contention). A preempted thread stalls nobody, except that while it is
 //   inside try_pop it holds an epoch guard, delaying the reclamation of every node
 //   retired meanwhile (see epoch.hpp).
@@ -22,12 +23,17 @@
 //   there is no way to put it back without reintroducing ABA.
 //
 // MEMORY-ORDERING CONTRACT
+//   [P1] push reads head_ relaxed: only a first guess for the CAS.
 //   [P2] push's CAS is release: the node's payload and next pointer are written before it
 //        and become visible with it. Pairs with [C1]/[C3] (acquire loads of head_).
 //   [C1] pop's load of head_ is acquire, so reading the node's next and payload after it
 //        sees what [P2] published.
+//   [C2] pop reads the node's next: safe because the node is guarded and next is
+//        immutable once published.
 //   [C3] pop's CAS is acquire on both success and failure: on failure it reloads head_
-//        into `expected` and the next round dereferences that node.
+//        into `expected` and the next round dereferences that node. (On success the
+//        acquire is belt and braces: every write to head_ is an RMW, so the [C1]/[C3]
+//        load that produced `expected` already synchronized with the node's push.)
 //   Reclamation: try_pop holds the Reclaimer's guard from [C1] until the node is retired;
 //   the guard (epoch.hpp [G1]) orders its pin before [C1].
 //
@@ -67,6 +73,7 @@
 #include <utility>
 
 #include "detail/atomic.hpp"
+#include "detail/node_pool.hpp"
 #include "detail/platform.hpp"
 #include "epoch.hpp"
 
@@ -114,7 +121,7 @@ class treiber_stack {
     requires std::is_constructible_v<T, Args...>
   {
     node* n = new node(std::forward<Args>(args)...);  // may throw: nothing published yet
-    // Relaxed: only the first guess for the CAS, which validates it.
+    // [P1] relaxed: only the first guess for the CAS, which validates it.
     node* expected = head_->load(std::memory_order_relaxed);
     detail::backoff bo;
     for (;;) {
@@ -156,7 +163,9 @@ class treiber_stack {
   [[nodiscard]] const Reclaimer& reclaimer() const noexcept { return reclaimer_; }
 
  private:
-  struct node {
+  // Nodes come from a per-thread block cache (detail/node_pool.hpp): a popped node's
+  // memory is reused only after the reclaimer frees it, i.e. when no guard can reach it.
+  struct node : detail::pooled<node> {
     template <class... Args>
     explicit node(Args&&... args) : value(std::in_place, std::forward<Args>(args)...),
                                     next(std::in_place, nullptr) {}
@@ -176,7 +185,7 @@ class treiber_stack {
     node* expected = head_->load(std::memory_order_acquire);
     detail::backoff bo;
     while (expected != nullptr) {  // LP(try_pop, empty) when this reads null
-      node* next = expected->next.get();  // safe: guarded (INV3), immutable (INV1)
+      node* next = expected->next.get();  // [C2] safe: guarded (INV3), immutable (INV1)
       // [C3] acquire on success (the node's payload is ours to read) and on failure (the
       // reloaded head is dereferenced in the next round). LP(try_pop) on success.
       if (head_->compare_exchange_weak(expected, next, std::memory_order_acquire,

@@ -6,7 +6,8 @@
 //   The unit of false-sharing avoidance. 128 bytes on x86-64 and AArch64: Intel's L2
 //   "spatial prefetcher" pulls cache lines in adjacent pairs, so two variables 64 bytes
 //   apart still ping-pong between cores (the same reason folly and crossbeam pad to 128);
-//   Apple M-series and several Arm server cores have 128-byte lines outright. 64 elsewhere.
+//   Apple M-series and several Arm server cores have 128-byte lines outright, as do
+//   POWER processors. 64 elsewhere.
 //   Override with -DLOCKLESS_CACHE_LINE_SIZE=N (a power of two).
 //
 // cpu_relax()

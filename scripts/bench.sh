@@ -10,6 +10,11 @@
 # (-O2, no -march), run each build/release/bench/bench_* executable with JSON output to
 # build/release/bench-results/<name>.json, then scripts/bench_table.py over those files.
 # Console output of the runs stays human-readable; the JSON goes to the files.
+# Repetitions are randomly interleaved across the benchmarks of a suite
+# (--benchmark_enable_random_interleaving): on a shared, noisy machine a load spike then
+# hits repetitions of every implementation alike instead of all repetitions of one, so
+# the side-by-side ratios stay fair. Turn it off with
+# LOCKLESS_BENCH_ARGS=--benchmark_enable_random_interleaving=false.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -21,7 +26,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) repetitions=3; extra_run_args+=(--benchmark_min_time=0.05) ;;
     --markdown) table_args+=(--markdown) ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument '$arg'" >&2; exit 2 ;;
   esac
 done
@@ -52,6 +57,7 @@ for exe in "${benches[@]}"; do
       --benchmark_report_aggregates_only=true \
       --benchmark_out="$results/$name.json" \
       --benchmark_out_format=json \
+      --benchmark_enable_random_interleaving=true \
       "${extra_run_args[@]}" "${user_args[@]}"; then
     json_files+=("$results/$name.json")
   else

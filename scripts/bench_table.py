@@ -14,6 +14,11 @@ otherwise real time per iteration (ns). Two ratios follow, both "> 1 means faste
   vs lockless  against the best `lockless_*` implementation of the group
   vs mutex     against the best `std_mutex*` implementation (the baseline to beat)
 User counters (e.g. p50/p99 latencies) are listed in the last column.
+
+--cpu-time uses CPU time instead of wall time: ns of CPU per iteration (summed over the
+threads) and items per CPU-second. At threads:1 on a shared machine this is the cost of
+the code itself, without the time the process waited for a CPU; with more threads it is
+the CPU spent per item (spinning and yielding included), not throughput.
 """
 
 import argparse
@@ -91,6 +96,7 @@ def load(paths):
                 "threads": threads,
                 "items": e.get("items_per_second"),
                 "ns": e.get("real_time", 0.0) * unit,
+                "cpu_ns": e.get("cpu_time", 0.0) * unit,
                 "error": e.get("error_message") if e.get("error_occurred") else None,
                 "counters": counters,
             })
@@ -105,6 +111,18 @@ def fmt_num(v):
     if a >= 1e3:
         return f"{v / 1e3:.3g}k"
     return f"{v:.3g}"
+
+
+def to_cpu_time(rows):
+    """Rows whose figures are CPU time: ns = CPU ns, items = items per CPU-second."""
+    out = []
+    for r in rows:
+        r = dict(r)
+        if r["items"] and r["cpu_ns"] > 0:
+            r["items"] = r["items"] * r["ns"] / r["cpu_ns"]
+        r["ns"] = r["cpu_ns"]
+        out.append(r)
+    return out
 
 
 def build_table(rows):
@@ -190,7 +208,7 @@ def print_markdown(table):
             print("| " + " | ".join(esc(c) for c in row) + " |")
 
 
-def machine_lines(contexts):
+def machine_lines(contexts, cpu_time=False):
     model = "unknown"
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -216,6 +234,8 @@ def machine_lines(contexts):
         if ctx.get("host_name") not in (None, platform.node()):
             lines.append("WARNING: results come from another host; the CPU model above is this host's")
     lines.append("figures are medians of repetitions; ratios > 1 mean faster than the reference")
+    if cpu_time:
+        lines.append("figures are CPU time (--cpu-time): CPU ns per iteration, items per CPU-second")
     return lines
 
 
@@ -223,11 +243,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="use CPU time instead of wall time (see above)")
     ap.add_argument("files", nargs="+", help="Google Benchmark JSON output files")
     opts = ap.parse_args()
 
     rows, contexts, failed = load(opts.files)
-    for ln in machine_lines(contexts):
+    if opts.cpu_time:
+        rows = to_cpu_time(rows)
+    for ln in machine_lines(contexts, opts.cpu_time):
         print(f"{ln}  " if opts.markdown else ln)   # two spaces: Markdown line break
     print()
     table = build_table(rows)

@@ -1,0 +1,75 @@
+// bench/support/bench_support.hpp: pieces shared by the Google Benchmark suites.
+//
+// Naming: every benchmark is registered as  <suite>/<workload>/<impl>  and Google
+// Benchmark appends /real_time/threads:N. scripts/bench_table.py groups rows by
+// (suite, workload, args, threads) and compares implementations: `lockless_*` are ours,
+// `std_mutex*` is the baseline to beat.
+//
+// Threads: 1, 2, 4, 8 with UseRealTime() (DESIGN.md "Benchmark rules"). On a 2-core
+// machine 4 and 8 threads are oversubscribed on purpose: that is a workload, not an error.
+//
+// Google Benchmark 1.7.1 creates fresh std::threads for every run (every batch of
+// iterations, repetitions included); thread 0 is the main thread. Per-thread
+// registration with a library (libcds attach, epoch records, xenium control blocks)
+// therefore happens once per thread per run, outside the timed loop's steady state.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+
+#include <lockless/epoch.hpp>
+
+namespace lockless_bench {
+
+// Threads 1, 2, 4, 8, wall-clock time (so items_per_second is over real time).
+inline void standard_threads(benchmark::internal::Benchmark* b) {
+  b->Threads(1)->Threads(2)->Threads(4)->Threads(8)->UseRealTime();
+}
+
+// One instance of S shared by all threads of a run. Setup/Teardown (Google Benchmark
+// 1.7.0+) run on the main thread exactly once per run, before the run's threads start
+// and after they have all finished, so every run starts from a fresh, empty structure.
+template <class S>
+struct shared_instance {
+  static inline S* instance = nullptr;
+  static void setup(const benchmark::State&) {
+    S::prepare_thread();  // the constructor may need a registered thread (libcds)
+    instance = new S();
+  }
+  static void teardown(const benchmark::State&) {
+    S::prepare_thread();
+    delete instance;
+    instance = nullptr;
+  }
+};
+
+// Reclamation telemetry for the rows that use an epoch domain, as user counters (listed
+// in the last column of scripts/bench_table.py). Thread 0 reads the domain before and
+// after its timed loop (outside timing); every thread runs the same number of iterations.
+//   epoch_adv_per_k  epoch advances per 1000 items over all threads. A thread that
+//                    retires one object per item seals a batch every 62 retires and then
+//                    tries to advance once, so about 1000/62 = 16 is the most to expect;
+//                    much less means advances were refused (a pinned thread lagged).
+//   pending          objects retired and not yet freed when thread 0 finished: the
+//                    garbage in flight (bounded in a healthy domain).
+class epoch_probe {
+ public:
+  epoch_probe(const benchmark::State& state, const lockless::epoch_domain& d)
+      : domain_(d), start_(state.thread_index() == 0 ? d.epoch() : 0) {}
+
+  void report(benchmark::State& state, std::int64_t items_per_iteration = 1) const {
+    if (state.thread_index() != 0) return;  // counters are summed over threads
+    const double items = static_cast<double>(state.iterations()) *
+                         static_cast<double>(items_per_iteration) * state.threads();
+    const auto advances = static_cast<double>(domain_.epoch() - start_);
+    state.counters["epoch_adv_per_k"] = items > 0 ? advances * 1000.0 / items : 0.0;
+    state.counters["pending"] = static_cast<double>(domain_.retired_pending());
+  }
+
+ private:
+  const lockless::epoch_domain& domain_;
+  std::uint64_t start_;
+};
+
+}  // namespace lockless_bench

@@ -1,0 +1,94 @@
+// tests/support/lincheck/harness.hpp: record a multi-threaded run of a container.
+//
+//   lockless::treiber_stack<std::uint64_t> s;
+//   lc::run_options o;                      // 8 threads x 375 ops, 50% inserts, drained
+//   history h = lc::record_run(o,
+//       [&](std::uint64_t v) { s.push(v); },           // insert: void | bool | op_result
+//       [&] { return s.try_pop(); });                  // remove: optional | op_result
+//   EXPECT_TRUE(lc::check(h, lc::spec::stack().drained()).linearizable());
+//
+// Threads 0..threads-1 start together (spin barrier), each doing ops_per_thread random
+// inserts/removes of unique values make_value(thread, seq). After they are joined, thread
+// id `threads` drains: removes until a remove returns something other than a value (so
+// the history is complete: use spec.drained()). The run is deterministic in which
+// operations each thread attempts (seeded), not in their interleaving.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <type_traits>
+#include <thread>
+#include <vector>
+
+#include "../history.hpp"
+
+namespace lockless::test::lincheck {
+
+struct run_options {
+  std::size_t threads = 8;
+  std::size_t ops_per_thread = 375;
+  unsigned insert_percent = 50;
+  stamp_source stamps = stamp_source::counter;
+  std::uint64_t seed = 1;
+  bool drain = true;
+  op_kind insert_kind = op_kind::push;  // how the history prints: push/pop or
+  op_kind remove_kind = op_kind::pop;   // enqueue/dequeue
+};
+
+namespace detail {
+template <class T>
+struct is_std_optional : std::false_type {};
+template <class T>
+struct is_std_optional<std::optional<T>> : std::true_type {};
+}  // namespace detail
+
+// A remove's return value as an op_result (optional or op_result).
+template <class R>
+op_result as_result(const R& r) {
+  if constexpr (detail::is_std_optional<R>::value) {
+    return r.has_value() ? op_result::of(static_cast<std::uint64_t>(*r)) : op_result::empty();
+  } else {
+    return r;
+  }
+}
+
+template <class Insert, class Remove>
+history record_run(const run_options& o, Insert&& insert, Remove&& remove) {
+  std::vector<std::size_t> capacity(o.threads + 1, o.ops_per_thread);
+  capacity[o.threads] = o.drain ? o.threads * o.ops_per_thread + 1 : 0;  // the drainer
+  recorder rec(capacity, o.stamps);
+  std::atomic<std::size_t> ready{0};
+  std::vector<std::thread> workers;
+  workers.reserve(o.threads);
+  for (std::size_t t = 0; t < o.threads; ++t) {
+    workers.emplace_back([&, t] {
+      std::mt19937_64 rng(o.seed * 1000003 + t);
+      std::uniform_int_distribution<unsigned> pct(0, 99);
+      std::uint64_t seq = 0;
+      ready.fetch_add(1, std::memory_order_acq_rel);
+      while (ready.load(std::memory_order_acquire) < o.threads) std::this_thread::yield();
+      for (std::size_t i = 0; i < o.ops_per_thread; ++i) {
+        if (pct(rng) < o.insert_percent) {
+          const std::uint64_t v = make_value(t, seq++);
+          rec.record(t, o.insert_kind, v, [&] { return insert(v); });
+        } else {
+          rec.record(t, o.remove_kind, 0, [&] { return remove(); });
+        }
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  if (o.drain) {
+    for (;;) {
+      const op_result r =
+          rec.record(o.threads, o.remove_kind, 0, [&] { return as_result(remove()); });
+      if (r.status != op_status::value) break;
+    }
+  }
+  return rec.merged();
+}
+
+}  // namespace lockless::test::lincheck

@@ -1,0 +1,200 @@
+// tests/support/lincheck/reference.hpp: tier (c), the reference checker for small
+// histories, written independently of the other tiers (it shares only the history types).
+//
+// ALGORITHM: Wing & Gong's search with memoisation on (set of linearized operations,
+// model state), as in Lowe (CCPE 2017) and Porcupine. An operation may come next iff every
+// operation that must precede it (returned before it was called, or earlier in its
+// thread) is already linearized; the model computes what the operation should have
+// returned and the search goes on only if that is what it did return. The set of
+// linearized operations is a 64-bit mask, the model a std::deque; states are remembered in
+// a std::set, exactly (no hashing).
+//
+// SOUND AND COMPLETE for every history it accepts: any values (unique or not), any mix of
+// results. Exponential: meant for up to ~20 operations (max_ops; more gives undecided).
+//
+// verify_linearization() independently replays a claimed linearization (the exact tier's
+// witness, say) against the model and the real-time order.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "common.hpp"
+
+namespace lockless::test::lincheck {
+
+struct reference_options {
+  std::size_t max_ops = 20;              // at most 64
+  std::uint64_t max_states = 2'000'000;  // then undecided
+};
+
+namespace detail {
+
+// The sequential container, written out plainly.
+struct reference_model {
+  container kind;
+  std::size_t capacity;
+  std::deque<std::uint64_t> items;  // front = bottom of a stack / head of a queue
+  bool closed = false;
+
+  // What `op` returns when run on this state; the state is updated.
+  op_result run(const operation& op) {
+    if (op.kind == op_kind::close) {
+      closed = true;
+      return op_result::ok();
+    }
+    if (op.inserts()) {
+      if (closed) return op_result::closed();
+      if (capacity != 0 && items.size() >= capacity) return op_result::full();
+      items.push_back(op.arg);
+      return op_result::ok();
+    }
+    if (items.empty()) return closed ? op_result::closed() : op_result::empty();
+    std::uint64_t v = 0;
+    if (kind == container::stack) {
+      v = items.back();
+      items.pop_back();
+    } else {
+      v = items.front();
+      items.pop_front();
+    }
+    return op_result::of(v);
+  }
+
+  bool operator<(const reference_model& o) const {
+    return std::tie(closed, items) < std::tie(o.closed, o.items);
+  }
+};
+
+class reference_checker {
+ public:
+  reference_checker(const history& h, const spec& s, const reference_options& o)
+      : h_(h), s_(s), o_(o) {}
+
+  result run() {
+    const auto t0 = std::chrono::steady_clock::now();
+    result r;
+    r.tier = "reference";
+    r.ops = h_.size();
+    const std::size_t n = h_.ops.size();
+    if (std::string err = h_.validate(); !err.empty()) {
+      r.reason = "malformed history: " + err;
+      return r;
+    }
+    if (n > o_.max_ops || n > 64) {
+      r.reason = "history too long for the reference tier (" + std::to_string(n) + " > " +
+                 std::to_string(std::min<std::size_t>(o_.max_ops, 64)) + " operations)";
+      return r;
+    }
+    must_precede_.assign(n, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j < n; ++j) {
+        const operation& a = h_.ops[j];
+        const operation& b = h_.ops[i];
+        const bool same_thread_earlier = a.thread == b.thread && a.seq < b.seq;
+        if (i != j && (a.ret < b.call || same_thread_earlier)) {
+          must_precede_[i] |= std::uint64_t{1} << j;
+        }
+      }
+    }
+    all_ = n == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+    reference_model m{s_.kind, s_.capacity, {}, false};
+    const int found = dfs(0, m);
+    r.states = seen_.size();
+    r.seconds = seconds_since(t0);
+    if (found > 0) {
+      r.v = verdict::linearizable;
+      r.linearization.assign(path_.rbegin(), path_.rend());
+    } else if (found == 0) {
+      r.v = verdict::not_linearizable;
+      r.reason = "no linearization exists (exhaustive search)";
+      std::vector<std::size_t> all(n);
+      for (std::size_t i = 0; i < n; ++i) all[i] = i;
+      set_window(r, h_, std::move(all));
+    } else {
+      r.reason = "gave up: more than " + std::to_string(o_.max_states) + " states";
+    }
+    return r;
+  }
+
+ private:
+  // 1: found (path_ holds the order, last first), 0: none, -1: budget exceeded
+  int dfs(std::uint64_t done, const reference_model& m) {
+    if (done == all_) return !s_.complete || m.items.empty() ? 1 : 0;
+    if (!seen_.emplace(done, m).second) return 0;
+    if (seen_.size() > o_.max_states) return -1;
+    for (std::size_t i = 0; i < h_.ops.size(); ++i) {
+      const std::uint64_t bit = std::uint64_t{1} << i;
+      if ((done & bit) != 0 || (must_precede_[i] & ~done) != 0) continue;
+      reference_model next = m;
+      if (!(next.run(h_.ops[i]) == h_.ops[i].result)) continue;
+      const int sub = dfs(done | bit, next);
+      if (sub != 0) {
+        if (sub > 0) path_.push_back(i);
+        return sub;
+      }
+    }
+    return 0;
+  }
+
+  const history& h_;
+  spec s_;
+  reference_options o_;
+  std::vector<std::uint64_t> must_precede_;
+  std::uint64_t all_ = 0;
+  std::set<std::pair<std::uint64_t, reference_model>> seen_;
+  std::vector<std::size_t> path_;
+};
+
+}  // namespace detail
+
+// Tier (c): exhaustive, for small histories.
+[[nodiscard]] inline result check_reference(const history& h, const spec& s,
+                                            const reference_options& o = {}) {
+  return detail::reference_checker(h, s, o).run();
+}
+
+// Replays `order` (indices into h.ops, first linearized first): every operation exactly
+// once, no operation placed before one that precedes it in real time or in its thread,
+// every result what the sequential container returns, empty at the end if s.complete.
+// Returns "" if it is a valid linearization, else why not.
+[[nodiscard]] inline std::string verify_linearization(const history& h, const spec& s,
+                                                      const std::vector<std::size_t>& order) {
+  if (order.size() != h.ops.size()) return "order has the wrong length";
+  std::vector<bool> used(h.ops.size(), false);
+  detail::reference_model m{s.kind, s.capacity, {}, false};
+  std::uint64_t max_call = 0;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const std::size_t i = order[k];
+    if (i >= h.ops.size() || used[i]) return "order is not a permutation";
+    used[i] = true;
+    const operation& op = h.ops[i];
+    if (k != 0 && op.ret < max_call) {
+      return "real-time order broken at position " + std::to_string(k) + ": " +
+             format_operation(op) + " returned before an earlier-placed operation was called";
+    }
+    max_call = std::max(max_call, op.call);
+    const op_result want = m.run(op);
+    if (!(want == op.result)) {
+      return "illegal at position " + std::to_string(k) + ": " + format_operation(op);
+    }
+  }
+  // program order: within each thread, seq increasing along `order`
+  std::vector<std::int64_t> last(h.threads, -1);
+  for (std::size_t i : order) {
+    const operation& op = h.ops[i];
+    if (static_cast<std::int64_t>(op.seq) <= last[op.thread]) return "program order broken";
+    last[op.thread] = op.seq;
+  }
+  if (s.complete && !m.items.empty()) return "not empty at the end of a drained history";
+  return {};
+}
+
+}  // namespace lockless::test::lincheck

@@ -1,0 +1,200 @@
+// tests/relacy/epoch_scenario.hpp: Relacy scenarios of lockless::epoch_domain alone (the
+// RCU pattern), shared by epoch.cpp (the real header) and the mutant_epoch_*.cpp programs
+// (broken copies of it, see mutants.cmake).
+//
+// A shared pointer `current` to an object whose payload is a detail::var (so Relacy checks
+// every read of it for races and for use after free). Thread 0 is the writer: twice, it
+// swaps in a new object (release) and disposes of the old one, either
+//   retire:      domain.retire(old), then flush() three times (seal, advance, collect:
+//                enough to free it during the execution when no reader holds it back),
+//   barrier:     domain.retire(old), then domain.barrier(), after which old must be gone,
+//   synchronize: domain.synchronize() (waits for pre-existing readers, spinning through
+//                detail::backoff, which yields under Relacy), then delete old.
+// Then come the readers: per round, pin (epoch_guard), acquire-load `current`, read the
+// payload, optionally dwell (scheduling points while pinned), read it again, unpin;
+// optionally flush() afterwards, so that readers advance the epoch and run deleters too.
+// Last come the advancers, which only call flush() (never pinned, nothing retired):
+// threads that move the epoch on behalf of others.
+//
+// Two ways an EBR bug becomes visible:
+//   - a reader reads the payload after the object was freed: ACCESS TO FREED MEMORY;
+//   - with `poison`, the object's destructor writes its payload (as many destructors
+//     do): a reader's read that does not happen-before the destruction is a DATA RACE
+//     even when the free comes later in Relacy's interleaving. This is what catches a
+//     missing release on unpin ([G3]) or a missing acquire in the scan ([A2]), which
+//     never let a read run after the free. (Relacy does not treat freeing memory as an
+//     access, so without a write in the destructor such bugs are invisible.)
+#pragma once
+
+#include <lockless/epoch.hpp>
+
+namespace lockless_relacy {
+
+// Objects alive in the current execution (reset by before(); Relacy's threads are fibers
+// of one OS thread, so a plain counter is exact).
+inline int& ebr_live_objects() {
+  static int n = 0;
+  return n;
+}
+
+template <bool Poison>
+struct ebr_object {
+  lockless::detail::var<int> value;
+  explicit ebr_object(int v) : value(std::in_place, v) { ++ebr_live_objects(); }
+  ~ebr_object() {
+    if constexpr (Poison) value.get_mut() = -1;  // a write: must come after every reader
+    --ebr_live_objects();
+  }
+  ebr_object(const ebr_object&) = delete;
+  ebr_object& operator=(const ebr_object&) = delete;
+};
+
+enum class dispose { retire, barrier, synchronize };
+
+// The shape of one scenario.
+struct ebr_config {
+  int readers = 1;
+  bool poison = false;            // the object's destructor writes its payload
+  dispose how = dispose::retire;  // what the writer does with the old object
+  int rounds = 2;                 // critical sections per reader
+  // Scheduling points a reader spends pinned between its two reads (a slow reader).
+  // Without it the random scheduler almost never lets the writer run a whole
+  // exchange/retire/flush/flush (about 40 scheduling points) inside one critical section.
+  int dwell = 0;
+  bool readers_flush = false;  // readers flush() after each critical section
+  int advancers = 0;           // threads that only flush() (three times)
+};
+
+template <class Derived, ebr_config C>
+struct ebr_suite : rl::test_suite<Derived, 1 + C.readers + C.advancers> {
+  using object = ebr_object<C.poison>;
+  static constexpr int versions = 2;  // objects the writer swaps in
+
+  lockless::epoch_domain* domain = nullptr;
+  lockless::detail::atomic<object*>* current = nullptr;
+
+  void before() {
+    ebr_live_objects() = 0;
+    domain = new lockless::epoch_domain;
+    current = new lockless::detail::atomic<object*>(new object(0));
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      writer();
+    } else if (index <= static_cast<unsigned>(C.readers)) {
+      reader();
+    } else {
+      for (int i = 0; i < 3; ++i) domain->flush();
+    }
+    domain->unregister_current_thread();
+  }
+
+  void writer() {
+    for (int v = 1; v <= versions; ++v) {
+      object* fresh = new object(v);
+      // Release publishes the payload; the old object's payload was published before
+      // (by us, or by before()), so no acquire is needed.
+      object* old = current->exchange(fresh, std::memory_order_release);
+      if constexpr (C.how == dispose::retire) {
+        domain->retire(old);
+        domain->flush();
+        domain->flush();
+        domain->flush();
+      } else if constexpr (C.how == dispose::barrier) {
+        domain->retire(old);
+        domain->barrier();
+        // barrier() returns once old is destroyed, unless another thread's collect()
+        // took its batch and is destroying it right now (readers_flush, advancers).
+        if constexpr (!C.readers_flush && C.advancers == 0)
+          RL_ASSERT(ebr_live_objects() == 1);
+      } else {
+        domain->synchronize();
+        delete old;
+      }
+    }
+  }
+
+  void reader() {
+    int last = -1;
+    for (int round = 0; round < C.rounds; ++round) {
+      {
+        lockless::epoch_guard guard(*domain);
+        object* p = current->load(std::memory_order_acquire);
+        const int a = p->value.get();
+        RL_ASSERT(a >= 0 && a <= versions);
+        RL_ASSERT(a >= last);  // versions only move forward (coherence + acquire)
+        last = a;
+        for (int k = 0; k < C.dwell; ++k) lockless::detail::yield_point();
+        const int b = p->value.get();  // later in the same critical section
+        RL_ASSERT(a == b);
+      }
+      if constexpr (C.readers_flush) domain->flush();
+    }
+  }
+
+  void after() {
+    delete current->load(std::memory_order_relaxed);  // quiescent
+    delete current;
+    delete domain;  // frees what is still retired
+    RL_ASSERT(ebr_live_objects() == 0);
+  }
+};
+
+// ---- scenarios ------------------------------------------------------------------------
+
+// One reader, two critical sections; the writer retires and flushes.
+struct ebr_retire : ebr_suite<ebr_retire, ebr_config{}> {};
+
+// The same with a destructor that writes the payload.
+struct ebr_retire_poison : ebr_suite<ebr_retire_poison, ebr_config{.poison = true}> {};
+
+// A slow reader: 32 scheduling points pinned between its two reads.
+struct ebr_slow_reader
+    : ebr_suite<ebr_slow_reader, ebr_config{.rounds = 1, .dwell = 32}> {};
+
+// The writer retires and calls barrier(); the destructor writes.
+struct ebr_barrier
+    : ebr_suite<ebr_barrier, ebr_config{.poison = true, .how = dispose::barrier}> {};
+
+// Two readers that also flush (so the epoch advances and deleters run on any thread);
+// the destructor writes. Three threads.
+struct ebr_two_readers
+    : ebr_suite<ebr_two_readers,
+                ebr_config{.readers = 2, .poison = true, .readers_flush = true}> {};
+
+// A slow reader and a third thread that advances the epoch: the advance that lets the
+// writer free an object may come from a thread that retired nothing (so the fence of
+// seal() [S1] is not on its path). Three threads.
+struct ebr_advancer
+    : ebr_suite<ebr_advancer, ebr_config{.rounds = 1, .dwell = 16, .advancers = 1}> {};
+
+// The writer waits in synchronize() and deletes; the destructor writes.
+struct ebr_synchronize
+    : ebr_suite<ebr_synchronize,
+                ebr_config{.poison = true, .how = dispose::synchronize}> {};
+
+// synchronize() against a slow reader.
+struct ebr_synchronize_slow_reader
+    : ebr_suite<ebr_synchronize_slow_reader,
+                ebr_config{.how = dispose::synchronize, .rounds = 1, .dwell = 32}> {};
+
+// synchronize() against a reader that flushes between its critical sections, so the
+// epoch moves while the writer is between its unlink and synchronize()'s first read of
+// the epoch. The reader's second critical section may pin at the new epoch and still
+// load the unlinked object; synchronize() must wait for it all the same.
+struct ebr_synchronize_flushing_reader
+    : ebr_suite<ebr_synchronize_flushing_reader,
+                ebr_config{.poison = true,
+                           .how = dispose::synchronize,
+                           .readers_flush = true}> {};
+
+// The same with a slow reader (the failure shows as a read of freed memory).
+struct ebr_synchronize_flushing_slow_reader
+    : ebr_suite<ebr_synchronize_flushing_slow_reader,
+                ebr_config{.how = dispose::synchronize,
+                           .rounds = 3,
+                           .dwell = 16,
+                           .readers_flush = true}> {};
+
+}  // namespace lockless_relacy

@@ -1,0 +1,25 @@
+// Relacy: lockless::epoch_domain::synchronize() (unlink, wait for readers, delete), with
+// the real header. Scenarios in epoch_scenario.hpp.
+//
+// Usage: relacy_epoch_synchronize [random <iterations> | bound <context bound> | full]
+#include "support/relacy_prelude.hpp"
+
+#include "epoch_scenario.hpp"
+#include "relacy_runner.hpp"
+
+using namespace lockless_relacy;
+
+int main(int argc, char** argv) {
+  if (!parse_args(argc, argv)) return 2;
+  report r;
+  r.run<ebr_synchronize>("ebr_synchronize", random_plan(300000));
+  r.run<ebr_synchronize>("ebr_synchronize", bound_plan(2));
+  r.run<ebr_synchronize_slow_reader>("ebr_synchronize_slow_reader", random_plan(300000));
+  r.run<ebr_synchronize_slow_reader>("ebr_synchronize_slow_reader", bound_plan(1));
+  r.run<ebr_synchronize_flushing_reader>("ebr_synchronize_flushing_reader",
+                                         random_plan(300000));
+  r.run<ebr_synchronize_flushing_reader>("ebr_synchronize_flushing_reader", bound_plan(1));
+  r.run<ebr_synchronize_flushing_slow_reader>("ebr_synchronize_flushing_slow_reader",
+                                              random_plan(300000));
+  return r.exit_code();
+}

@@ -1,0 +1,29 @@
+// Relacy mutant: collect's load of the epoch [R2] is relaxed instead of acquire
+// (epoch.hpp).
+// A thread that frees a bag because another thread advanced the epoch is no longer
+// ordered after the critical sections that advance waited for: the destructor's write
+// races with a reader's read. Needs a collector other than the advancer: three threads.
+//
+// Built against a mutated copy of the headers (see mutants.cmake); exits 0 only if
+// Relacy reports each failure below with the expected kind, 1 if the mutant slips
+// through or is caught for another reason. Same usage as the other programs:
+//   relacy_mutant_epoch_collect_relaxed
+//       [random <iterations> | bound <context bound> | full]
+#include "support/relacy_prelude.hpp"
+
+#if !defined(LOCKLESS_RELACY_MUTANT)
+#error "built without its mutation: declare it in tests/relacy/mutants.cmake"
+#endif
+
+#include "relacy_runner.hpp"
+#include "epoch_scenario.hpp"
+
+using namespace lockless_relacy;
+
+int main(int argc, char** argv) {
+  if (!parse_args(argc, argv)) return 2;
+  report r;
+  r.expect_failure<ebr_two_readers>("ebr_two_readers", random_plan(500000),
+                                    {rl::test_result_data_race});
+  return r.exit_code();
+}

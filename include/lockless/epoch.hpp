@@ -63,7 +63,9 @@
 //   [A1]/[A2]/[A3] advance: full fence, acquire-load every record, acq_rel CAS of E.
 //   [R1] collect: acquire exchange that takes the whole sealed list (pairs with [S2]).
 //   [R2] collect: acquire load of E (pairs with [A3]) before running deleters.
+//   [R3] collect: after putting kept bags back, full fence and re-read E (pairs with [B1]).
 //   [Y0]/[Y1] synchronize: full fence, then acquire loads of E until it is two ahead.
+//   [B1] barrier: full fence between synchronize and its forced collect (pairs with [R3]).
 //
 // INVARIANTS
 //   INV1: while a thread is pinned at e (and its pin is visible), E <= e + 1.
@@ -303,8 +305,9 @@ class epoch_domain {
   }
 
   // Seals this thread's open batch, tries once to advance the epoch and frees whatever
-  // has expired. Never blocks. Garbage is freed "as soon as safe": call flush() twice
-  // more from quiescent points (or synchronize()) to see it go.
+  // has expired. Never blocks. Garbage is freed "as soon as safe": two more flush()
+  // calls from quiescent points (or flush(), synchronize(), flush(); or barrier()) see
+  // it go. synchronize() alone waits but runs no deleters.
   void flush() {
     record* r = current_record();
     seal(*r);
@@ -323,19 +326,7 @@ class epoch_domain {
   // itself pinned in this domain: that would wait for itself forever.
   void synchronize() {
     record* r = current_record();
-    throw_if_pinned(*r);
-    // [Y0] full fence before reading E, as in [S1]: every unlink the caller made before
-    // the call precedes it, so the E read below is at least the epoch of any reader that
-    // can still reach an unlinked object (pairs with [G1]). Without it the read may be
-    // one epoch stale and the wait one epoch short (found by Relacy).
-    detail::fence(std::memory_order_seq_cst);
-    // [Y1] acquire: pairs with [A3]; an epoch two ahead of the one read here means every
-    // thread pinned at or before it has since unpinned (INV1).
-    const std::uint64_t target = epoch_.value.load(std::memory_order_acquire) + 2;
-    detail::backoff wait;
-    while (epoch_.value.load(std::memory_order_acquire) < target) {  // [Y1] again
-      if (!try_advance()) wait.pause();
-    }
+    synchronize_on(*r);
     release_if_temporary(*r);
   }
 
@@ -349,7 +340,11 @@ class epoch_domain {
     record* r = current_record();
     throw_if_pinned(*r);
     seal(*r);
-    synchronize();
+    synchronize_on(*r);
+    // [B1] full fence between seeing E two ahead and taking the sealed list: pairs with
+    // [R3]. Either our take sees the batches a concurrent collector put back, or that
+    // collector's re-check sees the epoch we reached and judges them again.
+    detail::fence(std::memory_order_seq_cst);
     collect(r, /*force=*/true);
     release_if_temporary(*r);
   }
@@ -428,6 +423,24 @@ class epoch_domain {
       throw std::logic_error(
           "lockless::epoch_domain::synchronize/barrier called while the calling thread "
           "holds a guard of the same domain (it would wait for itself)");
+    }
+  }
+
+  // synchronize() on the caller's record, which it does not release (barrier() goes on
+  // using it).
+  void synchronize_on(record& r) {
+    throw_if_pinned(r);
+    // [Y0] full fence before reading E, as in [S1]: every unlink the caller made before
+    // the call precedes it, so the E read below is at least the epoch of any reader that
+    // can still reach an unlinked object (pairs with [G1]). Without it the read may be
+    // one epoch stale and the wait one epoch short (found by Relacy).
+    detail::fence(std::memory_order_seq_cst);
+    // [Y1] acquire: pairs with [A3]; an epoch two ahead of the one read here means every
+    // thread pinned at or before it has since unpinned (INV1).
+    const std::uint64_t target = epoch_.value.load(std::memory_order_acquire) + 2;
+    detail::backoff wait;
+    while (epoch_.value.load(std::memory_order_acquire) < target) {  // [Y1] again
+      if (!try_advance()) wait.pause();
     }
   }
 
@@ -556,23 +569,31 @@ class epoch_domain {
     if (collected_at_.exchange(now, std::memory_order_relaxed) == now && !force) return;
     // [R1] acquire: take the whole list; pairs with [S2]. Taking all at once (instead of
     // popping one bag) leaves no ABA window on the list.
-    bag* list = sealed_.exchange(nullptr, std::memory_order_acquire);
-    // [R2] acquire: pairs with [A3]; the critical sections that let E reach this value
-    // happen-before the deleters we run.
-    const std::uint64_t e = epoch_.value.load(std::memory_order_acquire);
-    bag* keep_first = nullptr;
-    bag* keep_last = nullptr;
-    while (list != nullptr) {
-      bag* b = std::exchange(list, list->next);
-      if (b->epoch + 2 <= e) {  // INV3
-        free_bag(b, r);
-      } else {
-        b->next = keep_first;
-        keep_first = b;
-        if (keep_last == nullptr) keep_last = b;
+    for (;;) {
+      bag* list = sealed_.exchange(nullptr, std::memory_order_acquire);
+      // [R2] acquire: pairs with [A3]; the critical sections that let E reach this value
+      // happen-before the deleters we run.
+      const std::uint64_t e = epoch_.value.load(std::memory_order_acquire);
+      bag* keep_first = nullptr;
+      bag* keep_last = nullptr;
+      while (list != nullptr) {
+        bag* b = std::exchange(list, list->next);
+        if (b->epoch + 2 <= e) {  // INV3
+          free_bag(b, r);
+        } else {
+          b->next = keep_first;
+          keep_first = b;
+          if (keep_last == nullptr) keep_last = b;
+        }
       }
+      if (keep_first == nullptr) return;
+      push_sealed(keep_first, keep_last);
+      // [R3] If E moved while we held the batches, a barrier() may have found the list
+      // empty and be relying on us: judge the kept ones again against the newer epoch.
+      // The full fence pairs with [B1] (store-buffering: our push, then our read of E).
+      detail::fence(std::memory_order_seq_cst);
+      if (epoch_.value.load(std::memory_order_acquire) == e) return;
     }
-    if (keep_first != nullptr) push_sealed(keep_first, keep_last);
   }
 
   void free_bag(bag* b, record* r) noexcept {
@@ -610,6 +631,7 @@ class epoch_domain {
       // thread_local's destructor is using the domain). Serve it with a temporary record.
       record* r = acquire_record();
       r->temporary = true;
+      detail::tls_epoch_cache = {id_, r};  // unlock() / nested calls must find it again
       return r;
     }
     auto& st = detail::epoch_thread_state::instance();
@@ -669,7 +691,10 @@ class epoch_domain {
   }
 
   void release_if_temporary(record& r) noexcept {
-    if (r.temporary && r.nest == 0) release_record(&r);
+    if (r.temporary && r.nest == 0) {
+      if (detail::tls_epoch_cache.record == &r) detail::tls_epoch_cache = {0, nullptr};
+      release_record(&r);
+    }
   }
 
   std::uint64_t id_;

@@ -20,7 +20,10 @@
 //   Exceptions: push/emplace give the strong guarantee (allocation or T's constructor
 //   throws: the stack is unchanged). try_pop needs T's move constructor to be noexcept
 //   (checked at compile time), because after the winning CAS the node is ours alone and
-//   there is no way to put it back without reintroducing ABA.
+//   there is no way to put it back without reintroducing ABA. try_pop may throw
+//   std::bad_alloc before it touches the stack (a thread's first guard registers it with
+//   the domain); after the winning CAS, retiring the node cannot fail except by
+//   std::terminate when no memory is left for a retire batch (see epoch.hpp retire()).
 //
 // MEMORY-ORDERING CONTRACT
 //   [P1] push reads head_ relaxed: only a first guess for the CAS.

@@ -1,0 +1,122 @@
+// tests/support/stress.hpp: running oversubscribed threads that start together.
+//
+//   run_threads(n, fn)        starts n threads, each runs fn(thread_index) once all n are
+//                             ready (a spinning start gate), joins them, and returns the
+//                             per-thread results (a std::vector, in thread-index order) when
+//                             fn returns a value.
+//   unique_value(t, seq)      t << 40 | seq: values unique by construction across threads;
+//   value_thread(v), value_seq(v) take them apart.
+//   default_threads           8: oversubscribed on the 2-core machines tests run on.
+//   scaled(n)                 see sanitizers.hpp.
+//   xorshift                  a tiny per-thread PRNG (no shared state, no locks).
+//
+// Threads report through their return values; assert on the main thread after the join
+// (gtest assertions in other threads only return from the thread's function).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "sanitizers.hpp"
+
+namespace lockless_test {
+
+inline constexpr std::size_t default_threads = 8;
+
+inline constexpr unsigned value_thread_shift = 40;
+constexpr std::uint64_t unique_value(std::uint64_t thread, std::uint64_t seq) noexcept {
+  return (thread << value_thread_shift) | seq;
+}
+constexpr std::uint64_t value_thread(std::uint64_t v) noexcept { return v >> value_thread_shift; }
+constexpr std::uint64_t value_seq(std::uint64_t v) noexcept {
+  return v & ((std::uint64_t{1} << value_thread_shift) - 1);
+}
+
+// All threads wait at the gate until the main thread opens it, so they start their
+// work at the same moment instead of one after another as they are created.
+class start_gate {
+ public:
+  void arrive_and_wait() noexcept {
+    ready_.fetch_add(1, std::memory_order_acq_rel);
+    while (!open_.load(std::memory_order_acquire)) std::this_thread::yield();
+  }
+  void open_when(std::size_t n) noexcept {
+    while (ready_.load(std::memory_order_acquire) < n) std::this_thread::yield();
+    open_.store(true, std::memory_order_release);
+  }
+
+ private:
+  std::atomic<std::size_t> ready_{0};
+  std::atomic<bool> open_{false};
+};
+
+// Runs fn(thread_index) on n threads started together; returns the results by index.
+// An exception thrown by a thread function is rethrown on the calling thread after the
+// join (the first one, by thread index).
+template <class Fn>
+auto run_threads(std::size_t n, Fn fn) {
+  using result = std::invoke_result_t<Fn&, std::size_t>;
+  start_gate gate;
+  std::vector<std::exception_ptr> errors(n);
+  std::vector<std::thread> threads;
+  threads.reserve(n);
+  if constexpr (std::is_void_v<result>) {
+    for (std::size_t i = 0; i < n; ++i) {
+      threads.emplace_back([&, i] {
+        gate.arrive_and_wait();
+        try {
+          fn(i);
+        } catch (...) {
+          errors[i] = std::current_exception();
+        }
+      });
+    }
+    gate.open_when(n);
+    for (auto& t : threads) t.join();
+    for (auto& e : errors) {
+      if (e) std::rethrow_exception(e);
+    }
+  } else {
+    std::vector<result> results(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      threads.emplace_back([&, i] {
+        gate.arrive_and_wait();
+        try {
+          results[i] = fn(i);
+        } catch (...) {
+          errors[i] = std::current_exception();
+        }
+      });
+    }
+    gate.open_when(n);
+    for (auto& t : threads) t.join();
+    for (auto& e : errors) {
+      if (e) std::rethrow_exception(e);
+    }
+    return results;
+  }
+}
+
+// xorshift64*: a per-thread pseudo-random stream, seeded from the thread index.
+class xorshift {
+ public:
+  explicit xorshift(std::uint64_t seed) noexcept : s_(seed * 0x9E3779B97F4A7C15ULL + 1) {}
+  std::uint64_t next() noexcept {
+    s_ ^= s_ >> 12;
+    s_ ^= s_ << 25;
+    s_ ^= s_ >> 27;
+    return s_ * 0x2545F4914F6CDD1DULL;
+  }
+  // Uniform enough in [0, n).
+  std::uint64_t below(std::uint64_t n) noexcept { return next() % n; }
+
+ private:
+  std::uint64_t s_;
+};
+
+}  // namespace lockless_test

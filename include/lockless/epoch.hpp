@@ -353,21 +353,16 @@ class epoch_domain {
   [[nodiscard]] std::uint64_t epoch() const noexcept {
     return epoch_.value.load(std::memory_order_relaxed);  // telemetry: no ordering needed
   }
-  [[nodiscard]] std::size_t retired_pending() const noexcept {
-    std::size_t retired = 0;
-    // acquire: pairs with the release push of new records in acquire_record().
-    for (record* r = records_.load(std::memory_order_acquire); r != nullptr; r = r->next) {
-      retired += r->retired_total.load(std::memory_order_relaxed);  // telemetry only
-    }
-    const std::size_t freed = freed_total_.load(std::memory_order_relaxed);  // telemetry
-    return retired > freed ? retired - freed : 0;
-  }
+  [[nodiscard]] std::size_t retired_pending() const noexcept { return stats().retired_pending; }
+  // One pass over the records, so the fields describe (nearly) the same moment.
   [[nodiscard]] epoch_stats stats() const noexcept {
     epoch_stats s;
     s.global_epoch = epoch();
-    s.retired_pending = retired_pending();
     s.stalled_advances = stalled_.load(std::memory_order_relaxed);  // telemetry only
+    std::size_t retired = 0;
+    // acquire: pairs with the release push of new records in acquire_record().
     for (record* r = records_.load(std::memory_order_acquire); r != nullptr; r = r->next) {
+      retired += r->retired_total.load(std::memory_order_relaxed);            // telemetry
       if (r->in_use.load(std::memory_order_relaxed)) ++s.registered_threads;  // telemetry
       const std::uint64_t st = r->state.load(std::memory_order_relaxed);      // telemetry
       if (record::is_pinned(st)) {
@@ -375,6 +370,8 @@ class epoch_domain {
         s.oldest_pinned_epoch = std::min(s.oldest_pinned_epoch, record::epoch_of(st));
       }
     }
+    const std::size_t freed = freed_total_.load(std::memory_order_relaxed);  // telemetry
+    s.retired_pending = retired > freed ? retired - freed : 0;
     return s;
   }
 

@@ -61,28 +61,18 @@ class start_gate {
 template <class Fn>
 auto run_threads(std::size_t n, Fn fn) {
   using result = std::invoke_result_t<Fn&, std::size_t>;
-  start_gate gate;
-  std::vector<std::exception_ptr> errors(n);
-  std::vector<std::thread> threads;
-  threads.reserve(n);
   if constexpr (std::is_void_v<result>) {
-    for (std::size_t i = 0; i < n; ++i) {
-      threads.emplace_back([&, i] {
-        gate.arrive_and_wait();
-        try {
-          fn(i);
-        } catch (...) {
-          errors[i] = std::current_exception();
-        }
-      });
-    }
-    gate.open_when(n);
-    for (auto& t : threads) t.join();
-    for (auto& e : errors) {
-      if (e) std::rethrow_exception(e);
-    }
+    struct nothing {};  // not bool: vector<bool> elements would share words across threads
+    (void)run_threads(n, [&](std::size_t i) {
+      fn(i);
+      return nothing{};
+    });
   } else {
+    start_gate gate;
+    std::vector<std::exception_ptr> errors(n);
     std::vector<result> results(n);
+    std::vector<std::thread> threads;
+    threads.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
       threads.emplace_back([&, i] {
         gate.arrive_and_wait();

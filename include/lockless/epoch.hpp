@@ -203,7 +203,7 @@ struct alignas(cache_line_size) epoch_record {
 // destroyed and when a thread exits; it makes "thread exits after its domain died" safe.
 // Immortal on purpose: threads may exit after static destructors have run.
 struct epoch_registry {
-  std::mutex mutex;
+  detail::mutex mutex;  // std::mutex; the scheduler's own in the deterministic build
   std::vector<std::uint64_t> live;
   std::uint64_t next_id = 2;  // 1 is the default domain's
 

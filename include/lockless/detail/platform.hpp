@@ -11,8 +11,9 @@
 //   Override with -DLOCKLESS_CACHE_LINE_SIZE=N (a power of two).
 //
 // cpu_relax()
-//   The spin-wait hint (x86 PAUSE, Arm YIELD). Under the model checker it is a
-//   scheduling point, so systematic schedulers see spin loops make progress.
+//   The spin-wait hint (x86 PAUSE, Arm YIELD). Under the model checker and the
+//   deterministic scheduler it is a scheduling point instead: only one thread runs at a
+//   time there, so a spin loop that never yields would spin forever.
 //
 // backoff
 //   Bounded exponential backoff for CAS retry loops: 1, 2, 4, ... up to max_spins PAUSEs,
@@ -70,7 +71,7 @@ static_assert(alignof(cache_padded<char>) == cache_line_size);
 static_assert(sizeof(cache_padded<char[cache_line_size + 1]>) == 2 * cache_line_size);
 
 inline void cpu_relax() noexcept {
-  if constexpr (model_checked) {
+  if constexpr (scheduler_controlled) {
     yield_point();
   } else {
 #if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
@@ -87,7 +88,7 @@ class backoff {
 
   // One round of waiting; call after each failed attempt.
   void pause() noexcept {
-    if constexpr (model_checked) {
+    if constexpr (scheduler_controlled) {
       yield_point();
       return;
     }

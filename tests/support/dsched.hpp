@@ -1,0 +1,812 @@
+// tests/support/dsched.hpp: deterministic schedules for the real headers.
+//
+// WHAT
+//   The third build of the atomics shim (LOCKLESS_DSCHED, see lockless/detail/atomic.hpp).
+//   Every atomic operation, plain shared-variable access (detail::var), fence, wait, notify
+//   and detail::mutex operation of library code first calls point(), a yield point at
+//   which this scheduler decides which thread runs next. The threads are real OS threads,
+//   so thread_local state, the node pool, thread exit (epoch orphan hand-over) and the
+//   x86 pin path are the production code paths; but they pass one baton around, so
+//   exactly one of them runs at any time. The decisions come from a strategy: a seeded
+//   random walk, PCT (probabilistic concurrency testing), the bytes of a fuzz input, or a
+//   recorded trace. With the same strategy, a run is the same interleaving every time:
+//   a failure found once replays exactly.
+//
+//     dsched::pct strat(/*seed=*/7, /*depth=*/3, /*horizon=*/500);
+//     dsched::result r = dsched::run(strat, {
+//         [&](unsigned) { stack.push(1); },
+//         [&](unsigned) { (void)stack.try_pop(); }});
+//     EXPECT_TRUE(r.ok()) << r.report;   // deadlock and step_limit are failures
+//
+//   explore() runs a scenario under many schedules (PCT and random walks, seeds
+//   first_seed, first_seed + 1, ...), stops at the first failure and prints how to
+//   replay it (LOCKLESS_DSCHED_REPLAY=<strategy description>).
+//
+// WHAT IT DECIDES, AND WHAT IT CANNOT
+//   Finds: atomicity violations and bad interleavings (ABA, lost updates, a pop that
+//   returns a value twice), use after free when combined with ASan or canaries, lost
+//   wake-ups and lock-order inversions (reported as a deadlock: every unfinished thread is
+//   parked), livelocks (reported as step_limit), at any thread count, over whole
+//   operations including allocation, registration and thread exit.
+//   Cannot find: weak-memory effects. Every execution is sequentially consistent (the
+//   baton hand-over is a release/acquire pair), so a missing acquire or a missing fence
+//   is invisible here: that is Relacy's job (tests/relacy/). Coverage is sampled, not
+//   exhaustive.
+//
+// RULES FOR SCENARIOS
+//   - A run's threads are new OS threads; the calling thread is not scheduled (it waits).
+//     Code run outside a run (set-up, the drain after it) executes normally: point() is a
+//     no-op on unscheduled threads.
+//   - Bodies must be deterministic given the schedule (no clocks, no rand(), no
+//     behaviour that depends on pointer values beyond equality).
+//   - Spin loops must pass detail::yield_point() (library code does, via backoff and
+//     cpu_relax), or a waiting thread that keeps being chosen ends in step_limit.
+//   - A run that cannot finish (deadlock, step_limit) is abandoned: its threads stay
+//     parked forever and its state is leaked on purpose; the process may go on. Objects
+//     the parked threads reference must not be used by them again, which they cannot.
+//   - Exceptions escaping a body are rethrown by run() once all threads are done.
+#pragma once
+
+#define LOCKLESS_DSCHED_HPP 1
+#if !defined(LOCKLESS_DSCHED)
+#error "support/dsched.hpp belongs to the LOCKLESS_DSCHED build: define it for the whole target"
+#endif
+#if defined(LOCKLESS_DETAIL_ATOMIC_HPP)
+#error "include support/dsched.hpp before any lockless header"
+#endif
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace lockless::dsched {
+
+// What a thread was about to do at a yield point.
+enum class event : std::uint8_t {
+  load, store, rmw, fence, plain_read, plain_write,
+  spin,          // detail::yield_point(): waiting for another thread (backoff, cpu_relax)
+  wait, notify,  // atomic waiting
+  mutex_lock, mutex_unlock,
+  start, finish  // a thread's first and last step
+};
+
+[[nodiscard]] constexpr const char* to_string(event e) noexcept {
+  switch (e) {
+    case event::load: return "load";
+    case event::store: return "store";
+    case event::rmw: return "rmw";
+    case event::fence: return "fence";
+    case event::plain_read: return "read";
+    case event::plain_write: return "write";
+    case event::spin: return "spin";
+    case event::wait: return "wait";
+    case event::notify: return "notify";
+    case event::mutex_lock: return "lock";
+    case event::mutex_unlock: return "unlock";
+    case event::start: return "start";
+    case event::finish: return "finish";
+  }
+  return "?";
+}
+
+// Where in the source a yield point was reached (passed by the shim).
+struct site {
+  const char* function = "";
+  const char* file = "";
+  unsigned line = 0;
+};
+
+// ---------------------------------------------------------------------------------------
+// Strategies
+// ---------------------------------------------------------------------------------------
+
+// A real decision: at least two threads could run. The strategy returns one of them.
+struct choice {
+  const std::vector<unsigned>& runnable;  // ascending thread indices, size >= 2
+  unsigned current;       // the thread at the yield point (== threads before the first step)
+  bool current_runnable;  // false if it just parked or finished
+  bool spinning;          // it waits for another thread (event::spin): switching is wise
+  std::uint64_t step;     // yield points so far in this run
+  unsigned threads;
+};
+
+class strategy {
+ public:
+  virtual ~strategy() = default;
+  virtual void begin(unsigned /*threads*/) {}  // called at the start of every run
+  [[nodiscard]] virtual unsigned pick(const choice& c) = 0;
+  // A description that make_strategy() turns back into an identical strategy.
+  [[nodiscard]] virtual std::string describe() const = 0;
+};
+
+namespace detail {
+
+// splitmix64: tiny, fast, and the same numbers on every platform and standard library.
+class prng {
+ public:
+  explicit prng(std::uint64_t seed) noexcept : s_(seed) {}
+  std::uint64_t next() noexcept {
+    std::uint64_t z = (s_ += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+  std::uint64_t below(std::uint64_t n) noexcept { return n == 0 ? 0 : next() % n; }
+
+ private:
+  std::uint64_t s_;
+};
+
+// The runnable threads in cyclic order after `from` (excluded), then `from` itself last
+// if it is runnable.
+inline std::vector<unsigned> cyclic_after(const std::vector<unsigned>& runnable,
+                                          unsigned from) {
+  std::vector<unsigned> out;
+  out.reserve(runnable.size());
+  for (unsigned t : runnable) {
+    if (t > from) out.push_back(t);
+  }
+  for (unsigned t : runnable) {
+    if (t < from) out.push_back(t);
+  }
+  for (unsigned t : runnable) {
+    if (t == from) out.push_back(t);
+  }
+  return out;
+}
+
+}  // namespace detail
+
+// Runs the current thread until it parks, finishes or spins; then the next runnable
+// thread in cyclic order. No preemption at all: the fair fallback of the other
+// strategies, and the calibration run of explore().
+class run_to_block : public strategy {
+ public:
+  [[nodiscard]] unsigned pick(const choice& c) override {
+    if (c.current_runnable && !c.spinning) return c.current;
+    return detail::cyclic_after(c.runnable, c.current).front();
+  }
+  [[nodiscard]] std::string describe() const override { return "run_to_block()"; }
+};
+
+// At each decision, stays with the current thread or, with probability switch_percent
+// (always when it spins), moves to a uniformly chosen other runnable thread.
+class random_walk : public strategy {
+ public:
+  explicit random_walk(std::uint64_t seed, unsigned switch_percent = 20)
+      : seed_(seed), switch_percent_(std::min(switch_percent, 100U)), rng_(seed) {}
+
+  void begin(unsigned) override { rng_ = detail::prng(seed_); }
+  [[nodiscard]] unsigned pick(const choice& c) override {
+    const bool stay = c.current_runnable && !c.spinning && rng_.below(100) >= switch_percent_;
+    if (stay) return c.current;
+    std::vector<unsigned> others = detail::cyclic_after(c.runnable, c.current);
+    if (c.current_runnable) others.pop_back();  // the current one is last
+    return others[rng_.below(others.size())];
+  }
+  [[nodiscard]] std::string describe() const override {
+    return "random(seed=" + std::to_string(seed_) + ",switch=" + std::to_string(switch_percent_) +
+           ")";
+  }
+
+ private:
+  std::uint64_t seed_;
+  unsigned switch_percent_;
+  detail::prng rng_;
+};
+
+// PCT (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS 2010): threads get distinct
+// random priorities >= depth; the highest-priority runnable thread always runs; at
+// depth - 1 random steps in [1, horizon] the running thread drops to priority
+// depth - 1 - i, below every initial one. A bug that needs d ordering constraints
+// among n threads in runs of k steps is found with probability >= 1 / (n k^(d-1)) per
+// run. A spinning thread drops below everyone (it cannot progress alone), which keeps
+// PCT from starving the thread it waits for.
+class pct : public strategy {
+ public:
+  pct(std::uint64_t seed, unsigned depth, std::uint64_t horizon)
+      : seed_(seed), depth_(std::max(depth, 1U)), horizon_(std::max<std::uint64_t>(horizon, 1)) {}
+
+  void begin(unsigned threads) override {
+    detail::prng rng(seed_);
+    prio_.resize(threads);
+    for (unsigned t = 0; t < threads; ++t) prio_[t] = static_cast<long long>(depth_ + t);
+    for (unsigned t = threads; t > 1; --t) {  // Fisher-Yates
+      std::swap(prio_[t - 1], prio_[rng.below(t)]);
+    }
+    change_.clear();
+    for (unsigned i = 0; i + 1 < depth_; ++i) change_.push_back(1 + rng.below(horizon_));
+    next_change_ = 0;
+    std::sort(change_.begin(), change_.end());
+    lowest_ = 0;
+  }
+  [[nodiscard]] unsigned pick(const choice& c) override {
+    if (c.current < prio_.size()) {
+      while (next_change_ < change_.size() && change_[next_change_] <= c.step) {
+        prio_[c.current] = static_cast<long long>(depth_) - 2 - static_cast<long long>(next_change_);
+        lowest_ = std::min(lowest_, prio_[c.current]);
+        ++next_change_;
+      }
+      if (c.spinning) prio_[c.current] = --lowest_;
+    }
+    unsigned best = c.runnable.front();
+    for (unsigned t : c.runnable) {
+      if (prio_[t] > prio_[best]) best = t;
+    }
+    return best;
+  }
+  [[nodiscard]] std::string describe() const override {
+    return "pct(seed=" + std::to_string(seed_) + ",depth=" + std::to_string(depth_) +
+           ",horizon=" + std::to_string(horizon_) + ")";
+  }
+
+ private:
+  std::uint64_t seed_;
+  unsigned depth_;
+  std::uint64_t horizon_;
+  std::vector<long long> prio_;
+  std::vector<std::uint64_t> change_;
+  std::size_t next_change_ = 0;
+  long long lowest_ = 0;
+};
+
+// Decisions from bytes (a fuzz input): each byte b says "switch to the (b >> 6)-th
+// runnable thread after the current one in cyclic order (0 = stay, if it may), and keep
+// it for (b & 63) more decisions unless it parks or spins". Once the bytes are used up,
+// run_to_block decides, so every input ends (lock-free code finishes). The same bytes
+// always give the same schedule; small mutations change few decisions.
+class byte_schedule : public strategy {
+ public:
+  byte_schedule(const std::uint8_t* data, std::size_t size) : bytes_(data, data + size) {}
+
+  void begin(unsigned) override {
+    pos_ = 0;
+    hold_ = 0;
+  }
+  [[nodiscard]] unsigned pick(const choice& c) override {
+    const bool may_stay = c.current_runnable && !c.spinning;
+    if (hold_ > 0 && may_stay) {
+      --hold_;
+      return c.current;
+    }
+    if (pos_ == bytes_.size()) return run_to_block{}.pick(c);
+    const std::uint8_t b = bytes_[pos_++];
+    hold_ = b & 63U;
+    std::vector<unsigned> order = detail::cyclic_after(c.runnable, c.current);
+    if (may_stay) {
+      order.insert(order.begin(), order.back());  // 0 = stay
+      order.pop_back();
+    } else if (c.current_runnable) {
+      order.pop_back();  // spinning: not itself
+    }
+    return order[(b >> 6) % order.size()];
+  }
+  [[nodiscard]] std::string describe() const override {
+    return "bytes(" + std::to_string(bytes_.size()) + " bytes of input)";
+  }
+  [[nodiscard]] std::size_t consumed() const noexcept { return pos_; }
+
+ private:
+  std::vector<std::uint8_t> bytes_;
+  std::size_t pos_ = 0;
+  unsigned hold_ = 0;
+};
+
+// Replays the decisions of an earlier run (result::trace). If the program no longer
+// offers the recorded choice, replay continues with run_to_block and diverged() is true.
+class replay : public strategy {
+ public:
+  explicit replay(std::vector<std::uint8_t> trace) : trace_(std::move(trace)) {}
+  void begin(unsigned) override {
+    pos_ = 0;
+    diverged_ = false;
+  }
+  [[nodiscard]] unsigned pick(const choice& c) override {
+    if (!diverged_ && pos_ < trace_.size()) {
+      const unsigned want = trace_[pos_++];
+      if (std::find(c.runnable.begin(), c.runnable.end(), want) != c.runnable.end()) return want;
+      diverged_ = true;
+    }
+    return run_to_block{}.pick(c);
+  }
+  [[nodiscard]] std::string describe() const override {
+    return "replay(" + std::to_string(trace_.size()) + " decisions)";
+  }
+  [[nodiscard]] bool diverged() const noexcept { return diverged_; }
+
+ private:
+  std::vector<std::uint8_t> trace_;
+  std::size_t pos_ = 0;
+  bool diverged_ = false;
+};
+
+// "pct(seed=7,depth=3,horizon=500)", "random(seed=5,switch=20)", "run_to_block()":
+// what describe() printed, back as a strategy. Throws std::invalid_argument otherwise.
+inline std::unique_ptr<strategy> make_strategy(const std::string& d) {
+  auto field = [&](const char* name) -> std::uint64_t {
+    const std::string key = std::string(name) + "=";
+    const std::size_t at = d.find(key);
+    if (at == std::string::npos) {
+      throw std::invalid_argument("dsched: strategy '" + d + "' lacks " + name);
+    }
+    return std::stoull(d.substr(at + key.size()));
+  };
+  if (d.rfind("pct(", 0) == 0) {
+    return std::make_unique<pct>(field("seed"), static_cast<unsigned>(field("depth")),
+                                 field("horizon"));
+  }
+  if (d.rfind("random(", 0) == 0) {
+    return std::make_unique<random_walk>(field("seed"), static_cast<unsigned>(field("switch")));
+  }
+  if (d.rfind("run_to_block", 0) == 0) return std::make_unique<run_to_block>();
+  throw std::invalid_argument("dsched: unknown strategy '" + d + "'");
+}
+
+// ---------------------------------------------------------------------------------------
+// Runs
+// ---------------------------------------------------------------------------------------
+
+enum class outcome : std::uint8_t {
+  ok,          // every thread finished
+  deadlock,    // every unfinished thread is parked (wait with no notify, mutex never free)
+  step_limit,  // more than options::max_steps yield points: a livelock, or a far too long run
+};
+
+[[nodiscard]] constexpr const char* to_string(outcome o) noexcept {
+  switch (o) {
+    case outcome::ok: return "ok";
+    case outcome::deadlock: return "deadlock";
+    case outcome::step_limit: return "step limit";
+  }
+  return "?";
+}
+
+struct options {
+  std::uint64_t max_steps = 1'000'000;
+  bool record_trace = true;        // result::trace (one byte per decision)
+  std::size_t event_log_size = 64;  // the last N yield points, printed in reports
+};
+
+struct result {
+  outcome kind = outcome::ok;
+  std::uint64_t steps = 0;      // yield points
+  std::uint64_t decisions = 0;  // yield points with two or more runnable threads
+  std::uint64_t switches = 0;   // hand-overs of the baton
+  std::vector<std::uint8_t> trace;  // the thread chosen at each decision (for replay)
+  std::string report;  // for deadlock/step_limit: where each thread stands, the last events
+  std::string strategy;
+
+  [[nodiscard]] bool ok() const noexcept { return kind == outcome::ok; }
+};
+
+namespace detail {
+
+struct thread_slot {
+  enum class state : std::uint8_t { runnable, parked, finished };
+  std::atomic<int> turn{0};  // 1: this thread holds the baton (futex word)
+  state st = state::runnable;
+  const void* parked_on = nullptr;
+  std::uint64_t parked_seq = 0;  // notify wakes in parking order (FIFO)
+  event last_event = event::start;
+  site last_site{};
+};
+
+struct logged_event {
+  std::uint64_t step;
+  unsigned thread;
+  event e;
+  site where;
+};
+
+struct run_state {
+  strategy* strat = nullptr;
+  options opt;
+  std::vector<std::unique_ptr<thread_slot>> slots;
+  std::vector<unsigned> runnable;  // scratch
+  std::uint64_t steps = 0;
+  std::uint64_t decisions = 0;
+  std::uint64_t switches = 0;
+  std::uint64_t park_seq = 0;
+  std::vector<std::uint8_t> trace;
+  std::vector<logged_event> log;  // ring buffer of opt.event_log_size
+  std::size_t log_next = 0;        // where the next event goes in it
+  outcome kind = outcome::ok;
+  std::string report;
+  std::exception_ptr error;
+  bool cancelled = false;       // thread creation failed: threads return at once
+  std::atomic<int> done{0};     // the calling thread waits for 1
+};
+
+inline thread_local run_state* tls_run = nullptr;
+inline thread_local unsigned tls_index = 0;
+
+// Totals over every run of the process (explore() reports rates from them).
+struct totals {
+  std::atomic<std::uint64_t> runs{0}, steps{0}, switches{0};
+};
+inline totals& process_totals() {
+  static totals t;
+  return t;
+}
+
+inline void take_turn(thread_slot& s) noexcept {
+  while (s.turn.load(std::memory_order_acquire) == 0) s.turn.wait(0, std::memory_order_acquire);
+  s.turn.store(0, std::memory_order_relaxed);
+}
+// release: everything this thread did happens-before what the next one does (pairs with
+// take_turn's acquire), so every run is sequentially consistent.
+inline void give_turn(thread_slot& s) noexcept {
+  s.turn.store(1, std::memory_order_release);
+  s.turn.notify_one();
+}
+
+[[noreturn]] inline void park_forever() noexcept {
+  static std::atomic<int> never{0};
+  for (;;) never.wait(0, std::memory_order_relaxed);
+}
+
+inline std::string where(const site& s) {
+  if (*s.file == 0) return s.function;
+  std::string file = s.file;
+  const std::size_t slash = file.find_last_of('/');
+  if (slash != std::string::npos) file = file.substr(slash + 1);
+  return file + ":" + std::to_string(s.line) + " (" + s.function + ")";
+}
+
+inline std::string describe_state(const run_state& r) {
+  std::ostringstream os;
+  for (std::size_t t = 0; t < r.slots.size(); ++t) {
+    const thread_slot& s = *r.slots[t];
+    os << "  T" << t << ": ";
+    switch (s.st) {
+      case thread_slot::state::finished: os << "finished"; break;
+      case thread_slot::state::parked: os << "parked (" << to_string(s.last_event) << ") at "; break;
+      case thread_slot::state::runnable: os << "runnable, last " << to_string(s.last_event) << " at "; break;
+    }
+    if (s.st != thread_slot::state::finished) os << where(s.last_site);
+    os << '\n';
+  }
+  if (!r.log.empty()) {
+    os << "  last " << r.log.size() << " yield points (step thread event site):\n";
+    const std::size_t n = r.log.size();
+    const std::size_t first = r.log_next % n;  // the oldest entry once the ring is full
+    for (std::size_t i = 0; i < n; ++i) {
+      const logged_event& e = r.log[(first + i) % n];
+      os << "    " << e.step << "  T" << e.thread << "  " << to_string(e.e) << "  "
+         << where(e.where) << '\n';
+    }
+  }
+  return os.str();
+}
+
+// Ends a run that cannot finish: tells the caller of run(), then (unless the detecting
+// thread is done anyway) parks the detecting thread for good.
+inline void abandon(run_state& r, outcome why, bool detector_finished) noexcept {
+  r.kind = why;
+  try {
+    r.report = std::string(to_string(why)) + " after " + std::to_string(r.steps) +
+               " yield points under " + r.strat->describe() + ":\n" + describe_state(r);
+  } catch (...) {
+    r.report = to_string(why);
+  }
+  r.done.store(1, std::memory_order_release);
+  r.done.notify_one();
+  if (!detector_finished) park_forever();
+}
+
+// The decision at a yield point of thread `me` (which may have just parked or finished).
+// Returns when `me` holds the baton again; for a finished thread, right after handing it on.
+inline void schedule(run_state& r, unsigned me, bool spinning) noexcept {
+  thread_slot& self = *r.slots[me];
+  const bool me_finished = self.st == thread_slot::state::finished;
+  r.runnable.clear();
+  for (unsigned t = 0; t < r.slots.size(); ++t) {
+    if (r.slots[t]->st == thread_slot::state::runnable) r.runnable.push_back(t);
+  }
+  if (r.runnable.empty()) {
+    const bool all_finished = std::all_of(r.slots.begin(), r.slots.end(), [](const auto& s) {
+      return s->st == thread_slot::state::finished;
+    });
+    if (all_finished) {
+      r.done.store(1, std::memory_order_release);  // pairs with run()'s acquire
+      r.done.notify_one();
+      return;
+    }
+    abandon(r, outcome::deadlock, me_finished);
+    return;
+  }
+  unsigned next = r.runnable.front();
+  if (r.runnable.size() > 1) {
+    const bool me_runnable = self.st == thread_slot::state::runnable;
+    next = r.strat->pick(choice{r.runnable, me, me_runnable, spinning, r.steps,
+                                static_cast<unsigned>(r.slots.size())});
+    if (std::find(r.runnable.begin(), r.runnable.end(), next) == r.runnable.end()) {
+      std::fprintf(stderr, "dsched: strategy %s picked thread %u, which cannot run\n",
+                   r.strat->describe().c_str(), next);
+      std::abort();
+    }
+    ++r.decisions;
+    if (r.opt.record_trace) r.trace.push_back(static_cast<std::uint8_t>(next));
+  }
+  if (next == me) return;
+  ++r.switches;
+  give_turn(*r.slots[next]);  // from here on `r` belongs to `next`
+  if (!me_finished) take_turn(self);
+}
+
+inline void log_point(run_state& r, unsigned me, event e, const site& s) {
+  thread_slot& self = *r.slots[me];
+  self.last_event = e;
+  self.last_site = s;
+  if (r.opt.event_log_size == 0) return;
+  const logged_event le{r.steps, me, e, s};
+  if (r.log.size() < r.opt.event_log_size) {
+    r.log.push_back(le);
+  } else {
+    r.log[r.log_next % r.opt.event_log_size] = le;
+  }
+  ++r.log_next;
+}
+
+// Destroyed after every other thread_local of a scheduled thread (it is constructed
+// first), so thread-exit work (epoch records handed back, node pools emptied) still runs
+// under the scheduler; then the thread leaves it.
+struct exit_hook {
+  ~exit_hook() {
+    run_state* r = tls_run;
+    if (r == nullptr) return;
+    const unsigned me = tls_index;
+    tls_run = nullptr;
+    if (r->cancelled) return;
+    log_point(*r, me, event::finish, site{"thread exit", "", 0});
+    r->slots[me]->st = thread_slot::state::finished;
+    schedule(*r, me, false);
+  }
+};
+
+inline void thread_main(run_state& r, unsigned me, const std::function<void(unsigned)>& body) {
+  static thread_local exit_hook hook;  // first thread_local of this thread: destroyed last
+  (void)hook;
+  tls_run = &r;
+  tls_index = me;
+  take_turn(*r.slots[me]);
+  if (r.cancelled) return;
+  try {
+    body(me);
+  } catch (...) {
+    if (!r.error) r.error = std::current_exception();
+  }
+}
+
+}  // namespace detail
+
+// ---- called by the shim (lockless/detail/atomic.hpp) ----------------------------------
+
+// A yield point of the calling thread. No-op on threads that no run schedules.
+inline void point(event e, const void* /*addr*/, site where) noexcept {
+  detail::run_state* r = detail::tls_run;
+  if (r == nullptr) return;
+  const unsigned me = detail::tls_index;
+  detail::log_point(*r, me, e, where);
+  if (++r->steps > r->opt.max_steps) detail::abandon(*r, outcome::step_limit, false);
+  detail::schedule(*r, me, e == event::spin);
+}
+
+// Parks the calling thread until wake(addr) (the caller re-checks its condition after).
+// Returns false, doing nothing, on a thread that no run schedules.
+inline bool park(event e, const void* addr, site where) noexcept {
+  detail::run_state* r = detail::tls_run;
+  if (r == nullptr) return false;
+  const unsigned me = detail::tls_index;
+  detail::thread_slot& self = *r->slots[me];
+  detail::log_point(*r, me, e, where);
+  self.st = detail::thread_slot::state::parked;
+  self.parked_on = addr;
+  self.parked_seq = ++r->park_seq;
+  detail::schedule(*r, me, false);
+  return true;
+}
+
+// Makes up to n threads parked on addr runnable again, in the order they parked.
+inline void wake(const void* addr, unsigned n) noexcept {
+  detail::run_state* r = detail::tls_run;
+  if (r == nullptr) return;
+  for (; n > 0; --n) {
+    detail::thread_slot* first = nullptr;
+    for (auto& s : r->slots) {
+      if (s->st == detail::thread_slot::state::parked && s->parked_on == addr &&
+          (first == nullptr || s->parked_seq < first->parked_seq)) {
+        first = s.get();
+      }
+    }
+    if (first == nullptr) return;
+    first->st = detail::thread_slot::state::runnable;
+    first->parked_on = nullptr;
+  }
+}
+
+// True on a thread that a run schedules.
+[[nodiscard]] inline bool scheduled() noexcept { return detail::tls_run != nullptr; }
+
+// ---- running ---------------------------------------------------------------------------
+
+// Runs bodies[i](i) on thread i, one thread at a time, as `strat` decides. Blocks until
+// every thread has finished or the run is abandoned (result::kind).
+inline result run(strategy& strat, std::vector<std::function<void(unsigned)>> bodies,
+                  const options& opt = {}) {
+  if (detail::tls_run != nullptr) throw std::logic_error("dsched::run from a scheduled thread");
+  if (bodies.empty()) return {};
+  if (bodies.size() > std::numeric_limits<std::uint8_t>::max()) {
+    throw std::invalid_argument("dsched::run: at most 255 threads");
+  }
+  auto state = std::make_unique<detail::run_state>();
+  detail::run_state& r = *state;
+  r.strat = &strat;
+  r.opt = opt;
+  r.slots.reserve(bodies.size());
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    r.slots.push_back(std::make_unique<detail::thread_slot>());
+  }
+  strat.begin(static_cast<unsigned>(bodies.size()));
+
+  std::vector<std::thread> threads;
+  threads.reserve(bodies.size());
+  try {
+    for (unsigned i = 0; i < bodies.size(); ++i) {
+      threads.emplace_back([&r, i, &bodies] { detail::thread_main(r, i, bodies[i]); });
+    }
+  } catch (...) {  // could not create every thread: let the created ones return
+    r.cancelled = true;
+    for (std::size_t i = 0; i < threads.size(); ++i) detail::give_turn(*r.slots[i]);
+    for (auto& t : threads) t.join();
+    throw;
+  }
+
+  // The first step is a decision like any other (no thread is "current" yet).
+  for (unsigned t = 0; t < bodies.size(); ++t) r.runnable.push_back(t);
+  unsigned first = 0;
+  if (bodies.size() > 1) {
+    first = strat.pick(choice{r.runnable, static_cast<unsigned>(bodies.size()), false, false, 0,
+                              static_cast<unsigned>(bodies.size())});
+    ++r.decisions;
+    if (opt.record_trace) r.trace.push_back(static_cast<std::uint8_t>(first));
+  }
+  detail::give_turn(*r.slots[first]);
+  while (r.done.load(std::memory_order_acquire) == 0) r.done.wait(0, std::memory_order_acquire);
+  if (r.kind == outcome::ok) {
+    for (auto& t : threads) t.join();
+  } else {
+    for (auto& t : threads) t.detach();  // parked threads never run again
+  }
+
+  result out;
+  out.kind = r.kind;
+  out.steps = r.steps;
+  out.decisions = r.decisions;
+  out.switches = r.switches;
+  out.trace = std::move(r.trace);
+  out.report = std::move(r.report);
+  out.strategy = strat.describe();
+  auto& tot = detail::process_totals();
+  tot.runs.fetch_add(1, std::memory_order_relaxed);
+  tot.steps.fetch_add(out.steps, std::memory_order_relaxed);
+  tot.switches.fetch_add(out.switches, std::memory_order_relaxed);
+
+  if (out.kind != outcome::ok) {
+    // The parked threads still point into the state: keep it, reachable, for good.
+    static std::mutex leaked_mutex;
+    static auto* leaked = new std::vector<std::unique_ptr<detail::run_state>>;
+    std::lock_guard lock(leaked_mutex);
+    leaked->push_back(std::move(state));
+    return out;
+  }
+  if (r.error) std::rethrow_exception(r.error);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Exploring many schedules
+// ---------------------------------------------------------------------------------------
+
+struct explore_options {
+  std::uint64_t schedules = 1000;  // scaled by LOCKLESS_DSCHED_SCALE (an integer, soak runs)
+  std::uint64_t first_seed = 1;
+  // Schedule i uses seed first_seed + i; even i: PCT of depth 1 + (i / 2) % pct_depth
+  // (depth 1 = no preemption but a random thread order); odd i: a random walk.
+  unsigned pct_depth = 3;
+  unsigned switch_percent = 20;
+  std::uint64_t horizon = 0;  // PCT's k; 0: the length of a run_to_block calibration run
+  options run;
+};
+
+struct explore_summary {
+  std::uint64_t schedules = 0;  // explored (including the failing one)
+  std::uint64_t steps = 0;
+  std::uint64_t switches = 0;
+  double seconds = 0;
+  std::string failure;  // empty: every schedule passed
+  std::string replay;   // the failing schedule's strategy (LOCKLESS_DSCHED_REPLAY value)
+
+  [[nodiscard]] bool ok() const noexcept { return failure.empty(); }
+  [[nodiscard]] double per_second() const noexcept {
+    return seconds > 0 ? static_cast<double>(schedules) / seconds : 0;
+  }
+  [[nodiscard]] std::string describe() const {
+    std::ostringstream os;
+    os << schedules << " schedules, " << steps << " yield points, " << switches
+       << " switches in " << seconds << " s (" << static_cast<std::uint64_t>(per_second())
+       << " schedules/s)";
+    if (!ok()) {
+      os << "\nFAILED under " << replay << ":\n"
+         << failure << "\nreplay: LOCKLESS_DSCHED_REPLAY='" << replay << "' <this test>";
+    }
+    return os.str();
+  }
+};
+
+// Runs `scenario(strategy&)` once per schedule; it sets up fresh state, calls run() with
+// the strategy, checks what happened and returns "" or a description of the failure.
+// Stops at the first failure. With LOCKLESS_DSCHED_REPLAY set, runs only that schedule.
+template <class Scenario>
+explore_summary explore(const explore_options& o, Scenario&& scenario) {
+  explore_summary s;
+  auto& tot = detail::process_totals();
+  const std::uint64_t steps0 = tot.steps.load(std::memory_order_relaxed);
+  const std::uint64_t switches0 = tot.switches.load(std::memory_order_relaxed);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto attempt = [&](strategy& strat) {
+    ++s.schedules;
+    std::string why = scenario(strat);
+    if (!why.empty()) {
+      s.failure = std::move(why);
+      s.replay = strat.describe();
+    }
+  };
+  if (const char* rep = std::getenv("LOCKLESS_DSCHED_REPLAY"); rep != nullptr && *rep != 0) {
+    std::unique_ptr<strategy> strat = make_strategy(rep);
+    attempt(*strat);
+  } else {
+    std::uint64_t scale = 1;
+    if (const char* sc = std::getenv("LOCKLESS_DSCHED_SCALE"); sc != nullptr && *sc != 0) {
+      scale = std::max<std::uint64_t>(1, std::strtoull(sc, nullptr, 10));
+    }
+    std::uint64_t horizon = o.horizon;
+    if (horizon == 0) {
+      run_to_block calib;
+      const std::uint64_t before = tot.steps.load(std::memory_order_relaxed);
+      attempt(calib);
+      horizon = std::max<std::uint64_t>(1, tot.steps.load(std::memory_order_relaxed) - before);
+    }
+    for (std::uint64_t i = 0; i < o.schedules * scale && s.ok(); ++i) {
+      const std::uint64_t seed = o.first_seed + i;
+      if (i % 2 == 0) {
+        pct strat(seed, 1 + static_cast<unsigned>((i / 2) % std::max(o.pct_depth, 1U)), horizon);
+        attempt(strat);
+      } else {
+        random_walk strat(seed, o.switch_percent);
+        attempt(strat);
+      }
+    }
+  }
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  s.steps = tot.steps.load(std::memory_order_relaxed) - steps0;
+  s.switches = tot.switches.load(std::memory_order_relaxed) - switches0;
+  return s;
+}
+
+}  // namespace lockless::dsched

@@ -1,0 +1,83 @@
+// tests/support/dsched_history.hpp: one scripted run of a container under the
+// deterministic scheduler, recorded and checked for linearizability.
+//
+//   std::string why = lockless::test::scripted_run(strat, {"iri", "rri", "ir"},
+//       lc::spec::stack().drained(),
+//       [&](std::uint64_t v) { s.push(v); },       // insert: void | bool | op_result
+//       [&] { return s.try_pop(); },               // remove: optional | op_result
+//       [&](char op, unsigned thread) { ... });    // any other script letter
+//   EXPECT_EQ(why, "");
+//
+// scripts[t] is thread t's program: 'i' inserts the next unique value make_value(t, seq),
+// 'r' removes once, any other letter goes to `extra` (flush, a nested guard, ...; not
+// recorded). After the scheduled threads end, the calling thread (thread id
+// scripts.size() in the history) removes until the container reports something other
+// than a value, so the history is complete (spec.drained()). Returns "" or what went
+// wrong: the run's report (deadlock, step limit) or the checker's, with the history.
+// Stamps come from the recorder's counter: under the scheduler they are deterministic.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "dsched.hpp"
+#include "history.hpp"
+#include "lincheck.hpp"
+#include "lincheck/harness.hpp"
+
+namespace lockless::test {
+
+struct scripted_kinds {
+  op_kind insert = op_kind::push;  // how the history prints: push/pop or enqueue/dequeue
+  op_kind remove = op_kind::pop;
+};
+
+template <class Insert, class Remove, class Extra>
+std::string scripted_run(dsched::strategy& strat, const std::vector<std::string>& scripts,
+                         const lincheck::spec& spec, Insert&& insert, Remove&& remove,
+                         Extra&& extra, scripted_kinds kinds = {},
+                         const dsched::options& opt = {}) {
+  const std::size_t n = scripts.size();
+  std::vector<std::size_t> capacity(n + 1, 0);
+  std::size_t inserts = 0;
+  for (std::size_t t = 0; t < n; ++t) {
+    for (char c : scripts[t]) {
+      if (c == 'i' || c == 'r') ++capacity[t];
+      if (c == 'i') ++inserts;
+    }
+  }
+  capacity[n] = inserts + 1;  // the drain
+  recorder rec(capacity);
+  std::vector<std::function<void(unsigned)>> bodies;
+  for (std::size_t t = 0; t < n; ++t) {
+    bodies.push_back([&, t](unsigned) {
+      std::uint64_t seq = 0;
+      for (char c : scripts[t]) {
+        if (c == 'i') {
+          const std::uint64_t v = make_value(t + 1, seq++);  // nonzero values
+          rec.record(t, kinds.insert, v, [&] { return insert(v); });
+        } else if (c == 'r') {
+          rec.record(t, kinds.remove, 0, [&] { return lincheck::as_result(remove()); });
+        } else {
+          extra(c, static_cast<unsigned>(t));
+        }
+      }
+    });
+  }
+  const dsched::result r = dsched::run(strat, std::move(bodies), opt);
+  if (!r.ok()) return r.report;
+  for (;;) {
+    const op_result got =
+        rec.record(n, kinds.remove, 0, [&] { return lincheck::as_result(remove()); });
+    if (got.status != op_status::value) break;
+  }
+  const history h = rec.merged();
+  const lincheck::result c = lincheck::check(h, spec);
+  if (c.linearizable()) return {};
+  return c.report() + "\nhistory:\n" + h.to_string();
+}
+
+}  // namespace lockless::test

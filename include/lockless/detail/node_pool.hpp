@@ -16,6 +16,9 @@
 //
 // Thread exit returns the cached blocks to the allocator. Under AddressSanitizer cached
 // blocks are poisoned, so a use after the reclaimer freed the node is still reported.
+// The cache is an array of pointers in thread-local storage, not a list threaded
+// through the blocks: LeakSanitizer ignores pointers stored in poisoned memory, so a list
+// would make every cached block but the first look leaked.
 // In the model-checked build the pool is bypassed: Relacy must see every free.
 #pragma once
 
@@ -39,7 +42,7 @@ namespace lockless::detail {
 
 template <std::size_t Size, std::size_t Align>
 class node_pool {
-  static_assert(Size >= sizeof(void*) && Align >= alignof(void*));
+  static_assert(Size > 0 && Align > 0);
 
  public:
   static constexpr std::size_t capacity = 128;  // > epoch_bag::capacity: a whole bag fits
@@ -47,11 +50,9 @@ class node_pool {
   [[nodiscard]] static void* allocate() {
     if constexpr (!model_checked) {
       cache& c = tls_cache;
-      if (c.head != nullptr) [[likely]] {
-        block* b = c.head;
+      if (c.count != 0) [[likely]] {
+        void* b = c.blocks[--c.count];
         unpoison(b);
-        c.head = b->next;
-        --c.count;
         return b;
       }
     }
@@ -63,11 +64,8 @@ class node_pool {
       cache& c = tls_cache;
       if (c.count < capacity && c.state != state_exited) [[likely]] {
         if (c.state == state_unregistered) register_owner(c);
-        auto* b = static_cast<block*>(p);
-        b->next = c.head;
-        c.head = b;
-        ++c.count;
-        poison(b);
+        c.blocks[c.count++] = p;
+        poison(p);
         return;
       }
     }
@@ -78,30 +76,26 @@ class node_pool {
   [[nodiscard]] static std::size_t cached() noexcept { return tls_cache.count; }
 
  private:
-  struct block {
-    block* next;
-  };
   enum : unsigned char { state_unregistered, state_registered, state_exited };
-  // Trivially constructible and destructible: access is a plain TLS load.
+  // Trivially constructible and destructible: access is a plain TLS load. LIFO, so the
+  // most recently freed (cache-warm) block is reused first.
   struct cache {
-    block* head;
     std::size_t count;
     unsigned char state;
+    void* blocks[capacity];
   };
-  static inline thread_local constinit cache tls_cache{nullptr, 0, state_unregistered};
+  static inline thread_local constinit cache tls_cache{0, state_unregistered, {}};
 
   // Its destructor, run at thread exit, hands the cached blocks back.
   struct owner {
     ~owner() {
       cache& c = tls_cache;
       c.state = state_exited;
-      while (c.head != nullptr) {
-        block* b = c.head;
+      while (c.count != 0) {
+        void* b = c.blocks[--c.count];
         unpoison(b);
-        c.head = b->next;
         raw_deallocate(b);
       }
-      c.count = 0;
     }
   };
   static void register_owner(cache& c) noexcept {
@@ -123,12 +117,12 @@ class node_pool {
     }
   }
 
-  static void poison([[maybe_unused]] block* b) noexcept {
+  static void poison([[maybe_unused]] void* b) noexcept {
 #if defined(LOCKLESS_DETAIL_ASAN)
     ASAN_POISON_MEMORY_REGION(b, Size);
 #endif
   }
-  static void unpoison([[maybe_unused]] block* b) noexcept {
+  static void unpoison([[maybe_unused]] void* b) noexcept {
 #if defined(LOCKLESS_DETAIL_ASAN)
     ASAN_UNPOISON_MEMORY_REGION(b, Size);
 #endif

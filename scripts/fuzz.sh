@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer targets of tests/fuzz/ (built by the `fuzz` preset into build/fuzz).
 #
-#   bash scripts/fuzz.sh --smoke            every target for 25 s (about a minute in all)
+#   bash scripts/fuzz.sh --smoke            about a minute in all, split evenly between the
+#                                           targets (at least 10 s each)
 #   bash scripts/fuzz.sh --long [SECONDS]   every target for SECONDS each (default 3600)
 #   bash scripts/fuzz.sh --list             the targets found
 #
@@ -20,7 +21,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 mode=""
 seconds=""
 case "${1:-}" in
-  --smoke) mode=smoke; seconds=25 ;;
+  --smoke) mode=smoke ;;
   --long)  mode=long;  seconds="${2:-3600}" ;;
   --list)  mode=list ;;
   -h|--help|"") sed -n '2,16p' "$0"; [[ -n "${1:-}" ]]; exit $? ;;
@@ -48,6 +49,10 @@ fi
 if [[ $mode == list ]]; then
   printf '%s\n' "${targets[@]}"
   exit 0
+fi
+if [[ $mode == smoke ]]; then
+  seconds=$((60 / ${#targets[@]}))
+  ((seconds >= 10)) || seconds=10
 fi
 
 # Any sanitizer report is fatal; leaks are reported (libFuzzer checks them per input).

@@ -3,17 +3,12 @@
 // guards, unregistration and thread exit (the orphan hand-over) interleaved at every
 // atomic operation of the real epoch.hpp.
 //
-// Script letters (one thread each):
-//   r  reader: guard, load the pointer, yield while holding it, verify the object
-//   n  the same inside a nested guard
-//   w  writer: install a new object, retire the old one
-//   s  writer that waits: install, synchronize(), then free the old one itself
-//   f  flush()        b  barrier()        u  unregister_current_thread()
-// Checks: no reader ever sees a freed object (checked_object's canary and checksum; a
-// freed object is poisoned and quarantined, not returned to malloc, so a too-early free is
-// seen deterministically, and ASan builds report any real use after free); every object
-// is freed exactly once once the domain is gone (or, for the default domain, after a
-// barrier()); nothing left pinned after the run.
+// The scenarios are scripts for epoch_schedule_run() (support/dsched_scenarios.hpp):
+// 'r' reader, 'n' nested reader, 'w' retiring writer, 's' synchronizing writer, 'f'
+// flush, 'b' barrier, 'u' unregister. No reader may ever see a freed object (freed
+// objects are poisoned into a quarantine, so a too-early free is seen deterministically,
+// and ASan builds report any real use after free), every object is freed exactly once
+// in the end, and nothing stays pinned.
 //
 // A checker that never fails proves nothing: the same scenarios with retire replaced by
 // an immediate free must be caught.
@@ -29,113 +24,13 @@
 
 #include <lockless/epoch.hpp>
 
-#include "support/counting.hpp"
+#include "support/dsched_scenarios.hpp"
 
 namespace {
 
 namespace ds = lockless::dsched;
-using lockless::detail::atomic;
-using lockless_test::checked_object;
-
-constexpr std::size_t max_objects = 64;
-
-// Objects are freed by poisoning them into a quarantine; the memory goes back at the end.
-struct arena {
-  std::vector<std::unique_ptr<checked_object>> all;  // owner of every object ever made
-  lockless_test::id_free_tracker frees{max_objects};
-  std::uint64_t next_id = 0;
-
-  checked_object* make() {
-    all.push_back(std::make_unique<checked_object>(next_id++));
-    return all.back().get();
-  }
-  void free(checked_object* p) noexcept {
-    frees.on_free(static_cast<std::size_t>(p->id));
-    p->poison();
-  }
-};
-
-enum class disposal { retire, immediate };
-
-struct run_outcome {
-  std::string failure;
-  bool freed_during_run = false;
-};
-
-run_outcome rcu_run(ds::strategy& strat, const std::vector<std::string>& scripts,
-                    lockless::epoch_domain& domain, disposal how) {
-  arena objects;
-  atomic<checked_object*> shared{objects.make()};
-  atomic<int> noise{0};  // readers touch it while holding the pointer: a yield point
-  atomic<int> bad_reads{0};
-  auto dispose = [&](checked_object* old) {
-    if (how == disposal::retire) {
-      domain.retire(old, [&objects](checked_object* p) { objects.free(p); });
-    } else {
-      objects.free(old);  // the bug: a reader may still hold it
-    }
-  };
-  auto read = [&](bool nested) {
-    lockless::epoch_guard outer(domain);
-    std::unique_ptr<lockless::epoch_guard> inner;
-    if (nested) inner = std::make_unique<lockless::epoch_guard>(domain);
-    checked_object* p = shared.load(std::memory_order_acquire);
-    (void)noise.load(std::memory_order_relaxed);
-    (void)noise.fetch_add(1, std::memory_order_relaxed);
-    if (!p->valid()) (void)bad_reads.fetch_add(1, std::memory_order_relaxed);
-  };
-  std::vector<std::function<void(unsigned)>> bodies;
-  for (const std::string& script : scripts) {
-    bodies.push_back([&, script](unsigned) {
-      for (char c : script) {
-        switch (c) {
-          case 'r': read(false); break;
-          case 'n': read(true); break;
-          case 'w': dispose(shared.exchange(objects.make(), std::memory_order_acq_rel)); break;
-          case 's': {
-            checked_object* old = shared.exchange(objects.make(), std::memory_order_acq_rel);
-            domain.synchronize();
-            objects.free(old);
-            break;
-          }
-          case 'f': domain.flush(); break;
-          case 'b': domain.barrier(); break;
-          case 'u': domain.unregister_current_thread(); break;
-          default: ADD_FAILURE() << "unknown script letter " << c;
-        }
-      }
-    });
-  }
-  // One thread at a time runs, so make() from several threads needs no lock; reserve
-  // so that no vector growth happens mid-run (pointer stability is all that matters).
-  objects.all.reserve(max_objects);
-  const ds::result r = ds::run(strat, std::move(bodies));
-  run_outcome out;
-  if (!r.ok()) {
-    out.failure = r.report;
-    return out;
-  }
-  out.freed_during_run = objects.frees.total_frees() != 0;
-  if (bad_reads.load(std::memory_order_relaxed) != 0) {
-    out.failure = "a reader saw a freed object";
-    return out;
-  }
-  const lockless::epoch_stats st = domain.stats();
-  if (st.pinned_threads != 0) {
-    out.failure = "a thread is still pinned after the run";
-    return out;
-  }
-  // The last object is still installed: free it like the rest, then drain the domain.
-  objects.free(shared.exchange(nullptr, std::memory_order_acq_rel));
-  domain.barrier();  // the calling thread is not pinned; exited threads' bags are sealed
-  const std::vector<std::size_t> bad =
-      objects.frees.not_freed_exactly_once(static_cast<std::size_t>(objects.next_id));
-  if (!bad.empty()) {
-    out.failure = "object " + std::to_string(bad.front()) + " freed " +
-                  std::to_string(objects.frees.free_count(bad.front())) + " times";
-  }
-  return out;
-}
+using lockless::test::disposal;
+using lockless::test::epoch_schedule_run;
 
 struct scenario {
   const char* name;
@@ -160,7 +55,7 @@ TEST(DschedEpoch, ReadersNeverSeeFreedObjectsAndEachIsFreedOnce) {
     o.schedules = sc.schedules;
     const ds::explore_summary s = ds::explore(o, [&](ds::strategy& strat) {
       lockless::epoch_domain domain;
-      run_outcome r = rcu_run(strat, sc.scripts, domain, disposal::retire);
+      lockless::test::epoch_outcome r = epoch_schedule_run(strat, sc.scripts, domain, disposal::retire);
       freeing_runs += r.freed_during_run ? 1 : 0;
       return r.failure;
     });
@@ -178,7 +73,7 @@ TEST(DschedEpoch, TheDefaultDomainAcrossManyThreadGenerations) {
   ds::explore_options o;
   o.schedules = 600;
   const ds::explore_summary s = ds::explore(o, [&](ds::strategy& strat) {
-    return rcu_run(strat, {"rw", "wr", "fr"}, lockless::default_epoch_domain(),
+    return epoch_schedule_run(strat, {"rw", "wr", "fr"}, lockless::default_epoch_domain(),
                    disposal::retire)
         .failure;
   });
@@ -192,7 +87,7 @@ TEST(DschedEpoch, ImmediateFreeIsCaught) {
     o.schedules = 2000;
     const ds::explore_summary s = ds::explore(o, [&](ds::strategy& strat) {
       lockless::epoch_domain domain;
-      return rcu_run(strat, sc.scripts, domain, disposal::immediate).failure;
+      return epoch_schedule_run(strat, sc.scripts, domain, disposal::immediate).failure;
     });
     // Scenarios whose only writer waits in synchronize() have nothing to break.
     const bool has_retiring_writer = [&] {

@@ -240,7 +240,9 @@ TEST(Dsched, SpinningOnAFlagNobodySetsHitsTheStepLimit) {
   ds::options o;
   o.max_steps = 5000;
   const ds::result r = ds::run(w, {[&](unsigned) {
-                                     while (flag.load(acquire) == 0) lockless::detail::yield_point();
+                                     while (flag.load(acquire) == 0) {
+                                       lockless::detail::yield_point();
+                                     }
                                    },
                                    [&](unsigned) {}},
                                o);

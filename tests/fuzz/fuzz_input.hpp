@@ -5,6 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace lockless_fuzz {
 
@@ -15,6 +18,12 @@ class input {
   [[nodiscard]] bool empty() const noexcept { return p_ == end_; }
 
   std::uint8_t u8() noexcept { return p_ == end_ ? 0 : *p_++; }
+
+  // What has not been read yet (schedule targets hand it to dsched::byte_schedule).
+  [[nodiscard]] const std::uint8_t* rest() const noexcept { return p_; }
+  [[nodiscard]] std::size_t rest_size() const noexcept {
+    return static_cast<std::size_t>(end_ - p_);
+  }
 
   // Little-endian, up to 8 bytes; fewer if the input ends first.
   std::uint64_t u64() noexcept {
@@ -27,6 +36,23 @@ class input {
   const std::uint8_t* p_;
   const std::uint8_t* end_;
 };
+
+// Per-thread scripts for the schedule targets (support/dsched_scenarios.hpp): one byte
+// for the thread count (min_threads + b % (max_threads - min_threads + 1)), then per
+// thread one byte for its length (1 + b % max_ops) and one byte per operation, the letter
+// alphabet[b % size] (repeat a letter in the alphabet to make it likelier).
+inline std::vector<std::string> decode_scripts(input& in, std::string_view alphabet,
+                                               unsigned min_threads = 2,
+                                               unsigned max_threads = 4,
+                                               unsigned max_ops = 6) {
+  const unsigned threads = min_threads + in.u8() % (max_threads - min_threads + 1);
+  std::vector<std::string> scripts(threads);
+  for (std::string& s : scripts) {
+    const unsigned n = 1 + in.u8() % max_ops;
+    for (unsigned i = 0; i < n; ++i) s += alphabet[in.u8() % alphabet.size()];
+  }
+  return scripts;
+}
 
 // A failed check: say what, then trap so libFuzzer records a crash with the input.
 [[noreturn]] inline void fail(const char* what, const char* file, int line) noexcept {

@@ -238,7 +238,8 @@ class pct : public strategy {
   [[nodiscard]] unsigned pick(const choice& c) override {
     if (c.current < prio_.size()) {
       while (next_change_ < change_.size() && change_[next_change_] <= c.step) {
-        prio_[c.current] = static_cast<long long>(depth_) - 2 - static_cast<long long>(next_change_);
+        prio_[c.current] =
+            static_cast<long long>(depth_) - 2 - static_cast<long long>(next_change_);
         lowest_ = std::min(lowest_, prio_[c.current]);
         ++next_change_;
       }
@@ -475,8 +476,12 @@ inline std::string describe_state(const run_state& r) {
     os << "  T" << t << ": ";
     switch (s.st) {
       case thread_slot::state::finished: os << "finished"; break;
-      case thread_slot::state::parked: os << "parked (" << to_string(s.last_event) << ") at "; break;
-      case thread_slot::state::runnable: os << "runnable, last " << to_string(s.last_event) << " at "; break;
+      case thread_slot::state::parked:
+        os << "parked (" << to_string(s.last_event) << ") at ";
+        break;
+      case thread_slot::state::runnable:
+        os << "runnable, last " << to_string(s.last_event) << " at ";
+        break;
     }
     if (s.st != thread_slot::state::finished) os << where(s.last_site);
     os << '\n';

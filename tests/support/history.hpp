@@ -499,8 +499,12 @@ class history_builder {
   // Numbers each thread's operations in call order, sorts, validates.
   [[nodiscard]] history build() const {
     history h = h_;
-    std::stable_sort(h.ops.begin(), h.ops.end(), [](const operation& a, const operation& b) {
-      return a.thread != b.thread ? a.thread < b.thread : a.call < b.call;
+    // std::sort with a total order rather than std::stable_sort: libstdc++ 12's
+    // stable_sort uses get_temporary_buffer, which clang 19 flags as deprecated in C++20.
+    std::sort(h.ops.begin(), h.ops.end(), [](const operation& a, const operation& b) {
+      if (a.thread != b.thread) return a.thread < b.thread;
+      if (a.call != b.call) return a.call < b.call;
+      return a.ret < b.ret;
     });
     std::uint32_t seq = 0;
     for (std::size_t i = 0; i < h.ops.size(); ++i) {

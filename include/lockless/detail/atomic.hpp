@@ -235,7 +235,9 @@ inline void fence(memory_order mo LOCKLESS_DETAIL_SITE) noexcept {
 #endif
 
 #if defined(LOCKLESS_DSCHED)
-inline void yield_point(LOCKLESS_DETAIL_SITE_FIRST) noexcept { LOCKLESS_DETAIL_POINT(spin, nullptr); }
+inline void yield_point(LOCKLESS_DETAIL_SITE_FIRST) noexcept {
+  LOCKLESS_DETAIL_POINT(spin, nullptr);
+}
 
 // A mutex the scheduler knows: a thread that finds it locked is parked until unlock(),
 // so a thread holding it can be preempted (its holder is then the only one that can

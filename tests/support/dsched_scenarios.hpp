@@ -1,0 +1,201 @@
+// tests/support/dsched_scenarios.hpp: scripted runs of the library's structures under
+// the deterministic scheduler, shared by tests/dsched/ and the schedule fuzz targets of
+// tests/fuzz/ (which decode the scripts and the schedule from their input).
+//
+//   treiber_schedule_run(strat, scripts)   treiber_stack of counted move-only payloads
+//       on its own epoch_domain. Letters: 'i' push, 'r' try_pop (both recorded), 'f'
+//       flush, 'b' flush from inside a guard. Returns "" or the failure: the run's report,
+//       a history that is not a linearizable LIFO history (support/dsched_history.hpp),
+//       a payload used after destruction, or one not destroyed exactly once once the
+//       stack and its domain are gone. freed_nodes: nodes the domain had freed by the
+//       end of the run (a scenario that never frees anything checks little reclamation).
+//
+//   epoch_schedule_run(strat, scripts, domain, disposal)   an RCU-style pointer that
+//       writers replace and readers follow. Letters: 'r' reader (guard, load, yield while
+//       holding it, verify), 'n' the same in a nested guard, 'w' writer (install, retire
+//       the old object), 's' writer that waits (install, synchronize(), free the old one
+//       itself), 'f' flush(), 'b' barrier(), 'u' unregister_current_thread(). Freed
+//       objects are poisoned into a quarantine (never returned to malloc), so a reader
+//       that gets a freed object sees it deterministically, in any build. Checks: no bad
+//       read, nothing pinned after the run, every object freed exactly once after a final
+//       barrier(). disposal::immediate frees at once instead of retiring: the bug the
+//       checks must catch.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <lockless/epoch.hpp>
+#include <lockless/treiber_stack.hpp>
+
+#include "counting.hpp"
+#include "dsched.hpp"
+#include "dsched_history.hpp"
+#include "lincheck.hpp"
+
+namespace lockless::test {
+
+struct treiber_schedule_tag {};
+
+struct treiber_outcome {
+  std::string failure;
+  std::size_t freed_nodes = 0;  // freed by the domain while the threads ran
+};
+
+inline treiber_outcome treiber_schedule_run(dsched::strategy& strat,
+                                            const std::vector<std::string>& scripts,
+                                            const dsched::options& opt = {}) {
+  using payload = lockless_test::move_only<treiber_schedule_tag>;
+  auto& counters = payload::counters();
+  counters.reset();
+  treiber_outcome out;
+  {
+    lockless::epoch_domain domain;
+    {
+      lockless::treiber_stack<payload, lockless::epoch_reclaimer> s{
+          lockless::epoch_reclaimer(domain)};
+      std::size_t popped = 0;
+      out.failure = scripted_run(
+          strat, scripts, lincheck::spec::stack().drained(),
+          [&](std::uint64_t v) { s.emplace(v); },
+          [&]() -> std::optional<std::uint64_t> {
+            std::optional<payload> p = s.try_pop();
+            if (!p) return std::nullopt;
+            ++popped;  // one thread runs at a time
+            return p->value();
+          },
+          [&](char op, unsigned) {
+            if (op == 'f') {
+              domain.flush();
+            } else if (op == 'b') {
+              lockless::epoch_guard g(domain);
+              domain.flush();  // pinned: seals, and frees what is already safe
+            }
+          },
+          {}, opt);
+      // The drain's nodes sit in this thread's open batch (far from full): what the
+      // domain has freed, it freed during the run.
+      out.freed_nodes = popped - domain.retired_pending();
+    }
+  }
+  if (!out.failure.empty()) return out;
+  if (counters.errors.load() != 0) {
+    out.failure = "a payload was used after its destruction";
+  } else if (counters.live() != 0) {
+    out.failure = std::to_string(counters.live()) +
+                  " payloads never destroyed (or destroyed twice)";
+  }
+  return out;
+}
+
+// Objects are freed by poisoning them into a quarantine; the memory goes back at the end.
+struct epoch_schedule_arena {
+  using object = lockless_test::checked_object;
+
+  explicit epoch_schedule_arena(std::size_t capacity) : frees(capacity) {}
+
+  object* make() {
+    all.push_back(std::make_unique<object>(all.size()));
+    return all.back().get();
+  }
+  void free(object* p) noexcept {
+    frees.on_free(static_cast<std::size_t>(p->id));
+    p->poison();
+  }
+
+  std::vector<std::unique_ptr<object>> all;  // every object ever made, by id
+  lockless_test::id_free_tracker frees;
+};
+
+enum class disposal { retire, immediate };
+
+struct epoch_outcome {
+  std::string failure;
+  bool freed_during_run = false;
+};
+
+inline epoch_outcome epoch_schedule_run(dsched::strategy& strat,
+                                        const std::vector<std::string>& scripts,
+                                        lockless::epoch_domain& domain, disposal how,
+                                        const dsched::options& opt = {}) {
+  using object = epoch_schedule_arena::object;
+  std::size_t writes = 1;  // the first object
+  for (const std::string& t : scripts) {
+    for (char c : t) writes += c == 'w' || c == 's' ? 1 : 0;
+  }
+  epoch_schedule_arena objects(writes);
+  detail::atomic<object*> shared{objects.make()};
+  detail::atomic<int> noise{0};  // readers touch it while holding the pointer: a yield point
+  detail::atomic<int> bad_reads{0};
+  auto dispose = [&](object* old) {
+    if (how == disposal::retire) {
+      domain.retire(old, [&objects](object* p) { objects.free(p); });
+    } else {
+      objects.free(old);  // the bug: a reader may still hold it
+    }
+  };
+  auto read = [&](bool nested) {
+    lockless::epoch_guard outer(domain);
+    std::unique_ptr<lockless::epoch_guard> inner;
+    if (nested) inner = std::make_unique<lockless::epoch_guard>(domain);
+    object* p = shared.load(std::memory_order_acquire);
+    (void)noise.load(std::memory_order_relaxed);
+    (void)noise.fetch_add(1, std::memory_order_relaxed);
+    if (!p->valid()) (void)bad_reads.fetch_add(1, std::memory_order_relaxed);
+  };
+  std::vector<std::function<void(unsigned)>> bodies;
+  for (const std::string& script : scripts) {
+    bodies.push_back([&, script](unsigned) {
+      for (char c : script) {
+        switch (c) {
+          case 'r': read(false); break;
+          case 'n': read(true); break;
+          case 'w': dispose(shared.exchange(objects.make(), std::memory_order_acq_rel)); break;
+          case 's': {
+            object* old = shared.exchange(objects.make(), std::memory_order_acq_rel);
+            domain.synchronize();
+            objects.free(old);
+            break;
+          }
+          case 'f': domain.flush(); break;
+          case 'b': domain.barrier(); break;
+          case 'u': domain.unregister_current_thread(); break;
+          default: break;  // decoders only produce the letters above
+        }
+      }
+    });
+  }
+  // make() from several threads needs no lock: one thread runs at a time.
+  const dsched::result r = dsched::run(strat, std::move(bodies), opt);
+  epoch_outcome out;
+  if (!r.ok()) {
+    out.failure = r.report;
+    return out;
+  }
+  out.freed_during_run = objects.frees.total_frees() != 0;
+  if (bad_reads.load(std::memory_order_relaxed) != 0) {
+    out.failure = "a reader saw a freed object";
+    return out;
+  }
+  const lockless::epoch_stats st = domain.stats();
+  if (st.pinned_threads != 0) {
+    out.failure = "a thread is still pinned after the run";
+    return out;
+  }
+  // The last object is still installed: free it like the rest, then drain the domain.
+  objects.free(shared.exchange(nullptr, std::memory_order_acq_rel));
+  domain.barrier();  // the calling thread is not pinned; exited threads' bags are sealed
+  const std::vector<std::size_t> bad =
+      objects.frees.not_freed_exactly_once(objects.all.size());
+  if (!bad.empty()) {
+    out.failure = "object " + std::to_string(bad.front()) + " freed " +
+                  std::to_string(objects.frees.free_count(bad.front())) + " times";
+  }
+  return out;
+}
+
+}  // namespace lockless::test

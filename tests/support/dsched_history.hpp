@@ -15,10 +15,16 @@
 // than a value, so the history is complete (spec.drained()). Returns "" or what went
 // wrong: the run's report (deadlock, step limit) or the checker's, with the history.
 // Stamps come from the recorder's counter: under the scheduler they are deterministic.
+//
+// scripted_run_blocking() adds 'p', a blocking remove (a P0260 pop()) recorded like 'r':
+// a lost wake-up leaves its thread parked and the run ends in a deadlock report. Give
+// the scripts no more 'p' than values inserted, or the deadlock is the script's.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
@@ -35,17 +41,18 @@ struct scripted_kinds {
   op_kind remove = op_kind::pop;
 };
 
-template <class Insert, class Remove, class Extra>
-std::string scripted_run(dsched::strategy& strat, const std::vector<std::string>& scripts,
-                         const lincheck::spec& spec, Insert&& insert, Remove&& remove,
-                         Extra&& extra, scripted_kinds kinds = {},
-                         const dsched::options& opt = {}) {
+template <class Insert, class Remove, class Pop, class Extra>
+std::string scripted_run_blocking(dsched::strategy& strat,
+                                  const std::vector<std::string>& scripts,
+                                  const lincheck::spec& spec, Insert&& insert, Remove&& remove,
+                                  Pop&& pop, Extra&& extra, scripted_kinds kinds = {},
+                                  const dsched::options& opt = {}) {
   const std::size_t n = scripts.size();
   std::vector<std::size_t> capacity(n + 1, 0);
   std::size_t inserts = 0;
   for (std::size_t t = 0; t < n; ++t) {
     for (char c : scripts[t]) {
-      if (c == 'i' || c == 'r') ++capacity[t];
+      if (c == 'i' || c == 'r' || c == 'p') ++capacity[t];
       if (c == 'i') ++inserts;
     }
   }
@@ -61,6 +68,8 @@ std::string scripted_run(dsched::strategy& strat, const std::vector<std::string>
           rec.record(t, kinds.insert, v, [&] { return insert(v); });
         } else if (c == 'r') {
           rec.record(t, kinds.remove, 0, [&] { return lincheck::as_result(remove()); });
+        } else if (c == 'p') {
+          rec.record(t, kinds.remove, 0, [&] { return lincheck::as_result(pop()); });
         } else {
           extra(c, static_cast<unsigned>(t));
         }
@@ -78,6 +87,20 @@ std::string scripted_run(dsched::strategy& strat, const std::vector<std::string>
   const lincheck::result c = lincheck::check(h, spec);
   if (c.linearizable()) return {};
   return c.report() + "\nhistory:\n" + h.to_string();
+}
+
+template <class Insert, class Remove, class Extra>
+std::string scripted_run(dsched::strategy& strat, const std::vector<std::string>& scripts,
+                         const lincheck::spec& spec, Insert&& insert, Remove&& remove,
+                         Extra&& extra, scripted_kinds kinds = {},
+                         const dsched::options& opt = {}) {
+  auto no_pop = []() -> op_result {
+    std::fprintf(stderr, "scripted_run: a script uses 'p' (use scripted_run_blocking)\n");
+    std::abort();
+  };
+  return scripted_run_blocking(strat, scripts, spec, std::forward<Insert>(insert),
+                               std::forward<Remove>(remove), no_pop,
+                               std::forward<Extra>(extra), kinds, opt);
 }
 
 }  // namespace lockless::test

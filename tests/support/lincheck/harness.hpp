@@ -45,11 +45,14 @@ template <class T>
 struct is_std_optional<std::optional<T>> : std::true_type {};
 }  // namespace detail
 
-// A remove's return value as an op_result (optional or op_result).
+// A remove's return value as an op_result: optional (value | empty), an integer (the
+// value: a blocking pop always returns one), or op_result as is.
 template <class R>
 op_result as_result(const R& r) {
   if constexpr (detail::is_std_optional<R>::value) {
     return r.has_value() ? op_result::of(static_cast<std::uint64_t>(*r)) : op_result::empty();
+  } else if constexpr (std::is_integral_v<R>) {
+    return op_result::of(static_cast<std::uint64_t>(r));
   } else {
     return r;
   }

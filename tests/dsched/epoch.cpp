@@ -32,14 +32,10 @@ namespace ds = lockless::dsched;
 using lockless::test::disposal;
 using lockless::test::epoch_schedule_run;
 
-struct scenario {
-  const char* name;
-  std::vector<std::string> scripts;
-  std::uint64_t schedules;
-};
+using lockless::test::schedule_scenario;
 
-const std::vector<scenario>& scenarios() {
-  static const std::vector<scenario> all = {
+const std::vector<schedule_scenario>& scenarios() {
+  static const std::vector<schedule_scenario> all = {
       {"reader vs retiring writer", {"rr", "wfwff"}, 1500},
       {"two readers, writer, advancer", {"rn", "wwff", "rffr"}, 1500},
       {"barrier and synchronize writers", {"rrr", "wb", "sr"}, 1500},
@@ -49,7 +45,7 @@ const std::vector<scenario>& scenarios() {
 }
 
 TEST(DschedEpoch, ReadersNeverSeeFreedObjectsAndEachIsFreedOnce) {
-  for (const scenario& sc : scenarios()) {
+  for (const schedule_scenario& sc : scenarios()) {
     std::uint64_t freeing_runs = 0;
     ds::explore_options o;
     o.schedules = sc.schedules;
@@ -82,7 +78,7 @@ TEST(DschedEpoch, TheDefaultDomainAcrossManyThreadGenerations) {
 }
 
 TEST(DschedEpoch, ImmediateFreeIsCaught) {
-  for (const scenario& sc : scenarios()) {
+  for (const schedule_scenario& sc : scenarios()) {
     ds::explore_options o;
     o.schedules = 2000;
     const ds::explore_summary s = ds::explore(o, [&](ds::strategy& strat) {

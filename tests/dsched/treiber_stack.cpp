@@ -37,14 +37,10 @@ using lockless::detail::var;
 
 const lc::spec lifo = lc::spec::stack().drained();
 
-struct scenario {
-  const char* name;
-  std::vector<std::string> scripts;
-  std::uint64_t schedules;
-};
+using lockless::test::schedule_scenario;
 
-const std::vector<scenario>& scenarios() {
-  static const std::vector<scenario> all = {
+const std::vector<schedule_scenario>& scenarios() {
+  static const std::vector<schedule_scenario> all = {
       {"two threads, push/pop pairs", {"irir", "irir"}, 1500},
       {"three threads, pops race pushes", {"iir", "rri", "irr"}, 1500},
       {"reclaiming: pop, flush, push again (ABA bait)", {"irffirf", "irffirf"}, 1500},
@@ -54,7 +50,7 @@ const std::vector<scenario>& scenarios() {
 }
 
 TEST(DschedTreiber, EveryScheduleIsLinearizableAndFreesEverythingOnce) {
-  for (const scenario& sc : scenarios()) {
+  for (const schedule_scenario& sc : scenarios()) {
     std::uint64_t freeing_runs = 0;
     ds::explore_options o;
     o.schedules = sc.schedules;
@@ -86,20 +82,39 @@ struct node {
   var<node*> next;
 };
 
-class racy_pop_stack {
+// What both broken stacks share: nodes owned by the stack until it dies, and a correct
+// Treiber push.
+class leaky_stack {
  public:
-  ~racy_pop_stack() {
+  leaky_stack() = default;
+  leaky_stack(const leaky_stack&) = delete;
+  leaky_stack& operator=(const leaky_stack&) = delete;
+  ~leaky_stack() {
     for (node* n : owned_) delete n;
   }
-  void push(std::uint64_t v) {
-    node* n = new node(v);
-    owned_.push_back(n);  // one thread runs at a time: no race on the vector
+
+ protected:
+  node* make(std::uint64_t v) {
+    owned_.push_back(new node(v));  // one thread runs at a time: no race on the vector
+    return owned_.back();
+  }
+  void link(node* n) {
     node* h = head_.load(std::memory_order_relaxed);
     do {
       n->next.get_mut() = h;
     } while (!head_.compare_exchange_weak(h, n, std::memory_order_release,
                                           std::memory_order_relaxed));
   }
+
+  atomic<node*> head_{nullptr};
+
+ private:
+  std::vector<node*> owned_;
+};
+
+class racy_pop_stack : public leaky_stack {
+ public:
+  void push(std::uint64_t v) { link(make(v)); }
   std::optional<std::uint64_t> try_pop() {
     node* h = head_.load(std::memory_order_acquire);
     if (h == nullptr) return std::nullopt;
@@ -107,17 +122,10 @@ class racy_pop_stack {
     head_.store(next, std::memory_order_release);  // BUG: not a CAS
     return h->value.get();
   }
-
- private:
-  atomic<node*> head_{nullptr};
-  std::vector<node*> owned_;
 };
 
-class aba_stack {
+class aba_stack : public leaky_stack {
  public:
-  ~aba_stack() {
-    for (node* n : owned_) delete n;
-  }
   void push(std::uint64_t v) {
     node* n = nullptr;
     if (!free_.empty()) {  // BUG: immediate reuse of a popped node
@@ -125,14 +133,9 @@ class aba_stack {
       free_.pop_back();
       n->value.get_mut() = v;
     } else {
-      n = new node(v);
-      owned_.push_back(n);
+      n = make(v);
     }
-    node* h = head_.load(std::memory_order_relaxed);
-    do {
-      n->next.get_mut() = h;
-    } while (!head_.compare_exchange_weak(h, n, std::memory_order_release,
-                                          std::memory_order_relaxed));
+    link(n);
   }
   std::optional<std::uint64_t> try_pop() {
     node* h = head_.load(std::memory_order_acquire);
@@ -149,8 +152,6 @@ class aba_stack {
   }
 
  private:
-  atomic<node*> head_{nullptr};
-  std::vector<node*> owned_;
   std::vector<node*> free_;
 };
 

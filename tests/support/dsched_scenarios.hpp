@@ -39,6 +39,13 @@
 
 namespace lockless::test {
 
+// A named set of per-thread scripts and how many schedules to explore it under.
+struct schedule_scenario {
+  const char* name;
+  std::vector<std::string> scripts;
+  std::uint64_t schedules;
+};
+
 struct treiber_schedule_tag {};
 
 struct treiber_outcome {

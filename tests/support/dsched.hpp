@@ -438,7 +438,7 @@ inline thread_local unsigned tls_index = 0;
 
 // Totals over every run of the process (explore() reports rates from them).
 struct totals {
-  std::atomic<std::uint64_t> runs{0}, steps{0}, switches{0};
+  std::atomic<std::uint64_t> steps{0}, switches{0};
 };
 inline totals& process_totals() {
   static totals t;
@@ -708,7 +708,6 @@ inline result run(strategy& strat, std::vector<std::function<void(unsigned)>> bo
   out.report = std::move(r.report);
   out.strategy = strat.describe();
   auto& tot = detail::process_totals();
-  tot.runs.fetch_add(1, std::memory_order_relaxed);
   tot.steps.fetch_add(out.steps, std::memory_order_relaxed);
   tot.switches.fetch_add(out.switches, std::memory_order_relaxed);
 
@@ -736,7 +735,6 @@ struct explore_options {
   unsigned pct_depth = 3;
   unsigned switch_percent = 20;
   std::uint64_t horizon = 0;  // PCT's k; 0: the length of a run_to_block calibration run
-  options run;
 };
 
 struct explore_summary {

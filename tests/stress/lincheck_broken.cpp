@@ -28,6 +28,7 @@
 #include "support/history.hpp"
 #include "support/lincheck.hpp"
 #include "support/lincheck/harness.hpp"
+#include "support/sanitizers.hpp"
 
 namespace {
 
@@ -227,8 +228,8 @@ TEST(LincheckBroken, SpuriousEmptyStackIsCaught) {
 }
 
 TEST(LincheckBroken, CorrectContainersAreAccepted) {
-  accepted<mutex_stack>("mutex_stack", lc::spec::stack().drained(), lc::scaled(6, 3));
-  accepted<mutex_queue>("mutex_queue", lc::spec::queue().drained(), lc::scaled(6, 3));
+  accepted<mutex_stack>("mutex_stack", lc::spec::stack().drained(), lockless_test::scaled(6, 2));
+  accepted<mutex_queue>("mutex_queue", lc::spec::queue().drained(), lockless_test::scaled(6, 2));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "support/history.hpp"
 #include "support/lincheck.hpp"
 #include "support/lincheck/harness.hpp"
+#include "support/sanitizers.hpp"
 
 namespace {
 
@@ -20,7 +21,7 @@ using lockless::test::stamp_source;
 namespace lc = lockless::test::lincheck;
 
 TEST(LincheckTreiber, RecordedHistoriesAreLinearizable) {
-  const std::size_t rounds = lc::scaled(24, 3);
+  const std::size_t rounds = lockless_test::scaled(24, 3);
   const unsigned push_percent[] = {50, 65, 35};
   std::uint64_t total_ops = 0, total_states = 0;
   double total_seconds = 0;
@@ -28,7 +29,7 @@ TEST(LincheckTreiber, RecordedHistoriesAreLinearizable) {
     lockless::treiber_stack<std::uint64_t> s;
     lc::run_options o;
     o.threads = 8;
-    o.ops_per_thread = round + 1 == rounds ? lc::scaled(4000) : 375;
+    o.ops_per_thread = round + 1 == rounds ? lockless_test::scaled(4000) : 375;
     o.seed = 1000 + round;
     o.stamps = round % 2 == 0 ? stamp_source::counter : stamp_source::steady_clock;
     o.insert_percent = push_percent[round % 3];

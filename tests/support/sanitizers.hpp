@@ -17,31 +17,17 @@
 #include <cstddef>
 #include <cstdlib>
 
-#if defined(__SANITIZE_THREAD__)
-#define LOCKLESS_TEST_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define LOCKLESS_TEST_TSAN 1
-#endif
-#endif
-
-#if defined(__SANITIZE_ADDRESS__)
-#define LOCKLESS_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LOCKLESS_TEST_ASAN 1
-#endif
-#endif
+#include <lockless/detail/sanitizers.hpp>
 
 namespace lockless_test {
 
-#if defined(LOCKLESS_TEST_TSAN)
+#if defined(LOCKLESS_DETAIL_TSAN)
 inline constexpr bool under_tsan = true;
 #else
 inline constexpr bool under_tsan = false;
 #endif
 
-#if defined(LOCKLESS_TEST_ASAN)
+#if defined(LOCKLESS_DETAIL_ASAN)
 inline constexpr bool under_asan = true;
 #else
 inline constexpr bool under_asan = false;

@@ -17,6 +17,7 @@
 #include "support/history.hpp"
 #include "support/lincheck.hpp"
 #include "support/lincheck/random_history.hpp"
+#include "support/sanitizers.hpp"
 
 namespace {
 
@@ -108,7 +109,7 @@ TEST(LincheckCrosscheck, TiersAgreeOnRandomHistories) {
       {"bounded queue (2)", lc::spec::bounded_queue(2), 0, false, 50},
       {"bounded closable queue (3), drained", lc::spec::bounded_queue(3), 5, true, 50},
   };
-  const std::size_t per_config = lc::scaled(1500);
+  const std::size_t per_config = lockless_test::scaled(1500);
   const auto t0 = std::chrono::steady_clock::now();
   std::size_t total = 0;
   std::printf("%-38s %9s %9s %9s %13s %16s\n", "spec", "histories", "lin.", "violating",
@@ -146,7 +147,7 @@ TEST(LincheckCrosscheck, LongHistoriesAreConsistent) {
   co.exact_opts.max_states = std::uint64_t{1} << 18;
   lc::reference_options ro;
   ro.max_ops = 24;
-  for (std::size_t n = 0; n < lc::scaled(60); ++n) {
+  for (std::size_t n = 0; n < lockless_test::scaled(60); ++n) {
     const lc::spec& base = specs[n % 3];
     lc::random_history_options o;
     o.s = base;

@@ -10,6 +10,7 @@
 #include "support/history.hpp"
 #include "support/lincheck.hpp"
 #include "support/lincheck/random_history.hpp"
+#include "support/sanitizers.hpp"
 
 namespace {
 
@@ -461,7 +462,7 @@ TEST(LincheckVerdicts, LongHistoryViolationShrinksToAFewOperations) {
     lc::random_history_options o;
     o.s = s;
     o.threads = 8;
-    o.ops = lc::scaled(3000);
+    o.ops = lockless_test::scaled(3000);
     o.span = 300;
     o.drain = true;
     history h = lc::random_linearizable_history(o, rng);

@@ -11,6 +11,7 @@
 
 #include "support/history.hpp"
 #include "support/lincheck/common.hpp"
+#include "support/sanitizers.hpp"
 
 namespace {
 
@@ -77,7 +78,7 @@ TEST(LincheckHistory, CounterStampsBracketTheCall) {
 // through a mutex-protected log) precedes it in the stamps.
 void concurrent_recording(stamp_source src) {
   constexpr std::size_t threads = 8;
-  const std::size_t per = lockless::test::lincheck::scaled(2000);
+  const std::size_t per = lockless_test::scaled(2000);
   recorder rec(threads, per, src);
   std::mutex m;
   std::vector<std::uint64_t> order;  // values in the order the critical sections ran

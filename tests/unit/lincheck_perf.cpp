@@ -16,6 +16,7 @@
 #include "support/lincheck.hpp"
 #include "support/lincheck/harness.hpp"
 #include "support/lincheck/random_history.hpp"
+#include "support/sanitizers.hpp"
 
 namespace {
 
@@ -75,7 +76,7 @@ TEST(LincheckPerf, RecordedRunsOfLockedContainers) {
   };
   for (const kind& k : kinds) {
     for (const stamp_source src : {stamp_source::counter, stamp_source::steady_clock}) {
-      for (std::uint64_t seed = 1; seed <= lc::scaled(3, 3); ++seed) {
+      for (std::uint64_t seed = 1; seed <= lockless_test::scaled(3); ++seed) {
         locked_container c(k.fifo, k.capacity);
         lc::run_options o;
         o.threads = 8;

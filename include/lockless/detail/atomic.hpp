@@ -56,6 +56,8 @@
 #include <mutex>
 #include <thread>
 
+#include "sanitizers.hpp"
+
 #if defined(LOCKLESS_RELACY) && !defined(RL_RELACY_HPP)
 #error "LOCKLESS_RELACY: include <relacy/relacy.hpp> before any lockless header"
 #endif
@@ -208,14 +210,6 @@ class var {
  private:
   T v_;
 };
-
-#if defined(__SANITIZE_THREAD__)
-#define LOCKLESS_DETAIL_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define LOCKLESS_DETAIL_TSAN 1
-#endif
-#endif
 
 #if defined(LOCKLESS_DETAIL_TSAN) && (defined(__x86_64__) || defined(_M_X64))
 // ThreadSanitizer does not model std::atomic_thread_fence (GCC warns with -Wtsan). Every

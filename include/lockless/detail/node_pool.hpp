@@ -26,14 +26,8 @@
 #include <new>
 
 #include "atomic.hpp"
+#include "sanitizers.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define LOCKLESS_DETAIL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LOCKLESS_DETAIL_ASAN 1
-#endif
-#endif
 #if defined(LOCKLESS_DETAIL_ASAN)
 #include <sanitizer/asan_interface.h>
 #endif

@@ -18,23 +18,6 @@
 
 namespace lockless::test::lincheck {
 
-// Tests scale their work down under sanitizers (ASan, TSan: several times slower).
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-inline constexpr bool sanitized_build = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-inline constexpr bool sanitized_build = true;
-#else
-inline constexpr bool sanitized_build = false;
-#endif
-#else
-inline constexpr bool sanitized_build = false;
-#endif
-// n in a normal build, n / divisor (at least 1) under a sanitizer.
-[[nodiscard]] constexpr std::size_t scaled(std::size_t n, std::size_t divisor = 4) noexcept {
-  return sanitized_build ? (n / divisor > 0 ? n / divisor : 1) : n;
-}
-
 // ---------------------------------------------------------------------------------------
 // Sequential specification
 // ---------------------------------------------------------------------------------------

@@ -44,6 +44,13 @@
 //   - A run that cannot finish (deadlock, step_limit) is abandoned: its threads stay
 //     parked forever and its state is leaked on purpose; the process may go on. Objects
 //     the parked threads reference must not be used by them again, which they cannot.
+//     Under AddressSanitizer each parked thread's stack block (its stack, static TLS and
+//     thread control block) is registered as a LeakSanitizer root region: LSan finds a
+//     live thread's stack and TLS through its thread id, and once the system's thread
+//     ids have wrapped (pid_max, 32768 by default, is soon passed by a process that
+//     starts a few threads per schedule) it can match the parked thread to a dead
+//     thread that had the same id, scan nothing, and report what only the parked thread
+//     still points to (its thread_local destructor list, for one) as leaked.
 //   - Exceptions escaping a body are rethrown by run() once all threads are done.
 #pragma once
 
@@ -73,6 +80,12 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <lockless/detail/sanitizers.hpp>
+#if defined(LOCKLESS_DETAIL_ASAN)
+#include <pthread.h>
+#include <sanitizer/lsan_interface.h>
+#endif
 
 namespace lockless::dsched {
 
@@ -456,6 +469,21 @@ inline void give_turn(thread_slot& s) noexcept {
   s.turn.notify_one();
 }
 
+// A thread of an abandoned run stays parked until the process ends; see the rules
+// above for why LeakSanitizer is told to scan its stack block as a root region.
+inline void keep_scanned([[maybe_unused]] std::thread& t) noexcept {
+#if defined(LOCKLESS_DETAIL_ASAN)
+  pthread_attr_t attr;
+  if (pthread_getattr_np(t.native_handle(), &attr) != 0) return;
+  void* addr = nullptr;
+  std::size_t size = 0;
+  if (pthread_attr_getstack(&attr, &addr, &size) == 0 && size > 0) {
+    __lsan_register_root_region(addr, size);
+  }
+  pthread_attr_destroy(&attr);
+#endif
+}
+
 [[noreturn]] inline void park_forever() noexcept {
   static std::atomic<int> never{0};
   for (;;) never.wait(0, std::memory_order_relaxed);
@@ -696,7 +724,11 @@ inline result run(strategy& strat, std::vector<std::function<void(unsigned)>> bo
   if (r.kind == outcome::ok) {
     for (auto& t : threads) t.join();
   } else {
-    for (auto& t : threads) t.detach();  // parked threads never run again
+    // Parked threads never run again; a finished one may still be on its way out.
+    for (std::size_t i = 0; i < threads.size(); ++i) {
+      if (r.slots[i]->st != detail::thread_slot::state::finished) detail::keep_scanned(threads[i]);
+      threads[i].detach();
+    }
   }
 
   result out;

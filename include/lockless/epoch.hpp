@@ -22,8 +22,8 @@
 //   A global epoch E. Each thread has a record: "not pinned", or "pinned, having seen
 //   epoch e". Retired objects gather in a thread-local bag; a full bag is sealed with the
 //   global epoch t read after a full fence and pushed on the domain's list of sealed
-//   bags. E may advance from g to g+1 only when every pinned record has seen g. A bag
-//   sealed with t is freed once E >= t + 2.
+//   bags. E may advance from g to g+1 only when a scan finds every pinned record at g. A
+//   bag sealed with t is freed once E >= t + 2.
 //
 // GUARANTEES
 //   Safety: an object retired after it was unlinked is destroyed exactly once, and never
@@ -35,12 +35,41 @@
 //   advance the epoch and free expired bags (bounded by the number of thread records and
 //   bags; the deleters it runs are user code), and except when it needs a new bag and
 //   has no spare (a 2 KB allocation). synchronize()/barrier() block. Registration (a
-//   thread's first use of a domain) and thread exit take a process-wide mutex; they are
-//   not on any hot path. A guard or retire used by a thread whose exit has begun (from
-//   another thread_local's destructor) runs on a temporary record: its unpin also seals
-//   and hands over that record's batch.
-//   Memory: bounded while no pinned thread stalls, roughly (threads x capacity) objects in
-//   open bags plus two epochs' worth of sealed bags.
+//   thread's first use of a domain: O(1) amortised) and the release of a registration
+//   (thread exit, unregister_current_thread()) take the domain's own mutex; nothing on a
+//   hot path takes a lock, and no lock is process-wide.
+//   Memory: see GARBAGE BOUND.
+//
+// THREAD LIFECYCLE
+//   A thread's records are found through a per-thread table keyed by the domain's
+//   address (O(1) whatever the number of domains; the last domain used is one compare).
+//   A record whose domain has died says so itself (owner state "orphaned"), so a new
+//   domain at a reused address is never mistaken for the dead one, and a thread that
+//   outlives a domain frees its record instead of touching the domain. Each copy of the
+//   library (a shared library built with hidden visibility has its own) has its own
+//   table, so a guard taken in one library on another's domain pins in that domain.
+//   Thread exit releases the records through detail/thread_exit.hpp: after every C++
+//   thread_local destructor of the thread, also when the thread's first use was inside a
+//   thread_local or pthread-key destructor. A record still pinned then (a guard owned by
+//   an object destroyed later) is released by its last unpin; a domain first used after
+//   the release gets a temporary record, released when the call or the last unpin ends.
+//   Releasing a record seals its open batch, tries once to advance E and collects, so
+//   exiting threads drive reclamation. The main thread's records are not released at
+//   process exit (no key destructor runs there); they stay reachable.
+//   Misuse is reported in every build, never ignored: unregister_current_thread() while
+//   pinned and unlock() without a matching lock() throw std::logic_error (abort without
+//   exceptions); a guard whose record is no longer its own, or a domain destroyed while
+//   pinned, abort with a message (detail/error.hpp).
+//
+// GARBAGE BOUND
+//   Every seal (a full bag, flush(), a thread's exit or unregister_current_thread()) is
+//   followed by one attempt to advance E and a collection. So while no thread stays
+//   pinned, the objects retired but not yet freed are at most: each live thread's open
+//   bag (< bag::capacity each) plus the bags sealed in the current and the previous
+//   epoch. Threads that each retire a few objects and exit one after another leave at
+//   most two exits' worth of garbage, however many there were (tests/unit/
+//   epoch_lifecycle.cpp: 4,000 threads retiring 10 objects each). A stalled pinned
+//   thread suspends the bound (see THE WEAKNESS).
 //
 // THE WEAKNESS, AND HOW TO SEE IT
 //   A thread that stays pinned (blocked in I/O, preempted for long, or simply holding a
@@ -51,6 +80,22 @@
 //   `oldest_pinned_epoch` names the epoch the laggard is stuck at. Keep guards short;
 //   never block while holding one. Schemes that bound garbage despite stalled threads
 //   (hazard pointers, DEBRA+, hazard eras, IBR, Hyaline) pay for it on every read.
+//
+// NOT ASYNC-SIGNAL-SAFE
+//   Do not take a guard, lock(), retire or flush in a signal handler. A thread's first use
+//   of a domain allocates and takes a mutex; retire may allocate a bag and runs deleters;
+//   and the owner-only fields of a record (nesting count, open bag) are plain variables
+//   that a handler interrupting the same thread's pin, unpin or retire would corrupt.
+//
+// WHAT CALLS std::terminate
+//   retire() runs after an unlink, where there is no way back, so it is noexcept, and
+//   std::terminate is called if: the thread's first use of the domain cannot allocate
+//   its registration (a record, a larger per-thread table); a new 2 KB batch cannot be
+//   allocated (no spare); a deleter that is not stored inline (larger than two pointers,
+//   over-aligned, or with a throwing move) cannot be boxed (an allocation); constructing
+//   the stored deleter from the argument throws (a copy of an lvalue deleter); or the
+//   deleter itself throws when it runs (deleters must not throw). A guard, lock(),
+//   flush(), synchronize() and barrier() report a failed registration as bad_alloc.
 //
 // MEMORY-ORDERING CONTRACT
 //   [G1] pin: release store of "pinned at e" to the own record, then a full fence
@@ -66,14 +111,29 @@
 //   [R3] collect: after putting kept bags back, full fence and re-read E (pairs with [B1]).
 //   [Y0]/[Y1] synchronize: full fence, then acquire loads of E until it is two ahead.
 //   [B1] barrier: full fence between synchronize and its forced collect (pairs with [R3]).
+//   [O1]/[O2] record ownership: acquire/release hand-over of a record between owners and
+//        between an exiting owner and the domain's destructor (INV4).
 //
 // INVARIANTS
-//   INV1: while a thread is pinned at e (and its pin is visible), E <= e + 1.
+//   INV1 (the scan): E moves from g to g+1 only by a CAS [A3] that follows a scan [A2],
+//         begun after a full fence [A1], that found every record unpinned or pinned at g.
+//         A pin is either seen by that scan, or its fence [G1] comes after [A1] in the
+//         single order of seq_cst fences, and then the pinned thread's later loads see
+//         every write that preceded [A1]. NOTE: this does NOT make "pinned at e implies
+//         E <= e + 1" true: a thread may read E = e, be preempted while E advances twice
+//         or more (no scan sees a pin not yet stored), then store "pinned at e". Its
+//         loads are then ordered after those scans, which is what safety needs.
 //   INV2: a bag's tag t >= the epoch of every thread that can still reach an object in it.
-//   INV3: hence, once E >= t + 2, no pinned thread can reach the bag's objects
-//         (INV1 + INV2: such a thread would have e <= t, so E <= t + 1).
-//   INV4: a record is owned by at most one thread at a time (in_use); its owner-only
-//         fields pass between owners through in_use's release/acquire.
+//         (An object is reachable only by a thread whose pin fence precedes the seal's
+//         [S1] fence; such a thread announced an epoch no newer than the E that [S1] read.)
+//   INV3: hence, once E >= t + 2, no pinned thread can reach the bag's objects: the
+//         advance from t+1 to t+2 scanned after [S1] (it read an E newer than [S1]'s), and
+//         by INV1 it saw every such thread unpinned or at t+1 > t, i.e. finished with its
+//         critical section that could reach the bag (INV2), the later one starting after
+//         the unlink was visible.
+//   INV4: a record is owned by at most one thread at a time (owner state, [O1]/[O2]);
+//         its owner-only fields pass between owners through the registration mutex and
+//         the owner state, and a new owner starts unpinned with a nesting count of zero.
 //
 // WHEN NOT TO USE IT
 //   When a reader may block while pinned, or garbage must stay bounded under stalls:
@@ -89,6 +149,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -98,10 +159,12 @@
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 #include "detail/atomic.hpp"
+#include "detail/error.hpp"
 #include "detail/platform.hpp"
+#include "detail/sanitizers.hpp"
+#include "detail/thread_exit.hpp"
 
 namespace lockless {
 
@@ -115,8 +178,12 @@ struct epoch_stats {
   std::size_t retired_pending = 0;      // retired, not yet freed
   std::size_t registered_threads = 0;   // records currently owned by a thread
   std::size_t pinned_threads = 0;       // records pinned at the time of the scan
-  // The smallest epoch a pinned thread has seen, or no_pinned_thread. A pinned thread
-  // whose epoch is below global_epoch is the one holding reclamation back.
+  // The smallest epoch announced by a record pinned at the time of the scan, or
+  // no_pinned_thread. A pinned record whose epoch is below global_epoch holds every
+  // further advance back until it unpins. The gap can be more than one epoch without
+  // any stall: a thread announces the E it read before storing its pin, and may have
+  // been preempted in between while E moved on (INV1). A gap that persists across
+  // samples, with stalled_advances rising, is a stalled reader.
   std::uint64_t oldest_pinned_epoch = no_pinned_thread;
   // Advance attempts refused since E last moved (by a seal, flush() or a synchronize()
   // retry): small and often reset in a healthy domain, where brief refusals are normal;
@@ -169,79 +236,149 @@ struct retired {
   }
 };
 
+// Sanitizer and deterministic-schedule builds use tiny batches, so that sealing,
+// advancing and collecting run in every test, not only in those that fill a batch.
+#if defined(LOCKLESS_DETAIL_ASAN) || defined(LOCKLESS_DSCHED)
+inline constexpr std::size_t epoch_bag_capacity = 4;
+#else
+inline constexpr std::size_t epoch_bag_capacity = 62;
+#endif
+
 // A batch of retired objects. Open (owned by one thread, untagged) until full or
-// flushed; then sealed (tagged with an epoch, on the domain's list, immutable).
+// flushed; then sealed (tagged with an epoch, on the domain's list, immutable). Every
+// field is a detail::var: the bag passes between threads, and the model checker must
+// see each access ([S2]/[R1] are what order them).
 struct epoch_bag {
-  static constexpr std::size_t capacity = 62;
-  std::uint64_t epoch = 0;  // the tag, valid once sealed
-  epoch_bag* next = nullptr;
-  std::size_t count = 0;
-  retired items[capacity];
+  static constexpr std::size_t capacity = epoch_bag_capacity;
+  var<std::uint64_t> epoch{std::in_place, 0};  // the tag, valid once sealed
+  var<epoch_bag*> next{std::in_place, nullptr};
+  var<std::size_t> count{std::in_place, 0};
+  var<std::array<retired, capacity>> items{std::in_place};
+};
+#if !defined(LOCKLESS_RELACY)
+static_assert(sizeof(epoch_bag) <= 2048, "a batch is one 2 KB allocation");
+#endif
+
+// Who owns a record (epoch_record::owner).
+enum : unsigned {
+  record_free = 0,       // on its domain's free list, for the next thread to register
+  record_owned = 1,      // registered: one thread's (INV4)
+  record_releasing = 2,  // its owner is handing it back; the domain's destructor waits
+  record_orphaned = 3,   // its domain died while a thread owned it: that thread frees it
 };
 
-// A thread's registration in a domain. Records are never freed before their domain; a
-// thread that exits releases its record (in_use = false) for the next thread to reuse.
+// A thread's registration in a domain. Records are freed with their domain, except an
+// orphaned one, which its owner frees.
 struct alignas(cache_line_size) epoch_record {
   // Shared: written by the owner, read by scanners.
   atomic<std::uint64_t> state{0};  // 0: not pinned; (e << 1) | 1: pinned, saw epoch e
   atomic<std::size_t> retired_total{0};  // objects ever retired through this record
-  atomic<bool> in_use{true};
-  epoch_record* next = nullptr;  // immutable once the record is published on the list
+  atomic<unsigned> owner{record_owned};
+  var<epoch_record*> next{std::in_place, nullptr};  // immutable once published on the list
 
   // Owner-only (INV4).
-  unsigned nest = 0;
-  bool temporary = false;  // registered after this thread's exit began: release at unpin
+  unsigned nest = 0;   // guards + lock()s held
+  unsigned locks = 0;  // of which lock()s: unlock() without one is an error
+  std::uint32_t generation = 0;  // +1 for every new owner: a guard checks it at unpin
+  bool release_at_unpin = false;  // thread exit has begun: release when nest drops to 0
   epoch_bag* open = nullptr;
   epoch_bag* spare = nullptr;
+  epoch_record* next_free = nullptr;  // the domain's free list (its registration mutex)
 
   static constexpr std::uint64_t pinned_at(std::uint64_t e) noexcept { return (e << 1) | 1; }
   static constexpr bool is_pinned(std::uint64_t s) noexcept { return (s & 1) != 0; }
   static constexpr std::uint64_t epoch_of(std::uint64_t s) noexcept { return s >> 1; }
 };
 
-// Process-wide list of live domain ids. Touched only when a domain is created or
-// destroyed and when a thread exits; it makes "thread exits after its domain died" safe.
-// Immortal on purpose: threads may exit after static destructors have run.
-struct epoch_registry {
-  detail::mutex mutex;  // std::mutex; the scheduler's own in the deterministic build
-  std::vector<std::uint64_t> live;
-  std::uint64_t next_id = 2;  // 1 is the default domain's
-
-  static epoch_registry& instance() {
-    static epoch_registry* r = new epoch_registry;
-    return *r;
-  }
-  bool alive(std::uint64_t id) const { return std::find(live.begin(), live.end(), id) != live.end(); }
-};
-
-// Fast path of "this thread's record in domain D": the last domain this thread used.
-// Trivially constructible and destructible, so reading it is a plain TLS load.
-struct epoch_tls_cache {
-  std::uint64_t domain_id;
+// ---- the per-thread table: domain address -> this thread's record ----------------------
+// Open addressing with linear probing; `last` caches the slot used last. Trivially
+// constructible and destructible, so it can be used at any point of a thread's exit;
+// the slot array is freed once the thread has exited and released every record.
+struct epoch_slot {
+  epoch_domain* domain;  // nullptr: empty
   epoch_record* record;
 };
-inline thread_local constinit epoch_tls_cache tls_epoch_cache{0, nullptr};
-inline thread_local constinit bool tls_epoch_exiting = false;
 
-union default_domain_storage;
+struct epoch_thread_table {
+  epoch_slot last;
+  epoch_slot* slots;
+  std::size_t capacity;  // a power of two, or 0
+  std::size_t size;
+  bool exited;  // the exit hook has run: a record registered now is temporary
 
-// Owns this thread's registrations; its destructor (at thread exit) hands each record,
-// with its unfreed garbage, back to its domain if the domain still lives.
-class epoch_thread_state {
- public:
-  struct entry {
-    std::uint64_t domain_id;
-    epoch_domain* domain;
-    epoch_record* record;
-  };
-  std::vector<entry> entries;
-  ~epoch_thread_state();
+  [[nodiscard]] std::size_t home(const epoch_domain* d) const noexcept {
+    std::uint64_t h = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(d));
+    h *= 0x9E3779B97F4A7C15ULL;  // Fibonacci hashing: the high bits mix all of the address
+    return static_cast<std::size_t>(h >> 32) & (capacity - 1);
+  }
 
-  static epoch_thread_state& instance() {
-    static thread_local epoch_thread_state s;
-    return s;
+  [[nodiscard]] epoch_slot* find(const epoch_domain* d) noexcept {
+    if (capacity == 0) return nullptr;
+    for (std::size_t i = home(d);; i = (i + 1) & (capacity - 1)) {
+      if (slots[i].domain == d) return &slots[i];
+      if (slots[i].domain == nullptr) return nullptr;
+    }
+  }
+
+  // Makes room for one more slot (may throw bad_alloc; then nothing changed).
+  void reserve_one() {
+    if ((size + 1) * 2 <= capacity) return;
+    const std::size_t n = capacity == 0 ? 8 : capacity * 2;
+    epoch_slot* fresh = new epoch_slot[n]();
+    epoch_slot* old = std::exchange(slots, fresh);
+    const std::size_t old_capacity = std::exchange(capacity, n);
+    for (std::size_t i = 0; i < old_capacity; ++i) {
+      if (old[i].domain != nullptr) place(old[i]);
+    }
+    delete[] old;
+  }
+
+  // After reserve_one().
+  void insert(epoch_domain* d, epoch_record* r) noexcept {
+    place({d, r});
+    ++size;
+  }
+
+  void erase(epoch_slot* s) noexcept {
+    if (last.domain == s->domain) last = {nullptr, nullptr};
+    // Backward-shift deletion: move later members of the probe run into the hole.
+    const std::size_t mask = capacity - 1;
+    std::size_t hole = static_cast<std::size_t>(s - slots);
+    slots[hole] = {nullptr, nullptr};
+    for (std::size_t j = (hole + 1) & mask; slots[j].domain != nullptr; j = (j + 1) & mask) {
+      const std::size_t h = home(slots[j].domain);
+      // slots[j] may move into the hole unless its home lies cyclically in (hole, j].
+      const bool stays = hole <= j ? (hole < h && h <= j) : (hole < h || h <= j);
+      if (!stays) {
+        slots[hole] = slots[j];
+        slots[j] = {nullptr, nullptr};
+        hole = j;
+      }
+    }
+    --size;
+  }
+
+  void free_if_empty() noexcept {
+    if (size != 0 || capacity == 0) return;
+    delete[] std::exchange(slots, nullptr);
+    capacity = 0;
+  }
+
+ private:
+  void place(epoch_slot s) noexcept {
+    std::size_t i = home(s.domain);
+    while (slots[i].domain != nullptr) i = (i + 1) & (capacity - 1);
+    slots[i] = s;
   }
 };
+
+inline thread_local constinit epoch_thread_table tls_epoch_table{};
+
+void epoch_thread_exit() noexcept;
+inline thread_local constinit thread_exit_hook tls_epoch_exit_hook{&epoch_thread_exit, nullptr,
+                                                                   false};
+
+union default_domain_storage;
 
 }  // namespace detail
 
@@ -250,37 +387,41 @@ class epoch_domain {
   using record = detail::epoch_record;
   using bag = detail::epoch_bag;
 
-  epoch_domain() {
-    if constexpr (detail::model_checked) {
-      id_ = default_id + 1;  // model-checked threads never exit: no registry needed
-    } else {
-      auto& reg = detail::epoch_registry::instance();
-      std::lock_guard lock(reg.mutex);
-      id_ = reg.next_id++;
-      reg.live.push_back(id_);
-    }
-  }
-
+  LOCKLESS_DETAIL_CONSTEXPR_ATOMICS epoch_domain() noexcept = default;
   epoch_domain(const epoch_domain&) = delete;
   epoch_domain& operator=(const epoch_domain&) = delete;
 
-  // Frees every object still retired to the domain and all its thread records.
-  // Precondition: no thread is pinned in the domain or uses it concurrently; threads
-  // that used it may still be alive (their registration is dropped quietly).
+  // Frees every object still retired to the domain and its thread records. Deleters
+  // that retire into this same domain (a node whose deleter retires its child) are
+  // fine: their objects are freed too, before the destructor returns.
+  // Precondition: no thread is pinned in the domain (checked: abort with a message) and
+  // none uses it concurrently, except by exiting or unregistering; threads that used it
+  // may still be alive: each frees its (orphaned) record at its next use of an epoch
+  // domain at this address, its unregister_current_thread() or its exit.
   ~epoch_domain() {
-    if (!detail::model_checked && id_ != default_id) {
-      auto& reg = detail::epoch_registry::instance();
-      std::lock_guard lock(reg.mutex);
-      reg.live.erase(std::find(reg.live.begin(), reg.live.end(), id_));
+    for (;;) {
+      bag* garbage = nullptr;
+      if (record* mine = take_current_thread_record()) settle(mine, true, garbage);
+      // acquire: pairs with the release publication of records in acquire_record().
+      for (record* r = records_.load(std::memory_order_acquire); r != nullptr;
+           r = r->next.get()) {
+        settle(r, false, garbage);
+      }
+      // Quiescent but for releasing threads, which settle() has waited for; acquire as
+      // [R1], pairing with their [S2].
+      bag* sealed = sealed_.exchange(nullptr, std::memory_order_acquire);
+      if (garbage == nullptr && sealed == nullptr) break;
+      while (garbage != nullptr) free_bag(std::exchange(garbage, garbage->next.get()), nullptr);
+      while (sealed != nullptr) free_bag(std::exchange(sealed, sealed->next.get()), nullptr);
+      // The deleters may have retired into this domain: go round again.
     }
-    bag* sealed = sealed_.exchange(nullptr, std::memory_order_acquire);  // quiescent
-    while (sealed != nullptr) free_bag(std::exchange(sealed, sealed->next), nullptr);
-    record* r = records_.load(std::memory_order_acquire);  // quiescent
+    // A thread that released its record last may still be inside unlock(): wait for it.
+    { std::lock_guard lock(reg_mutex_); }
+    record* r = records_.load(std::memory_order_acquire);  // as above
     while (r != nullptr) {
-      record* next = r->next;
-      if (r->open != nullptr) free_bag(r->open, nullptr);
-      delete r->spare;
-      delete r;
+      record* next = r->next.get();
+      // [O2] acquire: pairs with settle()'s orphaning; orphaned records are their owners'.
+      if (r->owner.load(std::memory_order_acquire) != detail::record_orphaned) delete r;
       r = next;
     }
   }
@@ -290,9 +431,7 @@ class epoch_domain {
   // this domain created before this call can still reach it. `p` must already be
   // unreachable for new readers (unlinked) and must not be retired twice. The deleter
   // must not throw. Wait-free except every bag::capacity-th call (see header block).
-  // retire runs after an unlink, where there is no way back: if memory cannot be
-  // allocated for a new batch, or for the thread's registration on its first use of
-  // the domain, std::terminate is called.
+  // noexcept: see "WHAT CALLS std::terminate" in the header block.
   template <class T>
   void retire(T* p) noexcept {
     retire(p, std::default_delete<T>());
@@ -317,9 +456,23 @@ class epoch_domain {
   }
 
   // ---- P2545-shaped facade ----------------------------------------------------------
-  // BasicLockable: lock() pins the calling thread (nests), unlock() unpins.
-  void lock() { pin(*current_record()); }
-  void unlock() { unpin(*current_record()); }
+  // BasicLockable: lock() pins the calling thread (nests, also with guards), unlock()
+  // unpins. unlock() without a matching lock() of this thread throws std::logic_error and
+  // changes nothing: it never takes a guard's pin away.
+  void lock() {
+    record* r = current_record();
+    pin(*r);
+    ++r->locks;
+  }
+  void unlock() {
+    record* r = find_current_record();
+    if (r == nullptr || r->locks == 0) {
+      detail::throw_logic_error(
+          "lockless::epoch_domain::unlock() without a matching lock() on this thread");
+    }
+    --r->locks;
+    unpin(*r);
+  }
 
   // Blocks until every read-side critical section of this domain that began before the
   // call has ended (rcu_synchronize). Throws std::logic_error if the calling thread is
@@ -360,11 +513,14 @@ class epoch_domain {
     s.global_epoch = epoch();
     s.stalled_advances = stalled_.load(std::memory_order_relaxed);  // telemetry only
     std::size_t retired = 0;
-    // acquire: pairs with the release push of new records in acquire_record().
-    for (record* r = records_.load(std::memory_order_acquire); r != nullptr; r = r->next) {
-      retired += r->retired_total.load(std::memory_order_relaxed);            // telemetry
-      if (r->in_use.load(std::memory_order_relaxed)) ++s.registered_threads;  // telemetry
-      const std::uint64_t st = r->state.load(std::memory_order_relaxed);      // telemetry
+    // acquire: pairs with the release publication of records in acquire_record().
+    for (record* r = records_.load(std::memory_order_acquire); r != nullptr;
+         r = r->next.get()) {
+      retired += r->retired_total.load(std::memory_order_relaxed);  // telemetry
+      if (r->owner.load(std::memory_order_relaxed) == detail::record_owned) {  // telemetry
+        ++s.registered_threads;
+      }
+      const std::uint64_t st = r->state.load(std::memory_order_relaxed);  // telemetry
       if (record::is_pinned(st)) {
         ++s.pinned_threads;
         s.oldest_pinned_epoch = std::min(s.oldest_pinned_epoch, record::epoch_of(st));
@@ -375,51 +531,58 @@ class epoch_domain {
     return s;
   }
 
-  // Releases the calling thread's registration now, handing its unfreed garbage to the
-  // domain, as thread exit does. For thread pools that park threads for long, and for
-  // the model checker (whose threads never exit). The thread must not be pinned.
+  // Releases the calling thread's registration now, as thread exit does: its open batch
+  // is sealed and handed to the domain, one advance and a collection are tried, and the
+  // record goes back for reuse. For thread pools that park threads for long, and for the
+  // model checker (whose threads never exit). A no-op if the thread is not registered.
+  // Throws std::logic_error, changing nothing, if the thread holds a guard or lock() of
+  // this domain (the release would silently unpin it).
   void unregister_current_thread() {
     if constexpr (detail::model_checked) {
 #if defined(LOCKLESS_RELACY)
       const unsigned t = detail::thread_index();
-      if (t < max_model_threads && relacy_records_[t] != nullptr) {
-        release_record(relacy_records_[t]);
-        relacy_records_[t] = nullptr;
-      }
+      record* r = t < max_model_threads ? relacy_records_[t] : nullptr;
+      if (r == nullptr) return;
+      throw_if_pinned_at_unregister(*r);
+      relacy_records_[t] = nullptr;
+      release_owned(this, r);
 #endif
     } else {
-      auto& st = detail::epoch_thread_state::instance();
-      for (auto it = st.entries.begin(); it != st.entries.end(); ++it) {
-        if (it->domain_id == id_) {
-          release_record(it->record);
-          st.entries.erase(it);
-          break;
-        }
+      detail::epoch_thread_table& t = detail::tls_epoch_table;
+      detail::epoch_slot* s = t.find(this);
+      if (s == nullptr) return;
+      record* r = s->record;
+      if (r->owner.load(std::memory_order_acquire) == detail::record_orphaned) {  // [O2]
+        t.erase(s);  // a dead domain's record at this address: ours to free
+        delete r;
+      } else {
+        throw_if_pinned_at_unregister(*r);
+        t.erase(s);
+        release_owned(this, r);
       }
-      if (detail::tls_epoch_cache.domain_id == id_) detail::tls_epoch_cache = {0, nullptr};
+      if (t.exited) t.free_if_empty();
     }
   }
 
  private:
   friend class epoch_guard;
-  friend class detail::epoch_thread_state;
-  friend epoch_domain& default_epoch_domain() noexcept;
+  friend void detail::epoch_thread_exit() noexcept;
   friend union detail::default_domain_storage;
 
-  static constexpr std::uint64_t default_id = 1;
   static constexpr std::size_t max_model_threads = 16;
-
-  struct default_tag {};
-  // The default domain: constant-initialized (no registration, no guard variable on
-  // access) and never destroyed.
-  LOCKLESS_DETAIL_CONSTEXPR_ATOMICS explicit epoch_domain(default_tag) noexcept
-      : id_(default_id) {}
 
   static void throw_if_pinned(const record& r) {
     if (r.nest != 0) {
-      throw std::logic_error(
+      detail::throw_logic_error(
           "lockless::epoch_domain::synchronize/barrier called while the calling thread "
           "holds a guard of the same domain (it would wait for itself)");
+    }
+  }
+  static void throw_if_pinned_at_unregister(const record& r) {
+    if (r.nest != 0) {
+      detail::throw_logic_error(
+          "lockless::epoch_domain::unregister_current_thread called while the calling "
+          "thread holds a guard or lock() of the same domain (it would unpin it)");
     }
   }
 
@@ -433,7 +596,8 @@ class epoch_domain {
     // one epoch stale and the wait one epoch short (found by Relacy).
     detail::fence(std::memory_order_seq_cst);
     // [Y1] acquire: pairs with [A3]; an epoch two ahead of the one read here means every
-    // thread pinned at or before it has since unpinned (INV1).
+    // reader that could reach an object unlinked before the call has unpinned (INV3),
+    // and its critical section happens-before our return.
     const std::uint64_t target = epoch_.value.load(std::memory_order_acquire) + 2;
     detail::backoff wait;
     while (epoch_.value.load(std::memory_order_acquire) < target) {  // [Y1] again
@@ -455,6 +619,9 @@ class epoch_domain {
   }
 
   void unpin(record& r) noexcept {
+    if (r.nest == 0) [[unlikely]] {
+      detail::fatal("lockless::epoch_guard / unlock(): unpin of a record that is not pinned");
+    }
     if (--r.nest != 0) return;
     // [G3] release: the critical section's reads happen-before a scanner's [A2] acquire
     // load that sees "not pinned", hence before any deletion that follows.
@@ -485,31 +652,33 @@ class epoch_domain {
   void retire_with(record& r, T* p, Deleter&& deleter) noexcept {
     if (r.open == nullptr) r.open = new_bag(r);
     bag* b = r.open;
-    b->items[b->count++].set(p, std::forward<Deleter>(deleter));
+    std::size_t& n = b->count.get_mut();  // owner-only while the bag is open
+    b->items.get_mut()[n].set(p, std::forward<Deleter>(deleter));
+    ++n;
     // Owner-only counter (INV4); relaxed because it is telemetry.
     r.retired_total.store(r.retired_total.load(std::memory_order_relaxed) + 1,
                           std::memory_order_relaxed);
-    if (b->count == bag::capacity) {
+    if (n == bag::capacity) {
       seal(r);
       try_advance();
       collect(&r);
     }
   }
 
-  bag* new_bag(record& r) noexcept {
+  static bag* new_bag(record& r) noexcept {
     if (r.spare != nullptr) return std::exchange(r.spare, nullptr);
     return new bag;  // bad_alloc here terminates (noexcept): documented at retire()
   }
 
   void seal(record& r) noexcept {
     bag* b = r.open;
-    if (b == nullptr || b->count == 0) return;
+    if (b == nullptr) return;
     r.open = nullptr;
     // [S1] full fence, then read E: every unlink of an object in the bag precedes the
     // fence, so the tag is at least the epoch of any thread still able to reach one of
     // them (INV2). Pairs with [G1].
     detail::fence(std::memory_order_seq_cst);
-    b->epoch = epoch_.value.load(std::memory_order_relaxed);  // ordered by [S1]
+    b->epoch.get_mut() = epoch_.value.load(std::memory_order_relaxed);  // ordered by [S1]
     push_sealed(b, b);
   }
 
@@ -518,7 +687,7 @@ class epoch_domain {
     bag* head = sealed_.load(std::memory_order_relaxed);  // only a first guess for the CAS
     detail::backoff bo;
     do {
-      last->next = head;
+      last->next.get_mut() = head;
       // [S2] release: publishes the bags' contents and tags; pairs with [R1].
     } while (!sealed_.compare_exchange_weak(head, first, std::memory_order_release,
                                             std::memory_order_relaxed) &&
@@ -529,14 +698,15 @@ class epoch_domain {
   // thread has not seen g yet, or because another thread advanced E meanwhile.
   bool try_advance() noexcept {
     // Read before [A1] on purpose: the records scanned after the fence are compared with
-    // an epoch no newer than the fence, which the proof of INV1 needs. Relaxed: E only
-    // moves forward and [A3]'s CAS fails if g is no longer current.
+    // an epoch no newer than the fence, which INV1 needs. Relaxed: E only moves forward
+    // and [A3]'s CAS fails if g is no longer current.
     std::uint64_t g = epoch_.value.load(std::memory_order_relaxed);
     // [A1] full fence: pairs with [G1]; a pin we do not see below is one whose later
     // loads see everything before this point.
     detail::fence(std::memory_order_seq_cst);
-    // acquire: pairs with the release push of records in acquire_record().
-    for (record* r = records_.load(std::memory_order_acquire); r != nullptr; r = r->next) {
+    // acquire: pairs with the release publication of records in acquire_record().
+    for (record* r = records_.load(std::memory_order_acquire); r != nullptr;
+         r = r->next.get()) {
       // [A2] acquire: pairs with [G3]; a finished critical section happens-before us.
       const std::uint64_t s = r->state.load(std::memory_order_acquire);
       if (record::is_pinned(s) && record::epoch_of(s) != g) {
@@ -574,11 +744,11 @@ class epoch_domain {
       bag* keep_first = nullptr;
       bag* keep_last = nullptr;
       while (list != nullptr) {
-        bag* b = std::exchange(list, list->next);
-        if (b->epoch + 2 <= e) {  // INV3
+        bag* b = std::exchange(list, list->next.get());
+        if (b->epoch.get() + 2 <= e) {  // INV3
           free_bag(b, r);
         } else {
-          b->next = keep_first;
+          b->next.get_mut() = keep_first;
           keep_first = b;
           if (keep_last == nullptr) keep_last = b;
         }
@@ -594,11 +764,12 @@ class epoch_domain {
   }
 
   void free_bag(bag* b, record* r) noexcept {
-    const std::size_t n = b->count;
-    for (std::size_t i = 0; i < n; ++i) b->items[i].reclaim(b->items[i]);
+    const std::size_t n = b->count.get();
+    std::array<detail::retired, bag::capacity>& items = b->items.get_mut();
+    for (std::size_t i = 0; i < n; ++i) items[i].reclaim(items[i]);
     freed_total_.fetch_add(n, std::memory_order_relaxed);  // telemetry only
-    b->count = 0;
-    b->next = nullptr;
+    b->count.get_mut() = 0;
+    b->next.get_mut() = nullptr;
     if (r != nullptr && r->spare == nullptr) {
       r->spare = b;
     } else {
@@ -607,6 +778,7 @@ class epoch_domain {
   }
 
   // ---- thread records ---------------------------------------------------------------------
+  // The calling thread's record, registering it on first use (may throw bad_alloc).
   record* current_record() {
     if constexpr (detail::model_checked) {
 #if defined(LOCKLESS_RELACY)
@@ -616,91 +788,193 @@ class epoch_domain {
       return relacy_records_[t];
 #endif
     } else {
-      const detail::epoch_tls_cache& c = detail::tls_epoch_cache;
-      if (c.domain_id == id_) [[likely]] return c.record;
+      const detail::epoch_slot& last = detail::tls_epoch_table.last;
+      // The owner test tells a dead domain's record at this address from ours; relaxed:
+      // the domain that died there was destroyed before this one was constructed.
+      if (last.domain == this &&
+          last.record->owner.load(std::memory_order_relaxed) == detail::record_owned)
+          [[likely]] {
+        return last.record;
+      }
     }
     return current_record_slow();
   }
 
   record* current_record_slow() {
-    if (detail::tls_epoch_exiting) {
-      // This thread's registrations are gone (thread exit under way: another
-      // thread_local's destructor is using the domain). Serve it with a temporary record.
-      record* r = acquire_record();
-      r->temporary = true;
-      detail::tls_epoch_cache = {id_, r};  // unlock() / nested calls must find it again
-      return r;
-    }
-    auto& st = detail::epoch_thread_state::instance();
-    record* r = nullptr;
-    for (const auto& e : st.entries) {
-      if (e.domain_id == id_) r = e.record;
-    }
-    if (r == nullptr) {
-      {  // Registration is rare: drop entries of domains that have died meanwhile.
-        auto& reg = detail::epoch_registry::instance();
-        std::lock_guard lock(reg.mutex);
-        std::erase_if(st.entries, [&](const auto& e) {
-          return e.domain_id != default_id && !reg.alive(e.domain_id);
-        });
+    detail::epoch_thread_table& t = detail::tls_epoch_table;
+    if (detail::epoch_slot* s = t.find(this)) {
+      record* r = s->record;
+      // [O2] acquire: pairs with the destructor's orphaning (its writes to r are done).
+      if (r->owner.load(std::memory_order_acquire) != detail::record_orphaned) {
+        t.last = *s;
+        return r;
       }
-      st.entries.reserve(st.entries.size() + 1);  // may throw before we own anything
-      r = acquire_record();
-      st.entries.push_back({id_, this, r});
+      t.erase(s);  // a dead domain's record at this address: ours to free
+      delete r;
     }
-    detail::tls_epoch_cache = {id_, r};
+    const bool exiting = t.exited;
+    if (!exiting) detail::arm_thread_exit_hook(detail::tls_epoch_exit_hook);
+    t.reserve_one();            // may throw before we own anything
+    record* r = acquire_record();  // may throw; then the table only grew
+    r->release_at_unpin = exiting;  // released again at the end of this call (or unpin)
+    t.insert(this, r);
+    t.last = {this, r};
     return r;
   }
 
-  record* acquire_record() {
-    // Reuse a record a finished thread released.
-    for (record* r = records_.load(std::memory_order_acquire); r != nullptr; r = r->next) {
-      bool expected = false;
-      // Relaxed pre-check avoids a CAS on every busy record. The CAS is acquire: pairs
-      // with release_record()'s release store, so the previous owner's writes to the
-      // owner-only fields happen-before ours (INV4).
-      if (!r->in_use.load(std::memory_order_relaxed) &&
-          r->in_use.compare_exchange_strong(expected, true, std::memory_order_acquire,
-                                            std::memory_order_relaxed)) {
-        return r;
+  // The calling thread's record, or nullptr: never registers.
+  record* find_current_record() noexcept {
+    if constexpr (detail::model_checked) {
+#if defined(LOCKLESS_RELACY)
+      const unsigned t = detail::thread_index();
+      return t < max_model_threads ? relacy_records_[t] : nullptr;
+#endif
+    } else {
+      detail::epoch_slot* s = detail::tls_epoch_table.find(this);
+      if (s == nullptr) return nullptr;
+      // [O2] acquire, as in current_record_slow().
+      if (s->record->owner.load(std::memory_order_acquire) != detail::record_owned) {
+        return nullptr;
       }
+      return s->record;
     }
-    auto* r = new record;  // in_use starts true
-    record* head = records_.load(std::memory_order_relaxed);  // first guess for the CAS
-    do {
-      r->next = head;
-      // release: publishes the record's initialisation to list walkers (acquire loads).
-    } while (!records_.compare_exchange_weak(head, r, std::memory_order_release,
-                                             std::memory_order_relaxed));
+  }
+
+  // Takes a free record, or allocates a new one (may throw bad_alloc: nothing changed).
+  record* acquire_record() {
+    record* r;
+    {
+      std::lock_guard lock(reg_mutex_);
+      r = free_records_;
+      if (r != nullptr) {
+        free_records_ = r->next_free;
+      } else {
+        r = new record;
+        r->next.get_mut() = records_.load(std::memory_order_relaxed);  // writers: under lock
+        // release: publishes the record's initialisation to list walkers (acquire loads).
+        records_.store(r, std::memory_order_release);
+      }
+      // [O1] relaxed: under the mutex, which orders us after the previous owner's
+      // release (release_record()); the destructor runs with no registration concurrent.
+      r->owner.store(detail::record_owned, std::memory_order_relaxed);
+    }
+    r->nest = 0;
+    r->locks = 0;
+    r->release_at_unpin = false;
+    ++r->generation;
     return r;
+  }
+
+  // The owner hands `r` back. If `d` died meanwhile (orphaned), `d` is not touched and
+  // the record is freed; otherwise the domain's destructor waits until we are done.
+  static void release_owned(epoch_domain* d, record* r) noexcept {
+    unsigned expected = detail::record_owned;
+    // [O2] acq_rel: release orders our writes to r before the destructor's view of it;
+    // acquire on failure orders us after its orphaning (its writes to r are done).
+    if (!r->owner.compare_exchange_strong(expected, detail::record_releasing,
+                                          std::memory_order_acq_rel,
+                                          std::memory_order_acquire)) {
+      delete r;  // orphaned
+      return;
+    }
+    d->release_record(r);
   }
 
   // Hands a record back: its open batch is sealed onto the domain's list (the orphan
-  // hand-over), its spare freed, and the record marked free for reuse.
+  // hand-over), one advance and a collection are tried (so exiting threads reclaim, see
+  // GARBAGE BOUND), its spare freed, and the record marked free for reuse.
   void release_record(record* r) noexcept {
     r->nest = 0;
-    r->temporary = false;
-    r->state.store(0, std::memory_order_release);  // as [G3]
+    r->locks = 0;
+    r->release_at_unpin = false;
+    r->state.store(0, std::memory_order_release);  // as [G3] (not pinned already)
     seal(*r);
     delete std::exchange(r->spare, nullptr);
-    // release: pairs with acquire_record()'s CAS (INV4).
-    r->in_use.store(false, std::memory_order_release);
+    try_advance();
+    collect(nullptr);  // deleters may use this domain: r is no longer this thread's
+    std::lock_guard lock(reg_mutex_);
+    r->next_free = free_records_;
+    free_records_ = r;
+    // [O1] release: the next owner, and the destructor's [O2] acquire, see our writes.
+    r->owner.store(detail::record_free, std::memory_order_release);
   }
 
   void release_if_temporary(record& r) noexcept {
-    if (r.temporary && r.nest == 0) {
-      if (detail::tls_epoch_cache.record == &r) detail::tls_epoch_cache = {0, nullptr};
-      release_record(&r);
+    if (r.release_at_unpin && r.nest == 0) [[unlikely]] release_temporary(r);
+  }
+
+  void release_temporary(record& r) noexcept {
+    if constexpr (!detail::model_checked) {
+      detail::epoch_thread_table& t = detail::tls_epoch_table;
+      if (detail::epoch_slot* s = t.find(this); s != nullptr && s->record == &r) t.erase(s);
+      release_owned(this, &r);
+      t.free_if_empty();  // only temporary records are left once the thread has exited
     }
   }
 
-  std::uint64_t id_;
+  // The destructor's view of the calling thread's own record: removed from the thread's
+  // table and returned (it is settled like a free one), or nullptr.
+  record* take_current_thread_record() noexcept {
+    if constexpr (detail::model_checked) {
+#if defined(LOCKLESS_RELACY)
+      for (record*& r : relacy_records_) r = nullptr;  // model threads have finished
+#endif
+      return nullptr;
+    } else {
+      detail::epoch_thread_table& t = detail::tls_epoch_table;
+      detail::epoch_slot* s = t.find(this);
+      if (s == nullptr) return nullptr;
+      record* r = s->record;
+      t.erase(s);
+      if (r->owner.load(std::memory_order_acquire) == detail::record_orphaned) {  // [O2]
+        delete r;  // a dead domain's, at this address
+        return nullptr;
+      }
+      return r;
+    }
+  }
+
+  // Destructor: takes r's garbage into `garbage` and leaves r free (or, if a live thread
+  // owns it, orphaned: that thread frees the record).
+  void settle(record* r, bool mine, bag*& garbage) noexcept {
+    if (mine || detail::model_checked) {
+      if (r->nest != 0) detail::fatal("lockless::epoch_domain destroyed while pinned in it");
+      r->owner.store(detail::record_free, std::memory_order_relaxed);  // our own
+    } else {
+      detail::backoff wait;
+      for (;;) {
+        unsigned s = r->owner.load(std::memory_order_acquire);  // [O2]
+        if (s == detail::record_releasing) {  // its owner is handing it back: wait
+          wait.pause();
+          continue;
+        }
+        if (s != detail::record_owned) break;  // free, or orphaned in an earlier round
+        if (record::is_pinned(r->state.load(std::memory_order_acquire))) {
+          detail::fatal("lockless::epoch_domain destroyed while a thread is pinned in it");
+        }
+        // [O2] acq_rel: the owner's release_owned() sees "orphaned" and frees r.
+        if (r->owner.compare_exchange_strong(s, detail::record_orphaned,
+                                             std::memory_order_acq_rel,
+                                             std::memory_order_acquire)) {
+          break;
+        }
+      }
+    }
+    if (bag* b = std::exchange(r->open, nullptr)) {
+      b->next.get_mut() = garbage;
+      garbage = b;
+    }
+    delete std::exchange(r->spare, nullptr);
+  }
+
   detail::cache_padded<detail::atomic<std::uint64_t>> epoch_{0};  // E
-  detail::atomic<record*> records_{nullptr};
+  detail::atomic<record*> records_{nullptr};  // push-only list; pushed under reg_mutex_
   detail::atomic<bag*> sealed_{nullptr};
   detail::atomic<std::size_t> freed_total_{0};
   detail::atomic<std::uint64_t> stalled_{0};
   detail::atomic<std::uint64_t> collected_at_{std::numeric_limits<std::uint64_t>::max()};
+  detail::mutex reg_mutex_;  // registration and release: the free list below
+  record* free_records_ = nullptr;
 #if defined(LOCKLESS_RELACY)
   record* relacy_records_[max_model_threads] = {};
 #endif
@@ -708,17 +982,32 @@ class epoch_domain {
 
 namespace detail {
 
-inline epoch_thread_state::~epoch_thread_state() {
-  tls_epoch_exiting = true;
-  tls_epoch_cache = {0, nullptr};
-  auto& reg = epoch_registry::instance();
-  std::lock_guard lock(reg.mutex);
-  for (const entry& e : entries) {
-    // The default domain never dies; any other may already have been destroyed.
-    if (e.domain_id == epoch_domain::default_id || reg.alive(e.domain_id)) {
-      e.domain->release_record(e.record);
+// The calling thread is exiting (thread_exit.hpp): release every record that is not
+// pinned; a pinned one is released by its last unpin. Deleters run by a release may use
+// epoch domains again (temporary records, see current_record_slow()).
+inline void epoch_thread_exit() noexcept {
+  epoch_thread_table& t = tls_epoch_table;
+  t.exited = true;
+  t.last = {nullptr, nullptr};
+  std::size_t i = 0;
+  while (i < t.capacity) {
+    const epoch_slot s = t.slots[i];
+    if (s.domain == nullptr) {
+      ++i;
+      continue;
     }
+    const bool orphaned = s.record->owner.load(std::memory_order_acquire) == record_orphaned;
+    if (!orphaned && s.record->nest != 0) {
+      s.record->release_at_unpin = true;
+      ++i;
+      continue;
+    }
+    const epoch_slot* before = t.slots;
+    t.erase(&t.slots[i]);  // a later slot may move into i: look at i again
+    epoch_domain::release_owned(s.domain, s.record);
+    if (t.slots != before) i = 0;  // a deleter's temporary record rebuilt the table
   }
+  t.free_if_empty();
 }
 
 #if !defined(LOCKLESS_RELACY)
@@ -727,7 +1016,7 @@ inline epoch_thread_state::~epoch_thread_state() {
 // outlive main(). Garbage left in it at exit stays reachable (not reported as a leak).
 union default_domain_storage {
   epoch_domain domain;
-  constexpr default_domain_storage() noexcept : domain(epoch_domain::default_tag{}) {}
+  constexpr default_domain_storage() noexcept : domain() {}
   ~default_domain_storage() {}
 };
 #endif
@@ -741,22 +1030,30 @@ inline epoch_domain& default_epoch_domain() noexcept {
   static constinit detail::default_domain_storage storage;
   return storage.domain;
 #else
-  static epoch_domain* d = new epoch_domain(epoch_domain::default_tag{});
+  static epoch_domain* d = new epoch_domain;
   return *d;
 #endif
 }
 
 // RAII read-side critical section: while a guard of domain D lives, no object retired to
 // D after the guard was created is freed. Guards nest (inner ones cost two plain
-// increments). Not copyable or movable: it belongs to the thread that created it.
+// increments). Not copyable or movable: it belongs to the thread that created it, and
+// must be destroyed by that thread (a guard destroyed on a record that is no longer its
+// thread's aborts with a message).
 class epoch_guard {
  public:
   // A thread's first guard in a domain registers it (allocates; may throw bad_alloc).
   epoch_guard() : epoch_guard(default_epoch_domain()) {}
-  explicit epoch_guard(epoch_domain& d) : d_(&d), r_(d.current_record()) {
+  explicit epoch_guard(epoch_domain& d)
+      : d_(&d), r_(d.current_record()), generation_(r_->generation) {
     d_->pin(*r_);
   }
-  ~epoch_guard() { d_->unpin(*r_); }
+  ~epoch_guard() {
+    if (r_->generation != generation_) [[unlikely]] {
+      detail::fatal("lockless::epoch_guard destroyed after its record changed owner");
+    }
+    d_->unpin(*r_);
+  }
   epoch_guard(const epoch_guard&) = delete;
   epoch_guard& operator=(const epoch_guard&) = delete;
 
@@ -775,6 +1072,7 @@ class epoch_guard {
  private:
   epoch_domain* d_;
   detail::epoch_record* r_;
+  std::uint32_t generation_;
 };
 
 // Free functions on the default domain.

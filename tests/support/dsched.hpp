@@ -82,6 +82,7 @@
 #include <vector>
 
 #include <lockless/detail/sanitizers.hpp>
+#include <lockless/detail/thread_exit.hpp>
 #if defined(LOCKLESS_DETAIL_ASAN)
 #include <pthread.h>
 #include <sanitizer/lsan_interface.h>
@@ -604,6 +605,10 @@ struct exit_hook {
     run_state* r = tls_run;
     if (r == nullptr) return;
     const unsigned me = tls_index;
+    // The library's own thread-exit work (epoch records handed back, node pools
+    // emptied) would otherwise run from a pthread key destructor after this one, no
+    // longer scheduled: run it here, still under the scheduler.
+    if (!r->cancelled) ::lockless::detail::run_thread_exit_hooks();
     tls_run = nullptr;
     if (r->cancelled) return;
     log_point(*r, me, event::finish, site{"thread exit", "", 0});

@@ -452,7 +452,7 @@ TEST(Epoch, PinnedThreadLetsEpochAdvanceAtMostOnce) {
   const std::uint64_t e = d.stats().oldest_pinned_epoch;
   EXPECT_EQ(e, d.epoch());
   for (int i = 0; i < 10; ++i) d.flush();  // allowed while pinned: flush never blocks
-  EXPECT_EQ(d.epoch(), e + 1) << "INV1: E <= e + 1 while a thread is pinned at e";
+  EXPECT_EQ(d.epoch(), e + 1) << "E <= e + 1 while a pin that every scan sees is at e (INV1)";
   EXPECT_EQ(d.stats().stalled_advances, 9u);  // the first attempt succeeded
 }
 
@@ -620,10 +620,15 @@ TEST(Epoch, NothingRetiredIsFreedWhileAnEarlierGuardLives) {
   std::atomic<long> reader_bad{0};
   std::latch reader_has_read(1);
   std::atomic<bool> synchronized{false};
+  // Thread exit releases the thread's record, and that collects: both threads wait for
+  // this before exiting, so that nothing but this test's own calls frees anything until
+  // the test allows it.
+  std::atomic<bool> may_exit{false};
   std::thread reader;
   std::thread synchronizer;
   scope_exit join_all([&] {
     stop_reading.store(true, std::memory_order_release);
+    may_exit.store(true, std::memory_order_release);
     if (reader.joinable()) reader.join();
     if (synchronizer.joinable()) synchronizer.join();
   });
@@ -643,6 +648,7 @@ TEST(Epoch, NothingRetiredIsFreedWhileAnEarlierGuardLives) {
       if (!p->valid()) reader_bad.fetch_add(1, std::memory_order_relaxed);
     }
     reader_released.store(true, std::memory_order_release);
+    while (!may_exit.load(std::memory_order_acquire)) std::this_thread::yield();
   });
 
   reader_has_read.wait();
@@ -655,6 +661,7 @@ TEST(Epoch, NothingRetiredIsFreedWhileAnEarlierGuardLives) {
   synchronizer = std::thread([&] {
     d.synchronize();
     synchronized.store(true, std::memory_order_release);
+    while (!may_exit.load(std::memory_order_acquire)) std::this_thread::yield();
   });
 
   // Flush, retire more, flush: every advance/collect attempt the domain can make.
@@ -666,7 +673,7 @@ TEST(Epoch, NothingRetiredIsFreedWhileAnEarlierGuardLives) {
     const epoch_stats s = d.stats();
     ASSERT_GE(s.pinned_threads, 1u);
     ASSERT_LE(s.oldest_pinned_epoch, reader_epoch);
-    ASSERT_LE(s.global_epoch, reader_epoch + 1) << "INV1";
+    ASSERT_LE(s.global_epoch, reader_epoch + 1) << "a pin that every scan sees holds E at e + 1 (INV1)";
   }
   EXPECT_FALSE(synchronized.load(std::memory_order_acquire))
       << "synchronize() returned while a reader that began before it was still pinned";
@@ -675,15 +682,17 @@ TEST(Epoch, NothingRetiredIsFreedWhileAnEarlierGuardLives) {
 
   stop_reading.store(true, std::memory_order_release);
   while (!reader_released.load(std::memory_order_acquire)) std::this_thread::yield();
-  // Nobody collected between the reader's unpin and here (the synchronizer only advances).
+  // Nobody collected between the reader's unpin and here (the synchronizer only advances,
+  // and neither thread has exited).
   EXPECT_TRUE(t.is_outstanding(old));
   t.allow(old);
+  may_exit.store(true, std::memory_order_release);
   synchronizer.join();
   EXPECT_TRUE(synchronized.load());
+  reader.join();  // its exit may already free `old`: allowed now
   d.flush();
   d.flush();
   EXPECT_FALSE(t.is_outstanding(old)) << "freed once the reader released its guard";
-  reader.join();
   EXPECT_EQ(reader_bad.load(), 0);
 
   d.retire(shared.exchange(nullptr, std::memory_order_acq_rel), poisoning_deleter{&t});
@@ -703,39 +712,35 @@ TEST(Epoch, NothingRetiredIsFreedWhileAnEarlierGuardLives) {
 // an expired batch (tag 0)] at E = 4 and is inside the expired batch's (slow) deleter;
 // barrier() advances E to 6 and finds the list empty; C then keeps X's batch (3 + 2 > 4).
 TEST(Epoch, BarrierConcurrentWithACollectorStillDestroysEarlierBatches) {
+  // The collector is a thread that exits: releasing its record seals its batch X (tag 3),
+  // advances E to 4 and collects. It takes the whole sealed list, keeps X (not expired
+  // yet) aside and runs the slow deleter of an older batch, so while barrier() runs, X
+  // is in nobody's list but the collector's hands.
   epoch_domain d;
   std::atomic<bool> in_slow_deleter{false};
   std::atomic<bool> finish_slow_deleter{false};
-  std::atomic<int> step{0};
   std::atomic<int> x_frees{0};
   std::thread collector;
   scope_exit join_collector([&] {
     finish_slow_deleter.store(true, std::memory_order_release);
-    step.store(2, std::memory_order_release);
     if (collector.joinable()) collector.join();
   });
-  collector = std::thread([&] {
-    d.retire(new int(0), [&](int* p) noexcept {
-      in_slow_deleter.store(true, std::memory_order_release);
-      while (!finish_slow_deleter.load(std::memory_order_acquire)) std::this_thread::yield();
-      delete p;
-    });
-    d.flush();  // seals the slow batch with tag 0; E = 1; nothing expired yet
-    step.store(1, std::memory_order_release);
-    while (step.load(std::memory_order_acquire) != 2) std::this_thread::yield();
-    d.flush();  // E = 4: takes the whole list, runs the slow deleter
+  d.retire(new int(0), [&](int* p) noexcept {
+    in_slow_deleter.store(true, std::memory_order_release);
+    while (!finish_slow_deleter.load(std::memory_order_acquire)) std::this_thread::yield();
+    delete p;
   });
-  while (step.load(std::memory_order_acquire) != 1) std::this_thread::yield();
+  d.flush();        // seals the slow batch with tag 0; E = 1; nothing expired yet
   d.synchronize();  // E = 3, without collecting
-  std::thread([&] {  // X: retired by a thread that exits, its batch sealed with tag 3
+  ASSERT_EQ(d.epoch(), 3u);
+  collector = std::thread([&] {  // X: retired by a thread that exits
     d.retire(new int(1), [&](int* p) noexcept {
       x_frees.fetch_add(1, std::memory_order_relaxed);
       delete p;
     });
-  }).join();
-  ASSERT_EQ(d.epoch(), 3u);
-  step.store(2, std::memory_order_release);
+  });
   while (!in_slow_deleter.load(std::memory_order_acquire)) std::this_thread::yield();
+  EXPECT_EQ(d.epoch(), 4u);  // the exit's advance
 
   d.barrier();  // X's batch was sealed before this call
   finish_slow_deleter.store(true, std::memory_order_release);
@@ -780,7 +785,8 @@ TEST(Epoch, StalledReaderBlocksReclamationVisiblyAndRecovers) {
       ASSERT_EQ(s.pinned_threads, 1u);
       ASSERT_EQ(s.oldest_pinned_epoch, e);
       ASSERT_GE(s.global_epoch, e);
-      ASSERT_LE(s.global_epoch, e + 1) << "INV1: E <= e + 1 while the laggard is pinned at e";
+      // The laggard's pin was visible before the first scan (INV1: every scan sees it).
+      ASSERT_LE(s.global_epoch, e + 1) << "E <= e + 1 while a visible pin is at e";
       if (i > bag_capacity) {
         ASSERT_GT(s.stalled_advances, last_stalled) << "each refused advance is counted";
       }
@@ -803,10 +809,12 @@ TEST(Epoch, StalledReaderBlocksReclamationVisiblyAndRecovers) {
   laggard.join();
   EXPECT_EQ(d.stats().pinned_threads, 0u);
   EXPECT_EQ(d.stats().oldest_pinned_epoch, no_pinned);
-
-  d.flush();
+  // The laggard's exit released its record, and a release tries one advance.
   EXPECT_EQ(d.stats().stalled_advances, 0u) << "reset by the first successful advance";
   EXPECT_EQ(d.epoch(), e + 2);
+
+  d.flush();
+  EXPECT_EQ(d.epoch(), e + 3);
   d.flush();
   d.flush();
   const epoch_stats after = d.stats();

@@ -459,6 +459,8 @@ bool reader_sees_freed_object(deletion_tracker& tracker, std::atomic<checked_obj
                               Flush&& flush) {
   step holding;
   step writer_done;
+  step unpinned;
+  step allowed;
   bool reader_ok = false;
   std::thread reader([&] {
     {
@@ -468,6 +470,10 @@ bool reader_sees_freed_object(deletion_tracker& tracker, std::atomic<checked_obj
       writer_done.wait();
       reader_ok = p->valid();  // the use that must be safe
     }
+    unpinned.set();
+    // Releasing the registration tries to reclaim (a legitimate free, now that the
+    // reader has unpinned): wait until the object is no longer forbidden.
+    allowed.wait();
     domain.unregister_current_thread();
   });
   holding.wait();
@@ -477,8 +483,10 @@ bool reader_sees_freed_object(deletion_tracker& tracker, std::atomic<checked_obj
   retire_old(old);
   flush();
   writer_done.set();
+  unpinned.wait();
+  tracker.allow(old);  // the reader no longer holds it
+  allowed.set();
   reader.join();
-  tracker.allow(old);
   return !reader_ok;
 }
 

@@ -399,8 +399,24 @@ inline void fence(memory_order mo, LOCKLESS_DETAIL_CALLER) {
 }
 inline void yield_point(LOCKLESS_DETAIL_CALLER) { rl::yield(1, LOCKLESS_DETAIL_INFO); }
 inline unsigned thread_index() { return rl::thread_index(); }
-// Only cold paths that the model-checked build bypasses take a mutex.
-using mutex = std::mutex;
+// A spin lock on a model-checked atomic, so Relacy sees the cold paths that take it
+// (registration) and switches fibers inside them safely (a std::mutex held across a fiber
+// switch would deadlock the one OS thread).
+class mutex {
+ public:
+  mutex() = default;
+  mutex(const mutex&) = delete;
+  mutex& operator=(const mutex&) = delete;
+  void lock(LOCKLESS_DETAIL_CALLER) {
+    while (locked_.exchange(true, std::memory_order_acquire, fn_, file_, line_)) {
+      rl::yield(1, LOCKLESS_DETAIL_INFO);
+    }
+  }
+  void unlock(LOCKLESS_DETAIL_CALLER) { locked_.store(false, std::memory_order_release, fn_, file_, line_); }
+
+ private:
+  atomic<bool> locked_{false};
+};
 
 #undef LOCKLESS_DETAIL_CALLER
 #undef LOCKLESS_DETAIL_INFO

@@ -14,7 +14,9 @@
 // reintroduces ABA. Memory is raw: a block freed by one thread may be reused by another
 // thread's container of the same node size.
 //
-// Thread exit returns the cached blocks to the allocator. Under AddressSanitizer cached
+// Thread exit returns the cached blocks to the allocator (through thread_exit.hpp, so also
+// for a thread whose first use was in a thread_local or pthread-key destructor; the main
+// thread's cache stays until the process ends). Under AddressSanitizer cached
 // blocks are poisoned, so a use after the reclaimer freed the node is still reported.
 // The cache is an array of pointers in thread-local storage, not a list threaded
 // through the blocks: LeakSanitizer ignores pointers stored in poisoned memory, so a list
@@ -27,6 +29,7 @@
 
 #include "atomic.hpp"
 #include "sanitizers.hpp"
+#include "thread_exit.hpp"
 
 #if defined(LOCKLESS_DETAIL_ASAN)
 #include <sanitizer/asan_interface.h>
@@ -80,21 +83,20 @@ class node_pool {
   };
   static inline thread_local constinit cache tls_cache{0, state_unregistered, {}};
 
-  // Its destructor, run at thread exit, hands the cached blocks back.
-  struct owner {
-    ~owner() {
-      cache& c = tls_cache;
-      c.state = state_exited;
-      while (c.count != 0) {
-        void* b = c.blocks[--c.count];
-        unpoison(b);
-        raw_deallocate(b);
-      }
+  // Run at thread exit: hands the cached blocks back; later frees bypass the cache.
+  static void on_thread_exit() noexcept {
+    cache& c = tls_cache;
+    c.state = state_exited;
+    while (c.count != 0) {
+      void* b = c.blocks[--c.count];
+      unpoison(b);
+      raw_deallocate(b);
     }
-  };
+  }
+  static inline thread_local constinit thread_exit_hook tls_exit_hook{&on_thread_exit, nullptr,
+                                                                      false};
   static void register_owner(cache& c) noexcept {
-    static thread_local owner o;
-    (void)o;
+    arm_thread_exit_hook(tls_exit_hook);
     c.state = state_registered;
   }
 

@@ -1,0 +1,21 @@
+// tests/epoch_dso/lib_a.cpp: library A of the shared-library test (see epoch_dso.hpp).
+#include "epoch_dso.hpp"
+#include "epoch_dso_impl.hpp"
+
+lockless::epoch_domain* epoch_dso_a_make_domain() { return epoch_dso_impl::make_domain(); }
+void epoch_dso_a_destroy_domain(lockless::epoch_domain* d) { epoch_dso_impl::destroy_domain(d); }
+void epoch_dso_a_stats(lockless::epoch_domain* d, epoch_dso_stats* out) {
+  epoch_dso_impl::stats(d, out);
+}
+void epoch_dso_a_barrier(lockless::epoch_domain* d) { epoch_dso_impl::barrier(d); }
+void epoch_dso_a_guard(lockless::epoch_domain* d, std::size_t* pinned) {
+  epoch_dso_impl::guard(d, pinned);
+}
+void epoch_dso_a_pin_and_report(lockless::epoch_domain* foreign, lockless::epoch_domain* own,
+                                std::size_t* foreign_pinned, std::size_t* own_pinned) {
+  epoch_dso_impl::pin_and_report(foreign, own, foreign_pinned, own_pinned);
+}
+void epoch_dso_a_retire_counted(lockless::epoch_domain* foreign, lockless::epoch_domain* own,
+                                std::size_t n, std::atomic<std::size_t>* freed) {
+  epoch_dso_impl::retire_counted(foreign, own, n, freed);
+}

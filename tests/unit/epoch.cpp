@@ -369,12 +369,14 @@ TEST(Epoch, FreeFunctionsRetireToTheDefaultDomain) {
 TEST(Epoch, FlushThreeTimesFreesEverythingRetiredOnAQuiescentDomain) {
   deletion_tracker t;
   epoch_domain d;
-  for (int i = 0; i < 10; ++i) retire_tracked(d, t, t.make<int>(i));
+  // One open batch's worth (bags are smaller under the sanitizers): none sealed yet.
+  const std::size_t n = bag_capacity - 1;
+  for (std::size_t i = 0; i < n; ++i) retire_tracked(d, t, t.make<std::size_t>(i));
   EXPECT_EQ(t.freed(), 0u);
   d.flush();
   d.flush();
   d.flush();
-  EXPECT_EQ(t.freed(), 10u);
+  EXPECT_EQ(t.freed(), n);
   EXPECT_EQ(d.stats().retired_pending, 0u);
   EXPECT_EQ(t.errors(), 0u);
 }
@@ -470,17 +472,18 @@ TEST(Epoch, OldestPinnedEpochWhenNobodyIsPinned) {
 TEST(Epoch, ExitingThreadHandsItsGarbageOver) {
   deletion_tracker t;
   epoch_domain d;
+  const std::size_t n = bag_capacity - 1;  // one open batch: sealed by the exit
   std::thread th([&] {
-    for (int i = 0; i < 10; ++i) retire_tracked(d, t, t.make<int>(i));
+    for (std::size_t i = 0; i < n; ++i) retire_tracked(d, t, t.make<std::size_t>(i));
     EXPECT_EQ(d.stats().registered_threads, 1u);
   });
   th.join();
   epoch_stats s = d.stats();
   EXPECT_EQ(s.registered_threads, 0u) << "thread exit releases the registration";
-  EXPECT_EQ(s.retired_pending, 10u) << "the exited thread's garbage is the domain's now";
+  EXPECT_EQ(s.retired_pending, n) << "the exited thread's garbage is the domain's now";
   EXPECT_EQ(t.freed(), 0u);
   d.barrier();
-  EXPECT_EQ(t.freed(), 10u);
+  EXPECT_EQ(t.freed(), n);
   EXPECT_EQ(d.stats().retired_pending, 0u);
   EXPECT_EQ(t.errors(), 0u);
 }
@@ -558,10 +561,11 @@ TEST(Epoch, UnregisterCurrentThreadReleasesRegistration) {
   EXPECT_EQ(d.stats().registered_threads, 0u);
   d.flush();  // registers
   EXPECT_EQ(d.stats().registered_threads, 1u);
-  for (int i = 0; i < 5; ++i) retire_tracked(d, t, t.make<int>(i));
+  const std::size_t n = bag_capacity - 1;  // one open batch
+  for (std::size_t i = 0; i < n; ++i) retire_tracked(d, t, t.make<std::size_t>(i));
   d.unregister_current_thread();
   EXPECT_EQ(d.stats().registered_threads, 0u);
-  EXPECT_EQ(d.stats().retired_pending, 5u) << "the garbage is handed over, not lost";
+  EXPECT_EQ(d.stats().retired_pending, n) << "the garbage is handed over, not lost";
   EXPECT_EQ(t.freed(), 0u);
   d.unregister_current_thread();  // twice: still a no-op
   EXPECT_EQ(d.stats().registered_threads, 0u);
@@ -571,7 +575,7 @@ TEST(Epoch, UnregisterCurrentThreadReleasesRegistration) {
     EXPECT_EQ(d.stats().pinned_threads, 1u);
   }
   d.barrier();
-  EXPECT_EQ(t.freed(), 5u);
+  EXPECT_EQ(t.freed(), n);
   EXPECT_EQ(d.stats().retired_pending, 0u);
   d.unregister_current_thread();
   EXPECT_EQ(d.stats().registered_threads, 0u);

@@ -35,12 +35,41 @@
 //   Retire cost = (new + retire) - (new + delete): both rows include the allocation and,
 //   eventually, the delete. The lockless rows report the counters epoch_adv_per_k and
 //   pending (bench/support/bench_support.hpp).
+//
+// Many domains per thread (single thread each; the time column is per item):
+//   epoch/register/lockless_epoch_guard/<N>   (N = 1, 100, 4000; manual time)
+//                                   one fresh thread registers with N fresh user domains:
+//                                   its first epoch_guard{d} on each (registration + one
+//                                   pin/unpin). The time column is per registration (each
+//                                   iteration registers N times and reports 1/N of its
+//                                   time); domain creation, thread start and thread exit
+//                                   are outside the timed region. Fixed iterations: 5000,
+//                                   200, 1.
+//   epoch/guard_alternating/lockless_epoch_guard/<N>   (N = 2, 100, 4000)
+//                                   a thread registered with exactly N domains takes
+//                                   un-nested guards alternating between domain 0 and
+//                                   domain N-1: time per guard, what a thread that uses
+//                                   many domains pays when it switches between two of
+//                                   them (N = 2 is the reference). The loop runs on a
+//                                   persistent worker thread registered once per N (not
+//                                   the benchmark's main thread, so the N domains of one
+//                                   row do not slow the others down); real time and that
+//                                   thread's CPU time.
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include <lockless/epoch.hpp>
 
@@ -205,6 +234,128 @@ void retire_xenium_guard_reclaim(benchmark::State& state) {
 }
 #endif
 
+// ---- many domains per thread ------------------------------------------------------------
+
+using domain_list = std::vector<std::unique_ptr<lockless::epoch_domain>>;
+
+domain_list make_domains(std::size_t n) {
+  domain_list domains;
+  domains.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    domains.push_back(std::make_unique<lockless::epoch_domain>());
+  }
+  return domains;
+}
+
+// A thread of its own, registered with `n` domains of its own (in creation order), that
+// runs jobs on request. Registering a thread with thousands of domains may be slow (it
+// is what epoch/register measures), so this is done once per N and kept.
+class registered_worker {
+ public:
+  explicit registered_worker(std::size_t n) : domains_(make_domains(n)) {
+    thread_ = std::thread([this] { serve(); });
+    run([this] {
+      for (auto& d : domains_) {
+        lockless::epoch_guard g(*d);  // registers
+      }
+    });
+  }
+  registered_worker(const registered_worker&) = delete;
+  registered_worker& operator=(const registered_worker&) = delete;
+  ~registered_worker() {
+    {
+      const std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();  // the thread's exit releases its records; then the domains go
+  }
+
+  // Runs `job` on the worker thread and waits for it.
+  void run(const std::function<void()>& job) {
+    std::unique_lock lock(mutex_);
+    job_ = &job;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return job_ == nullptr; });
+  }
+
+  lockless::epoch_domain& domain(std::size_t i) const { return *domains_[i]; }
+
+ private:
+  void serve() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stop_ || job_ != nullptr; });
+      if (stop_) return;
+      lock.unlock();
+      (*job_)();
+      lock.lock();
+      job_ = nullptr;
+      cv_.notify_all();
+    }
+  }
+
+  domain_list domains_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  const std::function<void()>* job_ = nullptr;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// The workers of epoch/guard_alternating, one per N, created on first use.
+std::map<std::size_t, std::unique_ptr<registered_worker>>& alternating_workers() {
+  static std::map<std::size_t, std::unique_ptr<registered_worker>> workers;
+  return workers;
+}
+
+registered_worker& alternating_worker(std::size_t n) {
+  auto& w = alternating_workers()[n];
+  if (!w) w = std::make_unique<registered_worker>(n);
+  return *w;
+}
+
+void register_domains(benchmark::State& state) {
+  // The workers' domains would otherwise be alive during the measurement (in any run
+  // order, e.g. with random interleaving), and the number of live domains may matter
+  // to registration. Dropping them costs a re-registration if guard_alternating runs
+  // again later.
+  alternating_workers().clear();
+  const auto n = static_cast<std::size_t>(state.range(0));
+  for (auto _ : state) {
+    const domain_list domains = make_domains(n);  // not timed
+    double seconds = 0;
+    std::thread fresh([&] {  // a thread with no registration at all
+      const auto start = std::chrono::steady_clock::now();
+      for (const auto& d : domains) {
+        lockless::epoch_guard g(*d);  // this thread's first guard on d: registers
+        benchmark::ClobberMemory();
+      }
+      seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    });
+    fresh.join();  // thread exit (releasing the N records) is not timed
+    // Per registration, so that the time column reads per item whatever N is. (No
+    // items_per_second: scripts/bench_table.py would show it in M items/s, 0.00 here.)
+    state.SetIterationTime(seconds / static_cast<double>(n));
+  }
+}
+
+void guard_alternating(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  registered_worker& worker = alternating_worker(n);  // registered before the timed loop
+  lockless::epoch_domain* const pair[2] = {&worker.domain(0), &worker.domain(n - 1)};
+  // Google Benchmark's State is driven from the worker: its timer reads real time and
+  // the calling thread's CPU clock, so both figures are the worker's.
+  worker.run([&] {
+    std::size_t i = 0;
+    for (auto _ : state) {
+      lockless::epoch_guard g(*pair[i]);
+      benchmark::ClobberMemory();
+      i ^= 1;
+    }
+  });
+}
+
 void reg(const char* name, void (*fn)(benchmark::State&)) {
   benchmark::RegisterBenchmark(name, fn)->Apply(standard_threads);
 }
@@ -231,6 +382,23 @@ void reg(const char* name, void (*fn)(benchmark::State&)) {
 #if defined(LOCKLESS_HAVE_XENIUM)
   reg("epoch/retire/xenium_ebr_guard_reclaim", retire_xenium_guard_reclaim);
 #endif
+
+  // Iterations are fixed: registration takes microseconds to seconds depending on the
+  // implementation and N, and every iteration starts a thread and creates N domains
+  // (untimed, but not free). At N = 4000 one iteration registers 4000 times.
+  for (const auto& [n, iterations] : {std::pair<int, int>{1, 5000}, {100, 200}, {4000, 1}}) {
+    benchmark::RegisterBenchmark("epoch/register/lockless_epoch_guard", register_domains)
+        ->Arg(n)
+        ->Iterations(iterations)
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond);
+  }
+  benchmark::RegisterBenchmark("epoch/guard_alternating/lockless_epoch_guard",
+                               guard_alternating)
+      ->Arg(2)
+      ->Arg(100)
+      ->Arg(4000)
+      ->UseRealTime();
   return true;
 }();
 

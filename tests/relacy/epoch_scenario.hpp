@@ -63,6 +63,18 @@ struct ebr_config {
   int dwell = 0;
   bool readers_flush = false;  // readers flush() after each critical section
   int advancers = 0;           // threads that only flush() (three times)
+  // Every thread registers (an empty guard) before anything else. Registration takes the
+  // domain's mutex, which synchronizes: a reader that registers only at its first guard,
+  // after the writer's registration (the writer's first retire, after its first unlink),
+  // is ordered after that unlink and can never load the old object. Registering first
+  // keeps the schedules in which a reader runs late and still loads a stale `current`.
+  bool register_first = true;
+  // Readers and advancers end with unregister_current_thread(). Releasing a record seals,
+  // advances the epoch (a CAS) and collects: a later advance by the writer reads that
+  // CAS and is ordered after the whole thread, which hides a missing release on unpin
+  // ([G3]) or a missing acquire in the scan ([A2]) unless the writer frees inside a
+  // window of a few steps. false: they stay registered (the destructor settles them).
+  bool others_unregister = true;
 };
 
 template <class Derived, ebr_config C>
@@ -70,16 +82,25 @@ struct ebr_suite : rl::test_suite<Derived, 1 + C.readers + C.advancers> {
   using object = ebr_object<C.poison>;
   static constexpr int versions = 2;  // objects the writer swaps in
 
+  static constexpr int others = C.readers + C.advancers;
+
   lockless::epoch_domain* domain = nullptr;
   lockless::detail::atomic<object*>* current = nullptr;
+  // Threads other than the writer that have finished (unregistered included). Relaxed
+  // only: a test oracle that must not add happens-before edges.
+  lockless::detail::atomic<int>* finished = nullptr;
 
   void before() {
     ebr_live_objects() = 0;
     domain = new lockless::epoch_domain;
     current = new lockless::detail::atomic<object*>(new object(0));
+    finished = new lockless::detail::atomic<int>(0);
   }
 
   void thread(unsigned index) {
+    if constexpr (C.register_first) {
+      lockless::epoch_guard registers(*domain);
+    }
     if (index == 0) {
       writer();
     } else if (index <= static_cast<unsigned>(C.readers)) {
@@ -87,7 +108,8 @@ struct ebr_suite : rl::test_suite<Derived, 1 + C.readers + C.advancers> {
     } else {
       for (int i = 0; i < 3; ++i) domain->flush();
     }
-    domain->unregister_current_thread();
+    if (index == 0 || C.others_unregister) domain->unregister_current_thread();
+    if (index != 0) finished->fetch_add(1, std::memory_order_relaxed);
   }
 
   void writer() {
@@ -105,13 +127,23 @@ struct ebr_suite : rl::test_suite<Derived, 1 + C.readers + C.advancers> {
         domain->retire(old);
         domain->barrier();
         // barrier() returns once old is destroyed, unless another thread's collect()
-        // took its batch and is destroying it right now (readers_flush, advancers).
-        if constexpr (!C.readers_flush && C.advancers == 0)
+        // took its batch and is destroying it right now (readers_flush, advancers, and
+        // every thread's unregister_current_thread(), which collects). Once every other
+        // thread has finished, no such collector is left.
+        if (finished->load(std::memory_order_relaxed) == others)
           RL_ASSERT(ebr_live_objects() == 1);
       } else {
         domain->synchronize();
         delete old;
       }
+    }
+    if constexpr (C.how == dispose::barrier) {
+      // Wait for the others (their collections), then: everything retired before the
+      // last barrier() is gone (readers retire nothing). A batch a concurrent collector
+      // put back without re-checking the epoch ([R3]/[B1]) would still be alive here.
+      while (finished->load(std::memory_order_relaxed) != others)
+        lockless::detail::yield_point();
+      RL_ASSERT(ebr_live_objects() == 1);
     }
   }
 
@@ -136,6 +168,7 @@ struct ebr_suite : rl::test_suite<Derived, 1 + C.readers + C.advancers> {
   void after() {
     delete current->load(std::memory_order_relaxed);  // quiescent
     delete current;
+    delete finished;
     delete domain;  // frees what is still retired
     RL_ASSERT(ebr_live_objects() == 0);
   }
@@ -148,6 +181,12 @@ struct ebr_retire : ebr_suite<ebr_retire, ebr_config{}> {};
 
 // The same with a destructor that writes the payload.
 struct ebr_retire_poison : ebr_suite<ebr_retire_poison, ebr_config{.poison = true}> {};
+
+// The same with a reader that stays registered (its release would advance the epoch
+// and order it before the writer's frees: see others_unregister).
+struct ebr_retire_poison_registered
+    : ebr_suite<ebr_retire_poison_registered,
+                ebr_config{.poison = true, .others_unregister = false}> {};
 
 // A slow reader: 32 scheduling points pinned between its two reads.
 struct ebr_slow_reader

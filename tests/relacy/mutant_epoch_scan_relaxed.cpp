@@ -22,8 +22,9 @@ using namespace lockless_relacy;
 int main(int argc, char** argv) {
   if (!parse_args(argc, argv)) return 2;
   report r;
-  r.expect_failure<ebr_retire_poison>("ebr_retire_poison", random_plan(300000),
-                                      {rl::test_result_data_race});
+  r.expect_failure<ebr_retire_poison_registered>("ebr_retire_poison_registered",
+                                                 random_plan(300000),
+                                                 {rl::test_result_data_race});
   // Not ebr_barrier: barrier() puts a seq_cst fence [B1] after its scan, and a relaxed
   // load followed by a fence with acquire semantics synchronizes with the release store
   // it read, so on that path [A2]'s acquire is redundant and the mutant is harmless.

@@ -22,9 +22,10 @@ using namespace lockless_relacy;
 int main(int argc, char** argv) {
   if (!parse_args(argc, argv)) return 2;
   report r;
-  r.expect_failure<ebr_retire_poison>("ebr_retire_poison", random_plan(300000),
-                                      {rl::test_result_data_race});
+  r.expect_failure<ebr_retire_poison_registered>("ebr_retire_poison_registered",
+                                                 random_plan(300000),
+                                                 {rl::test_result_data_race});
   r.expect_failure<ebr_retire_poison>("ebr_retire_poison", bound_plan(1),
-                                      {rl::test_result_data_race});
+                                                 {rl::test_result_data_race});
   return r.exit_code();
 }

@@ -26,6 +26,6 @@ int main(int argc, char** argv) {
                                                  random_plan(300000),
                                                  {rl::test_result_data_race});
   r.expect_failure<ebr_retire_poison>("ebr_retire_poison", bound_plan(1),
-                                                 {rl::test_result_data_race});
+                                      {rl::test_result_data_race});
   return r.exit_code();
 }

@@ -20,10 +20,16 @@ int main(int argc, char** argv) {
   r.run<ebr_retire>("ebr_retire", random_plan(300000));
   r.run<ebr_retire_poison>("ebr_retire_poison", random_plan(300000));
   r.run<ebr_retire_poison>("ebr_retire_poison", bound_plan(1));
+  r.run<ebr_retire_poison_registered>("ebr_retire_poison_registered", random_plan(200000));
+  r.run<ebr_handover>("ebr_handover", random_plan(200000));
+  r.run<ebr_handover>("ebr_handover", bound_plan(1));
+  r.run<ebr_flushing_reader>("ebr_flushing_reader", random_plan(200000));
+  r.run<ebr_flushing_reader>("ebr_flushing_reader", bound_plan(1));
   r.run<ebr_slow_reader>("ebr_slow_reader", random_plan(300000));
   r.run<ebr_slow_reader>("ebr_slow_reader", bound_plan(1));
   r.run<ebr_barrier>("ebr_barrier", random_plan(300000));
   r.run<ebr_barrier>("ebr_barrier", bound_plan(1));
+  r.run<ebr_barrier_collector>("ebr_barrier_collector", random_plan(300000));
   // Three threads: random schedules only (context bound 1 takes over 10 minutes).
   r.run<ebr_two_readers>("ebr_two_readers", random_plan(500000));
   r.run<ebr_advancer>("ebr_advancer", random_plan(500000));

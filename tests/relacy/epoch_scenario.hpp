@@ -236,4 +236,71 @@ struct ebr_synchronize_flushing_slow_reader
                            .dwell = 16,
                            .readers_flush = true}> {};
 
+// ---- scenarios for the tags of seal, collect and barrier ------------------------------
+
+// A retired object passes from one thread to another inside a sealed batch. Thread 0
+// retires an object and flushes once (seal, one advance attempt, a collection that keeps
+// the batch: its tag is too recent); thread 1 only flushes, three times, so it may be the
+// one that frees thread 0's batch, reading the bag's fields (next, epoch, count, items)
+// that thread 0 wrote and running the deleter, whose write to the payload (poison) must
+// come after the constructor's. Only the sealed list orders these: [S2] with [R1]. (When
+// thread 0's own advance succeeds, thread 1's later reads of E synchronize with it, so
+// the failing schedules are those in which thread 1 advances first and thread 0's CAS
+// fails.)
+template <class Derived, int Sealers>
+struct ebr_handover_suite : rl::test_suite<Derived, Sealers + 1> {
+  using object = ebr_object<true>;
+  lockless::epoch_domain* domain = nullptr;
+
+  void before() {
+    ebr_live_objects() = 0;
+    domain = new lockless::epoch_domain;
+  }
+
+  void thread(unsigned index) {
+    if (index < static_cast<unsigned>(Sealers)) {
+      domain->retire(new object(static_cast<int>(index)));
+      domain->flush();
+    } else {
+      for (int i = 0; i < 3; ++i) domain->flush();
+    }
+    domain->unregister_current_thread();
+  }
+
+  void after() {
+    delete domain;  // frees what is still retired
+    RL_ASSERT(ebr_live_objects() == 0);
+  }
+};
+
+struct ebr_handover : ebr_handover_suite<ebr_handover, 1> {};
+
+// One reader that flushes between its critical sections (so the epoch moves while the
+// writer is between its unlink and its seal); the destructor writes. The tag that [S1]
+// reads must be at least the epoch the reader pinned at when it still loads the unlinked
+// object: a stale tag lets the writer free it one epoch early.
+struct ebr_flushing_reader
+    : ebr_suite<ebr_flushing_reader,
+                ebr_config{.poison = true, .readers_flush = true}> {};
+
+// barrier() against a thread that collects concurrently (an advancer: three flushes,
+// then its unregister, which collects too). The collector may take the sealed list while
+// the batch is still too young, and put it back after barrier() advanced the epoch and
+// found the list empty: then [R3] (the collector judges the batch again) and [B1]
+// (barrier's fence, which pairs with [R3]'s) are what get it freed. Checked by the
+// writer once the collector has finished: everything retired before barrier() is gone.
+struct ebr_barrier_collector
+    : ebr_suite<ebr_barrier_collector,
+                ebr_config{.readers = 0, .poison = true, .how = dispose::barrier,
+                           .advancers = 1}> {};
+
+// synchronize() while a third thread advances the epoch: the advance that lets
+// synchronize() return may be the other thread's, which scanned the reader's unpin; the
+// caller is ordered after the reader's critical section only through its acquire load
+// of E ([Y1]) reading that advance. The destructor writes.
+struct ebr_synchronize_advancer
+    : ebr_suite<ebr_synchronize_advancer,
+                ebr_config{.poison = true, .how = dispose::synchronize, .rounds = 1,
+                           .advancers = 1, .others_unregister = false}> {};
+
 }  // namespace lockless_relacy

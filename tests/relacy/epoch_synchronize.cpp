@@ -21,5 +21,7 @@ int main(int argc, char** argv) {
   r.run<ebr_synchronize_flushing_reader>("ebr_synchronize_flushing_reader", bound_plan(1));
   r.run<ebr_synchronize_flushing_slow_reader>("ebr_synchronize_flushing_slow_reader",
                                               random_plan(300000));
+  // Three threads: the advance that ends the wait may be another thread's.
+  r.run<ebr_synchronize_advancer>("ebr_synchronize_advancer", random_plan(300000));
   return r.exit_code();
 }

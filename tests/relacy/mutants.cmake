@@ -25,6 +25,24 @@ lockless_relacy_mutant(mutant_treiber_delete_not_retire
   FIND "guard.retire(expected);"
   REPLACE "delete expected;")
 
+# (p) pop's load of head_ [C1] is relaxed: the popper reads the node's next ([C2], before
+#     its CAS) without a happens-before edge from the push that wrote it. Expected: DATA
+#     RACE.
+lockless_relacy_mutant(mutant_treiber_pop_load_relaxed
+  HEADER lockless/treiber_stack.hpp
+  FIND "node* expected = head_->load(std::memory_order_acquire);"
+  REPLACE "node* expected = head_->load(std::memory_order_relaxed);")
+
+# (q) pop's CAS [C3] is relaxed on failure: the head it reloads into `expected` is
+#     dereferenced (its next) in the next round without a happens-before edge from the
+#     push that wrote it. Expected: DATA RACE.
+lockless_relacy_mutant(mutant_treiber_pop_cas_failure_relaxed
+  HEADER lockless/treiber_stack.hpp
+  FIND [=[compare_exchange_weak(expected, next, std::memory_order_acquire,
+                                      std::memory_order_acquire)) {]=]
+  REPLACE [=[compare_exchange_weak(expected, next, std::memory_order_acquire,
+                                      std::memory_order_relaxed)) {]=])
+
 # ---- epoch.hpp ------------------------------------------------------------------------
 # store_then_full_fence() has an x86-64 branch (one XCHG) that the LOCKLESS_RELACY build
 # never compiles; the mutations below hit the portable branch, which is the one checked.
@@ -91,3 +109,66 @@ lockless_relacy_mutant(mutant_epoch_synchronize_no_fence
     detail::fence(std::memory_order_seq_cst);]=]
   REPLACE [=[one epoch stale and the wait one epoch short (found by Relacy).
     // MUTANT: [Y0]'s fence removed]=])
+
+# (i) seal's fence [S1] is gone: the tag may be read before the unlink of the bag's
+#     objects is visible to a reader that pins meanwhile at a newer epoch, so the tag is
+#     older than that reader's epoch and the batch is freed under it (INV2). Needs the
+#     epoch to move between the unlink and the seal (a flushing reader). Expected: DATA
+#     RACE (destructor's write) / ACCESS TO FREED MEMORY.
+lockless_relacy_mutant(mutant_epoch_seal_no_fence
+  HEADER lockless/epoch.hpp
+  FIND [=[detail::fence(std::memory_order_seq_cst);
+    b->epoch.get_mut() = ]=]
+  REPLACE [=[// MUTANT: [S1]'s fence removed
+    b->epoch.get_mut() = ]=])
+
+# (j) the push of a sealed batch [S2] is relaxed: a collector that takes the list does
+#     not see the sealing thread's writes to the bag (next, epoch, count, items) or to
+#     the retired object. Expected: DATA RACE.
+lockless_relacy_mutant(mutant_epoch_push_relaxed
+  HEADER lockless/epoch.hpp
+  FIND "} while (!sealed_.compare_exchange_weak(head, first, std::memory_order_release,"
+  REPLACE "} while (!sealed_.compare_exchange_weak(head, first, std::memory_order_relaxed,")
+
+# (k) collect's take of the sealed list [R1] is relaxed: the mirror image of (j).
+#     Expected: DATA RACE.
+lockless_relacy_mutant(mutant_epoch_take_relaxed
+  HEADER lockless/epoch.hpp
+  FIND "bag* list = sealed_.exchange(nullptr, std::memory_order_acquire);"
+  REPLACE "bag* list = sealed_.exchange(nullptr, std::memory_order_relaxed);")
+
+# (l) the advance's CAS [A3] loses its release half (acq_rel -> acquire): what the scan
+#     [A2] acquired (the readers' finished critical sections) is no longer handed on to a
+#     collector on another thread that reads the new epoch ([R2]). Needs a collector other
+#     than the advancer. Expected: DATA RACE (destructor's write).
+lockless_relacy_mutant(mutant_epoch_advance_cas_acquire
+  HEADER lockless/epoch.hpp
+  FIND "if (epoch_.value.compare_exchange_strong(g, g + 1, std::memory_order_acq_rel,"
+  REPLACE "if (epoch_.value.compare_exchange_strong(g, g + 1, std::memory_order_acquire,")
+
+# (m) collect's re-check [R3] loses its fence: after putting kept batches back, the
+#     collector may read a stale epoch while barrier() (past [B1]) found the list empty
+#     (store buffering), and nobody frees the batch barrier() waited for. Expected: USER
+#     ASSERT FAILED (the writer's check once the collector has finished).
+lockless_relacy_mutant(mutant_epoch_recheck_no_fence
+  HEADER lockless/epoch.hpp
+  FIND [=[detail::fence(std::memory_order_seq_cst);
+      if (epoch_.value.load(std::memory_order_acquire) == e) return;]=]
+  REPLACE [=[// MUTANT: [R3]'s fence removed
+      if (epoch_.value.load(std::memory_order_acquire) == e) return;]=])
+
+# (n) barrier()'s fence [B1] is gone: the other half of (m). Expected: USER ASSERT FAILED.
+lockless_relacy_mutant(mutant_epoch_barrier_no_fence
+  HEADER lockless/epoch.hpp
+  FIND [=[detail::fence(std::memory_order_seq_cst);
+    collect(r, /*force=*/true);]=]
+  REPLACE [=[// MUTANT: [B1]'s fence removed
+    collect(r, /*force=*/true);]=])
+
+# (o) synchronize()'s wait loop reads the epoch relaxed [Y1]: when the advance that ends
+#     the wait is another thread's, the caller is not ordered after the critical sections
+#     that advance scanned, and its delete races with a reader. Expected: DATA RACE.
+lockless_relacy_mutant(mutant_epoch_synchronize_relaxed
+  HEADER lockless/epoch.hpp
+  FIND "while (epoch_.value.load(std::memory_order_acquire) < target) {"
+  REPLACE "while (epoch_.value.load(std::memory_order_relaxed) < target) {")

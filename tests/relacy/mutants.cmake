@@ -172,3 +172,13 @@ lockless_relacy_mutant(mutant_epoch_synchronize_relaxed
   HEADER lockless/epoch.hpp
   FIND "while (epoch_.value.load(std::memory_order_acquire) < target) {"
   REPLACE "while (epoch_.value.load(std::memory_order_relaxed) < target) {")
+
+# (r) Not a tag of the contract, but an ordering all the same: the release store that
+#     publishes a new thread record on the domain's list is relaxed, so a scanner
+#     ([A2], walking the list without the registration mutex) reads the record's fields
+#     before their initialisation. Expected: DATA RACE (or ACCESS TO UNINITIALIZED
+#     VARIABLE).
+lockless_relacy_mutant(mutant_epoch_record_publish_relaxed
+  HEADER lockless/epoch.hpp
+  FIND "records_.store(r, std::memory_order_release);"
+  REPLACE "records_.store(r, std::memory_order_relaxed);")

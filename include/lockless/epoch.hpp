@@ -101,19 +101,30 @@
 // MEMORY-ORDERING CONTRACT
 //   [G1] pin: release store of "pinned at e" to the own record, then a full fence
 //        (seq_cst), before any load of the protected structure. Pairs with [A1], [S1], [Y0].
+//        (The store's release is not model-checked: Relacy implements the C++11 release
+//        sequence, in which a relaxed pin store would continue [G3]'s; see
+//        store_then_full_fence().)
 //   [G3] unpin: release store of "not pinned": everything the critical section read
 //        happens-before a scanner's acquire load [A2] that sees it.
 //   [S1] seal: full fence, then read E as the bag's tag: the tag is at least the epoch of
 //        any thread that could still reach an object in the bag.
 //   [S2] release push of the sealed bag; pairs with [R1].
-//   [A1]/[A2]/[A3] advance: full fence, acquire-load every record, acq_rel CAS of E.
+//   [A1]/[A2]/[A3] advance: full fence, acquire-load every record, CAS of E. Only the
+//        CAS's release half is relied on (checked by a mutant): E is written only by
+//        this CAS, so its writes form one release sequence and every later acquire load
+//        of E synchronizes with every earlier advance; the acquire half is harmless to
+//        drop and claims nothing.
 //   [R1] collect: acquire exchange that takes the whole sealed list (pairs with [S2]).
 //   [R2] collect: acquire load of E (pairs with [A3]) before running deleters.
 //   [R3] collect: after putting kept bags back, full fence and re-read E (pairs with [B1]).
-//   [Y0]/[Y1] synchronize: full fence, then acquire loads of E until it is two ahead.
+//   [Y0]/[Y1] synchronize: full fence, read E, then acquire loads of E [Y1] until it is
+//        two ahead. The first read's order is not relied on (its value is ordered by
+//        [Y0]); the loop's acquire loads do the synchronizing.
 //   [B1] barrier: full fence between synchronize and its forced collect (pairs with [R3]).
 //   [O1]/[O2] record ownership: acquire/release hand-over of a record between owners and
-//        between an exiting owner and the domain's destructor (INV4).
+//        between an exiting owner and the domain's destructor (INV4). Not model-checked:
+//        under Relacy the domain is destroyed only after every model thread has finished,
+//        so the hand-over never races there; the unit, stress and TSan runs cover it.
 //
 // INVARIANTS
 //   INV1 (the scan): E moves from g to g+1 only by a CAS [A3] that follows a scan [A2],

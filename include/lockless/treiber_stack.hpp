@@ -33,10 +33,12 @@
 //        sees what [P2] published.
 //   [C2] pop reads the node's next: safe because the node is guarded and next is
 //        immutable once published.
-//   [C3] pop's CAS is acquire on both success and failure: on failure it reloads head_
-//        into `expected` and the next round dereferences that node. (On success the
-//        acquire is belt and braces: every write to head_ is an RMW, so the [C1]/[C3]
-//        load that produced `expected` already synchronized with the node's push.)
+//   [C3] pop's CAS is acquire on failure: it reloads head_ into `expected` and the next
+//        round reads that node's next ([C2]) before its CAS; pairs with [P2] (checked by
+//        a mutant). The success order claims nothing: every write to head_ is an RMW, so
+//        the load that produced `expected` already synchronized with the node's push. It
+//        is acquire in the code only because Relacy (2019) cannot model a failure order
+//        stronger than the success order.
 //   Reclamation: try_pop holds the Reclaimer's guard from [C1] until the node is retired;
 //   the guard (epoch.hpp [G1]) orders its pin before [C1].
 //

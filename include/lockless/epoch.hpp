@@ -557,13 +557,8 @@ class epoch_domain {
 #endif
     } else {
       detail::epoch_thread_table& t = detail::tls_epoch_table;
-      detail::epoch_slot* s = t.find(this);
-      if (s == nullptr) return;
-      record* r = s->record;
-      if (r->owner.load(std::memory_order_acquire) == detail::record_orphaned) {  // [O2]
-        t.erase(s);  // a dead domain's record at this address: ours to free
-        delete r;
-      } else {
+      if (detail::epoch_slot* s = find_own_slot()) {
+        record* r = s->record;
         throw_if_pinned_at_unregister(*r);
         t.erase(s);
         release_owned(this, r);
@@ -825,15 +820,9 @@ class epoch_domain {
 #endif
   record* current_record_slow() {
     detail::epoch_thread_table& t = detail::tls_epoch_table;
-    if (detail::epoch_slot* s = t.find(this)) {
-      record* r = s->record;
-      // [O2] acquire: pairs with the destructor's orphaning (its writes to r are done).
-      if (r->owner.load(std::memory_order_acquire) != detail::record_orphaned) {
-        t.last = *s;
-        return r;
-      }
-      t.erase(s);  // a dead domain's record at this address: ours to free
-      delete r;
+    if (detail::epoch_slot* s = find_own_slot()) {
+      t.last = *s;
+      return s->record;
     }
     const bool exiting = t.exited;
     if (!exiting) detail::arm_thread_exit_hook(detail::tls_epoch_exit_hook);
@@ -868,13 +857,23 @@ class epoch_domain {
 #endif
   record* find_current_record_slow() noexcept {
     if constexpr (!detail::model_checked) {
-      detail::epoch_slot* s = detail::tls_epoch_table.find(this);
-      // [O2] acquire, as in current_record_slow().
-      if (s != nullptr &&
-          s->record->owner.load(std::memory_order_acquire) == detail::record_owned) {
-        return s->record;
-      }
+      if (detail::epoch_slot* s = find_own_slot()) return s->record;
     }
+    return nullptr;
+  }
+
+  // This thread's slot for this domain, or nullptr. A dead domain's record found at this
+  // address (orphaned) is freed on the way: it is ours, and its domain is gone.
+  detail::epoch_slot* find_own_slot() noexcept {
+    detail::epoch_thread_table& t = detail::tls_epoch_table;
+    detail::epoch_slot* s = t.find(this);
+    if (s == nullptr) return nullptr;
+    // [O2] acquire: pairs with the destructor's orphaning (its writes to the record are
+    // done before we free it).
+    if (s->record->owner.load(std::memory_order_acquire) != detail::record_orphaned) return s;
+    record* r = s->record;
+    t.erase(s);
+    delete r;
     return nullptr;
   }
 
@@ -958,15 +957,10 @@ class epoch_domain {
 #endif
       return nullptr;
     } else {
-      detail::epoch_thread_table& t = detail::tls_epoch_table;
-      detail::epoch_slot* s = t.find(this);
+      detail::epoch_slot* s = find_own_slot();
       if (s == nullptr) return nullptr;
       record* r = s->record;
-      t.erase(s);
-      if (r->owner.load(std::memory_order_acquire) == detail::record_orphaned) {  // [O2]
-        delete r;  // a dead domain's, at this address
-        return nullptr;
-      }
+      detail::tls_epoch_table.erase(s);
       return r;
     }
   }

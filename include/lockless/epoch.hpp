@@ -505,7 +505,7 @@ class epoch_domain {
     // [B1] full fence between seeing E two ahead and taking the sealed list: pairs with
     // [R3]. Either our take sees the batches a concurrent collector put back, or that
     // collector's re-check sees the epoch we reached and judges them again.
-    detail::fence(std::memory_order_seq_cst);
+    detail::full_fence();
     collect(r, /*force=*/true);
     release_if_temporary(*r);
   }
@@ -604,7 +604,7 @@ class epoch_domain {
     // the call precedes it, so the E read below is at least the epoch of any reader that
     // can still reach an unlinked object (pairs with [G1]). Without it the read may be
     // one epoch stale and the wait one epoch short (found by Relacy).
-    detail::fence(std::memory_order_seq_cst);
+    detail::full_fence();
     // [Y1] acquire: pairs with [A3]; an epoch two ahead of the one read here means every
     // reader that could reach an object unlinked before the call has unpinned (INV3),
     // and its critical section happens-before our return.
@@ -656,7 +656,7 @@ class epoch_domain {
     (void)a.exchange(v, std::memory_order_seq_cst);
 #else
     a.store(v, std::memory_order_release);  // ordered by the fence that follows
-    detail::fence(std::memory_order_seq_cst);
+    detail::full_fence();
 #endif
   }
 
@@ -690,7 +690,7 @@ class epoch_domain {
     // [S1] full fence, then read E: every unlink of an object in the bag precedes the
     // fence, so the tag is at least the epoch of any thread still able to reach one of
     // them (INV2). Pairs with [G1].
-    detail::fence(std::memory_order_seq_cst);
+    detail::full_fence();
     b->epoch.get_mut() = epoch_.value.load(std::memory_order_relaxed);  // ordered by [S1]
     push_sealed(b, b);
   }
@@ -716,7 +716,7 @@ class epoch_domain {
     std::uint64_t g = epoch_.value.load(std::memory_order_relaxed);
     // [A1] full fence: pairs with [G1]; a pin we do not see below is one whose later
     // loads see everything before this point.
-    detail::fence(std::memory_order_seq_cst);
+    detail::full_fence();
     // acquire: pairs with the release publication of records in acquire_record().
     for (record* r = records_.load(std::memory_order_acquire); r != nullptr;
          r = r->next.get()) {
@@ -771,7 +771,7 @@ class epoch_domain {
       // [R3] If E moved while we held the batches, a barrier() may have found the list
       // empty and be relying on us: judge the kept ones again against the newer epoch.
       // The full fence pairs with [B1] (store-buffering: our push, then our read of E).
-      detail::fence(std::memory_order_seq_cst);
+      detail::full_fence();
       if (epoch_.value.load(std::memory_order_acquire) == e) return;
     }
   }

@@ -12,7 +12,7 @@
 //                           In the normal build it is a thin box around a T. Under the
 //                           model checker every access is reported, so Relacy sees data
 //                           races on payloads and accesses to freed nodes.
-//   detail::fence(mo)       std::atomic_thread_fence.
+//   detail::full_fence()    std::atomic_thread_fence(seq_cst).
 //   detail::mutex           std::mutex (the scheduler's own mutex in the deterministic
 //                           build). Only for cold paths (registration, thread exit).
 //   detail::yield_point()   "this thread waits for another one": a scheduling point for
@@ -211,20 +211,22 @@ class var {
   T v_;
 };
 
+// The only fence the library has: seq_cst, ordering a store before a later load (the
+// store-buffering pattern). There is deliberately no fence(order): ThreadSanitizer does
+// not model std::atomic_thread_fence (GCC warns with -Wtsan), so an acquire or release
+// fence would be silently ignored there; happens-before edges always come from
+// release/acquire operations, which TSan sees. In TSan builds the full fence is a relaxed
+// locked RMW on a thread-private word: on x86-64 a full barrier for the hardware, and no
+// synchronisation for TSan, so it cannot hide a race.
 #if defined(LOCKLESS_DETAIL_TSAN) && (defined(__x86_64__) || defined(_M_X64))
-// ThreadSanitizer does not model std::atomic_thread_fence (GCC warns with -Wtsan). Every
-// fence in this library orders a store before a later load (the store-buffering pattern);
-// happens-before edges always come from release/acquire operations, which TSan sees. So
-// in TSan builds a fence is a relaxed locked RMW on a thread-private word: on x86-64 a
-// full barrier for the hardware, and no synchronisation for TSan, so it cannot hide a race.
-inline void fence(memory_order) noexcept {
+inline void full_fence() noexcept {
   static thread_local std::atomic<unsigned> word{0};
   word.fetch_add(0, std::memory_order_relaxed);
 }
 #else
-inline void fence(memory_order mo LOCKLESS_DETAIL_SITE) noexcept {
+inline void full_fence(LOCKLESS_DETAIL_SITE_FIRST) noexcept {
   LOCKLESS_DETAIL_POINT(fence, nullptr);
-  std::atomic_thread_fence(mo);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 #endif
 
@@ -394,8 +396,8 @@ class var {
   mutable rl::var<int> shadow_;
 };
 
-inline void fence(memory_order mo, LOCKLESS_DETAIL_CALLER) {
-  rl::atomic_thread_fence(to_rl(mo), LOCKLESS_DETAIL_INFO);
+inline void full_fence(LOCKLESS_DETAIL_CALLER) {
+  rl::atomic_thread_fence(rl::mo_seq_cst, LOCKLESS_DETAIL_INFO);
 }
 inline void yield_point(LOCKLESS_DETAIL_CALLER) { rl::yield(1, LOCKLESS_DETAIL_INFO); }
 inline unsigned thread_index() { return rl::thread_index(); }

@@ -178,7 +178,7 @@
 #include "detail/sanitizers.hpp"
 #include "detail/thread_exit.hpp"
 
-namespace lockless {
+namespace lockless::inline LOCKLESS_ABI_NAMESPACE {
 
 class epoch_domain;
 class epoch_guard;
@@ -1127,4 +1127,4 @@ class epoch_reclaimer {
   epoch_domain* d_;
 };
 
-}  // namespace lockless
+}  // namespace lockless::LOCKLESS_ABI_NAMESPACE

@@ -82,7 +82,7 @@
 #include "detail/platform.hpp"
 #include "epoch.hpp"
 
-namespace lockless {
+namespace lockless::inline LOCKLESS_ABI_NAMESPACE {
 
 template <class T, class Reclaimer = epoch_reclaimer>
 class treiber_stack {
@@ -208,4 +208,4 @@ class treiber_stack {
   [[no_unique_address]] Reclaimer reclaimer_;
 };
 
-}  // namespace lockless
+}  // namespace lockless::LOCKLESS_ABI_NAMESPACE

@@ -56,6 +56,7 @@
 #include <mutex>
 #include <thread>
 
+#include "config.hpp"
 #include "sanitizers.hpp"
 
 #if defined(LOCKLESS_RELACY) && !defined(RL_RELACY_HPP)
@@ -77,7 +78,7 @@
 #define LOCKLESS_DETAIL_CONSTEXPR_ATOMICS constexpr
 #endif
 
-namespace lockless::detail {
+namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail {
 
 using memory_order = std::memory_order;
 
@@ -427,4 +428,4 @@ class mutex {
 
 inline constexpr bool scheduler_controlled = model_checked || deterministic_schedule;
 
-}  // namespace lockless::detail
+}  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail

@@ -10,7 +10,9 @@
 #include <cstdlib>
 #include <stdexcept>
 
-namespace lockless::detail {
+#include "config.hpp"
+
+namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail {
 
 [[noreturn]] inline void fatal(const char* what) noexcept {
   std::fputs("lockless: fatal: ", stderr);
@@ -27,4 +29,4 @@ namespace lockless::detail {
 #endif
 }
 
-}  // namespace lockless::detail
+}  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail

@@ -28,6 +28,7 @@
 #include <new>
 
 #include "atomic.hpp"
+#include "config.hpp"
 #include "sanitizers.hpp"
 #include "thread_exit.hpp"
 
@@ -35,7 +36,7 @@
 #include <sanitizer/asan_interface.h>
 #endif
 
-namespace lockless::detail {
+namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail {
 
 template <std::size_t Size, std::size_t Align>
 class node_pool {
@@ -139,4 +140,4 @@ struct pooled {
   }
 };
 
-}  // namespace lockless::detail
+}  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail

@@ -8,7 +8,9 @@
 //   apart still ping-pong between cores (the same reason folly and crossbeam pad to 128);
 //   Apple M-series and several Arm server cores have 128-byte lines outright, as do
 //   POWER processors. 64 elsewhere.
-//   Override with -DLOCKLESS_CACHE_LINE_SIZE=N (a power of two).
+//   Override with -DLOCKLESS_CACHE_LINE_SIZE=N (a power of two, as a decimal literal).
+//   The value is part of the library's inline ABI namespace (config.hpp): translation
+//   units built with different values do not link together.
 //
 // cpu_relax()
 //   The spin-wait hint (x86 PAUSE, Arm YIELD). Under the model checker and the
@@ -29,21 +31,16 @@
 #include <utility>
 
 #include "atomic.hpp"
+#include "config.hpp"
 
 #if defined(__x86_64__) || defined(__i386__) || defined(_M_X64) || defined(_M_IX86)
 #include <immintrin.h>
 #endif
 
-namespace lockless::detail {
+namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail {
 
-#if defined(LOCKLESS_CACHE_LINE_SIZE)
-inline constexpr std::size_t cache_line_size = LOCKLESS_CACHE_LINE_SIZE;
-#elif defined(__x86_64__) || defined(_M_X64) || defined(__aarch64__) || defined(_M_ARM64) || \
-    defined(__powerpc64__)
-inline constexpr std::size_t cache_line_size = 128;
-#else
-inline constexpr std::size_t cache_line_size = 64;
-#endif
+// The value is chosen in config.hpp, which also puts it into the ABI namespace's name.
+inline constexpr std::size_t cache_line_size = LOCKLESS_DETAIL_CACHE_LINE_SIZE;
 
 static_assert(cache_line_size >= alignof(std::max_align_t) &&
                   (cache_line_size & (cache_line_size - 1)) == 0,
@@ -106,4 +103,4 @@ class backoff {
   unsigned spins_ = 1;
 };
 
-}  // namespace lockless::detail
+}  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail

@@ -29,9 +29,10 @@
 #define LOCKLESS_DETAIL_PTHREAD_EXIT 1
 #endif
 
+#include "config.hpp"
 #include "error.hpp"
 
-namespace lockless::detail {
+namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail {
 
 // An intrusive list node: a hook is armed at most once until it has run.
 struct thread_exit_hook {
@@ -96,4 +97,4 @@ inline void arm_thread_exit_hook(thread_exit_hook& h) noexcept {
 #endif
 }
 
-}  // namespace lockless::detail
+}  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail

@@ -8,7 +8,7 @@
 #                                                    also print callgrind_annotate's
 #                                                    per-function and per-line counts
 #
-# Builds the `release` preset's callgrind_stack (bench/callgrind_stack.cpp: -O2, the same
+# Builds the `release` preset's callgrind_treiber_stack (bench/treiber_stack_callgrind.cpp: -O2, the same
 # flags as the benchmark suites, plus -g for line tables), runs it once per implementation
 # under callgrind with --toggle-collect='*measured_pairs*' (only the measured loop is
 # counted: no warm-up, registration or start-up), and prints Ir (instructions executed)
@@ -28,9 +28,9 @@ fi
 command -v valgrind >/dev/null || { echo "callgrind_pair.sh: valgrind not installed" >&2; exit 1; }
 
 cmake --preset release >/dev/null
-cmake --build --preset release --target callgrind_stack >/dev/null
+cmake --build --preset release --target callgrind_treiber_stack >/dev/null
 
-exe=build/release/bench/callgrind_stack
+exe=build/release/bench/callgrind_treiber_stack
 outdir=build/release/callgrind
 mkdir -p "$outdir"
 

@@ -38,12 +38,12 @@ corpus_root="tests/fuzz/corpus"
 work_root="$build_dir/work"
 
 targets=()
-for src in tests/fuzz/fuzz_*.cpp; do
+for src in tests/fuzz/*.cpp; do
   [[ -e "$src" ]] || continue
-  targets+=("$(basename "$src" .cpp)")
+  targets+=("fuzz_$(basename "$src" .cpp)")
 done
 if [[ ${#targets[@]} -eq 0 ]]; then
-  echo "fuzz.sh: no tests/fuzz/fuzz_*.cpp targets" >&2
+  echo "fuzz.sh: no tests/fuzz/*.cpp targets" >&2
   exit 1
 fi
 if [[ $mode == list ]]; then

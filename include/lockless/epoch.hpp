@@ -604,10 +604,10 @@ class epoch_domain {
     // the call precedes it, so the E read below is at least the epoch of any reader that
     // can still reach an unlinked object (pairs with [G1]). Without it the read may be
     // one epoch stale and the wait one epoch short (found by Relacy).
-    detail::full_fence();
     // [Y1] acquire: pairs with [A3]; an epoch two ahead of the one read here means every
     // reader that could reach an object unlinked before the call has unpinned (INV3),
     // and its critical section happens-before our return.
+    detail::full_fence();
     const std::uint64_t target = epoch_.value.load(std::memory_order_acquire) + 2;
     detail::backoff wait;
     while (epoch_.value.load(std::memory_order_acquire) < target) {  // [Y1] again
@@ -655,7 +655,8 @@ class epoch_domain {
 #if (defined(__x86_64__) || defined(_M_X64)) && !defined(LOCKLESS_RELACY)
     (void)a.exchange(v, std::memory_order_seq_cst);
 #else
-    a.store(v, std::memory_order_release);  // ordered by the fence that follows
+    // Release store, ordered before later loads by the fence that follows.
+    a.store(v, std::memory_order_release);
     detail::full_fence();
 #endif
   }
@@ -715,9 +716,9 @@ class epoch_domain {
     // and [A3]'s CAS fails if g is no longer current.
     std::uint64_t g = epoch_.value.load(std::memory_order_relaxed);
     // [A1] full fence: pairs with [G1]; a pin we do not see below is one whose later
-    // loads see everything before this point.
+    // loads see everything before this point. The list walk's acquire pairs with the
+    // release publication of records in acquire_record().
     detail::full_fence();
-    // acquire: pairs with the release publication of records in acquire_record().
     for (record* r = records_.load(std::memory_order_acquire); r != nullptr;
          r = r->next.get()) {
       // [A2] acquire: pairs with [G3]; a finished critical section happens-before us.

@@ -3,7 +3,7 @@
 // guards, unregistration and thread exit (the orphan hand-over) interleaved at every
 // atomic operation of the real epoch.hpp.
 //
-// The scenarios are scripts for epoch_schedule_run() (support/dsched_scenarios.hpp):
+// The scenarios are scripts for epoch_schedule_run() (structures/<name>_scenarios.hpp):
 // 'r' reader, 'n' nested reader, 'w' retiring writer, 's' synchronizing writer, 'f'
 // flush, 'b' barrier, 'u' unregister. No reader may ever see a freed object (freed
 // objects are poisoned into a quarantine, so a too-early free is seen deterministically,
@@ -24,7 +24,7 @@
 
 #include <lockless/epoch.hpp>
 
-#include "support/dsched_scenarios.hpp"
+#include "structures/epoch_scenarios.hpp"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // treiber_stack (and its epoch reclamation) under deterministic schedules.
 //
 // Each scenario is a set of per-thread scripts for treiber_schedule_run()
-// (support/dsched_scenarios.hpp: 'i' push, 'r' try_pop, 'f' flush of the stack's own
+// (structures/<name>_scenarios.hpp: 'i' push, 'r' try_pop, 'f' flush of the stack's own
 // epoch domain, 'b' a flush from inside a guard). explore() runs it under PCT and
 // random-walk schedules; every run must finish, its history must be a linearizable LIFO
 // history, and once the stack and its domain are gone every payload must have been
@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "support/dsched_history.hpp"
-#include "support/dsched_scenarios.hpp"
+#include "structures/treiber_stack_scenarios.hpp"
 
 namespace {
 

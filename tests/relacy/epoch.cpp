@@ -1,13 +1,13 @@
 // Relacy: lockless::epoch_domain alone (retire + flush, barrier), with the real header.
-// Scenarios in epoch_scenario.hpp; synchronize() has its own program,
-// epoch_synchronize.cpp; mutants of the same scenarios in mutant_epoch_*.cpp.
+// Scenarios in epoch_scenarios.hpp; synchronize() has its own program,
+// epoch_synchronize.cpp; mutants of the same scenarios in epoch_mutants.cpp/.cmake.
 //
 // Usage: relacy_epoch [random <iterations> | bound <context bound> | full]
 //        (overrides every check's plan, for reproducing or exploring further)
 #include "support/relacy_prelude.hpp"
 
-#include "epoch_scenario.hpp"
-#include "relacy_runner.hpp"
+#include "epoch_scenarios.hpp"
+#include "support/relacy_runner.hpp"
 
 using namespace lockless_relacy;
 

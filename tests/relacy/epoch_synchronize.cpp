@@ -1,11 +1,11 @@
 // Relacy: lockless::epoch_domain::synchronize() (unlink, wait for readers, delete), with
-// the real header. Scenarios in epoch_scenario.hpp.
+// the real header. Scenarios in epoch_scenarios.hpp.
 //
 // Usage: relacy_epoch_synchronize [random <iterations> | bound <context bound> | full]
 #include "support/relacy_prelude.hpp"
 
-#include "epoch_scenario.hpp"
-#include "relacy_runner.hpp"
+#include "epoch_scenarios.hpp"
+#include "support/relacy_runner.hpp"
 
 using namespace lockless_relacy;
 

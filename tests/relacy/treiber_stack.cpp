@@ -1,12 +1,12 @@
 // Relacy: lockless::treiber_stack with epoch-based reclamation, with the real headers.
-// Scenarios in treiber_scenario.hpp; mutants of the same scenarios in mutant_treiber_*.cpp.
+// Scenarios in treiber_stack_scenarios.hpp; mutants in treiber_stack_mutants.cpp/.cmake.
 //
 // Usage: relacy_treiber_stack [random <iterations> | bound <context bound> | full]
 //        (overrides every check's plan, for reproducing or exploring further)
 #include "support/relacy_prelude.hpp"
 
-#include "relacy_runner.hpp"
-#include "treiber_scenario.hpp"
+#include "support/relacy_runner.hpp"
+#include "treiber_stack_scenarios.hpp"
 
 using namespace lockless_relacy;
 

@@ -17,7 +17,7 @@
 
 #include <lockless/detail/atomic.hpp>
 
-#include "relacy_runner.hpp"
+#include "support/relacy_runner.hpp"
 
 using namespace lockless_relacy;
 

@@ -103,4 +103,11 @@ std::string scripted_run(dsched::strategy& strat, const std::vector<std::string>
                                std::forward<Extra>(extra), kinds, opt);
 }
 
+// A named set of per-thread scripts and how many schedules to explore it under.
+struct schedule_scenario {
+  const char* name;
+  std::vector<std::string> scripts;
+  std::uint64_t schedules;
+};
+
 }  // namespace lockless::test

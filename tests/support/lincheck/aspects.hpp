@@ -44,13 +44,13 @@
 //   - Unbounded queue, histories whose removes all return values and whose inserts all
 //     succeed, no close: A1-A6 are also sufficient (Henzinger, Sezgin, Vafeiadis, CONCUR
 //     2013: VFresh, VRepet, VOrd). check_aspects() then says linearizable. The random
-//     cross-validation (tests/unit/lincheck_crosscheck.cpp) checks this claim on every
+//     cross-validation (tests/selftest/lincheck_crosscheck.cpp) checks this claim on every
 //     such history it generates.
 //   - Unbounded queues with EMPTY results: no violation missed in tens of thousands of
 //     random small histories, but no proof here, so the answer is undecided.
 //   - Stacks: incomplete. A6 looks at pairs of values and real-time order only; a
 //     violation that needs an order forced through a third value passes (see
-//     TransitiveLifoViolationAspectsMiss in tests/unit/lincheck_handwritten.cpp; cf.
+//     TransitiveLifoViolationAspectsMiss in tests/selftest/lincheck_handwritten.cpp; cf.
 //     Bouajjani, Emmi, Enea, Hamza, ICALP 2015, on the stack's bad patterns).
 //   - Bounded and closable containers: incomplete. A8/A9/A7-closed look at one operation
 //     at a time, e.g. two inserts that cannot both fit pass

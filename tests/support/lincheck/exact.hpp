@@ -37,7 +37,7 @@
 //
 // COST: about one state per operation on linearizable histories, recorded or synthetic,
 //   even with heavy overlap (3,000 operations from 8 threads: ~1 ms, 3,000-8,000 states;
-//   tests/unit/lincheck_perf.cpp prints figures). Refuting a NON-linearizable history can
+//   tests/selftest/lincheck_perf.cpp prints figures). Refuting a NON-linearizable history can
 //   need an exhaustive search of everything before the violation, exponential when many
 //   values with overlapping removes sit in the container at once (long unbounded queues
 //   or stacks): past max_states the answer is undecided, never a silent pass, with the

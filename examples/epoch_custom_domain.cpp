@@ -1,4 +1,4 @@
-// examples/custom_domain.cpp: a treiber_stack whose nodes are reclaimed in its own
+// examples/epoch_custom_domain.cpp: a treiber_stack whose nodes are reclaimed in its own
 // epoch_domain instead of the process-wide default one.
 //
 // Why: a domain's garbage and its stalls are its own. A reader that stays pinned in the

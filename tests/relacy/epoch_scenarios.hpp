@@ -1,6 +1,6 @@
-// tests/relacy/epoch_scenario.hpp: Relacy scenarios of lockless::epoch_domain alone (the
-// RCU pattern), shared by epoch.cpp (the real header) and the mutant_epoch_*.cpp programs
-// (broken copies of it, see mutants.cmake).
+// tests/relacy/epoch_scenarios.hpp: Relacy scenarios of lockless::epoch_domain alone (the
+// RCU pattern), shared by epoch.cpp (the real header) and the epoch_mutants.cpp program
+// (broken copies of it, see epoch_mutants.cmake).
 //
 // A shared pointer `current` to an object whose payload is a detail::var (so Relacy checks
 // every read of it for races and for use after free). Thread 0 is the writer: twice, it

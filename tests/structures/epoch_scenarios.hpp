@@ -1,25 +1,15 @@
-// tests/support/dsched_scenarios.hpp: scripted runs of the library's structures under
-// the deterministic scheduler, shared by tests/dsched/ and the schedule fuzz targets of
-// tests/fuzz/ (which decode the scripts and the schedule from their input).
-//
-//   treiber_schedule_run(strat, scripts)   treiber_stack of counted move-only payloads
-//       on its own epoch_domain. Letters: 'i' push, 'r' try_pop (both recorded), 'f'
-//       flush, 'b' flush from inside a guard. Returns "" or the failure: the run's report,
-//       a history that is not a linearizable LIFO history (support/dsched_history.hpp),
-//       a payload used after destruction, or one not destroyed exactly once once the
-//       stack and its domain are gone. freed_nodes: nodes the domain had freed by the
-//       end of the run (a scenario that never frees anything checks little reclamation).
+// tests/structures/epoch_scenarios.hpp: scripted runs of the epoch domain under the
+// deterministic scheduler, shared by tests/dsched/epoch.cpp and the schedule fuzz target
+// tests/fuzz/epoch_sched.cpp.
 //
 //   epoch_schedule_run(strat, scripts, domain, disposal)   an RCU-style pointer that
-//       writers replace and readers follow. Letters: 'r' reader (guard, load, yield while
-//       holding it, verify), 'n' the same in a nested guard, 'w' writer (install, retire
-//       the old object), 's' writer that waits (install, synchronize(), free the old one
-//       itself), 'f' flush(), 'b' barrier(), 'u' unregister_current_thread(). Freed
-//       objects are poisoned into a quarantine (never returned to malloc), so a reader
-//       that gets a freed object sees it deterministically, in any build. Checks: no bad
-//       read, nothing pinned after the run, every object freed exactly once after a final
-//       barrier(). disposal::immediate frees at once instead of retiring: the bug the
-//       checks must catch.
+//       writers replace and readers follow. Scripts are spelled in the epoch operation
+//       alphabet (epoch_ops.hpp). Freed objects are poisoned into a quarantine (never
+//       returned to malloc), so a reader that gets a freed object sees it
+//       deterministically, in any build. Checks: no bad read, nothing pinned after the
+//       run, every object freed exactly once after a final barrier().
+//       disposal::immediate frees at once instead of retiring: the bug the checks must
+//       catch.
 #pragma once
 
 #include <cstdint>
@@ -30,74 +20,11 @@
 #include <vector>
 
 #include <lockless/epoch.hpp>
-#include <lockless/treiber_stack.hpp>
 
-#include "counting.hpp"
-#include "dsched.hpp"
-#include "dsched_history.hpp"
-#include "lincheck.hpp"
+#include "support/counting.hpp"
+#include "support/dsched.hpp"
 
 namespace lockless::test {
-
-// A named set of per-thread scripts and how many schedules to explore it under.
-struct schedule_scenario {
-  const char* name;
-  std::vector<std::string> scripts;
-  std::uint64_t schedules;
-};
-
-struct treiber_schedule_tag {};
-
-struct treiber_outcome {
-  std::string failure;
-  std::size_t freed_nodes = 0;  // freed by the domain while the threads ran
-};
-
-inline treiber_outcome treiber_schedule_run(dsched::strategy& strat,
-                                            const std::vector<std::string>& scripts,
-                                            const dsched::options& opt = {}) {
-  using payload = lockless_test::move_only<treiber_schedule_tag>;
-  auto& counters = payload::counters();
-  counters.reset();
-  treiber_outcome out;
-  {
-    lockless::epoch_domain domain;
-    {
-      lockless::treiber_stack<payload, lockless::epoch_reclaimer> s{
-          lockless::epoch_reclaimer(domain)};
-      std::size_t popped = 0;
-      out.failure = scripted_run(
-          strat, scripts, lincheck::spec::stack().drained(),
-          [&](std::uint64_t v) { s.emplace(v); },
-          [&]() -> std::optional<std::uint64_t> {
-            std::optional<payload> p = s.try_pop();
-            if (!p) return std::nullopt;
-            ++popped;  // one thread runs at a time
-            return p->value();
-          },
-          [&](char op, unsigned) {
-            if (op == 'f') {
-              domain.flush();
-            } else if (op == 'b') {
-              lockless::epoch_guard g(domain);
-              domain.flush();  // pinned: seals, and frees what is already safe
-            }
-          },
-          {}, opt);
-      // The drain's nodes sit in this thread's open batch (far from full): what the
-      // domain has freed, it freed during the run.
-      out.freed_nodes = popped - domain.retired_pending();
-    }
-  }
-  if (!out.failure.empty()) return out;
-  if (counters.errors.load() != 0) {
-    out.failure = "a payload was used after its destruction";
-  } else if (counters.live() != 0) {
-    out.failure = std::to_string(counters.live()) +
-                  " payloads never destroyed (or destroyed twice)";
-  }
-  return out;
-}
 
 // Objects are freed by poisoning them into a quarantine; the memory goes back at the end.
 struct epoch_schedule_arena {

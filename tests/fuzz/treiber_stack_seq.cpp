@@ -1,4 +1,4 @@
-// tests/fuzz/fuzz_treiber_stack_seq.cpp: sequential fuzzing of treiber_stack.
+// tests/fuzz/treiber_stack_seq.cpp: sequential fuzzing of treiber_stack.
 //
 // The input is decoded as a sequence of operations (push, emplace, both try_pop overloads,
 // was_empty, bursts that cross the epoch bag size, and flush()/barrier() of the stack's
@@ -23,7 +23,7 @@
 #include <lockless/epoch.hpp>
 #include <lockless/treiber_stack.hpp>
 
-#include "fuzz_input.hpp"
+#include "support/fuzz_input.hpp"
 
 namespace {
 

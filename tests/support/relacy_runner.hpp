@@ -1,8 +1,8 @@
-// tests/relacy/relacy_runner.hpp: runs Relacy scenarios and reports what it did.
+// tests/support/relacy_runner.hpp: runs Relacy scenarios and reports what it did.
 //
 // Every test program of tests/relacy/ is a list of (scenario, plan) pairs handed to
 // run() (a scenario that must pass) or to expect_failure() (a scenario compiled against a
-// deliberately broken header, see mutants.cmake, that Relacy must reject with a given
+// deliberately broken header, see <name>_mutants.cmake, that Relacy must reject with a given
 // kind of failure). Each call prints one summary line: scheduler, executions, seconds,
 // verdict. A program returns non-zero if any of its checks failed and names which.
 //
@@ -16,6 +16,7 @@
 #include <iostream>
 #include <streambuf>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lockless_relacy {
@@ -205,5 +206,35 @@ class report {
   unsigned checks_ = 0;
   std::vector<std::string> failed_;
 };
+
+
+// ---- mutants ----------------------------------------------------------------------------
+// A structure's mutants share one program (tests/relacy/<name>_mutants.cpp), built once
+// per mutant that <name>_mutants.cmake declares; the build defines LOCKLESS_RELACY_MUTANT
+// as the mutant's name, and the program's table says which checks that mutant must fail.
+using mutant_checks = void (*)(report&);
+using mutant_table = std::vector<std::pair<std::string, mutant_checks>>;
+
+inline int run_mutant(int argc, char** argv, const mutant_table& table) {
+#if defined(LOCKLESS_RELACY_MUTANT)
+  if (!parse_args(argc, argv)) return 2;
+  const std::string name = LOCKLESS_RELACY_MUTANT;
+  for (const auto& [mutant, checks] : table) {
+    if (mutant != name) continue;
+    report r;
+    checks(r);
+    return r.exit_code();
+  }
+  std::cout << "mutant '" << name << "' has no entry in its program's table" << std::endl;
+  return 2;
+#else
+  (void)argc;
+  (void)argv;
+  (void)table;
+  static_assert(sizeof(argc) == 0,
+                "a mutants program is built only by lockless_relacy_mutant() (its .cmake list)");
+  return 2;
+#endif
+}
 
 }  // namespace lockless_relacy

@@ -1,4 +1,4 @@
-// tests/unit/regression_reclamation.cpp: regression tests for bug classes that published
+// tests/selftest/reclamation_regression.cpp: regression tests for bug classes that published
 // lock-free code has shipped with (ABA under immediate node reuse, use after free of a
 // popped node, freeing while a pinned reader holds the object, advancing the epoch past
 // a pinned thread).

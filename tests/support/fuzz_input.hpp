@@ -1,4 +1,4 @@
-// tests/fuzz/fuzz_input.hpp: a tiny reader that turns a libFuzzer input into op codes and
+// tests/support/fuzz_input.hpp: a tiny reader that turns a libFuzzer input into op codes and
 // operands. Reading past the end yields zeros, so every input decodes to some sequence.
 #pragma once
 
@@ -37,7 +37,7 @@ class input {
   const std::uint8_t* end_;
 };
 
-// Per-thread scripts for the schedule targets (support/dsched_scenarios.hpp): one byte
+// Per-thread scripts for the schedule targets (structures/<name>_scenarios.hpp): one byte
 // for the thread count (min_threads + b % (max_threads - min_threads + 1)), then per
 // thread one byte for its length (1 + b % max_ops) and one byte per operation, the letter
 // alphabet[b % size] (repeat a letter in the alphabet to make it likelier).

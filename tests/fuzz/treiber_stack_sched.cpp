@@ -1,10 +1,10 @@
-// tests/fuzz/fuzz_treiber_stack_sched.cpp: schedule fuzzing of treiber_stack.
+// tests/fuzz/treiber_stack_sched.cpp: schedule fuzzing of treiber_stack.
 //
 // The input picks the operations of 2-4 threads and the interleaving: a few bytes decode
 // into per-thread scripts (decode_scripts: push 'i', try_pop 'r', flush 'f', flush from
 // inside a guard 'b'), and the rest of the input drives dsched::byte_schedule, which
 // decides the next thread at every yield point of the real header (built with
-// LOCKLESS_DSCHED). treiber_schedule_run() (support/dsched_scenarios.hpp) records the
+// LOCKLESS_DSCHED). treiber_schedule_run() (structures/<name>_scenarios.hpp) records the
 // history, drains the stack, and checks that the history is a linearizable LIFO history
 // and that every payload was destroyed exactly once once the stack and its domain are
 // gone; ASan sees any use after free of a node, LSan any leak. A deadlock or a livelock
@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "fuzz_input.hpp"
-#include "support/dsched_scenarios.hpp"
+#include "support/fuzz_input.hpp"
+#include "structures/treiber_stack_scenarios.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   lockless_fuzz::input in(data, size);

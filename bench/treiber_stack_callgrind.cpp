@@ -1,9 +1,9 @@
-// callgrind_stack: a tiny driver (not a Google Benchmark binary) for counting the
+// callgrind_treiber_stack: a tiny driver (not a Google Benchmark binary) for counting the
 // instructions of one single-threaded push+pop pair with valgrind --tool=callgrind.
 // Instruction counts are repeatable on a noisy machine where timings are not.
 //
-//   callgrind_stack --list            the implementations compiled in, one per line
-//   callgrind_stack <impl> [pairs]    warm up, then run `pairs` push+pop pairs (default
+//   callgrind_treiber_stack --list            the implementations compiled in, one per line
+//   callgrind_treiber_stack <impl> [pairs]    warm up, then run `pairs` push+pop pairs (default
 //                                     1000000) inside measured_pairs<>()
 //
 // scripts/callgrind_pair.sh runs it under callgrind with
@@ -16,11 +16,11 @@
 #include <cstring>
 #include <string_view>
 
-#include "support/stack_impls.hpp"
+#include "treiber_stack_impls.hpp"
 
 namespace {
 
-// One pair is exactly what bench_stack's push_pop_pair does per iteration and thread.
+// One pair is exactly what bench_treiber_stack's push_pop_pair does per iteration and thread.
 template <class S>
 [[gnu::always_inline]] inline bool pairs(S& s, std::uint64_t n) {
   std::uint64_t out = 0;
@@ -62,7 +62,7 @@ int run(std::string_view impl, std::uint64_t n, bool list) {
   S::prepare_thread();
   delete s;
   if (!ok) {
-    std::fprintf(stderr, "callgrind_stack: %s lost or corrupted a value\n", S::name);
+    std::fprintf(stderr, "callgrind_treiber_stack: %s lost or corrupted a value\n", S::name);
     return 1;
   }
   return 0;
@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
 #endif
                           >(impl, n, list);
   if (rc == -1) {
-    std::fprintf(stderr, "callgrind_stack: unknown implementation '%s' (see --list)\n",
+    std::fprintf(stderr, "callgrind_treiber_stack: unknown implementation '%s' (see --list)\n",
                  argv[1]);
     return 2;
   }

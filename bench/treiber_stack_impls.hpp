@@ -1,4 +1,4 @@
-// bench/support/stack_impls.hpp: the stacks compared by bench_stack and callgrind_stack,
+// bench/treiber_stack_impls.hpp: the stacks compared by bench_treiber_stack and callgrind_treiber_stack,
 // behind one tiny interface:
 //
 //   static constexpr const char* name;     the <impl> part of the benchmark name

@@ -1,6 +1,6 @@
-// tests/relacy/treiber_scenario.hpp: Relacy scenarios of lockless::treiber_stack with
+// tests/relacy/treiber_stack_scenarios.hpp: Relacy scenarios of lockless::treiber_stack with
 // epoch-based reclamation, shared by treiber_stack.cpp (the real header) and the
-// mutant_treiber_*.cpp programs (broken copies of it, see mutants.cmake).
+// treiber_stack_mutants.cpp program (broken copies of it, see treiber_stack_mutants.cmake).
 //
 // Every scenario builds its own epoch_domain and stack in before() and destroys them in
 // after(), so each execution starts from scratch and Relacy's leak check covers them.

@@ -1,11 +1,11 @@
-// tests/fuzz/fuzz_epoch_sched.cpp: schedule fuzzing of epoch_domain.
+// tests/fuzz/epoch_sched.cpp: schedule fuzzing of epoch_domain.
 //
 // The input picks the operations of 2-4 threads on an RCU-style pointer and the
 // interleaving: decode_scripts gives each thread readers ('r', 'n' nested), retiring and
 // synchronizing writers ('w', 's'), flush 'f', barrier 'b' and unregister 'u'; the rest of
 // the input drives dsched::byte_schedule at every yield point of the real epoch.hpp (built
 // with LOCKLESS_DSCHED), thread exit and its orphan hand-over included.
-// epoch_schedule_run() (support/dsched_scenarios.hpp) checks that no reader ever sees a
+// epoch_schedule_run() (structures/<name>_scenarios.hpp) checks that no reader ever sees a
 // freed object, that nothing stays pinned, and that every object is freed exactly once
 // after a final barrier(); ASan and LSan watch the domain's own memory. A deadlock or a
 // livelock (step limit) fails too. Every input replays exactly.
@@ -19,8 +19,8 @@
 
 #include <lockless/epoch.hpp>
 
-#include "fuzz_input.hpp"
-#include "support/dsched_scenarios.hpp"
+#include "support/fuzz_input.hpp"
+#include "structures/epoch_scenarios.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   lockless_fuzz::input in(data, size);

@@ -1,4 +1,4 @@
-// bench_stack: suite `stack`, lockless::treiber_stack against std::mutex + std::stack and
+// bench_treiber_stack: suite `stack`, lockless::treiber_stack against std::mutex + std::stack and
 // the installed peers, side by side in one binary (DESIGN.md "Benchmark rules").
 //
 //   stack/push_pop_pair/<impl>       each thread loops { push(x); pop(); }: one item is
@@ -13,7 +13,7 @@
 // it has popped when it pops, so the stack holds at least one item. A failing pop is
 // reported as an error, and each run ends with the stack empty.
 //
-// Implementations (bench/support/stack_impls.hpp): lockless_treiber (default epoch
+// Implementations (bench/treiber_stack_impls.hpp): lockless_treiber (default epoch
 // domain), std_mutex_stack, boost_lockfree_stack, libcds_treiber_hp, libcds_treiber_dhp
 // (each peer only when installed). Each run gets a fresh stack (Setup/Teardown).
 // lockless rows also report the epoch domain's counters epoch_adv_per_k and pending
@@ -24,7 +24,7 @@
 #include <string>
 
 #include "support/bench_support.hpp"
-#include "support/stack_impls.hpp"
+#include "treiber_stack_impls.hpp"
 
 namespace {
 

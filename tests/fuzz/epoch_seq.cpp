@@ -1,4 +1,4 @@
-// tests/fuzz/fuzz_epoch_seq.cpp: sequential fuzzing of epoch_domain.
+// tests/fuzz/epoch_seq.cpp: sequential fuzzing of epoch_domain.
 //
 // The input is decoded as a sequence of operations on one per-input epoch_domain:
 // pin/unpin through nested epoch_guards (and through the BasicLockable lock()/unlock()),
@@ -28,7 +28,7 @@
 
 #include <lockless/epoch.hpp>
 
-#include "fuzz_input.hpp"
+#include "support/fuzz_input.hpp"
 
 namespace {
 

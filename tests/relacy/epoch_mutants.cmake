@@ -1,73 +1,41 @@
-# Deliberately broken copies of the headers that the Relacy scenarios must reject (see
-# lockless_relacy_mutant() in CMakeLists.txt). Each tests/relacy/mutant_<x>.cpp runs the
-# scenarios that should catch its mutation and exits 0 only if Relacy reports each one
-# with the expected kind of failure, so these tests do not use WILL_FAIL: a mutant that
-# slips through, or is caught for another reason, fails its test.
+# Relacy mutants of epoch.hpp: deliberately broken copies of the header that the
+# scenarios of epoch_scenarios.hpp must reject (lockless_relacy_mutant() in
+# CMakeLists.txt). Each becomes the test relacy_<mutant>, built from
+# epoch_mutants.cpp, whose table says which scenarios must catch it and how; a
+# mutant that slips through, or is caught for another reason, fails its test.
 #
-# Every FIND is exact and must occur once in its header: when a header changes so that a
-# FIND no longer matches, configuration fails here instead of a mutant silently becoming
-# the real code. Keep the mutations in step with the ordering tags of the headers.
+# Every FIND is exact code and must occur once in its header: when the header changes so
+# that a FIND no longer matches, configuration fails here instead of a mutant silently
+# becoming the real code. Keep the mutations in step with the header's ordering tags.
 
-# ---- treiber_stack.hpp ----------------------------------------------------------------
-
-# (a) push's CAS [P2] loses its release: a popper reads the node's next and payload
-#     without a happens-before edge from the pusher's writes. Expected: DATA RACE.
-lockless_relacy_mutant(mutant_treiber_push_relaxed
-  HEADER lockless/treiber_stack.hpp
-  FIND "compare_exchange_weak(expected, n, std::memory_order_release,"
-  REPLACE "compare_exchange_weak(expected, n, std::memory_order_relaxed,")
-
-# (d) try_pop deletes the unlinked node at once instead of retiring it: the textbook
-#     use-after-free of a Treiber stack without reclamation. Expected: ACCESS TO FREED
-#     MEMORY (another popper reads the node's next).
-lockless_relacy_mutant(mutant_treiber_delete_not_retire
-  HEADER lockless/treiber_stack.hpp
-  FIND "guard.retire(expected);"
-  REPLACE "delete expected;")
-
-# (p) pop's load of head_ [C1] is relaxed: the popper reads the node's next ([C2], before
-#     its CAS) without a happens-before edge from the push that wrote it. Expected: DATA
-#     RACE.
-lockless_relacy_mutant(mutant_treiber_pop_load_relaxed
-  HEADER lockless/treiber_stack.hpp
-  FIND "node* expected = head_->load(std::memory_order_acquire);"
-  REPLACE "node* expected = head_->load(std::memory_order_relaxed);")
-
-# (q) pop's CAS [C3] is relaxed on failure: the head it reloads into `expected` is
-#     dereferenced (its next) in the next round without a happens-before edge from the
-#     push that wrote it. Expected: DATA RACE.
-lockless_relacy_mutant(mutant_treiber_pop_cas_failure_relaxed
-  HEADER lockless/treiber_stack.hpp
-  FIND [=[compare_exchange_weak(expected, next, std::memory_order_acquire,
-                                      std::memory_order_acquire)) {]=]
-  REPLACE [=[compare_exchange_weak(expected, next, std::memory_order_acquire,
-                                      std::memory_order_relaxed)) {]=])
-
-# ---- epoch.hpp ------------------------------------------------------------------------
 # store_then_full_fence() has an x86-64 branch (one XCHG) that the LOCKLESS_RELACY build
 # never compiles; the mutations below hit the portable branch, which is the one checked.
 
 # (b) pin's store->load fence [G1] is gone: the writer's scan may miss a pin whose later
 #     load of the structure still sees the old object. Expected: ACCESS TO FREED MEMORY.
 lockless_relacy_mutant(mutant_epoch_pin_no_fence
+  PROGRAM epoch_mutants
   HEADER lockless/epoch.hpp
-  FIND [=[// ordered by the fence that follows
-    detail::fence(std::memory_order_seq_cst);]=]
-  REPLACE [=[// MUTANT: [G1]'s fence removed]=])
+  FIND [=[a.store(v, std::memory_order_release);
+    detail::full_fence();]=]
+  REPLACE [=[a.store(v, std::memory_order_release);  // MUTANT: [G1]'s fence removed]=])
 
 # (b') pin's fence [G1] weakened to acq_rel, which does not order a store before a later
 #     load (store buffering). Expected: ACCESS TO FREED MEMORY / DATA RACE.
 lockless_relacy_mutant(mutant_epoch_pin_acq_rel_fence
+  PROGRAM epoch_mutants
   HEADER lockless/epoch.hpp
-  FIND [=[// ordered by the fence that follows
-    detail::fence(std::memory_order_seq_cst);]=]
-  REPLACE [=[// MUTANT: [G1]'s fence weakened
-    detail::fence(std::memory_order_acq_rel);]=])
+  FIND [=[a.store(v, std::memory_order_release);
+    detail::full_fence();]=]
+  REPLACE [=[a.store(v, std::memory_order_release);
+    // MUTANT: [G1]'s fence weakened (the shim has no acq_rel fence: Relacy's own)
+    rl::atomic_thread_fence(rl::mo_acq_rel, rl::debug_info(__func__, __FILE__, __LINE__));]=])
 
 # (c) unpin's store [G3] loses its release: the critical section's reads no longer
 #     happen-before the scanner that sees "not pinned", hence before the deleter.
 #     Expected: DATA RACE with the destructor's write (the poisoning scenarios).
 lockless_relacy_mutant(mutant_epoch_unpin_relaxed
+  PROGRAM epoch_mutants
   HEADER lockless/epoch.hpp
   FIND "r.state.store(0, std::memory_order_release);"
   REPLACE "r.state.store(0, std::memory_order_relaxed);")
@@ -77,15 +45,18 @@ lockless_relacy_mutant(mutant_epoch_unpin_relaxed
 #     seal) does not: it may miss a pin and advance past it. Expected: ACCESS TO FREED
 #     MEMORY (ebr_advancer).
 lockless_relacy_mutant(mutant_epoch_advance_no_fence
+  PROGRAM epoch_mutants
   HEADER lockless/epoch.hpp
-  FIND [=[// loads see everything before this point.
-    detail::fence(std::memory_order_seq_cst);]=]
-  REPLACE [=[// MUTANT: [A1]'s fence removed]=])
+  FIND [=[detail::full_fence();
+    for (record* r = records_.load(std::memory_order_acquire); r != nullptr;]=]
+  REPLACE [=[// MUTANT: [A1]'s fence removed
+    for (record* r = records_.load(std::memory_order_acquire); r != nullptr;]=])
 
 # (f) the scan's load of a record [A2] is relaxed: "not pinned" no longer orders the
 #     reader's critical section before the advance, hence before the deleter.
 #     Expected: DATA RACE with the destructor's write.
 lockless_relacy_mutant(mutant_epoch_scan_relaxed
+  PROGRAM epoch_mutants
   HEADER lockless/epoch.hpp
   FIND "r->state.load(std::memory_order_acquire);"
   REPLACE "r->state.load(std::memory_order_relaxed);")
@@ -95,6 +66,7 @@ lockless_relacy_mutant(mutant_epoch_scan_relaxed
 #     advance waited for. Expected: DATA RACE with the destructor's write (needs three
 #     threads: ebr_two_readers).
 lockless_relacy_mutant(mutant_epoch_collect_relaxed
+  PROGRAM epoch_mutants
   HEADER lockless/epoch.hpp
   FIND "const std::uint64_t e = epoch_.value.load(std::memory_order_acquire);"
   REPLACE "const std::uint64_t e = epoch_.value.load(std::memory_order_relaxed);")
@@ -104,11 +76,12 @@ lockless_relacy_mutant(mutant_epoch_collect_relaxed
 #     reader that pinned at a newer epoch and still loads the unlinked object is not
 #     waited for. Expected: DATA RACE (destructor's write) / ACCESS TO FREED MEMORY.
 lockless_relacy_mutant(mutant_epoch_synchronize_no_fence
+  PROGRAM epoch_mutants
   HEADER lockless/epoch.hpp
-  FIND [=[one epoch stale and the wait one epoch short (found by Relacy).
-    detail::fence(std::memory_order_seq_cst);]=]
-  REPLACE [=[one epoch stale and the wait one epoch short (found by Relacy).
-    // MUTANT: [Y0]'s fence removed]=])
+  FIND [=[detail::full_fence();
+    const std::uint64_t target]=]
+  REPLACE [=[// MUTANT: [Y0]'s fence removed
+    const std::uint64_t target]=])
 
 # (i) seal's fence [S1] is gone: the tag may be read before the unlink of the bag's
 #     objects is visible to a reader that pins meanwhile at a newer epoch, so the tag is
@@ -116,8 +89,9 @@ lockless_relacy_mutant(mutant_epoch_synchronize_no_fence
 #     epoch to move between the unlink and the seal (a flushing reader). Expected: DATA
 #     RACE (destructor's write) / ACCESS TO FREED MEMORY.
 lockless_relacy_mutant(mutant_epoch_seal_no_fence
+  PROGRAM epoch_mutants
   HEADER lockless/epoch.hpp
-  FIND [=[detail::fence(std::memory_order_seq_cst);
+  FIND [=[detail::full_fence();
     b->epoch.get_mut() = ]=]
   REPLACE [=[// MUTANT: [S1]'s fence removed
     b->epoch.get_mut() = ]=])
@@ -126,6 +100,7 @@ lockless_relacy_mutant(mutant_epoch_seal_no_fence
 #     not see the sealing thread's writes to the bag (next, epoch, count, items) or to
 #     the retired object. Expected: DATA RACE.
 lockless_relacy_mutant(mutant_epoch_push_relaxed
+  PROGRAM epoch_mutants
   HEADER lockless/epoch.hpp
   FIND "} while (!sealed_.compare_exchange_weak(head, first, std::memory_order_release,"
   REPLACE "} while (!sealed_.compare_exchange_weak(head, first, std::memory_order_relaxed,")
@@ -133,6 +108,7 @@ lockless_relacy_mutant(mutant_epoch_push_relaxed
 # (k) collect's take of the sealed list [R1] is relaxed: the mirror image of (j).
 #     Expected: DATA RACE.
 lockless_relacy_mutant(mutant_epoch_take_relaxed
+  PROGRAM epoch_mutants
   HEADER lockless/epoch.hpp
   FIND "bag* list = sealed_.exchange(nullptr, std::memory_order_acquire);"
   REPLACE "bag* list = sealed_.exchange(nullptr, std::memory_order_relaxed);")
@@ -142,6 +118,7 @@ lockless_relacy_mutant(mutant_epoch_take_relaxed
 #     collector on another thread that reads the new epoch ([R2]). Needs a collector other
 #     than the advancer. Expected: DATA RACE (destructor's write).
 lockless_relacy_mutant(mutant_epoch_advance_cas_acquire
+  PROGRAM epoch_mutants
   HEADER lockless/epoch.hpp
   FIND "if (epoch_.value.compare_exchange_strong(g, g + 1, std::memory_order_acq_rel,"
   REPLACE "if (epoch_.value.compare_exchange_strong(g, g + 1, std::memory_order_acquire,")
@@ -151,16 +128,18 @@ lockless_relacy_mutant(mutant_epoch_advance_cas_acquire
 #     (store buffering), and nobody frees the batch barrier() waited for. Expected: USER
 #     ASSERT FAILED (the writer's check once the collector has finished).
 lockless_relacy_mutant(mutant_epoch_recheck_no_fence
+  PROGRAM epoch_mutants
   HEADER lockless/epoch.hpp
-  FIND [=[detail::fence(std::memory_order_seq_cst);
+  FIND [=[detail::full_fence();
       if (epoch_.value.load(std::memory_order_acquire) == e) return;]=]
   REPLACE [=[// MUTANT: [R3]'s fence removed
       if (epoch_.value.load(std::memory_order_acquire) == e) return;]=])
 
 # (n) barrier()'s fence [B1] is gone: the other half of (m). Expected: USER ASSERT FAILED.
 lockless_relacy_mutant(mutant_epoch_barrier_no_fence
+  PROGRAM epoch_mutants
   HEADER lockless/epoch.hpp
-  FIND [=[detail::fence(std::memory_order_seq_cst);
+  FIND [=[detail::full_fence();
     collect(r, /*force=*/true);]=]
   REPLACE [=[// MUTANT: [B1]'s fence removed
     collect(r, /*force=*/true);]=])
@@ -169,6 +148,7 @@ lockless_relacy_mutant(mutant_epoch_barrier_no_fence
 #     the wait is another thread's, the caller is not ordered after the critical sections
 #     that advance scanned, and its delete races with a reader. Expected: DATA RACE.
 lockless_relacy_mutant(mutant_epoch_synchronize_relaxed
+  PROGRAM epoch_mutants
   HEADER lockless/epoch.hpp
   FIND "while (epoch_.value.load(std::memory_order_acquire) < target) {"
   REPLACE "while (epoch_.value.load(std::memory_order_relaxed) < target) {")
@@ -179,6 +159,7 @@ lockless_relacy_mutant(mutant_epoch_synchronize_relaxed
 #     before their initialisation. Expected: DATA RACE (or ACCESS TO UNINITIALIZED
 #     VARIABLE).
 lockless_relacy_mutant(mutant_epoch_record_publish_relaxed
+  PROGRAM epoch_mutants
   HEADER lockless/epoch.hpp
   FIND "records_.store(r, std::memory_order_release);"
   REPLACE "records_.store(r, std::memory_order_relaxed);")

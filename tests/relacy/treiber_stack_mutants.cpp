@@ -1,0 +1,67 @@
+// Relacy mutants of treiber_stack: one program, built once per mutant declared in
+// treiber_stack_mutants.cmake (each build sees its own mutated copy of the headers and gets the
+// mutant's name as LOCKLESS_RELACY_MUTANT). The table below says, per mutant, which
+// scenarios must catch it and with which kind of failure; the program exits 0 only if
+// Relacy reports each one as expected, 1 if the mutant slips through or is caught for
+// another reason, 2 if the name has no entry here.
+//
+// Usage: relacy_<mutant> [random <iterations> | bound <context bound> | full]
+#include "support/relacy_prelude.hpp"
+
+#include "support/relacy_runner.hpp"
+#include "treiber_stack_scenarios.hpp"
+
+using namespace lockless_relacy;
+
+namespace {
+
+const mutant_table mutants = {
+    {"mutant_treiber_stack_delete_not_retire",
+    // try_pop deletes the unlinked node at once instead of retiring it
+    // (treiber_stack.hpp).
+    // The textbook Treiber use-after-free: another popper that loaded the node reads its next
+    // after the delete (and, with the memory reused, could fall for ABA).
+     [](report& r) {
+      r.expect_failure<treiber_reclaim>("treiber_reclaim", random_plan(100000),
+                                        {rl::test_result_access_to_freed_memory});
+      r.expect_failure<treiber_push_pop>("treiber_push_pop", bound_plan(1),
+                                         {rl::test_result_access_to_freed_memory});
+     }},
+    {"mutant_treiber_stack_pop_cas_failure_relaxed",
+    // pop's CAS [C3] is relaxed on failure instead of acquire
+    // (treiber_stack.hpp).
+    // A failed CAS reloads the head into `expected`, and the next round reads that node's
+    // next before its CAS: without the acquire the read races with the pusher's write.
+     [](report& r) {
+      r.expect_failure<treiber_push_pop>("treiber_push_pop", random_plan(100000),
+                                         {rl::test_result_data_race});
+      r.expect_failure<treiber_push_pop>("treiber_push_pop", bound_plan(1),
+                                         {rl::test_result_data_race});
+     }},
+    {"mutant_treiber_stack_pop_load_relaxed",
+    // pop's load of head_ [C1] is relaxed instead of acquire
+    // (treiber_stack.hpp).
+    // The popper reads the loaded node's next before its CAS; without the acquire that read
+    // is not ordered after the pusher's write of next: a data race (on real hardware, a
+    // stale next that the CAS would then install as the new head).
+     [](report& r) {
+      r.expect_failure<treiber_push_pop>("treiber_push_pop", random_plan(100000),
+                                         {rl::test_result_data_race});
+      r.expect_failure<treiber_push_pop>("treiber_push_pop", bound_plan(1),
+                                         {rl::test_result_data_race});
+     }},
+    {"mutant_treiber_stack_push_relaxed",
+    // push's CAS [P2] is relaxed instead of release (treiber_stack.hpp).
+    // A popper's acquire load of head_ no longer synchronizes with the push that published
+    // the node, so its read of next and of the payload races with the pusher's writes.
+     [](report& r) {
+      r.expect_failure<treiber_push_pop>("treiber_push_pop", random_plan(100000),
+                                         {rl::test_result_data_race});
+      r.expect_failure<treiber_push_pop>("treiber_push_pop", bound_plan(1),
+                                         {rl::test_result_data_race});
+     }},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) { return run_mutant(argc, argv, mutants); }

@@ -1,0 +1,85 @@
+// tests/structures/treiber_stack_scenarios.hpp: scripted runs of treiber_stack under the
+// deterministic scheduler, shared by tests/dsched/treiber_stack.cpp and the schedule fuzz
+// target tests/fuzz/treiber_stack_sched.cpp (which decodes the scripts and the schedule
+// from its input).
+//
+//   treiber_schedule_run(strat, scripts)   treiber_stack of counted move-only payloads
+//       on its own epoch_domain. Scripts are spelled in the stack's operation alphabet
+//       (treiber_stack_ops.hpp). Returns "" or the failure: the run's report, a history
+//       that is not a linearizable LIFO history (support/dsched_history.hpp), a payload
+//       used after destruction, or one not destroyed exactly once once the stack and its
+//       domain are gone. freed_nodes: nodes the domain had freed by the end of the run (a
+//       scenario that never frees anything checks little reclamation).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <lockless/epoch.hpp>
+#include <lockless/treiber_stack.hpp>
+
+#include "support/counting.hpp"
+#include "support/dsched.hpp"
+#include "support/dsched_history.hpp"
+#include "support/lincheck.hpp"
+
+namespace lockless::test {
+
+struct treiber_schedule_tag {};
+
+struct treiber_outcome {
+  std::string failure;
+  std::size_t freed_nodes = 0;  // freed by the domain while the threads ran
+};
+
+inline treiber_outcome treiber_schedule_run(dsched::strategy& strat,
+                                            const std::vector<std::string>& scripts,
+                                            const dsched::options& opt = {}) {
+  using payload = lockless_test::move_only<treiber_schedule_tag>;
+  auto& counters = payload::counters();
+  counters.reset();
+  treiber_outcome out;
+  {
+    lockless::epoch_domain domain;
+    {
+      lockless::treiber_stack<payload, lockless::epoch_reclaimer> s{
+          lockless::epoch_reclaimer(domain)};
+      std::size_t popped = 0;
+      out.failure = scripted_run(
+          strat, scripts, lincheck::spec::stack().drained(),
+          [&](std::uint64_t v) { s.emplace(v); },
+          [&]() -> std::optional<std::uint64_t> {
+            std::optional<payload> p = s.try_pop();
+            if (!p) return std::nullopt;
+            ++popped;  // one thread runs at a time
+            return p->value();
+          },
+          [&](char op, unsigned) {
+            if (op == 'f') {
+              domain.flush();
+            } else if (op == 'b') {
+              lockless::epoch_guard g(domain);
+              domain.flush();  // pinned: seals, and frees what is already safe
+            }
+          },
+          {}, opt);
+      // The drain's nodes sit in this thread's open batch (far from full): what the
+      // domain has freed, it freed during the run.
+      out.freed_nodes = popped - domain.retired_pending();
+    }
+  }
+  if (!out.failure.empty()) return out;
+  if (counters.errors.load() != 0) {
+    out.failure = "a payload was used after its destruction";
+  } else if (counters.live() != 0) {
+    out.failure = std::to_string(counters.live()) +
+                  " payloads never destroyed (or destroyed twice)";
+  }
+  return out;
+}
+
+}  // namespace lockless::test

@@ -1,5 +1,5 @@
 // bench_treiber_stack: suite `stack`, lockless::treiber_stack against std::mutex + std::stack and
-// the installed peers, side by side in one binary (DESIGN.md "Benchmark rules").
+// the installed peers, side by side in one binary (docs/design.md, "Benchmark rules").
 //
 //   stack/push_pop_pair/<impl>       each thread loops { push(x); pop(); }: one item is
 //                                    one push+pop pair. Real time per iteration is the

@@ -5,7 +5,7 @@
 // (suite, workload, args, threads) and compares implementations: `lockless_*` are ours,
 // `std_mutex*` is the baseline to beat.
 //
-// Threads: 1, 2, 4, 8 with UseRealTime() (DESIGN.md "Benchmark rules"). On a 2-core
+// Threads: 1, 2, 4, 8 with UseRealTime() (docs/design.md, "Benchmark rules"). On a 2-core
 // machine 4 and 8 threads are oversubscribed on purpose: that is a workload, not an error.
 //
 // Google Benchmark 1.7.1 creates fresh std::threads for every run (every batch of

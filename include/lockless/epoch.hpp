@@ -1093,6 +1093,21 @@ class epoch_guard {
     d_->retire_with(*r_, p, std::forward<Deleter>(deleter));
   }
 
+  // The reclaimer concept's loads (detail/reclaimer.hpp). A pin protects every node that
+  // was reachable after it began, so protect() is the plain load with the caller's order
+  // (which pairs with whatever published the node: the pin orders nothing about the
+  // node's fields), and re-protecting a pointer read otherwise costs nothing.
+  template <class T>
+  [[nodiscard]] T* protect(const detail::atomic<T*>& src,
+                           std::memory_order order) const noexcept {
+    return src.load(order);  // the caller's order, for the caller's reasons
+  }
+  template <class T>
+  [[nodiscard]] T* protect(const detail::atomic<T*>& /*src*/, T* loaded,
+                           std::memory_order /*order*/) const noexcept {
+    return loaded;
+  }
+
   [[nodiscard]] epoch_domain& domain() const noexcept { return *d_; }
 
  private:
@@ -1110,10 +1125,12 @@ void retire(T* p, Deleter&& deleter) noexcept {
   default_epoch_domain().retire(p, std::forward<Deleter>(deleter));
 }
 
-// The reclamation policy of node-based containers (their `Reclaimer` parameter).
-// A container calls `pin()` around every access that dereferences shared nodes and
-// `guard.retire(node)` after unlinking one. Holds a reference to its domain: the domain
-// must outlive every container that uses it.
+// The reclamation policy of node-based containers (their `Reclaimer` parameter), a
+// detail::reclaimer (detail/reclaimer.hpp, checked below). A container calls `pin()`
+// around every access that dereferences shared nodes, loads the pointers it dereferences
+// through `guard.protect(source, order)` and calls `guard.retire(node)` after unlinking
+// one. Holds a reference to its domain: the domain must outlive every container that
+// uses it.
 class epoch_reclaimer {
  public:
   using guard_type = epoch_guard;
@@ -1128,4 +1145,12 @@ class epoch_reclaimer {
   epoch_domain* d_;
 };
 
+}  // namespace lockless::LOCKLESS_ABI_NAMESPACE
+
+// Only the check below needs the concept: included here, after the code, not above it.
+#include "detail/reclaimer.hpp"
+
+namespace lockless::inline LOCKLESS_ABI_NAMESPACE {
+static_assert(detail::reclaimer<epoch_reclaimer>,
+              "epoch_reclaimer must model detail::reclaimer (detail/reclaimer.hpp)");
 }  // namespace lockless::LOCKLESS_ABI_NAMESPACE

@@ -25,14 +25,14 @@ lockless_relacy_mutant(mutant_treiber_stack_delete_not_retire
   FIND "guard.retire(expected);"
   REPLACE "delete expected;")
 
-# (p) pop's load of head_ [C1] is relaxed: the popper reads the node's next ([C2], before
-#     its CAS) without a happens-before edge from the push that wrote it. Expected: DATA
-#     RACE.
+# (p) pop's load of head_ [C1] (the order it passes to guard.protect, which the epoch
+#     guard's load uses) is relaxed: the popper reads the node's next ([C2], before its
+#     CAS) without a happens-before edge from the push that wrote it. Expected: DATA RACE.
 lockless_relacy_mutant(mutant_treiber_stack_pop_load_relaxed
   PROGRAM treiber_stack_mutants
   HEADER lockless/treiber_stack.hpp
-  FIND "node* expected = head_->load(std::memory_order_acquire);"
-  REPLACE "node* expected = head_->load(std::memory_order_relaxed);")
+  FIND "node* expected = guard.protect(head_.value, std::memory_order_acquire);"
+  REPLACE "node* expected = guard.protect(head_.value, std::memory_order_relaxed);")
 
 # (q) pop's CAS [C3] is relaxed on failure: the head it reloads into `expected` is
 #     dereferenced (its next) in the next round without a happens-before edge from the

@@ -1,10 +1,17 @@
 // Unit tests of lockless::treiber_stack: sequential semantics, move-only and throwing
 // types, allocation failure, and that every value is destroyed exactly once (popped
-// nodes through the epoch reclaimer, remaining ones by the destructor).
+// nodes through the reclaimer, remaining ones by the destructor).
+//
+// Typed tests (TreiberStackOver/<reclaimer>) run over every reclaimer of
+// reclaimer_envs: the default epoch_reclaimer, an epoch_reclaimer on a user epoch_domain
+// owned by the fixture, and the test-only quarantine_reclaimer
+// (support/test_reclaimers.hpp), so the detail::reclaimer seam is exercised with a
+// non-epoch policy. Plain TreiberStack tests check what is specific to epochs.
 #include <lockless/treiber_stack.hpp>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <new>
@@ -17,6 +24,7 @@
 
 #include "support/alloc_failure.hpp"  // replaces operator new/delete in this executable
 #include "support/counting.hpp"
+#include "support/test_reclaimers.hpp"
 
 namespace {
 
@@ -25,6 +33,7 @@ using lockless::epoch_reclaimer;
 using lockless::treiber_stack;
 using lockless_test::counted;
 using lockless_test::move_only;
+using lockless_test::quarantine_reclaimer;
 using lockless_test::throwing;
 
 // ---- compile-time properties ----------------------------------------------------------
@@ -46,6 +55,125 @@ static_assert(!can_push<uptr_stack, const std::unique_ptr<int>&>,
 static_assert(can_emplace<uptr_stack, int*>);
 static_assert(!std::is_copy_constructible_v<int_stack> && !std::is_copy_assignable_v<int_stack>);
 
+// The reclaimer concept: what models it and what does not.
+static_assert(lockless::detail::reclaimer<epoch_reclaimer>);
+static_assert(lockless::detail::reclaimer<quarantine_reclaimer>);
+static_assert(std::is_same_v<treiber_stack<int, quarantine_reclaimer>::reclaimer_type,
+                             quarantine_reclaimer>);
+static_assert(!lockless::detail::reclaimer<int>);
+static_assert(!lockless::detail::reclaimer<lockless::epoch_guard>);
+struct guard_without_protect {
+  template <class T>
+  void retire(T*) noexcept {}
+  template <class T, class D>
+  void retire(T*, D) noexcept {}
+};
+struct reclaimer_without_protect {
+  using guard_type = guard_without_protect;
+  guard_without_protect pin() const { return {}; }
+};
+static_assert(!lockless::detail::reclaimer<reclaimer_without_protect>,
+              "a guard must have protect(source, order)");
+struct guard_with_throwing_retire {
+  template <class T>
+  T* protect(const lockless::detail::atomic<T*>& src, std::memory_order mo) noexcept {
+    return src.load(mo);
+  }
+  template <class T>
+  T* protect(const lockless::detail::atomic<T*>&, T* loaded, std::memory_order) noexcept {
+    return loaded;
+  }
+  template <class T>
+  void retire(T*) {}
+  template <class T, class D>
+  void retire(T*, D) {}
+};
+struct reclaimer_with_throwing_retire {
+  using guard_type = guard_with_throwing_retire;
+  guard_with_throwing_retire pin() const { return {}; }
+};
+static_assert(!lockless::detail::reclaimer<reclaimer_with_throwing_retire>,
+              "retire must be noexcept: an unlinked node has no way back");
+
+// ---- the reclaimers the typed tests run over ---------------------------------------------
+// Each env makes the reclaimers of one test's stacks and, once the stacks using it are
+// gone (or quiescent), reclaim() frees what they retired.
+
+struct default_epoch_env {
+  using reclaimer = epoch_reclaimer;
+  static constexpr const char* name = "DefaultEpoch";
+  reclaimer make() { return epoch_reclaimer(); }
+  void reclaim() { lockless::default_epoch_domain().barrier(); }
+  template <class S>
+  void expect_all_reclaimed(const S& s) {
+    EXPECT_EQ(&s.reclaimer().domain(), &lockless::default_epoch_domain());
+    EXPECT_EQ(lockless::default_epoch_domain().stats().retired_pending, 0u);
+  }
+};
+
+struct user_epoch_env {
+  using reclaimer = epoch_reclaimer;
+  static constexpr const char* name = "UserEpochDomain";
+  reclaimer make() { return epoch_reclaimer(domain); }
+  void reclaim() { domain.barrier(); }
+  template <class S>
+  void expect_all_reclaimed(const S& s) {
+    EXPECT_EQ(&s.reclaimer().domain(), &domain);
+    EXPECT_EQ(domain.stats().retired_pending, 0u);
+  }
+  epoch_domain domain;
+};
+
+struct quarantine_env {
+  using reclaimer = quarantine_reclaimer;
+  static constexpr const char* name = "Quarantine";
+  reclaimer make() { return quarantine_reclaimer(); }
+  void reclaim() {}  // a quarantine frees everything when its stack is destroyed
+  template <class S>
+  void expect_all_reclaimed(const S&) {}  // nothing is freed before that
+};
+
+template <class Env>
+class TreiberStackOver : public ::testing::Test {
+ protected:
+  template <class T>
+  using stack = treiber_stack<T, typename Env::reclaimer>;
+
+  template <class T>
+  stack<T> make() {
+    return stack<T>{env_.make()};
+  }
+  // Frees what the stacks destroyed so far retired (epochs: a barrier).
+  void reclaim() { env_.reclaim(); }
+
+  // The quarantine knows every retire: each popped node retired exactly once, nothing
+  // else retired, no guard left behind. Epochs cannot count per stack.
+  template <class S>
+  void expect_retired(const S& s, std::size_t pops) {
+    if constexpr (std::is_same_v<typename Env::reclaimer, quarantine_reclaimer>) {
+      EXPECT_EQ(s.reclaimer().retires(), pops);
+      EXPECT_EQ(s.reclaimer().double_retires(), 0u);
+      EXPECT_EQ(s.reclaimer().guards_alive(), 0u);
+      EXPECT_GE(s.reclaimer().protects(), s.reclaimer().pins())
+          << "every pin loads the head through protect()";
+    } else {
+      (void)s;
+      (void)pops;
+    }
+  }
+
+  Env env_;
+};
+
+struct env_names {
+  template <class Env>
+  static std::string GetName(int) {
+    return Env::name;
+  }
+};
+using reclaimer_envs = ::testing::Types<default_epoch_env, user_epoch_env, quarantine_env>;
+TYPED_TEST_SUITE(TreiberStackOver, reclaimer_envs, env_names);
+
 // Pops everything, top first.
 template <class T, class R, class Get>
 auto drain(treiber_stack<T, R>& s, Get get) {
@@ -60,14 +188,14 @@ std::vector<std::uint64_t> drain_values(treiber_stack<T, R>& s) {
 
 // ---- sequential semantics ---------------------------------------------------------------
 
-TEST(TreiberStack, NewStackIsEmpty) {
-  treiber_stack<int> s;
+TYPED_TEST(TreiberStackOver, NewStackIsEmpty) {
+  auto s = this->template make<int>();
   EXPECT_TRUE(s.was_empty());
   EXPECT_FALSE(s.try_pop().has_value());
 }
 
-TEST(TreiberStack, LifoOrder) {
-  treiber_stack<int> s;
+TYPED_TEST(TreiberStackOver, LifoOrder) {
+  auto s = this->template make<int>();
   for (int i = 0; i < 1000; ++i) s.push(i);
   for (int i = 999; i >= 0; --i) {
     std::optional<int> v = s.try_pop();
@@ -76,10 +204,11 @@ TEST(TreiberStack, LifoOrder) {
   }
   EXPECT_FALSE(s.try_pop().has_value());
   EXPECT_TRUE(s.was_empty());
+  this->expect_retired(s, 1000);
 }
 
-TEST(TreiberStack, InterleavedPushPop) {
-  treiber_stack<int> s;
+TYPED_TEST(TreiberStackOver, InterleavedPushPop) {
+  auto s = this->template make<int>();
   s.push(1);
   s.push(2);
   EXPECT_EQ(s.try_pop(), 2);
@@ -91,10 +220,11 @@ TEST(TreiberStack, InterleavedPushPop) {
   EXPECT_EQ(s.try_pop(), 5);
   EXPECT_EQ(s.try_pop(), 1);
   EXPECT_EQ(s.try_pop(), std::nullopt);
+  this->expect_retired(s, 5);
 }
 
-TEST(TreiberStack, PushConstRefCopiesPushRvalueMoves) {
-  treiber_stack<std::string> s;
+TYPED_TEST(TreiberStackOver, PushConstRefCopiesPushRvalueMoves) {
+  auto s = this->template make<std::string>();
   const std::string a = "a string long enough to live on the heap, not in the SSO buffer";
   s.push(a);
   EXPECT_EQ(a, "a string long enough to live on the heap, not in the SSO buffer");
@@ -117,8 +247,8 @@ struct multi {
   double d;
 };
 
-TEST(TreiberStack, EmplaceWithSeveralArguments) {
-  treiber_stack<multi> s;
+TYPED_TEST(TreiberStackOver, EmplaceWithSeveralArguments) {
+  auto s = this->template make<multi>();
   s.emplace(7, "seven", 7.5);
   s.emplace();  // default construction
   std::string str = "eight";
@@ -142,8 +272,8 @@ TEST(TreiberStack, EmplaceWithSeveralArguments) {
   EXPECT_FALSE(s.try_pop());
 }
 
-TEST(TreiberStack, TryPopIntoOutArgument) {
-  treiber_stack<int> s;
+TYPED_TEST(TreiberStackOver, TryPopIntoOutArgument) {
+  auto s = this->template make<int>();
   int out = 42;
   EXPECT_FALSE(s.try_pop(out));
   EXPECT_EQ(out, 42) << "try_pop(T&) must leave its argument untouched on failure";
@@ -156,14 +286,15 @@ TEST(TreiberStack, TryPopIntoOutArgument) {
   out = 43;
   EXPECT_FALSE(s.try_pop(out));
   EXPECT_EQ(out, 43);
+  this->expect_retired(s, 2);
 }
 
 struct untouched_tag {};
-TEST(TreiberStack, FailedTryPopDoesNotTouchOutArgumentEvenByAssignment) {
+TYPED_TEST(TreiberStackOver, FailedTryPopDoesNotTouchOutArgumentEvenByAssignment) {
   using V = counted<untouched_tag>;
   V::counters().reset();
   {
-    treiber_stack<V> s;
+    auto s = this->template make<V>();
     V out(17);
     const long constructions = V::counters().constructions.load();
     EXPECT_FALSE(s.try_pop(out));
@@ -174,8 +305,8 @@ TEST(TreiberStack, FailedTryPopDoesNotTouchOutArgumentEvenByAssignment) {
   EXPECT_EQ(V::counters().errors.load(), 0);
 }
 
-TEST(TreiberStack, WasEmpty) {
-  treiber_stack<int> s;
+TYPED_TEST(TreiberStackOver, WasEmpty) {
+  auto s = this->template make<int>();
   EXPECT_TRUE(s.was_empty());
   s.push(1);
   EXPECT_FALSE(s.was_empty());
@@ -187,8 +318,8 @@ TEST(TreiberStack, WasEmpty) {
   EXPECT_TRUE(s.was_empty());
 }
 
-TEST(TreiberStack, MoveOnlyUniquePtr) {
-  treiber_stack<std::unique_ptr<int>> s;
+TYPED_TEST(TreiberStackOver, MoveOnlyUniquePtr) {
+  auto s = this->template make<std::unique_ptr<int>>();
   s.push(std::make_unique<int>(1));
   auto two = std::make_unique<int>(2);
   int* two_raw = two.get();
@@ -208,27 +339,25 @@ TEST(TreiberStack, MoveOnlyUniquePtr) {
   EXPECT_EQ(*out, 1);
   EXPECT_FALSE(s.try_pop(out));
   EXPECT_EQ(*out, 1);
+  this->expect_retired(s, 3);
 }
 
 struct move_only_tag {};
-TEST(TreiberStack, MoveOnlyCountedValuesDestroyedExactlyOnce) {
+TYPED_TEST(TreiberStackOver, MoveOnlyCountedValuesDestroyedExactlyOnce) {
   using V = move_only<move_only_tag>;
   V::counters().reset();
   {
-    epoch_domain d;
-    {
-      treiber_stack<V> s{epoch_reclaimer(d)};
-      for (std::uint64_t i = 0; i < 10; ++i) s.emplace(i);
-      V v(10);
-      s.push(std::move(v));
-      EXPECT_EQ(v.value(), V::moved_from);
-      auto got = drain_values(s);
-      ASSERT_EQ(got.size(), 11u);
-      for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], 10 - i);
-    }
-    d.barrier();
-    EXPECT_EQ(V::counters().live(), 0);
+    auto s = this->template make<V>();
+    for (std::uint64_t i = 0; i < 10; ++i) s.emplace(i);
+    V v(10);
+    s.push(std::move(v));
+    EXPECT_EQ(v.value(), V::moved_from);
+    auto got = drain_values(s);
+    ASSERT_EQ(got.size(), 11u);
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], 10 - i);
+    this->expect_retired(s, 11);
   }
+  this->reclaim();  // epochs: a barrier; a quarantine freed its nodes with the stack
   EXPECT_EQ(V::counters().live(), 0);
   EXPECT_EQ(V::counters().errors.load(), 0);
 }
@@ -236,42 +365,40 @@ TEST(TreiberStack, MoveOnlyCountedValuesDestroyedExactlyOnce) {
 // ---- exception safety -----------------------------------------------------------------
 
 struct throwing_tag {};
-TEST(TreiberStack, ThrowingConstructorLeavesStackUnchanged) {
+TYPED_TEST(TreiberStackOver, ThrowingConstructorLeavesStackUnchanged) {
   using V = throwing<throwing_tag>;
   V::counters().reset();
   {
-    epoch_domain d;
-    {
-      treiber_stack<V> s{epoch_reclaimer(d)};
-      for (std::uint64_t i = 0; i < 5; ++i) s.emplace(i);
-      const long live_before = V::counters().live();
-      EXPECT_EQ(live_before, 5);
+    auto s = this->template make<V>();
+    for (std::uint64_t i = 0; i < 5; ++i) s.emplace(i);
+    const long live_before = V::counters().live();
+    EXPECT_EQ(live_before, 5);
 
-      {  // emplace: the value constructor throws
-        lockless_test::throw_on_nth_construction arm(1);
-        EXPECT_THROW(s.emplace(std::uint64_t{100}), lockless_test::injected_error);
-      }
-      {  // emplace with two arguments
-        lockless_test::throw_on_nth_construction arm(1);
-        EXPECT_THROW(s.emplace(std::uint64_t{1}, std::uint64_t{2}), lockless_test::injected_error);
-      }
-      const V source(200);
-      {  // push(const T&): the copy constructor throws
-        lockless_test::throw_on_nth_construction arm(1);
-        EXPECT_THROW(s.push(source), lockless_test::injected_error);
-      }
-      EXPECT_EQ(source.value(), 200u);
-      EXPECT_EQ(V::counters().live(), live_before + 1);  // + source
-      EXPECT_FALSE(s.was_empty());
-
-      // After the failures the stack still works and holds exactly 0..4.
-      s.push(source);
-      auto got = drain_values(s);
-      EXPECT_EQ(got, (std::vector<std::uint64_t>{200, 4, 3, 2, 1, 0}));
+    {  // emplace: the value constructor throws
+      lockless_test::throw_on_nth_construction arm(1);
+      EXPECT_THROW(s.emplace(std::uint64_t{100}), lockless_test::injected_error);
     }
-    d.barrier();
-    EXPECT_EQ(V::counters().live(), 0);
+    {  // emplace with two arguments
+      lockless_test::throw_on_nth_construction arm(1);
+      EXPECT_THROW(s.emplace(std::uint64_t{1}, std::uint64_t{2}), lockless_test::injected_error);
+    }
+    const V source(200);
+    {  // push(const T&): the copy constructor throws
+      lockless_test::throw_on_nth_construction arm(1);
+      EXPECT_THROW(s.push(source), lockless_test::injected_error);
+    }
+    EXPECT_EQ(source.value(), 200u);
+    EXPECT_EQ(V::counters().live(), live_before + 1);  // + source
+    EXPECT_FALSE(s.was_empty());
+
+    // After the failures the stack still works and holds exactly 0..4.
+    s.push(source);
+    auto got = drain_values(s);
+    EXPECT_EQ(got, (std::vector<std::uint64_t>{200, 4, 3, 2, 1, 0}));
+    this->expect_retired(s, 6);
   }
+  this->reclaim();  // epochs: a barrier; a quarantine freed its nodes with the stack
+  EXPECT_EQ(V::counters().live(), 0);
   EXPECT_EQ(V::counters().errors.load(), 0);
 }
 
@@ -284,66 +411,64 @@ void on_fresh_thread(F f) {
 }
 
 struct alloc_tag {};
-TEST(TreiberStack, AllocationFailureLeavesStackUnchanged) {
+TYPED_TEST(TreiberStackOver, AllocationFailureLeavesStackUnchanged) {
   using V = counted<alloc_tag>;
   V::counters().reset();
   {
-    epoch_domain d;
-    {
-      treiber_stack<V> s{epoch_reclaimer(d)};
-      for (std::uint64_t i = 0; i < 5; ++i) s.emplace(i);
-      const V source(100);
-      V moved(101);
-      const long live_before = V::counters().live();
+    auto s = this->template make<V>();
+    for (std::uint64_t i = 0; i < 5; ++i) s.emplace(i);
+    const V source(100);
+    V moved(101);
+    const long live_before = V::counters().live();
 
-      bool threw_emplace = false;
-      bool threw_push_copy = false;
-      bool threw_push_move = false;
-      on_fresh_thread([&] {
-        lockless_test::fail_nth_allocation fail(1);
-        try {
-          s.emplace(std::uint64_t{50});
-        } catch (const std::bad_alloc&) {
-          threw_emplace = true;
-        }
-      });
-      on_fresh_thread([&] {
-        lockless_test::fail_nth_allocation fail(1);
-        try {
-          s.push(source);
-        } catch (const std::bad_alloc&) {
-          threw_push_copy = true;
-        }
-      });
-      on_fresh_thread([&] {
-        lockless_test::fail_nth_allocation fail(1);
-        try {
-          s.push(std::move(moved));
-        } catch (const std::bad_alloc&) {
-          threw_push_move = true;
-        }
-      });
-      EXPECT_TRUE(threw_emplace);
-      EXPECT_TRUE(threw_push_copy);
-      EXPECT_TRUE(threw_push_move);
-      // No value was constructed for the failed pushes (the node allocation comes first),
-      // and the one we tried to move from is intact.
-      EXPECT_EQ(V::counters().live(), live_before);
-      EXPECT_EQ(moved.value(), 101u);
+    bool threw_emplace = false;
+    bool threw_push_copy = false;
+    bool threw_push_move = false;
+    on_fresh_thread([&] {
+      lockless_test::fail_nth_allocation fail(1);
+      try {
+        s.emplace(std::uint64_t{50});
+      } catch (const std::bad_alloc&) {
+        threw_emplace = true;
+      }
+    });
+    on_fresh_thread([&] {
+      lockless_test::fail_nth_allocation fail(1);
+      try {
+        s.push(source);
+      } catch (const std::bad_alloc&) {
+        threw_push_copy = true;
+      }
+    });
+    on_fresh_thread([&] {
+      lockless_test::fail_nth_allocation fail(1);
+      try {
+        s.push(std::move(moved));
+      } catch (const std::bad_alloc&) {
+        threw_push_move = true;
+      }
+    });
+    EXPECT_TRUE(threw_emplace);
+    EXPECT_TRUE(threw_push_copy);
+    EXPECT_TRUE(threw_push_move);
+    // No value was constructed for the failed pushes (the node allocation comes first),
+    // and the one we tried to move from is intact.
+    EXPECT_EQ(V::counters().live(), live_before);
+    EXPECT_EQ(moved.value(), 101u);
 
-      auto got = drain_values(s);
-      EXPECT_EQ(got, (std::vector<std::uint64_t>{4, 3, 2, 1, 0}));
-    }
-    d.barrier();
-    EXPECT_EQ(V::counters().live(), 0);
+    auto got = drain_values(s);
+    EXPECT_EQ(got, (std::vector<std::uint64_t>{4, 3, 2, 1, 0}));
+    this->expect_retired(s, 5);
   }
+  this->reclaim();  // epochs: a barrier; a quarantine freed its nodes with the stack
+  EXPECT_EQ(V::counters().live(), 0);
   EXPECT_EQ(V::counters().errors.load(), 0);
 }
 
-TEST(TreiberStack, AllocationFailureInsidePayloadConstructorLeavesStackUnchanged) {
+TYPED_TEST(TreiberStackOver, AllocationFailureInsidePayloadConstructorLeavesStackUnchanged) {
   // The node allocation succeeds, the std::string copy's buffer allocation throws: the
   // node must be freed (ASan's leak check) and nothing published.
-  treiber_stack<std::string> s;
+  auto s = this->template make<std::string>();
   s.push("bottom, a string long enough to live on the heap and not in SSO");
   const std::string big = "a string long enough to live on the heap and not in SSO, really";
   bool threw = false;
@@ -358,6 +483,7 @@ TEST(TreiberStack, AllocationFailureInsidePayloadConstructorLeavesStackUnchanged
   EXPECT_TRUE(threw);
   EXPECT_EQ(s.try_pop(), "bottom, a string long enough to live on the heap and not in SSO");
   EXPECT_FALSE(s.try_pop().has_value());
+  this->expect_retired(s, 1);
 }
 
 TEST(TreiberStack, TryPopThatFailsToRegisterThrowsAndLeavesStackUnchanged) {
@@ -458,11 +584,10 @@ TEST(TreiberStack, DefaultReclaimerUsesDefaultDomain) {
   EXPECT_EQ(V::counters().errors.load(), 0);
 }
 
-TEST(TreiberStack, ValuesCrossThreadsSequentially) {
+TYPED_TEST(TreiberStackOver, ValuesCrossThreadsSequentially) {
   // Pushed on one thread, popped on another (joined in between): LIFO still holds and
-  // the popped nodes are reclaimed through the other thread's record.
-  epoch_domain d;
-  treiber_stack<std::unique_ptr<int>> s{epoch_reclaimer(d)};
+  // the popped nodes are reclaimed through the other thread's record (epochs).
+  auto s = this->template make<std::unique_ptr<int>>();
   std::thread producer([&] {
     for (int i = 0; i < 100; ++i) s.push(std::make_unique<int>(i));
   });
@@ -474,8 +599,66 @@ TEST(TreiberStack, ValuesCrossThreadsSequentially) {
   consumer.join();
   ASSERT_EQ(got.size(), 100u);
   for (int i = 0; i < 100; ++i) EXPECT_EQ(got[static_cast<std::size_t>(i)], 99 - i);
-  d.barrier();
-  EXPECT_EQ(d.stats().retired_pending, 0u);
+  this->expect_retired(s, 100);
+  this->reclaim();
+  this->env_.expect_all_reclaimed(s);
+}
+
+// Concurrent pushes and pops: every value comes out exactly once, and (quarantine) every
+// popped node was retired exactly once. Under contention CASes fail, so try_pop's
+// re-protect after a failed CAS runs; the quarantine's re-validation hands back the
+// current head instead of the reloaded one when they differ.
+TYPED_TEST(TreiberStackOver, ConcurrentPushPopEveryValueOnce) {
+  constexpr int threads = 4;
+  constexpr int per_thread = 5000;
+  auto s = this->template make<int>();
+  std::vector<std::vector<int>> popped(threads);
+  {
+    std::vector<std::thread> ts;
+    for (int t = 0; t < threads; ++t) {
+      ts.emplace_back([&, t] {
+        for (int i = 0; i < per_thread; ++i) {
+          s.push(t * per_thread + i);
+          if (auto v = s.try_pop()) popped[static_cast<std::size_t>(t)].push_back(*v);
+        }
+      });
+    }
+    for (auto& th : ts) th.join();
+  }
+  std::vector<int> all;
+  for (auto& p : popped) all.insert(all.end(), p.begin(), p.end());
+  while (auto v = s.try_pop()) all.push_back(*v);
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(threads * per_thread));
+  std::sort(all.begin(), all.end());
+  for (std::size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], static_cast<int>(i));
+  this->expect_retired(s, all.size());
+  this->reclaim();
+  this->env_.expect_all_reclaimed(s);
+}
+
+// ---- the quarantine reclaimer: what the seam sees ----------------------------------------
+
+struct quarantine_tag {};
+TEST(TreiberStack, QuarantineSeesOnePinAndProtectPerPopAndFreesWithTheStack) {
+  using V = counted<quarantine_tag>;
+  V::counters().reset();
+  {
+    treiber_stack<V, quarantine_reclaimer> s;
+    for (std::uint64_t i = 0; i < 10; ++i) s.emplace(i);
+    for (int i = 0; i < 4; ++i) EXPECT_TRUE(s.try_pop().has_value());
+    // Single-threaded: no CAS fails, so no re-validation; one pin and one protect per pop.
+    EXPECT_EQ(s.reclaimer().pins(), 4u);
+    EXPECT_EQ(s.reclaimer().protects(), 4u);
+    EXPECT_EQ(s.reclaimer().guards_alive(), 0u);
+    EXPECT_EQ(s.reclaimer().retires(), 4u);
+    EXPECT_EQ(s.reclaimer().double_retires(), 0u);
+    // 6 in the stack + 4 moved-from payloads in popped nodes the quarantine still holds.
+    EXPECT_EQ(V::counters().live(), 10);
+  }
+  // The destructor destroyed the 6, the quarantine (a member) the 4 popped nodes.
+  EXPECT_EQ(V::counters().live(), 0);
+  EXPECT_EQ(V::counters().constructions.load(), V::counters().destructions.load());
+  EXPECT_EQ(V::counters().errors.load(), 0);
 }
 
 }  // namespace

@@ -12,10 +12,12 @@
 // The test executable includes no lockless header: it only passes the pointers around.
 #pragma once
 
+#include <lockless/detail/config.hpp>  // LOCKLESS_ABI_NAMESPACE only (macros)
+
 #include <atomic>
 #include <cstddef>
 
-namespace lockless {
+namespace lockless::inline LOCKLESS_ABI_NAMESPACE {  // where the library's names live
 class epoch_domain;
 }
 

@@ -58,9 +58,10 @@
 #if !defined(LOCKLESS_DSCHED)
 #error "support/dsched.hpp belongs to the LOCKLESS_DSCHED build: define it for the whole target"
 #endif
-#if defined(LOCKLESS_DETAIL_ATOMIC_HPP)
-#error "include support/dsched.hpp before any lockless header"
-#endif
+// No include-order rule: the library only declares the schedule hooks
+// (lockless/detail/schedule_hooks.hpp, declared inline); this header defines them, so
+// every LOCKLESS_DSCHED translation unit must include it, before or after the library's
+// headers. One that does not fails to compile ("inline function used but never defined").
 
 #include <algorithm>
 #include <atomic>
@@ -82,6 +83,7 @@
 #include <vector>
 
 #include <lockless/detail/sanitizers.hpp>
+#include <lockless/detail/schedule_hooks.hpp>
 #include <lockless/detail/thread_exit.hpp>
 #if defined(LOCKLESS_DETAIL_ASAN)
 #include <pthread.h>
@@ -90,14 +92,10 @@
 
 namespace lockless::dsched {
 
-// What a thread was about to do at a yield point.
-enum class event : std::uint8_t {
-  load, store, rmw, fence, plain_read, plain_write,
-  spin,          // detail::yield_point(): waiting for another thread (backoff, cpu_relax)
-  wait, notify,  // atomic waiting
-  mutex_lock, mutex_unlock,
-  start, finish  // a thread's first and last step
-};
+// What a thread was about to do at a yield point, and where in the source it was (the
+// library's schedule-hook interface, lockless/detail/schedule_hooks.hpp).
+using event = ::lockless::detail::schedule_hooks::event;
+using site = ::lockless::detail::schedule_hooks::site;
 
 [[nodiscard]] constexpr const char* to_string(event e) noexcept {
   switch (e) {
@@ -117,13 +115,6 @@ enum class event : std::uint8_t {
   }
   return "?";
 }
-
-// Where in the source a yield point was reached (passed by the shim).
-struct site {
-  const char* function = "";
-  const char* file = "";
-  unsigned line = 0;
-};
 
 // ---------------------------------------------------------------------------------------
 // Strategies
@@ -633,7 +624,8 @@ inline void thread_main(run_state& r, unsigned me, const std::function<void(unsi
 
 }  // namespace detail
 
-// ---- called by the shim (lockless/detail/atomic.hpp) ----------------------------------
+// ---- the scheduler's side of the shim (lockless/detail/atomic.hpp) -------------------
+// The library calls these through lockless::detail::schedule_hooks (defined at the end).
 
 // A yield point of the calling thread. No-op on threads that no run schedules.
 inline void point(event e, const void* /*addr*/, site where) noexcept {
@@ -850,3 +842,17 @@ explore_summary explore(const explore_options& o, Scenario&& scenario) {
 }
 
 }  // namespace lockless::dsched
+
+// ---- the library's schedule hooks (declared in lockless/detail/schedule_hooks.hpp) --------
+
+inline void lockless::detail::schedule_hooks::point(event e, const void* addr,
+                                                    site where) noexcept {
+  ::lockless::dsched::point(e, addr, where);
+}
+inline bool lockless::detail::schedule_hooks::park(event e, const void* addr,
+                                                   site where) noexcept {
+  return ::lockless::dsched::park(e, addr, where);
+}
+inline void lockless::detail::schedule_hooks::wake(const void* addr, unsigned n) noexcept {
+  ::lockless::dsched::wake(addr, n);
+}

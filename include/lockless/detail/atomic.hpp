@@ -26,22 +26,28 @@
 //
 // Builds
 //   normal                  std::atomic, zero overhead (everything is inline forwarding).
-//   LOCKLESS_RELACY         Relacy's rl::atomic / rl::var / rl::atomic_thread_fence. The
-//                           caller's function, file and line reach Relacy's reports through
-//                           default arguments (__builtin_FUNCTION() etc.), so the very
-//                           headers users include are the ones that are model-checked.
+//   LOCKLESS_RELACY         Relacy's rl::atomic / rl::var / rl::atomic_thread_fence, so the
+//                           very headers users include are the ones that are model-checked.
 //                           Include <relacy/relacy.hpp> (and every system header) before
-//                           any lockless header; see tests/relacy/.
+//                           any lockless header; see tests/support/relacy_prelude.hpp.
 //   LOCKLESS_DSCHED         deterministic schedules: std::atomic as in the normal build, but
 //                           every atomic operation, plain-variable access, fence, wait,
-//                           notify and mutex operation is first a yield point at which the
-//                           scheduler of tests/support/dsched.hpp decides which thread runs
-//                           next. Threads are real OS threads (so thread_local, the node
-//                           pool, thread exit and the x86 pin path are the production ones)
-//                           but run one at a time, so a seed or a fuzz input replays an
-//                           interleaving exactly. Include "support/dsched.hpp" before any
-//                           lockless header. Interleavings only: every execution is
+//                           notify and mutex operation is first a yield point
+//                           (schedule_hooks::point, declared in schedule_hooks.hpp) at which
+//                           a test scheduler decides which thread runs next; the library
+//                           only declares the hooks, tests/support/dsched.hpp defines them.
+//                           Threads are real OS threads (so thread_local, the node pool,
+//                           thread exit and the x86 pin path are the production ones) but
+//                           run one at a time, so a seed or a fuzz input replays an
+//                           interleaving exactly. Interleavings only: every execution is
 //                           sequentially consistent; weak-memory reorderings are Relacy's job.
+//
+// Structure: atomic<T>, var<T>, full_fence() and yield_point() are defined once, below;
+// their members forward to detail::backend, the one part written per build (std::atomic
+// storage plus the schedule hooks, or Relacy's storage). Every operation takes a last,
+// defaulted parameter, LOCKLESS_DETAIL_CALLER: the caller's function, file and line
+// (__builtin_FUNCTION() etc., evaluated at the call site) for Relacy's reports and the
+// scheduler's; in the normal build an empty struct, so it costs nothing once inlined.
 //
 // Why a wrapper class instead of an alias of std::atomic: an alias would accept
 // `x.load()` with its silent seq_cst default. The wrapper has no such overloads.
@@ -58,17 +64,14 @@
 
 #include "config.hpp"
 #include "sanitizers.hpp"
+#include "schedule_hooks.hpp"
 
 #if defined(LOCKLESS_RELACY) && !defined(RL_RELACY_HPP)
 #error "LOCKLESS_RELACY: include <relacy/relacy.hpp> before any lockless header"
 #endif
-#if defined(LOCKLESS_DSCHED) && !defined(LOCKLESS_DSCHED_HPP)
-#error "LOCKLESS_DSCHED: include \"support/dsched.hpp\" (tests/) before any lockless header"
-#endif
 #if defined(LOCKLESS_DSCHED) && defined(LOCKLESS_RELACY)
 #error "LOCKLESS_DSCHED and LOCKLESS_RELACY are two different builds"
 #endif
-#define LOCKLESS_DETAIL_ATOMIC_HPP 1
 
 // `constexpr` where the normal build can constant-initialize atomics (the default epoch
 // domain does); Relacy's atomics must be constructed inside the simulation.
@@ -78,113 +81,351 @@
 #define LOCKLESS_DETAIL_CONSTEXPR_ATOMICS constexpr
 #endif
 
+// The call-site parameter: the last parameter of every shim operation, defaulted so that
+// the caller's function, file and line are taken where the caller calls. Local to this
+// header (#undef'd at its end).
+#if defined(LOCKLESS_RELACY) || defined(LOCKLESS_DSCHED)
+#define LOCKLESS_DETAIL_CALLER \
+  ::lockless::detail::call_site site_ = {__builtin_FUNCTION(), __builtin_FILE(), __builtin_LINE()}
+#else
+#define LOCKLESS_DETAIL_CALLER ::lockless::detail::call_site site_ = {}
+#endif
+
 namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail {
 
 using memory_order = std::memory_order;
 
-#if !defined(LOCKLESS_RELACY)
-
-inline constexpr bool model_checked = false;
-
-// In the deterministic build every operation first calls the scheduler, passing the
-// caller's site (for its reports); in the normal build both macros vanish.
-// SITE_FIRST is the parameter list on its own, SITE the same after other parameters.
-#if defined(LOCKLESS_DSCHED)
-inline constexpr bool deterministic_schedule = true;
-#define LOCKLESS_DETAIL_SITE_FIRST                                               \
-  const char *fn_ = __builtin_FUNCTION(), const char *file_ = __builtin_FILE(), \
-             unsigned line_ = __builtin_LINE()
-#define LOCKLESS_DETAIL_SITE , LOCKLESS_DETAIL_SITE_FIRST
-#define LOCKLESS_DETAIL_POINT(ev, addr) \
-  ::lockless::dsched::point(::lockless::dsched::event::ev, addr, {fn_, file_, line_})
-#define LOCKLESS_DETAIL_WAKE(n) ::lockless::dsched::wake(this, n)
+#if defined(LOCKLESS_RELACY) || defined(LOCKLESS_DSCHED)
+using call_site = schedule_hooks::site;  // the caller's function, file and line
 #else
-inline constexpr bool deterministic_schedule = false;
-#define LOCKLESS_DETAIL_SITE_FIRST
-#define LOCKLESS_DETAIL_SITE
-#define LOCKLESS_DETAIL_POINT(ev, addr) (void)0
-#define LOCKLESS_DETAIL_WAKE(n) (void)0
+struct call_site {};  // the normal build reports nothing
 #endif
+
+inline constexpr bool model_checked =
+#if defined(LOCKLESS_RELACY)
+    true;
+#else
+    false;
+#endif
+inline constexpr bool deterministic_schedule =
+#if defined(LOCKLESS_DSCHED)
+    true;
+#else
+    false;
+#endif
+// A scheduler, not the OS, decides who runs, so nothing may spin or sleep in real time.
+inline constexpr bool scheduler_controlled = model_checked || deterministic_schedule;
+
+// ---- the per-build backend --------------------------------------------------------------
+// atomic_cell<T>   an atomic<T>'s storage; var_shadow: what a var<T> keeps beside its
+// payload for the checkers; the free functions: one atomic operation each, on a cell.
+namespace backend {
+
+#if !defined(LOCKLESS_RELACY)  // normal and deterministic builds: std::atomic
+
+template <class T>
+using atomic_cell = std::atomic<T>;
+template <class T>
+inline constexpr bool is_always_lock_free = std::atomic<T>::is_always_lock_free;
+
+using schedule_hooks::event;
+
+// A yield point before each operation in the deterministic build; nothing otherwise.
+#if defined(LOCKLESS_DSCHED)
+inline void before(event e, const void* addr, call_site s) noexcept {
+  schedule_hooks::point(e, addr, s);
+}
+#else
+constexpr void before(event, const void*, call_site) noexcept {}
+#endif
+
+template <class T>
+T load(const atomic_cell<T>& a, memory_order mo, call_site s) noexcept {
+  before(event::load, &a, s);
+  return a.load(mo);
+}
+template <class T>
+void store(atomic_cell<T>& a, T v, memory_order mo, call_site s) noexcept {
+  before(event::store, &a, s);
+  a.store(v, mo);
+}
+template <class T>
+T exchange(atomic_cell<T>& a, T v, memory_order mo, call_site s) noexcept {
+  before(event::rmw, &a, s);
+  return a.exchange(v, mo);
+}
+template <class T>
+bool compare_exchange_weak(atomic_cell<T>& a, T& expected, T desired, memory_order success,
+                           memory_order failure, call_site s) noexcept {
+  before(event::rmw, &a, s);
+  return a.compare_exchange_weak(expected, desired, success, failure);
+}
+template <class T>
+bool compare_exchange_strong(atomic_cell<T>& a, T& expected, T desired,
+                             memory_order success, memory_order failure,
+                             call_site s) noexcept {
+  before(event::rmw, &a, s);
+  return a.compare_exchange_strong(expected, desired, success, failure);
+}
+template <class T>
+T fetch_add(atomic_cell<T>& a, T v, memory_order mo, call_site s) noexcept {
+  before(event::rmw, &a, s);
+  return a.fetch_add(v, mo);
+}
+template <class T>
+T fetch_sub(atomic_cell<T>& a, T v, memory_order mo, call_site s) noexcept {
+  before(event::rmw, &a, s);
+  return a.fetch_sub(v, mo);
+}
+
+// In the deterministic build a waiting thread is parked in the scheduler until a notify
+// on this object, so a lost wake-up shows as a deadlock instead of a hang.
+template <class T>
+void wait(const atomic_cell<T>& a, T old, memory_order mo, [[maybe_unused]] call_site s) noexcept {
+#if defined(LOCKLESS_DSCHED)
+  for (;;) {
+    before(event::wait, &a, s);
+    if (a.load(mo) != old) return;
+    // Load and park are one step: no other thread runs in between.
+    if (!schedule_hooks::park(event::wait, &a, s)) {
+      a.wait(old, mo);  // a thread the scheduler does not run: really wait
+    }
+  }
+#else
+  a.wait(old, mo);
+#endif
+}
+template <class T>
+void notify(atomic_cell<T>& a, bool all, call_site s) noexcept {
+  before(event::notify, &a, s);
+  if (all) {
+    a.notify_all();
+  } else {
+    a.notify_one();
+  }
+#if defined(LOCKLESS_DSCHED)
+  schedule_hooks::wake(&a, all ? ~0U : 1U);
+#endif
+}
+
+// The checkers' view of a plain variable: a yield point before each access in the
+// deterministic build; nothing (and no storage) otherwise.
+struct var_shadow {
+  void read(call_site s) const noexcept { before(event::plain_read, this, s); }
+  void write(call_site s) noexcept { before(event::plain_write, this, s); }
+};
+
+#if defined(LOCKLESS_DETAIL_TSAN) && (defined(__x86_64__) || defined(_M_X64))
+// ThreadSanitizer does not model std::atomic_thread_fence (GCC warns with -Wtsan). Every
+// fence here orders a store before a later load (store buffering; see full_fence() below)
+// and happens-before edges come from release/acquire operations, which TSan sees. So the
+// fence is a relaxed locked RMW on a thread-private word: on x86-64 a full barrier for
+// the hardware, and no synchronisation for TSan, so it cannot hide a race.
+inline void full_fence(call_site) noexcept {
+  static thread_local std::atomic<unsigned> word{0};
+  word.fetch_add(0, std::memory_order_relaxed);
+}
+#else
+inline void full_fence(call_site s) noexcept {
+  before(event::fence, nullptr, s);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+}
+#endif
+
+inline void yield_point(call_site s) noexcept { before(event::spin, nullptr, s); }
+
+#if defined(LOCKLESS_DSCHED)
+// A mutex the scheduler knows: a thread that finds it locked is parked until unlock(),
+// so a thread holding it can be preempted (its holder is then the only one that can
+// make progress on it) and a lock-order inversion shows as a deadlock.
+class mutex {
+ public:
+  mutex() = default;
+  mutex(const mutex&) = delete;
+  mutex& operator=(const mutex&) = delete;
+
+  void lock(LOCKLESS_DETAIL_CALLER) noexcept {
+    for (;;) {
+      before(event::mutex_lock, this, site_);
+      if (!locked_.exchange(true, std::memory_order_acquire)) return;
+      if (!schedule_hooks::park(event::mutex_lock, this, site_)) {
+        std::this_thread::yield();  // a thread the scheduler does not run
+      }
+    }
+  }
+  [[nodiscard]] bool try_lock(LOCKLESS_DETAIL_CALLER) noexcept {
+    before(event::mutex_lock, this, site_);
+    return !locked_.exchange(true, std::memory_order_acquire);
+  }
+  void unlock(LOCKLESS_DETAIL_CALLER) noexcept {
+    before(event::mutex_unlock, this, site_);
+    locked_.store(false, std::memory_order_release);
+    schedule_hooks::wake(this, ~0U);
+  }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
+#else
+using mutex = std::mutex;
+#endif
+
+#else  // LOCKLESS_RELACY: Relacy's storage; every operation is a step of the model checker
+
+inline rl::memory_order to_rl(memory_order mo) noexcept {
+  switch (mo) {
+    case memory_order::relaxed: return rl::mo_relaxed;
+    case memory_order::consume: return rl::mo_consume;
+    case memory_order::acquire: return rl::mo_acquire;
+    case memory_order::release: return rl::mo_release;
+    case memory_order::acq_rel: return rl::mo_acq_rel;
+    case memory_order::seq_cst: return rl::mo_seq_cst;
+  }
+  return rl::mo_seq_cst;
+}
+inline rl::debug_info info(call_site s) noexcept { return rl::debug_info(s.function, s.file, s.line); }
+
+template <class T>
+struct atomic_cell {
+  atomic_cell() : a() {}
+  explicit atomic_cell(T v) : a() { a.store(v, rl::mo_relaxed, rl::debug_info("ctor", __FILE__, __LINE__)); }
+  mutable rl::atomic<T> a;  // mutable: wait() is const, Relacy's is not
+};
+template <class T>
+inline constexpr bool is_always_lock_free = true;
+
+template <class T>
+T load(const atomic_cell<T>& c, memory_order mo, call_site s) noexcept {
+  return c.a.load(to_rl(mo), info(s));
+}
+template <class T>
+void store(atomic_cell<T>& c, T v, memory_order mo, call_site s) noexcept {
+  c.a.store(v, to_rl(mo), info(s));
+}
+template <class T>
+T exchange(atomic_cell<T>& c, T v, memory_order mo, call_site s) noexcept {
+  return c.a.exchange(v, to_rl(mo), info(s));
+}
+template <class T>
+bool compare_exchange_weak(atomic_cell<T>& c, T& expected, T desired, memory_order success,
+                           memory_order failure, call_site s) noexcept {
+  return c.a(info(s)).compare_exchange_weak(expected, desired, to_rl(success), to_rl(failure));
+}
+template <class T>
+bool compare_exchange_strong(atomic_cell<T>& c, T& expected, T desired,
+                             memory_order success, memory_order failure,
+                             call_site s) noexcept {
+  return c.a(info(s)).compare_exchange_strong(expected, desired, to_rl(success),
+                                              to_rl(failure));
+}
+template <class T>
+T fetch_add(atomic_cell<T>& c, T v, memory_order mo, call_site s) noexcept {
+  return c.a.fetch_add(v, to_rl(mo), info(s));
+}
+template <class T>
+T fetch_sub(atomic_cell<T>& c, T v, memory_order mo, call_site s) noexcept {
+  return c.a.fetch_add(static_cast<T>(0 - v), to_rl(mo), info(s));
+}
+
+// Modelled on Relacy's futex (rl_int_futex_impl): a scheduling point and a seq_cst
+// fence, then the value check and the park with preemption disabled in between, so
+// no notify can slip between them. Relacy reports a DEADLOCK when every thread is
+// parked: a lost wake-up is found, not hung on. Spurious wake-ups are allowed (the
+// loop re-checks), as the standard allows them.
+template <class T>
+void wait(const atomic_cell<T>& c, T old, memory_order mo, call_site s) noexcept {
+  rl::context& ctx = rl::ctx();
+  for (;;) {
+    ctx.sched();
+    ctx.atomic_thread_fence_seq_cst();
+    T now;
+    {
+      rl::preemption_disabler pd(ctx);
+      now = c.a.load(to_rl(mo), info(s));
+    }
+    if (now != old) return;
+    (void)c.a.wait(ctx, false, true, info(s));
+  }
+}
+template <class T>
+void notify(atomic_cell<T>& c, bool all, call_site s) noexcept {
+  rl::context& ctx = rl::ctx();
+  ctx.sched();
+  ctx.atomic_thread_fence_seq_cst();
+  (void)c.a.wake(ctx, all ? rl::thread_id_t(1 << 20) : rl::thread_id_t(1), info(s));
+}
+
+// A companion rl::var<int> touched on every access of the payload, so Relacy checks the
+// accesses for races and for use after free exactly as it would check the payload (which
+// stays a plain member, so that any T works: move-only, not default-constructible).
+struct var_shadow {
+  void read(call_site s) const noexcept { (void)static_cast<int>(v(info(s))); }
+  void write(call_site s) noexcept { v(info(s)) = 1; }
+  mutable rl::var<int> v{0};
+};
+
+inline void full_fence(call_site s) noexcept {
+  rl::atomic_thread_fence(rl::mo_seq_cst, info(s));
+}
+inline void yield_point(call_site s) noexcept { rl::yield(1, info(s)); }
+
+#endif  // LOCKLESS_RELACY
+
+}  // namespace backend
+
+// ---- the shim -----------------------------------------------------------------------------
 
 template <class T>
 class atomic {
   static_assert(std::is_trivially_copyable_v<T>, "atomic<T> needs a trivially copyable T");
 
  public:
-  constexpr atomic() noexcept : a_() {}
-  constexpr explicit atomic(T v) noexcept : a_(v) {}
+  LOCKLESS_DETAIL_CONSTEXPR_ATOMICS atomic() noexcept : a_() {}
+  LOCKLESS_DETAIL_CONSTEXPR_ATOMICS explicit atomic(T v) noexcept : a_(v) {}
   atomic(const atomic&) = delete;
   atomic& operator=(const atomic&) = delete;
 
-  [[nodiscard]] T load(memory_order mo LOCKLESS_DETAIL_SITE) const noexcept {
-    LOCKLESS_DETAIL_POINT(load, this);
-    return a_.load(mo);
+  [[nodiscard]] T load(memory_order mo, LOCKLESS_DETAIL_CALLER) const noexcept {
+    return backend::load(a_, mo, site_);
   }
-  void store(T v, memory_order mo LOCKLESS_DETAIL_SITE) noexcept {
-    LOCKLESS_DETAIL_POINT(store, this);
-    a_.store(v, mo);
+  void store(T v, memory_order mo, LOCKLESS_DETAIL_CALLER) noexcept {
+    backend::store(a_, v, mo, site_);
   }
-  T exchange(T v, memory_order mo LOCKLESS_DETAIL_SITE) noexcept {
-    LOCKLESS_DETAIL_POINT(rmw, this);
-    return a_.exchange(v, mo);
+  T exchange(T v, memory_order mo, LOCKLESS_DETAIL_CALLER) noexcept {
+    return backend::exchange(a_, v, mo, site_);
   }
   bool compare_exchange_weak(T& expected, T desired, memory_order success,
-                             memory_order failure LOCKLESS_DETAIL_SITE) noexcept {
-    LOCKLESS_DETAIL_POINT(rmw, this);
-    return a_.compare_exchange_weak(expected, desired, success, failure);
+                             memory_order failure, LOCKLESS_DETAIL_CALLER) noexcept {
+    return backend::compare_exchange_weak(a_, expected, desired, success, failure, site_);
   }
   bool compare_exchange_strong(T& expected, T desired, memory_order success,
-                               memory_order failure LOCKLESS_DETAIL_SITE) noexcept {
-    LOCKLESS_DETAIL_POINT(rmw, this);
-    return a_.compare_exchange_strong(expected, desired, success, failure);
+                               memory_order failure, LOCKLESS_DETAIL_CALLER) noexcept {
+    return backend::compare_exchange_strong(a_, expected, desired, success, failure, site_);
   }
-  T fetch_add(T v, memory_order mo LOCKLESS_DETAIL_SITE) noexcept
+  T fetch_add(T v, memory_order mo, LOCKLESS_DETAIL_CALLER) noexcept
     requires std::is_integral_v<T>
   {
-    LOCKLESS_DETAIL_POINT(rmw, this);
-    return a_.fetch_add(v, mo);
+    return backend::fetch_add(a_, v, mo, site_);
   }
-  T fetch_sub(T v, memory_order mo LOCKLESS_DETAIL_SITE) noexcept
+  T fetch_sub(T v, memory_order mo, LOCKLESS_DETAIL_CALLER) noexcept
     requires std::is_integral_v<T>
   {
-    LOCKLESS_DETAIL_POINT(rmw, this);
-    return a_.fetch_sub(v, mo);
+    return backend::fetch_sub(a_, v, mo, site_);
   }
 
   // Blocks while the value equals `old` (C++20 atomic waiting: returns only once a load
-  // with order `mo` reads something else; wake-ups come from notify_*). In the
-  // deterministic build a waiting thread is parked in the scheduler until a notify on
-  // this object, so a lost wake-up shows as a deadlock instead of a hang.
-  void wait(T old, memory_order mo LOCKLESS_DETAIL_SITE) const noexcept {
-#if defined(LOCKLESS_DSCHED)
-    for (;;) {
-      LOCKLESS_DETAIL_POINT(wait, this);
-      if (a_.load(mo) != old) return;
-      // Load and park are one step: no other thread runs in between.
-      if (!::lockless::dsched::park(::lockless::dsched::event::wait, this,
-                                    {fn_, file_, line_})) {
-        a_.wait(old, mo);  // a thread the scheduler does not run: really wait
-      }
-    }
-#else
-    a_.wait(old, mo);
-#endif
+  // with order `mo` reads something else; wake-ups come from notify_*). Under the
+  // checkers a lost wake-up is reported as a deadlock instead of hanging.
+  void wait(T old, memory_order mo, LOCKLESS_DETAIL_CALLER) const noexcept {
+    backend::wait(a_, old, mo, site_);
   }
-  void notify_one(LOCKLESS_DETAIL_SITE_FIRST) noexcept {
-    LOCKLESS_DETAIL_POINT(notify, this);
-    a_.notify_one();
-    LOCKLESS_DETAIL_WAKE(1);
-  }
-  void notify_all(LOCKLESS_DETAIL_SITE_FIRST) noexcept {
-    LOCKLESS_DETAIL_POINT(notify, this);
-    a_.notify_all();
-    LOCKLESS_DETAIL_WAKE(~0U);
-  }
+  void notify_one(LOCKLESS_DETAIL_CALLER) noexcept { backend::notify(a_, false, site_); }
+  void notify_all(LOCKLESS_DETAIL_CALLER) noexcept { backend::notify(a_, true, site_); }
 
-  static constexpr bool is_always_lock_free = std::atomic<T>::is_always_lock_free;
+  static constexpr bool is_always_lock_free = backend::is_always_lock_free<T>;
 
  private:
-  std::atomic<T> a_;
+  backend::atomic_cell<T> a_;
 };
 
 // A plain shared variable. get() is a read access, get_mut() a write access; the
@@ -199,233 +440,61 @@ class var {
       std::is_nothrow_constructible_v<T, Args...>)
       : v_(std::forward<Args>(args)...) {}
 
-  [[nodiscard]] const T& get(LOCKLESS_DETAIL_SITE_FIRST) const noexcept {
-    LOCKLESS_DETAIL_POINT(plain_read, this);
+  [[nodiscard]] const T& get(LOCKLESS_DETAIL_CALLER) const noexcept {
+    shadow_.read(site_);
     return v_;
   }
-  [[nodiscard]] T& get_mut(LOCKLESS_DETAIL_SITE_FIRST) noexcept {
-    LOCKLESS_DETAIL_POINT(plain_write, this);
+  [[nodiscard]] T& get_mut(LOCKLESS_DETAIL_CALLER) noexcept {
+    shadow_.write(site_);
     return v_;
   }
 
  private:
   T v_;
+  [[no_unique_address]] backend::var_shadow shadow_;  // empty in the normal build
 };
 
 // The only fence the library has: seq_cst, ordering a store before a later load (the
 // store-buffering pattern). There is deliberately no fence(order): ThreadSanitizer does
-// not model std::atomic_thread_fence (GCC warns with -Wtsan), so an acquire or release
-// fence would be silently ignored there; happens-before edges always come from
-// release/acquire operations, which TSan sees. In TSan builds the full fence is a relaxed
-// locked RMW on a thread-private word: on x86-64 a full barrier for the hardware, and no
-// synchronisation for TSan, so it cannot hide a race.
-#if defined(LOCKLESS_DETAIL_TSAN) && (defined(__x86_64__) || defined(_M_X64))
-inline void full_fence() noexcept {
-  static thread_local std::atomic<unsigned> word{0};
-  word.fetch_add(0, std::memory_order_relaxed);
-}
-#else
-inline void full_fence(LOCKLESS_DETAIL_SITE_FIRST) noexcept {
-  LOCKLESS_DETAIL_POINT(fence, nullptr);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-}
-#endif
+// not model std::atomic_thread_fence, so an acquire or release fence would be silently
+// ignored there, and no call site can write one. Happens-before edges come from
+// release/acquire operations, which every checker sees.
+inline void full_fence(LOCKLESS_DETAIL_CALLER) noexcept { backend::full_fence(site_); }
 
-#if defined(LOCKLESS_DSCHED)
-inline void yield_point(LOCKLESS_DETAIL_SITE_FIRST) noexcept {
-  LOCKLESS_DETAIL_POINT(spin, nullptr);
-}
+// "This thread waits for another one": a scheduling point for the model checker and the
+// deterministic scheduler, nothing in the normal build.
+inline void yield_point(LOCKLESS_DETAIL_CALLER) noexcept { backend::yield_point(site_); }
 
-// A mutex the scheduler knows: a thread that finds it locked is parked until unlock(),
-// so a thread holding it can be preempted (its holder is then the only one that can
-// make progress on it) and a lock-order inversion shows as a deadlock.
+// std::mutex normally; in the checked builds one that the checker schedules (Relacy: a
+// spin lock on a model-checked atomic, below; deterministic build: backend::mutex). Only
+// for cold paths (registration, thread exit).
+#if defined(LOCKLESS_RELACY)
+// A std::mutex held across a fiber switch would deadlock Relacy's one OS thread, and
+// Relacy must see the cold paths that take the lock (registration).
 class mutex {
  public:
   mutex() = default;
   mutex(const mutex&) = delete;
   mutex& operator=(const mutex&) = delete;
-
-  void lock(LOCKLESS_DETAIL_SITE_FIRST) noexcept {
-    for (;;) {
-      LOCKLESS_DETAIL_POINT(mutex_lock, this);
-      if (!locked_.exchange(true, std::memory_order_acquire)) return;
-      if (!::lockless::dsched::park(::lockless::dsched::event::mutex_lock, this,
-                                    {fn_, file_, line_})) {
-        std::this_thread::yield();  // a thread the scheduler does not run
-      }
+  void lock(LOCKLESS_DETAIL_CALLER) noexcept {
+    while (locked_.exchange(true, std::memory_order_acquire, site_)) {
+      backend::yield_point(site_);
     }
   }
-  [[nodiscard]] bool try_lock(LOCKLESS_DETAIL_SITE_FIRST) noexcept {
-    LOCKLESS_DETAIL_POINT(mutex_lock, this);
-    return !locked_.exchange(true, std::memory_order_acquire);
+  void unlock(LOCKLESS_DETAIL_CALLER) noexcept {
+    locked_.store(false, std::memory_order_release, site_);
   }
-  void unlock(LOCKLESS_DETAIL_SITE_FIRST) noexcept {
-    LOCKLESS_DETAIL_POINT(mutex_unlock, this);
-    locked_.store(false, std::memory_order_release);
-    ::lockless::dsched::wake(this, ~0U);
-  }
-
- private:
-  std::atomic<bool> locked_{false};
-};
-#else
-inline void yield_point() noexcept {}
-using mutex = std::mutex;
-#endif
-
-#undef LOCKLESS_DETAIL_SITE
-#undef LOCKLESS_DETAIL_SITE_FIRST
-#undef LOCKLESS_DETAIL_POINT
-#undef LOCKLESS_DETAIL_WAKE
-
-#else  // LOCKLESS_RELACY ------------------------------------------------------------
-
-inline constexpr bool model_checked = true;
-inline constexpr bool deterministic_schedule = false;
-
-inline rl::memory_order to_rl(memory_order mo) noexcept {
-  switch (mo) {
-    case memory_order::relaxed: return rl::mo_relaxed;
-    case memory_order::consume: return rl::mo_consume;
-    case memory_order::acquire: return rl::mo_acquire;
-    case memory_order::release: return rl::mo_release;
-    case memory_order::acq_rel: return rl::mo_acq_rel;
-    case memory_order::seq_cst: return rl::mo_seq_cst;
-  }
-  return rl::mo_seq_cst;
-}
-
-#define LOCKLESS_DETAIL_CALLER                                                    \
-  const char *fn_ = __builtin_FUNCTION(), const char *file_ = __builtin_FILE(), \
-             unsigned line_ = __builtin_LINE()
-#define LOCKLESS_DETAIL_INFO rl::debug_info(fn_, file_, line_)
-
-template <class T>
-class atomic {
- public:
-  atomic() : a_() {}
-  explicit atomic(T v) : a_() { a_.store(v, rl::mo_relaxed, rl::debug_info("ctor", __FILE__, __LINE__)); }
-  atomic(const atomic&) = delete;
-  atomic& operator=(const atomic&) = delete;
-
-  [[nodiscard]] T load(memory_order mo, LOCKLESS_DETAIL_CALLER) const {
-    return a_.load(to_rl(mo), LOCKLESS_DETAIL_INFO);
-  }
-  void store(T v, memory_order mo, LOCKLESS_DETAIL_CALLER) {
-    a_.store(v, to_rl(mo), LOCKLESS_DETAIL_INFO);
-  }
-  T exchange(T v, memory_order mo, LOCKLESS_DETAIL_CALLER) {
-    return a_.exchange(v, to_rl(mo), LOCKLESS_DETAIL_INFO);
-  }
-  bool compare_exchange_weak(T& expected, T desired, memory_order success,
-                             memory_order failure, LOCKLESS_DETAIL_CALLER) {
-    return a_(LOCKLESS_DETAIL_INFO)
-        .compare_exchange_weak(expected, desired, to_rl(success), to_rl(failure));
-  }
-  bool compare_exchange_strong(T& expected, T desired, memory_order success,
-                               memory_order failure, LOCKLESS_DETAIL_CALLER) {
-    return a_(LOCKLESS_DETAIL_INFO)
-        .compare_exchange_strong(expected, desired, to_rl(success), to_rl(failure));
-  }
-  T fetch_add(T v, memory_order mo, LOCKLESS_DETAIL_CALLER)
-    requires std::is_integral_v<T>
-  {
-    return a_.fetch_add(v, to_rl(mo), LOCKLESS_DETAIL_INFO);
-  }
-  T fetch_sub(T v, memory_order mo, LOCKLESS_DETAIL_CALLER)
-    requires std::is_integral_v<T>
-  {
-    return a_.fetch_add(static_cast<T>(0 - v), to_rl(mo), LOCKLESS_DETAIL_INFO);
-  }
-
-  // Modelled on Relacy's futex (rl_int_futex_impl): a scheduling point and a seq_cst
-  // fence, then the value check and the park with preemption disabled in between, so
-  // no notify can slip between them. Relacy reports a DEADLOCK when every thread is
-  // parked: a lost wake-up is found, not hung on. Spurious wake-ups are allowed (the
-  // loop re-checks), as the standard allows them.
-  void wait(T old, memory_order mo, LOCKLESS_DETAIL_CALLER) const {
-    rl::context& c = rl::ctx();
-    for (;;) {
-      c.sched();
-      c.atomic_thread_fence_seq_cst();
-      T now;
-      {
-        rl::preemption_disabler pd(c);
-        now = a_.load(to_rl(mo), LOCKLESS_DETAIL_INFO);
-      }
-      if (now != old) return;
-      (void)a_.wait(c, false, true, LOCKLESS_DETAIL_INFO);
-    }
-  }
-  void notify_one(LOCKLESS_DETAIL_CALLER) { wake(1, LOCKLESS_DETAIL_INFO); }
-  void notify_all(LOCKLESS_DETAIL_CALLER) { wake(1 << 20, LOCKLESS_DETAIL_INFO); }
-
-  static constexpr bool is_always_lock_free = true;
-
- private:
-  void wake(rl::thread_id_t n, rl::debug_info_param info) {
-    rl::context& c = rl::ctx();
-    c.sched();
-    c.atomic_thread_fence_seq_cst();
-    (void)a_.wake(c, n, info);
-  }
-
-  mutable rl::atomic<T> a_;
-};
-
-// The payload lives in a plain member so that any T (move-only, non-default-constructible)
-// works; a companion rl::var<int> is touched on every access so Relacy checks the
-// accesses for races and for use after free exactly as it would check the payload.
-template <class T>
-class var {
- public:
-  template <class... Args>
-  explicit var(std::in_place_t, Args&&... args)
-      : v_(std::forward<Args>(args)...), shadow_(0) {}
-
-  [[nodiscard]] const T& get(LOCKLESS_DETAIL_CALLER) const {
-    (void)static_cast<int>(shadow_(LOCKLESS_DETAIL_INFO));
-    return v_;
-  }
-  [[nodiscard]] T& get_mut(LOCKLESS_DETAIL_CALLER) {
-    shadow_(LOCKLESS_DETAIL_INFO) = 1;
-    return v_;
-  }
-
- private:
-  T v_;
-  mutable rl::var<int> shadow_;
-};
-
-inline void full_fence(LOCKLESS_DETAIL_CALLER) {
-  rl::atomic_thread_fence(rl::mo_seq_cst, LOCKLESS_DETAIL_INFO);
-}
-inline void yield_point(LOCKLESS_DETAIL_CALLER) { rl::yield(1, LOCKLESS_DETAIL_INFO); }
-inline unsigned thread_index() { return rl::thread_index(); }
-// A spin lock on a model-checked atomic, so Relacy sees the cold paths that take it
-// (registration) and switches fibers inside them safely (a std::mutex held across a fiber
-// switch would deadlock the one OS thread).
-class mutex {
- public:
-  mutex() = default;
-  mutex(const mutex&) = delete;
-  mutex& operator=(const mutex&) = delete;
-  void lock(LOCKLESS_DETAIL_CALLER) {
-    while (locked_.exchange(true, std::memory_order_acquire, fn_, file_, line_)) {
-      rl::yield(1, LOCKLESS_DETAIL_INFO);
-    }
-  }
-  void unlock(LOCKLESS_DETAIL_CALLER) { locked_.store(false, std::memory_order_release, fn_, file_, line_); }
 
  private:
   atomic<bool> locked_{false};
 };
 
-#undef LOCKLESS_DETAIL_CALLER
-#undef LOCKLESS_DETAIL_INFO
-
-#endif  // LOCKLESS_RELACY
-
-inline constexpr bool scheduler_controlled = model_checked || deterministic_schedule;
+// The model checker's thread number.
+inline unsigned thread_index() noexcept { return rl::thread_index(); }
+#else
+using mutex = backend::mutex;
+#endif
 
 }  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail
+
+#undef LOCKLESS_DETAIL_CALLER

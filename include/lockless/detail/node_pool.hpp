@@ -3,7 +3,7 @@
 // Why: a node-based container allocates a node per push and frees it once the reclaimer
 // says no thread can hold it. With the general-purpose allocator that round trip costs
 // more than the whole lock-free algorithm (measured: ~190 of ~270 instructions per
-// Treiber push+pop pair with glibc; bench/callgrind_stack.cpp), and the reclaimer frees
+// Treiber push+pop pair with glibc; bench/treiber_stack_callgrind.cpp), and the reclaimer frees
 // in batches of epoch_bag::capacity, which overflows glibc's small per-thread cache.
 //
 // What: node types give themselves class-specific operator new/delete that call
@@ -43,7 +43,9 @@ class node_pool {
   static_assert(Size > 0 && Align > 0);
 
  public:
-  static constexpr std::size_t capacity = 128;  // > epoch_bag::capacity: a whole bag fits
+  // At least epoch_bag::capacity, so a whole bag of freed nodes fits (static_assert in
+  // treiber_stack.hpp, the first header that sees both).
+  static constexpr std::size_t capacity = 128;
 
   [[nodiscard]] static void* allocate() {
     if constexpr (!model_checked) {

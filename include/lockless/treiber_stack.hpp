@@ -5,7 +5,9 @@
 //   one atomic pointer. push links a new node in front of the head with a CAS; pop swings
 //   the head to the second node with a CAS. The simplest lock-free structure there is,
 //   and the pattern every node-based structure of this library copies: nodes carry a
-//   payload in a detail::var, unlinked nodes go to the Reclaimer, never to delete.
+//   payload in a detail::var, every pointer that is dereferenced comes from the
+//   Reclaimer's guard.protect(), unlinked nodes go to the Reclaimer, never to delete.
+//   Reclaimer: any detail::reclaimer (detail/reclaimer.hpp); epoch_reclaimer by default.
 //
 // GUARANTEES
 //   Linearizable LIFO stack. Every pushed value is popped at most once; a value is
@@ -15,22 +17,24 @@
 //   node from a per-thread cache, else from operator new): a CAS fails only because
 //   another operation's CAS on head_ succeeded. Neither is wait-free (a thread can lose every
 //   CAS under contention). A preempted thread stalls nobody, except that while it is
-//   inside try_pop it holds an epoch guard, delaying the reclamation of every node
-//   retired meanwhile (see epoch.hpp).
+//   inside try_pop it holds a Reclaimer guard: with epochs, that delays the reclamation
+//   of every node retired meanwhile (see epoch.hpp).
 //   Exceptions: push/emplace give the strong guarantee (allocation or T's constructor
 //   throws: the stack is unchanged). try_pop needs T's move constructor to be noexcept
 //   (checked at compile time), because after the winning CAS the node is ours alone and
 //   there is no way to put it back without reintroducing ABA. try_pop may throw
-//   std::bad_alloc before it touches the stack (a thread's first guard registers it with
-//   the domain); after the winning CAS, retiring the node cannot fail except by
-//   std::terminate when no memory is left for a retire batch (see epoch.hpp retire()).
+//   std::bad_alloc before it touches the stack (pin() may throw: a thread's first epoch
+//   guard registers it with the domain); after the winning CAS, retiring the node cannot
+//   fail (noexcept by the concept) except by std::terminate, with epochs when no memory
+//   is left for a retire batch (see epoch.hpp retire()).
 //
 // MEMORY-ORDERING CONTRACT
 //   [P1] push reads head_ relaxed: only a first guess for the CAS.
 //   [P2] push's CAS is release: the node's payload and next pointer are written before it
 //        and become visible with it. Pairs with [C1]/[C3] (acquire loads of head_).
 //   [C1] pop's load of head_ is acquire, so reading the node's next and payload after it
-//        sees what [P2] published.
+//        sees what [P2] published. It is guard.protect(head_, acquire): the Reclaimer does
+//        the load with that order (epochs: exactly one load; see detail/reclaimer.hpp).
 //   [C2] pop reads the node's next: safe because the node is guarded and next is
 //        immutable once published.
 //   [C3] pop's CAS is acquire on failure: it reloads head_ into `expected` and the next
@@ -38,9 +42,14 @@
 //        a mutant). The success order claims nothing: every write to head_ is an RMW, so
 //        the load that produced `expected` already synchronized with the node's push. It
 //        is acquire in the code only because Relacy (2019) cannot model a failure order
-//        stronger than the success order.
+//        stronger than the success order. The reloaded pointer then goes through
+//        guard.protect(head_, expected, acquire) before the next round dereferences it:
+//        for epochs that returns it unchanged, no load (the pin protects it already); a
+//        pointer-based scheme (hazard pointers) would publish it and re-validate it
+//        against head_, returning a newer head (loaded acquire) if it changed.
 //   Reclamation: try_pop holds the Reclaimer's guard from [C1] until the node is retired;
-//   the guard (epoch.hpp [G1]) orders its pin before [C1].
+//   every node it dereferences came from guard.protect(). With epochs the guard (epoch.hpp
+//   [G1]) orders its pin before [C1].
 //
 // INVARIANTS
 //   INV1: every node reachable from head_ was published by a release CAS [P2], and its
@@ -48,7 +57,7 @@
 //   INV2: a node is unlinked by exactly one successful CAS [C3], and only that thread
 //         touches its payload afterwards, then retires it (never deletes it directly).
 //   INV3: no ABA. A node a popper holds in `expected` cannot be freed and reallocated
-//         while the popper's guard lives, so head_ == expected at [C3] means the node is
+//         while its guard protects it, so head_ == expected at [C3] means the node is
 //         still the head, and its next (INV1) is the right successor. push needs no
 //         guard: it never dereferences head_, and an ABA on the value it compares is
 //         harmless (the new node links to whatever head_ is at the CAS).
@@ -56,7 +65,8 @@
 // LINEARIZATION POINTS
 //   LP(push): the successful CAS [P2].
 //   LP(try_pop, success): the successful CAS [C3].
-//   LP(try_pop, empty): the load [C1] or failed-CAS reload [C3] that returned null.
+//   LP(try_pop, empty): the load [C1] or failed-CAS reload [C3] that returned null (with
+//   a pointer-based Reclaimer, possibly the re-validating load of its protect()).
 //   was_empty(): the load [W1]; the answer may be stale by the time it is used.
 //
 // WHEN NOT TO USE IT
@@ -80,6 +90,7 @@
 #include "detail/atomic.hpp"
 #include "detail/node_pool.hpp"
 #include "detail/platform.hpp"
+#include "detail/reclaimer.hpp"
 #include "epoch.hpp"
 
 namespace lockless::inline LOCKLESS_ABI_NAMESPACE {
@@ -94,6 +105,10 @@ class treiber_stack {
   static_assert(std::is_object_v<T> && !std::is_const_v<T>,
                 "treiber_stack<T>: T must be a non-const object type");
   static_assert(std::is_nothrow_destructible_v<T>, "treiber_stack<T>: ~T() must not throw");
+  static_assert(detail::reclaimer<Reclaimer>,
+                "treiber_stack<T, Reclaimer>: Reclaimer must model lockless::detail::reclaimer "
+                "(guard_type, pin(), guard.protect(source, order), guard.retire(p); see "
+                "lockless/detail/reclaimer.hpp)");
 
  public:
   using value_type = T;
@@ -190,12 +205,13 @@ class treiber_stack {
                   "treiber_stack<T>::try_pop needs a noexcept move constructor: once a node "
                   "is unlinked there is no safe way to put it back (ABA), so a throwing "
                   "move would lose the value. Wrap T in std::unique_ptr if needed.");
-    auto guard = reclaimer_.pin();  // nodes loaded from here on stay allocated (INV3)
-    // [C1] acquire: pairs with [P2]; the node's next and payload are visible.
-    node* expected = head_->load(std::memory_order_acquire);
+    auto guard = reclaimer_.pin();  // may throw: nothing touched yet
+    // [C1] acquire: pairs with [P2]; the node's next and payload are visible. Protected:
+    // allocated for as long as the guard protects it (INV3).
+    node* expected = guard.protect(head_.value, std::memory_order_acquire);
     detail::backoff bo;
     while (expected != nullptr) {  // LP(try_pop, empty) when this reads null
-      node* next = expected->next.get();  // [C2] safe: guarded (INV3), immutable (INV1)
+      node* next = expected->next.get();  // [C2] safe: protected (INV3), immutable (INV1)
       // [C3] acquire on success (the node's payload is ours to read) and on failure (the
       // reloaded head is dereferenced in the next round). LP(try_pop) on success.
       if (head_->compare_exchange_weak(expected, next, std::memory_order_acquire,
@@ -204,6 +220,10 @@ class treiber_stack {
         guard.retire(expected);  // readers that loaded it may still look at next
         return true;
       }
+      // [C3] failed: `expected` is the head it reloaded (acquire), not yet protected.
+      // Epochs: returned as is, no load. Pointer-based schemes: published and
+      // re-validated against head_ (a newer head comes back, loaded acquire).
+      expected = guard.protect(head_.value, expected, std::memory_order_acquire);
       bo.pause();
     }
     return false;

@@ -4,7 +4,8 @@
 #   lockless_dev_flags   INTERFACE target: warnings (+ -Werror with LOCKLESS_WERROR) and the
 #                        LOCKLESS_SANITIZE flags. Tests, benchmarks and examples link it;
 #                        Relacy targets never do (they get their own flags).
-#   lockless_add_test()  add_test() + labels, timeout and the sanitizer runtime options.
+#   lockless_add_test()  add_test() + labels, timeout and the sanitizer runtime options;
+#                        target tests_<label> builds every test executable with that label.
 
 add_library(lockless_dev_flags INTERFACE)
 target_compile_options(lockless_dev_flags INTERFACE
@@ -55,6 +56,14 @@ function(lockless_add_test target)
   endif()
   add_test(NAME ${target} COMMAND ${target} ${ARG_ARGS})
   set_tests_properties(${target} PROPERTIES LABELS "${ARG_LABEL}" TIMEOUT ${ARG_TIMEOUT})
+  # tests_<label>: builds the executables of every test with that label (the aarch64 build
+  # preset builds only tests_unit and tests_example).
+  foreach(label IN LISTS ARG_LABEL)
+    if(NOT TARGET tests_${label})
+      add_custom_target(tests_${label})
+    endif()
+    add_dependencies(tests_${label} ${target})
+  endforeach()
   if(ARG_RUN_SERIAL)
     set_tests_properties(${target} PROPERTIES RUN_SERIAL TRUE)
   endif()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages lockless needs, and only those that are missing.
 #
-#   bash scripts/install-deps.sh --tests    compilers, CMake/Ninja, GoogleTest, Relacy, libFuzzer
+#   bash scripts/install-deps.sh --tests    compilers, CMake/Ninja, GoogleTest, Relacy, libFuzzer,
+#                                           the AArch64 cross compiler and qemu-user
 #   bash scripts/install-deps.sh --bench    Google Benchmark and the peer libraries
 #   bash scripts/install-deps.sh            both
 #
@@ -9,8 +10,11 @@
 # apt-get as root, or through sudo when not root.
 set -euo pipefail
 
+# googletest (the sources in /usr/src/googletest) is also what the aarch64 preset builds
+# GoogleTest from: libgtest-dev is amd64 only.
 tests_pkgs=(build-essential cmake ninja-build g++ clang-19 libfuzzer-19-dev libclang-rt-19-dev
-            googletest libgtest-dev relacy-dev python3)
+            googletest libgtest-dev relacy-dev python3
+            g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 bench_pkgs=(build-essential cmake ninja-build g++ libbenchmark-dev libboost-dev
             libconcurrentqueue-dev libatomic-queue-dev libtbb-dev libxenium-dev libcds-dev
             prometheus-cpp-dev python3)
@@ -23,7 +27,7 @@ for arg in "$@"; do
   case "$arg" in
     --tests) wanted+=("${tests_pkgs[@]}") ;;
     --bench) wanted+=("${bench_pkgs[@]}") ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "install-deps.sh: unknown argument '$arg' (use --tests and/or --bench)" >&2; exit 2 ;;
   esac
 done

@@ -161,9 +161,8 @@ bool compare_exchange_weak(atomic_cell<T>& a, T& expected, T desired, memory_ord
   return a.compare_exchange_weak(expected, desired, success, failure);
 }
 template <class T>
-bool compare_exchange_strong(atomic_cell<T>& a, T& expected, T desired,
-                             memory_order success, memory_order failure,
-                             call_site s) noexcept {
+bool compare_exchange_strong(atomic_cell<T>& a, T& expected, T desired, memory_order success,
+                             memory_order failure, call_site s) noexcept {
   before(event::rmw, &a, s);
   return a.compare_exchange_strong(expected, desired, success, failure);
 }
@@ -232,7 +231,9 @@ inline void full_fence(call_site s) noexcept {
 }
 #endif
 
-inline void yield_point(call_site s) noexcept { before(event::spin, nullptr, s); }
+inline void yield_point(call_site s) noexcept {
+  before(event::spin, nullptr, s);
+}
 
 #if defined(LOCKLESS_DSCHED)
 // A mutex the scheduler knows: a thread that finds it locked is parked until unlock(),
@@ -274,21 +275,31 @@ using mutex = std::mutex;
 
 inline rl::memory_order to_rl(memory_order mo) noexcept {
   switch (mo) {
-    case memory_order::relaxed: return rl::mo_relaxed;
-    case memory_order::consume: return rl::mo_consume;
-    case memory_order::acquire: return rl::mo_acquire;
-    case memory_order::release: return rl::mo_release;
-    case memory_order::acq_rel: return rl::mo_acq_rel;
-    case memory_order::seq_cst: return rl::mo_seq_cst;
+    case memory_order::relaxed:
+      return rl::mo_relaxed;
+    case memory_order::consume:
+      return rl::mo_consume;
+    case memory_order::acquire:
+      return rl::mo_acquire;
+    case memory_order::release:
+      return rl::mo_release;
+    case memory_order::acq_rel:
+      return rl::mo_acq_rel;
+    case memory_order::seq_cst:
+      return rl::mo_seq_cst;
   }
   return rl::mo_seq_cst;
 }
-inline rl::debug_info info(call_site s) noexcept { return rl::debug_info(s.function, s.file, s.line); }
+inline rl::debug_info info(call_site s) noexcept {
+  return rl::debug_info(s.function, s.file, s.line);
+}
 
 template <class T>
 struct atomic_cell {
   atomic_cell() : a() {}
-  explicit atomic_cell(T v) : a() { a.store(v, rl::mo_relaxed, rl::debug_info("ctor", __FILE__, __LINE__)); }
+  explicit atomic_cell(T v) : a() {
+    a.store(v, rl::mo_relaxed, rl::debug_info("ctor", __FILE__, __LINE__));
+  }
   mutable rl::atomic<T> a;  // mutable: wait() is const, Relacy's is not
 };
 template <class T>
@@ -312,11 +323,9 @@ bool compare_exchange_weak(atomic_cell<T>& c, T& expected, T desired, memory_ord
   return c.a(info(s)).compare_exchange_weak(expected, desired, to_rl(success), to_rl(failure));
 }
 template <class T>
-bool compare_exchange_strong(atomic_cell<T>& c, T& expected, T desired,
-                             memory_order success, memory_order failure,
-                             call_site s) noexcept {
-  return c.a(info(s)).compare_exchange_strong(expected, desired, to_rl(success),
-                                              to_rl(failure));
+bool compare_exchange_strong(atomic_cell<T>& c, T& expected, T desired, memory_order success,
+                             memory_order failure, call_site s) noexcept {
+  return c.a(info(s)).compare_exchange_strong(expected, desired, to_rl(success), to_rl(failure));
 }
 template <class T>
 T fetch_add(atomic_cell<T>& c, T v, memory_order mo, call_site s) noexcept {
@@ -367,7 +376,9 @@ struct var_shadow {
 inline void full_fence(call_site s) noexcept {
   rl::atomic_thread_fence(rl::mo_seq_cst, info(s));
 }
-inline void yield_point(call_site s) noexcept { rl::yield(1, info(s)); }
+inline void yield_point(call_site s) noexcept {
+  rl::yield(1, info(s));
+}
 
 #endif  // LOCKLESS_RELACY
 
@@ -394,12 +405,12 @@ class atomic {
   T exchange(T v, memory_order mo, LOCKLESS_DETAIL_CALLER) noexcept {
     return backend::exchange(a_, v, mo, site_);
   }
-  bool compare_exchange_weak(T& expected, T desired, memory_order success,
-                             memory_order failure, LOCKLESS_DETAIL_CALLER) noexcept {
+  bool compare_exchange_weak(T& expected, T desired, memory_order success, memory_order failure,
+                             LOCKLESS_DETAIL_CALLER) noexcept {
     return backend::compare_exchange_weak(a_, expected, desired, success, failure, site_);
   }
-  bool compare_exchange_strong(T& expected, T desired, memory_order success,
-                               memory_order failure, LOCKLESS_DETAIL_CALLER) noexcept {
+  bool compare_exchange_strong(T& expected, T desired, memory_order success, memory_order failure,
+                               LOCKLESS_DETAIL_CALLER) noexcept {
     return backend::compare_exchange_strong(a_, expected, desired, success, failure, site_);
   }
   T fetch_add(T v, memory_order mo, LOCKLESS_DETAIL_CALLER) noexcept
@@ -436,8 +447,8 @@ template <class T>
 class var {
  public:
   template <class... Args>
-  explicit var(std::in_place_t, Args&&... args) noexcept(
-      std::is_nothrow_constructible_v<T, Args...>)
+  explicit var(std::in_place_t,
+               Args&&... args) noexcept(std::is_nothrow_constructible_v<T, Args...>)
       : v_(std::forward<Args>(args)...) {}
 
   [[nodiscard]] const T& get(LOCKLESS_DETAIL_CALLER) const noexcept {
@@ -459,11 +470,15 @@ class var {
 // not model std::atomic_thread_fence, so an acquire or release fence would be silently
 // ignored there, and no call site can write one. Happens-before edges come from
 // release/acquire operations, which every checker sees.
-inline void full_fence(LOCKLESS_DETAIL_CALLER) noexcept { backend::full_fence(site_); }
+inline void full_fence(LOCKLESS_DETAIL_CALLER) noexcept {
+  backend::full_fence(site_);
+}
 
 // "This thread waits for another one": a scheduling point for the model checker and the
 // deterministic scheduler, nothing in the normal build.
-inline void yield_point(LOCKLESS_DETAIL_CALLER) noexcept { backend::yield_point(site_); }
+inline void yield_point(LOCKLESS_DETAIL_CALLER) noexcept {
+  backend::yield_point(site_);
+}
 
 // std::mutex normally; in the checked builds one that the checker schedules (Relacy: a
 // spin lock on a model-checked atomic, below; deterministic build: backend::mutex). Only
@@ -490,11 +505,13 @@ class mutex {
 };
 
 // The model checker's thread number.
-inline unsigned thread_index() noexcept { return rl::thread_index(); }
+inline unsigned thread_index() noexcept {
+  return rl::thread_index();
+}
 #else
 using mutex = backend::mutex;
 #endif
 
-}  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail
+}  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail
 
 #undef LOCKLESS_DETAIL_CALLER

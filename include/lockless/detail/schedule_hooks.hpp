@@ -19,12 +19,23 @@
 namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail::schedule_hooks {
 
 // What a thread is about to do at a yield point.
+// spin: detail::yield_point(), waiting for another thread (backoff, cpu_relax); wait and
+// notify: atomic waiting; start and finish: a thread's first and last step (the
+// scheduler's own, never passed by the library).
 enum class event : std::uint8_t {
-  load, store, rmw, fence, plain_read, plain_write,
-  spin,          // detail::yield_point(): waiting for another thread (backoff, cpu_relax)
-  wait, notify,  // atomic waiting
-  mutex_lock, mutex_unlock,
-  start, finish  // a thread's first and last step (the scheduler's own; never passed by the library)
+  load,
+  store,
+  rmw,
+  fence,
+  plain_read,
+  plain_write,
+  spin,
+  wait,
+  notify,
+  mutex_lock,
+  mutex_unlock,
+  start,
+  finish,
 };
 
 // Where in the source the library was called from (the caller of the shim's operation).
@@ -47,4 +58,4 @@ inline bool park(event e, const void* addr, site where) noexcept;
 // Makes up to n threads parked on addr runnable again (~0U: all of them).
 inline void wake(const void* addr, unsigned n) noexcept;
 
-}  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail::schedule_hooks
+}  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail::schedule_hooks

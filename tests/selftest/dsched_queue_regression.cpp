@@ -13,10 +13,11 @@
 //   and a mutex queue, pass.
 //
 //   Lost wake-up on a blocking pop. pop() checks for an item, then reads the wake-up word
-//   (eventcount) and waits on it: a push and its notify that fall between the check and
-//   the read leave the consumer waiting for a notify that already happened. Under the
-//   scheduler that is a deadlock report (every unfinished thread parked). Reading the word
-//   before the check fixes it.
+//   (a hand-written eventcount) and waits on it: a push and its notify that fall between
+//   the check and the read leave the consumer waiting for a notify that already happened.
+//   Under the scheduler that is a deadlock report (every unfinished thread parked). The
+//   library's event count (detail/parking.hpp), whose key is taken before the check, is
+//   the fix, and passes the same scenarios.
 #include "support/dsched.hpp"  // first: the shim's deterministic build needs it
 
 #include <gtest/gtest.h>
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include <lockless/detail/atomic.hpp>
+#include <lockless/detail/parking.hpp>
 #include <lockless/detail/platform.hpp>
 
 #include "support/dsched_history.hpp"
@@ -91,10 +93,16 @@ class claim_then_fill_ring {
   slot slots_[capacity];
 };
 
+// How a locked_queue's blocking pop waits.
+enum class blocking {
+  event_count,     // detail::event_count: the key is taken before the check (correct)
+  late_word_read,  // a hand-written eventcount word read after the check: the bug
+};
+
 // The obviously correct reference: a deque under the shim's mutex (the scheduler's
 // own in this build, so holding it across a preemption is fine), plus an eventcount for
-// the blocking pop. ReadWordFirst = false is the lost wake-up bug.
-template <bool ReadWordFirst>
+// the blocking pop. blocking::late_word_read is the lost wake-up bug.
+template <blocking Wait>
 class locked_queue {
  public:
   void push(std::uint64_t v) {
@@ -103,8 +111,12 @@ class locked_queue {
       (void)items_.fetch_add(1, relaxed);  // a yield point inside the critical section
       q_.push_back(v);
     }
-    (void)word_.fetch_add(1, release);  // then wake: the word changes before the notify
-    word_.notify_all();
+    if constexpr (Wait == blocking::event_count) {
+      ec_.notify_all();
+    } else {
+      (void)word_.fetch_add(1, release);  // then wake: the word changes before the notify
+      word_.notify_all();
+    }
   }
   std::optional<std::uint64_t> try_pop() {
     std::lock_guard g(m_);
@@ -115,12 +127,16 @@ class locked_queue {
     return v;
   }
   std::uint64_t pop() {
-    for (;;) {
-      unsigned seen = 0;
-      if (ReadWordFirst) seen = word_.load(acquire);
-      if (std::optional<std::uint64_t> v = try_pop()) return *v;
-      if (!ReadWordFirst) seen = word_.load(acquire);  // the bug: too late
-      word_.wait(seen, acquire);
+    if constexpr (Wait == blocking::event_count) {
+      std::optional<std::uint64_t> v;
+      ec_.await([&] { return (v = try_pop()).has_value(); });
+      return *v;
+    } else {
+      for (;;) {
+        if (std::optional<std::uint64_t> v = try_pop()) return *v;
+        const unsigned seen = word_.load(acquire);  // the bug: too late
+        word_.wait(seen, acquire);
+      }
     }
   }
 
@@ -128,7 +144,8 @@ class locked_queue {
   lockless::detail::mutex m_;
   std::deque<std::uint64_t> q_;
   atomic<int> items_{0};
-  atomic<unsigned> word_{0};
+  lockless::detail::event_count ec_;  // blocking::event_count
+  atomic<unsigned> word_{0};          // blocking::late_word_read
 };
 
 template <class Queue>
@@ -184,7 +201,7 @@ TEST(RegressionQueueEmpty, CorrectQueuesAreNeverReportedEmptyWhileNonEmpty) {
   });
   EXPECT_TRUE(ring.ok()) << ring.describe();
   const ds::explore_summary locked = explore_all(empty_scenarios, 2000, [](auto& strat, auto& sc) {
-    return queue_run<locked_queue<true>>(strat, sc);
+    return queue_run<locked_queue<blocking::event_count>>(strat, sc);
   });
   EXPECT_TRUE(locked.ok()) << locked.describe();
 }
@@ -199,7 +216,7 @@ const std::vector<std::vector<std::string>> wakeup_scenarios = {
 
 TEST(RegressionQueueWakeup, BlockingPopThatReadsTheWordLateLosesAWakeUp) {
   const ds::explore_summary s = explore_all(wakeup_scenarios, 2000, [](auto& strat, auto& sc) {
-    return blocking_run<locked_queue<false>>(strat, sc);
+    return blocking_run<locked_queue<blocking::late_word_read>>(strat, sc);
   });
   ASSERT_FALSE(s.ok()) << "the lost wake-up was never caught";
   EXPECT_NE(s.failure.find("deadlock"), std::string::npos) << s.failure;
@@ -208,9 +225,9 @@ TEST(RegressionQueueWakeup, BlockingPopThatReadsTheWordLateLosesAWakeUp) {
               static_cast<unsigned long long>(s.schedules), s.replay.c_str());
 }
 
-TEST(RegressionQueueWakeup, BlockingPopThatReadsTheWordFirstNeverHangs) {
+TEST(RegressionQueueWakeup, BlockingPopWithTheEventCountNeverHangs) {
   const ds::explore_summary s = explore_all(wakeup_scenarios, 2000, [](auto& strat, auto& sc) {
-    return blocking_run<locked_queue<true>>(strat, sc);
+    return blocking_run<locked_queue<blocking::event_count>>(strat, sc);
   });
   EXPECT_TRUE(s.ok()) << s.describe();
 }

@@ -1,0 +1,198 @@
+// lockless/detail/parking.hpp: event_count, how every blocking operation of the library
+// waits (spin a little, then detail::atomic<uint32_t>::wait).
+//
+// WHAT
+//   A blocking operation ("pop, or wait until there is something to pop") needs to sleep
+//   until another thread makes its condition true, without a lock around the condition and
+//   without missing the wake-up. An event count separates the two: the condition is the
+//   caller's (any lock-free state: a queue's indices, a flag), the event count only says
+//   "something may have changed since you looked". This one follows the classic design
+//   (Vyukov's eventcount; folly::EventCount has the same interface), written for this
+//   library's atomics shim:
+//
+//     epoch_     a 32-bit word, bumped by a notify that finds waiters; the word that
+//                blocked threads sleep on (atomic::wait, a futex on Linux).
+//     waiters_   how many threads are between prepare_wait() and the end of their
+//                wait()/cancel_wait(). A notify that reads 0 here neither writes nor
+//                calls the kernel: an uncontended notify is a fence and one load.
+//
+// PROTOCOL (what prevents the lost wake-up)
+//   waiter                                    notifier
+//     k = ec.prepare_wait();   [W1][W2][W3]     make the condition true (any order);
+//     if (condition) { ec.cancel_wait(); }     ec.notify_one() / notify_all();   [N1][N2][N3]
+//     else           { ec.wait(k); }  [W4]
+//     (and loop: after wait() returns, check again; wake-ups can be spurious)
+//   await(ready) runs exactly this loop; prefer it.
+//
+//   The lost wake-up is a store-buffering race: the waiter stores "I wait" and then loads
+//   the condition, the notifier stores the condition and then loads "anyone waiting?". If
+//   both loads could read the old values, the waiter would sleep on a condition already
+//   true while the notifier skipped the wake-up. A store followed by a load of ANOTHER
+//   object is ordered only by a full fence (or by both accesses being seq_cst, and the
+//   condition's accesses belong to the caller, who may use acquire/release or a lock). So
+//   BOTH sides use detail::full_fence(): [W2] after the waiter's increment, [N1] before the
+//   notifier's load. The two fences are ordered in the single total order of seq_cst
+//   fences: if [W2] comes first, [N2] reads the increment (or later) and the notifier
+//   wakes; if [N1] comes first, the waiter's condition check reads the condition's new
+//   value and the waiter does not sleep. A seq_cst RMW in place of a fence would not do:
+//   it orders nothing against the caller's non-seq_cst accesses to other objects.
+//
+//   The key closes the remaining gap, a notify between the waiter's check and its block:
+//   the notifier that saw the waiter bumps epoch_ [N3] before waking, so wait(k) finds
+//   epoch_ != k and returns at once instead of sleeping (atomic::wait itself re-checks the
+//   value after registering with the kernel, so the bump cannot fall between the check and
+//   the sleep either). And a key that already contains that bump comes with its news:
+//   [W3] acquires what [N3] released, so the waiter's check then sees the condition true.
+//
+// MEMORY-ORDERING CONTRACT
+//   [W1] prepare_wait: relaxed increment of waiters_. Ordered by [W2], not by its own order.
+//   [W2] prepare_wait: full fence after [W1], before the key's load and the caller's check
+//        of its condition. Pairs with [N1] (store buffering, see PROTOCOL).
+//   [W3] prepare_wait: acquire load of epoch_ (the key). Pairs with [N3]: a key that read a
+//        bump orders the notifier's condition store before the caller's check.
+//   [W4] wait: acquire loads of epoch_ (spin, then atomic::wait) until it differs from the
+//        key. Pair with [N3], so a wake-up also brings the notifier's writes; not needed
+//        for correctness (the caller re-checks after a new prepare_wait), but cheap.
+//   [W5] wait/cancel_wait: relaxed decrement of waiters_. A stale count only costs a
+//        notifier a needless bump and wake-up; a too-low count cannot happen, because a
+//        waiter decrements only after it stopped waiting.
+//   [N1] notify: full fence after the caller made its condition true, before [N2]. Pairs
+//        with [W2].
+//   [N2] notify: relaxed load of waiters_; 0 means no thread can be asleep or about to
+//        sleep on an old key, so return (no write, no system call).
+//   [N3] notify: release increment of epoch_, then atomic::notify_one/notify_all. Pairs
+//        with [W3] and [W4]. Under the C++ model its release is redundant: the fence [N1]
+//        sequenced before it already makes it a release for an acquire load that reads it,
+//        so weakening it is harmless there (Relacy agrees: not a mutant). It stays release
+//        because the library's happens-before edges come from release/acquire operations,
+//        never from fences alone, which ThreadSanitizer does not see (detail/atomic.hpp).
+//   Model-checked by tests/relacy/detail_parking.cpp. Each of [W2], [W3] and [N1] weakened,
+//   and [N3]'s bump removed, is a mutant (tests/relacy/detail_parking_mutants.cmake) that
+//   Relacy reports as a DEADLOCK (a consumer asleep with nobody left to wake it).
+//
+// LIMITS
+//   epoch_ wraps after 2^32 bumps; a waiter that sleeps through exactly a multiple of 2^32
+//   bumps between prepare_wait() and its wait's load would keep sleeping (ABA, the same
+//   limit as folly's 32-bit epoch). Every prepare_wait() must be followed by exactly one
+//   wait() or cancel_wait() on the same thread (await() does it). notify_one() wakes at
+//   least one thread blocked in the kernel, and every waiter whose key is older returns
+//   from wait(), so more than one may run: callers re-check and wait again.
+//
+// CHECKER BUILDS
+//   Under LOCKLESS_RELACY and LOCKLESS_DSCHED nothing spins in real time: wait() makes
+//   one round of its spin phase (an atomic load, a scheduling point there) and then blocks
+//   in the shim's atomic::wait, which parks the thread in the checker, so a lost wake-up
+//   is reported as a deadlock instead of hanging.
+#pragma once
+
+#include <cstdint>
+
+#include "atomic.hpp"
+#include "config.hpp"
+#include "platform.hpp"
+
+namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail {
+
+class event_count {
+ public:
+  // What prepare_wait() saw; pass it to wait(). Comparable, for tests.
+  struct key {
+    std::uint32_t epoch;
+    friend bool operator==(key, key) = default;
+  };
+
+  // Rounds of the spin phase before blocking: each a load of epoch_ and a cpu_relax()
+  // (a PAUSE, roughly 10-150 cycles depending on the CPU). A hand-over between running
+  // threads usually completes within them, without a system call on either side.
+  static constexpr unsigned spin_rounds = scheduler_controlled ? 1 : 128;
+
+  LOCKLESS_DETAIL_CONSTEXPR_ATOMICS event_count() noexcept : epoch_(0), waiters_(0) {}
+  event_count(const event_count&) = delete;
+  event_count& operator=(const event_count&) = delete;
+
+  // Announces the calling thread as a waiter and returns the key; then check the condition
+  // and call wait(key) if it is still false, cancel_wait() if it is true.
+  [[nodiscard]] key prepare_wait() noexcept {
+    // [W1] relaxed: the fence [W2] orders it before the condition check.
+    // [W2] full fence: the increment before the key's load and the caller's check
+    //      (store -> load; pairs with [N1]).
+    // [W3] acquire: pairs with [N3]; a key that includes a bump makes the notifier's
+    //      condition store visible to the caller's check.
+    (void)waiters_.fetch_add(1, std::memory_order_relaxed);
+    full_fence();
+    return key{epoch_.load(std::memory_order_acquire)};
+  }
+
+  // Withdraws a prepare_wait() whose condition turned out true.
+  void cancel_wait() noexcept {
+    (void)waiters_.fetch_sub(1, std::memory_order_relaxed);  // [W5] a hint only
+  }
+
+  // Blocks until a notify that followed prepare_wait() (returns at once if there was one
+  // already). Spurious returns are possible: check the condition again.
+  void wait(key k) noexcept {
+    for (unsigned i = 0; i < spin_rounds; ++i) {
+      // [W4] acquire: pairs with [N3].
+      if (epoch_.load(std::memory_order_acquire) != k.epoch) {
+        done_waiting();
+        return;
+      }
+      cpu_relax();
+    }
+    // [W4] atomic::wait: returns only once an acquire load reads another epoch.
+    epoch_.wait(k.epoch, std::memory_order_acquire);
+    done_waiting();
+  }
+
+  // Wakes at least one thread waiting on a key older than this call, if there is any.
+  void notify_one() noexcept { notify<false>(); }
+  // Wakes every thread waiting on a key older than this call.
+  void notify_all() noexcept { notify<true>(); }
+
+  // Returns once ready() returned true (ready() is called again after every wake-up, and
+  // first without announcing anything, so a ready condition costs one call).
+  template <class Ready>
+  void await(Ready&& ready) {
+    if (ready()) return;
+    for (;;) {
+      const key k = prepare_wait();
+      if (ready()) {
+        cancel_wait();
+        return;
+      }
+      wait(k);
+    }
+  }
+
+  // The number of announced waiters, for tests and diagnostics: a snapshot, stale at once.
+  [[nodiscard]] std::uint32_t waiter_count() const noexcept {
+    return waiters_.load(std::memory_order_relaxed);  // a hint only, orders nothing
+  }
+
+ private:
+  void done_waiting() noexcept {
+    (void)waiters_.fetch_sub(1, std::memory_order_relaxed);  // [W5] a hint only
+  }
+
+  template <bool All>
+  void notify() noexcept {
+    // [N1] full fence: the caller's condition store before the load below (store -> load;
+    //      pairs with [W2]).
+    // [N2] relaxed: [N1] orders it; 0 means nobody can sleep on an old key.
+    full_fence();
+    if (waiters_.load(std::memory_order_relaxed) == 0) return;
+    // [N3] release: pairs with [W3] and [W4]; the bump precedes the wake-up, so a waiter
+    // woken (or about to block) finds epoch_ != its key.
+    (void)epoch_.fetch_add(1, std::memory_order_release);
+    if constexpr (All) {
+      epoch_.notify_all();
+    } else {
+      epoch_.notify_one();
+    }
+  }
+
+  atomic<std::uint32_t> epoch_;
+  atomic<std::uint32_t> waiters_;
+};
+
+}  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail

@@ -3,9 +3,10 @@
 // guards, unregistration and thread exit (the orphan hand-over) interleaved at every
 // atomic operation of the real epoch.hpp.
 //
-// The scenarios are scripts for epoch_schedule_run() (structures/<name>_scenarios.hpp):
-// 'r' reader, 'n' nested reader, 'w' retiring writer, 's' synchronizing writer, 'f'
-// flush, 'b' barrier, 'u' unregister. No reader may ever see a freed object (freed
+// The scenarios are scripts for epoch_schedule_run() (structures/epoch_scenarios.hpp),
+// spelled in the epoch alphabet (structures/epoch_ops.hpp): 'r' reader, 'n' nested
+// reader, 'w' retiring writer, 's' synchronizing writer, 'f' flush, 'b' barrier,
+// 'u' unregister. No reader may ever see a freed object (freed
 // objects are poisoned into a quarantine, so a too-early free is seen deterministically,
 // and ASan builds report any real use after free), every object is freed exactly once
 // in the end, and nothing stays pinned.
@@ -24,6 +25,8 @@
 
 #include <lockless/epoch.hpp>
 
+#include "support/dsched_history.hpp"  // schedule_scenario
+#include "structures/epoch_ops.hpp"
 #include "structures/epoch_scenarios.hpp"
 
 namespace {
@@ -88,7 +91,9 @@ TEST(DschedEpoch, ImmediateFreeIsCaught) {
     // Scenarios whose only writer waits in synchronize() have nothing to break.
     const bool has_retiring_writer = [&] {
       for (const auto& t : sc.scripts) {
-        if (t.find('w') != std::string::npos) return true;
+        for (char c : t) {
+          if (lockless::test::epoch_op{c} == lockless::test::epoch_op::write) return true;
+        }
       }
       return false;
     }();

@@ -1,8 +1,9 @@
 // treiber_stack (and its epoch reclamation) under deterministic schedules.
 //
 // Each scenario is a set of per-thread scripts for treiber_schedule_run()
-// (structures/<name>_scenarios.hpp: 'i' push, 'r' try_pop, 'f' flush of the stack's own
-// epoch domain, 'b' a flush from inside a guard). explore() runs it under PCT and
+// (structures/treiber_stack_scenarios.hpp), spelled in the stack's alphabet
+// (structures/treiber_stack_ops.hpp: 'i' push, 'r' try_pop, 'f' flush of the stack's own
+// epoch domain, 'g' a flush from inside a guard). explore() runs it under PCT and
 // random-walk schedules; every run must finish, its history must be a linearizable LIFO
 // history, and once the stack and its domain are gone every payload must have been
 // destroyed exactly once. Thread exit hands each thread's open batch to the domain under
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "support/dsched_history.hpp"
+#include "structures/treiber_stack_ops.hpp"
 #include "structures/treiber_stack_scenarios.hpp"
 
 namespace {
@@ -44,7 +46,7 @@ const std::vector<schedule_scenario>& scenarios() {
       {"two threads, push/pop pairs", {"irir", "irir"}, 1500},
       {"three threads, pops race pushes", {"iir", "rri", "irr"}, 1500},
       {"reclaiming: pop, flush, push again (ABA bait)", {"irffirf", "irffirf"}, 1500},
-      {"four threads, pinned flushes", {"iirb", "rrif", "ibr", "rfi"}, 800},
+      {"four threads, pinned flushes", {"iirg", "rrif", "igr", "rfi"}, 800},
   };
   return all;
 }
@@ -62,7 +64,9 @@ TEST(DschedTreiber, EveryScheduleIsLinearizableAndFreesEverythingOnce) {
     });
     EXPECT_TRUE(s.ok()) << sc.name << ": " << s.describe();
     const bool flushes = std::any_of(sc.scripts.begin(), sc.scripts.end(), [](const auto& t) {
-      return t.find_first_of("fb") != std::string::npos;
+      return std::any_of(t.begin(), t.end(), [](char c) {
+        return lockless::test::treiber_stack_ops::reclaims(lockless::test::treiber_stack_op{c});
+      });
     });
     if (flushes) {
       EXPECT_GT(freeing_runs, s.schedules / 4) << sc.name;  // not vacuous

@@ -15,10 +15,12 @@
 // At the end the guards are released, barrier() must free everything, and the domain is
 // destroyed.
 //
-// Encoding: one op byte, then its operands. op % 12: 0 pin (new guard, at most 8), 1 unpin
-// (innermost guard), 2 lock() (bit 7: unlock()), 3/4/5 retire with default / small lambda /
-// big lambda deleter (bit 7: through the innermost guard), 6 burst of (next byte % 200)
-// retires, 7 flush(), 8 synchronize(), 9 barrier(), 10/11 stats() checks.
+// Encoding: one op byte, decoded by the epoch alphabet (structures/epoch_ops.hpp, from_byte:
+// op % 12 with a flag bit), then its operands: pin (a new guard, at most 8), unpin (the
+// innermost guard), lock, unlock (lock() when nothing is locked), retire / retire_small /
+// retire_big (default, small-lambda, big-lambda deleter; bit 7 of the op byte: through the
+// innermost guard), retire_burst (operand: a count byte % 200), flush, synchronize,
+// barrier, stats.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -28,9 +30,13 @@
 
 #include <lockless/epoch.hpp>
 
+#include "structures/epoch_ops.hpp"
 #include "support/fuzz_input.hpp"
 
 namespace {
+
+namespace ops = lockless::test::epoch_ops;
+using ops::op;
 
 struct model_state {
   std::vector<std::uint8_t> freed;        // per object id: times freed
@@ -136,22 +142,24 @@ void run(const std::uint8_t* data, std::size_t size) {
     };
 
     while (!in.empty()) {
-      const std::uint8_t op = in.u8();
-      switch (op % 12) {
-        case 0:  // pin: a nested guard
+      const std::uint8_t byte = in.u8();
+      const bool via_guard = (byte & 0x80) != 0;
+      switch (const op o = ops::from_byte(byte)) {
+        case op::pin:  // a nested guard
           if (guards.size() < 8) {
             guards.push_back(std::make_unique<lockless::epoch_guard>(domain));
             pin_begin();
           }
           break;
-        case 1:  // unpin: the innermost guard
+        case op::unpin:  // the innermost guard
           if (!guards.empty()) {
             guards.pop_back();
             pin_end();
           }
           break;
-        case 2:  // BasicLockable facade
-          if ((op & 0x80) && locks > 0) {
+        case op::lock:
+        case op::unlock:  // BasicLockable facade
+          if (o == op::unlock && locks > 0) {
             domain.unlock();
             --locks;
             pin_end();
@@ -161,23 +169,27 @@ void run(const std::uint8_t* data, std::size_t size) {
             pin_begin();
           }
           break;
-        case 3:
-        case 4:
-        case 5:
-          retire_one(static_cast<std::uint8_t>(op % 12 - 3), (op & 0x80) != 0);
+        case op::retire:
+          retire_one(0, via_guard);
           break;
-        case 6: {  // burst: fills bags, so seal + advance + collect run inside retire
+        case op::retire_small:
+          retire_one(1, via_guard);
+          break;
+        case op::retire_big:
+          retire_one(2, via_guard);
+          break;
+        case op::retire_burst: {  // fills bags, so seal + advance + collect run inside retire
           const unsigned n = in.u8() % 200;
           for (unsigned i = 0; i < n; ++i) retire_one(static_cast<std::uint8_t>(i % 3), false);
           break;
         }
-        case 7: {
+        case op::flush: {
           const std::size_t freed_before = m.freed_total;
           domain.flush();
           FUZZ_CHECK(m.freed_total >= freed_before);
           break;
         }
-        case 8: {  // synchronize
+        case op::synchronize: {
           const std::size_t freed_before = m.freed_total;
           const std::uint64_t e0 = domain.epoch();
           if (m.nest > 0) {
@@ -195,7 +207,7 @@ void run(const std::uint8_t* data, std::size_t size) {
           FUZZ_CHECK(m.freed_total == freed_before);  // runs no deleters
           break;
         }
-        case 9: {  // barrier
+        case op::barrier: {
           if (m.nest > 0) {
             const std::size_t freed_before = m.freed_total;
             bool threw = false;
@@ -212,10 +224,11 @@ void run(const std::uint8_t* data, std::size_t size) {
           }
           break;
         }
-        case 10:
-        case 11:
+        case op::stats:
           check_stats();
           break;
+        default:
+          break;  // from_byte decodes only the domain's calls above
       }
     }
     check_stats();

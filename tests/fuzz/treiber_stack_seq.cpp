@@ -8,24 +8,30 @@
 // use after free of values or nodes, and the live count must be 0 once the stack and its
 // domain are gone.
 //
-// Encoding: one op byte, then its operands. op % 10: 0/1 push(u64) (bit 7: push(const T&)
-// for copyable T), 2 emplace(u64), 3 try_pop() optional, 4 try_pop(T&), 5 was_empty(),
-// 6 burst of (next byte % 160) pushes, 7 burst of (next byte % 160) pops, 8 flush()
-// (bit 6: barrier()), 9 stats() checks. u64 operands are 8 little-endian bytes.
+// Encoding: one op byte, decoded by the stack's alphabet (structures/treiber_stack_ops.hpp,
+// from_byte: op % 10 with two flag bits), then its operands: push, push_copy (push(const
+// T&) for copyable T, else push(T&&)) and emplace take a u64 (8 little-endian bytes);
+// push_burst and pop_burst take a count byte (% 160); pop, pop_into, was_empty, flush,
+// barrier and stats none.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <stack>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include <lockless/epoch.hpp>
 #include <lockless/treiber_stack.hpp>
 
+#include "structures/treiber_stack_ops.hpp"
 #include "support/fuzz_input.hpp"
 
 namespace {
+
+namespace ops = lockless::test::treiber_stack_ops;
+using ops::op;
 
 // Heap-owning payload: a unique_ptr and a string long enough to leave the SSO buffer.
 // Counts live instances; a canary catches use of a destroyed or moved-from-and-reused
@@ -114,13 +120,13 @@ void run(const std::uint8_t* data, std::size_t size) {
     };
 
     while (!in.empty()) {
-      const std::uint8_t op = in.u8();
-      switch (op % 10) {
-        case 0:
-        case 1: {  // push(T&&) / push(const T&) for copyable T
+      const op o = ops::from_byte(in.u8());
+      switch (o) {
+        case op::push:
+        case op::push_copy: {  // push(T&&) / push(const T&) for copyable T
           const std::uint64_t v = in.u64();
           if constexpr (std::is_copy_constructible_v<T>) {
-            if (op & 0x80) {
+            if (o == op::push_copy) {
               const T t = Traits::make(v);
               stack.push(t);
             } else {
@@ -132,22 +138,22 @@ void run(const std::uint8_t* data, std::size_t size) {
           model.push(v);
           break;
         }
-        case 2: {  // emplace(args...)
+        case op::emplace: {  // emplace(args...)
           const std::uint64_t v = in.u64();
           stack.emplace(v);
           model.push(v);
           break;
         }
-        case 3:
+        case op::pop:
           pop_one(true);
           break;
-        case 4:
+        case op::pop_into:
           pop_one(false);
           break;
-        case 5:
+        case op::was_empty:
           FUZZ_CHECK(stack.was_empty() == model.empty());
           break;
-        case 6: {  // burst of pushes: crosses epoch_bag::capacity once popped
+        case op::push_burst: {  // crosses epoch_bag::capacity once popped
           const unsigned n = in.u8() % 160;
           for (unsigned i = 0; i < n; ++i) {
             const std::uint64_t v = ++counter * 0x9E3779B97F4A7C15ULL;
@@ -156,25 +162,26 @@ void run(const std::uint8_t* data, std::size_t size) {
           }
           break;
         }
-        case 7: {  // burst of pops (more than there may be)
+        case op::pop_burst: {  // more pops than there may be values
           const unsigned n = in.u8() % 160;
           for (unsigned i = 0; i < n; ++i) pop_one((i & 1) != 0);
           break;
         }
-        case 8:
-          if (op & 0x40) {
-            domain.barrier();  // not pinned: must not throw
-            FUZZ_CHECK(domain.retired_pending() == 0);  // single thread: all freed
-          } else {
-            domain.flush();
-          }
+        case op::barrier:
+          domain.barrier();  // not pinned: must not throw
+          FUZZ_CHECK(domain.retired_pending() == 0);  // single thread: all freed
           break;
-        case 9: {  // cheap observers
+        case op::flush:
+          domain.flush();
+          break;
+        case op::stats: {  // cheap observers
           const lockless::epoch_stats s = domain.stats();
           FUZZ_CHECK(s.pinned_threads == 0);  // try_pop's guard is gone after the call
           FUZZ_CHECK(&stack.reclaimer().domain() == &domain);
           break;
         }
+        case op::flush_pinned:
+          break;  // from_byte never decodes it (a schedule operation)
       }
     }
     FUZZ_CHECK(stack.was_empty() == model.empty());

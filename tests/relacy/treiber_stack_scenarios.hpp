@@ -4,11 +4,12 @@
 //
 // Every scenario builds its own epoch_domain and stack in before() and destroys them in
 // after(), so each execution starts from scratch and Relacy's leak check covers them.
-// Each thread runs a fixed script of operations:
-//   P   push a value unique to (thread, step)
-//   O   try_pop; the result, if any, is recorded for the final check
-//   F   epoch_domain::flush(): seals the thread's open bag, tries to advance the epoch
-//       and frees expired bags. Two or three flushes free a popped node DURING the
+// Each thread runs a fixed script of operations, spelled in the stack's alphabet
+// (tests/structures/treiber_stack_ops.hpp):
+//   i   push: a value unique to (thread, step)
+//   r   pop: try_pop; the result, if any, is recorded for the final check
+//   f   flush: epoch_domain::flush() seals the thread's open bag, tries to advance the
+//       epoch and frees expired bags. Two or three flushes free a popped node DURING the
 //       execution, while the other threads may still hold it in try_pop: this is what
 //       makes a reclamation bug an access to freed memory that Relacy sees.
 // then unregisters from the domain (its open bag goes to the domain).
@@ -22,7 +23,11 @@
 #include <lockless/epoch.hpp>
 #include <lockless/treiber_stack.hpp>
 
+#include "structures/treiber_stack_ops.hpp"
+
 namespace lockless_relacy {
+
+using lockless::test::treiber_stack_op;
 
 // Two ints tied by an invariant, so a payload read too early (before the push that
 // wrote it is visible) or from a recycled node shows up as a failed assert even where
@@ -47,7 +52,7 @@ inline unsigned long long& executions_total() {
   return n;
 }
 
-// Script: a string of 'P', 'O', 'F' per thread.
+// Scripts: a string of push, pop and flush letters per thread.
 template <class Derived, int Threads>
 struct treiber_suite : rl::test_suite<Derived, Threads> {
   static constexpr int max_ops = 16;
@@ -72,12 +77,12 @@ struct treiber_suite : rl::test_suite<Derived, Threads> {
     const int t = static_cast<int>(index);
     const char* script = Derived::scripts[t];
     for (int step = 0; script[step] != '\0'; ++step) {
-      switch (script[step]) {
-        case 'P':
+      switch (treiber_stack_op{script[step]}) {
+        case treiber_stack_op::push:
           stack->push(treiber_payload::make(value_id(t, step)));
           ++pushed_count[t];
           break;
-        case 'O': {
+        case treiber_stack_op::pop: {
           std::optional<treiber_payload> v = stack->try_pop();
           // Derived::pop_must_succeed: the script guarantees a non-empty stack here.
           if constexpr (Derived::pop_must_succeed) RL_ASSERT(v.has_value());
@@ -87,7 +92,7 @@ struct treiber_suite : rl::test_suite<Derived, Threads> {
           }
           break;
         }
-        case 'F':
+        case treiber_stack_op::flush:
           domain->flush();
           break;
         default:
@@ -123,7 +128,7 @@ struct treiber_suite : rl::test_suite<Derived, Threads> {
     for (int t = 0; t < Threads; ++t) {
       const char* script = Derived::scripts[t];
       for (int step = 0; script[step] != '\0'; ++step) {
-        if (script[step] != 'P') continue;
+        if (treiber_stack_op{script[step]} != treiber_stack_op::push) continue;
         const int id = value_id(t, step);
         int seen = 0;
         for (int i = 0; i < remaining_count; ++i) seen += remaining[i] == id;
@@ -141,7 +146,7 @@ struct treiber_suite : rl::test_suite<Derived, Threads> {
 // 1. Two threads push two values each, then pop twice: push/pop publication ([P2] with
 //    [C1]/[C3]) and the pop race. Every pop must succeed.
 struct treiber_push_pop : treiber_suite<treiber_push_pop, 2> {
-  static constexpr const char* scripts[2] = {"PPOO", "PPOO"};
+  static constexpr const char* scripts[2] = {"iirr", "iirr"};
   static constexpr bool pop_must_succeed = true;
 };
 
@@ -149,14 +154,14 @@ struct treiber_push_pop : treiber_suite<treiber_push_pop, 2> {
 //     node it popped (two flushes) while the other may be in the middle of a pop that
 //     loaded it, then pushes a node that may reuse its memory (ABA bait).
 struct treiber_reclaim : treiber_suite<treiber_reclaim, 2> {
-  static constexpr const char* scripts[2] = {"POFFPOF", "POFFPOF"};
+  static constexpr const char* scripts[2] = {"irffirf", "irffirf"};
   static constexpr bool pop_must_succeed = true;
 };
 
 // 2. Three threads: two push/pop/flush, one only pops and flushes (its pops may find
 //    the stack empty).
 struct treiber_three : treiber_suite<treiber_three, 3> {
-  static constexpr const char* scripts[3] = {"POFPOF", "POFPOF", "OFOFF"};
+  static constexpr const char* scripts[3] = {"irfirf", "irfirf", "rfrff"};
   static constexpr bool pop_must_succeed = false;
 };
 

@@ -1,5 +1,7 @@
 // Stress tests of lockless/epoch.hpp.
 //
+// Operation mixes are spelled in the epoch alphabet (structures/epoch_ops.hpp).
+//
 // RcuPointer: readers pin (epoch_guard, nested guards, std::scoped_lock on the domain),
 // load one of a few shared "RCU pointers" and verify the object's canary and checksum;
 // writers replace objects and retire the old ones with a deleter that poisons the object
@@ -28,6 +30,7 @@
 #include "support/alloc_failure.hpp"  // allocation observer: counts thread records
 #include "support/counting.hpp"
 #include "support/stress.hpp"
+#include "structures/epoch_ops.hpp"
 
 namespace {
 
@@ -39,15 +42,27 @@ using lockless_test::run_threads;
 using lockless_test::scaled;
 using lockless_test::xorshift;
 
-// Reports the free to the tracker, poisons the object, frees it. One pointer: inline.
-struct poison_and_free {
-  id_free_tracker* tracker;
-  void operator()(checked_object* p) const noexcept {
-    tracker->on_free(static_cast<std::size_t>(p->id));
-    p->poison();
-    delete p;
-  }
-};
+using lockless::test::epoch_op;
+using lockless_test::pick;
+using lockless_test::weighted;
+
+// Reports the free to the tracker (by id), poisons the object, frees it. One pointer: inline.
+using poison_and_free = lockless_test::poisoning_deleter<id_free_tracker>;
+
+// RcuPointer's operation mixes, in the epoch alphabet (structures/epoch_ops.hpp).
+// Writers: a write, a write under a guard, or a write followed by a flush, a
+// synchronize() or a barrier() (the op named is the call after the write).
+constexpr weighted<epoch_op> writer_mix[] = {{epoch_op::write, 45},
+                                             {epoch_op::write_guarded, 45},
+                                             {epoch_op::flush, 7},
+                                             {epoch_op::synchronize, 2},
+                                             {epoch_op::barrier, 1}};
+// Readers: a guard, the BasicLockable facade, nested guards holding two objects across a
+// yield, and rarely a slow reader pinned across a sleep.
+constexpr weighted<epoch_op> reader_mix[] = {{epoch_op::read, 600},
+                                             {epoch_op::read_locked, 200},
+                                             {epoch_op::read_nested, 198},
+                                             {epoch_op::read_slow, 2}};
 
 // Reads *p as a reader would: its integrity and that its id is one we handed out.
 bool read_ok(const checked_object* p, std::uint64_t max_id) noexcept {
@@ -95,64 +110,66 @@ TEST_P(EpochRcuStress, ReadersNeverSeeFreedObjects) {
         for (std::size_t i = 0; i < writes_per_writer; ++i) {
           auto* fresh = new checked_object(next_id.fetch_add(1, std::memory_order_relaxed), t);
           auto& slot = shared[rng.below(slots)];
-          const std::uint64_t how = rng.below(100);
-          if (how < 45) {
-            checked_object* old = slot.exchange(fresh, std::memory_order_acq_rel);
-            d.retire(old, poison_and_free{&tracker});
-          } else if (how < 90) {
+          const epoch_op o = pick(writer_mix, rng);
+          if (o == epoch_op::write_guarded) {
             // Retire through a guard, after reading the old object while pinned.
             epoch_guard g(d);
             checked_object* old = slot.exchange(fresh, std::memory_order_acq_rel);
             if (!read_ok(old, max_id)) bad_reads.fetch_add(1, std::memory_order_relaxed);
             g.retire(old, poison_and_free{&tracker});
-          } else if (how < 97) {
-            checked_object* old = slot.exchange(fresh, std::memory_order_acq_rel);
-            d.retire(old, poison_and_free{&tracker});
-            d.flush();
-          } else if (how < 99) {
-            checked_object* old = slot.exchange(fresh, std::memory_order_acq_rel);
-            d.retire(old, poison_and_free{&tracker});
-            d.synchronize();
-          } else {
-            checked_object* old = slot.exchange(fresh, std::memory_order_acq_rel);
-            d.retire(old, poison_and_free{&tracker});
-            d.barrier();
+            continue;
+          }
+          checked_object* old = slot.exchange(fresh, std::memory_order_acq_rel);
+          d.retire(old, poison_and_free{&tracker});
+          switch (o) {
+            case epoch_op::flush: d.flush(); break;
+            case epoch_op::synchronize: d.synchronize(); break;
+            case epoch_op::barrier: d.barrier(); break;
+            default: break;  // a plain write
           }
         }
       } else {
         for (std::size_t i = 0; i < reads_per_reader; ++i) {
-          const std::uint64_t how = rng.below(1000);
+          const epoch_op o = pick(reader_mix, rng);
           auto& slot = shared[rng.below(slots)];
-          if (how < 600) {
-            epoch_guard g(d);
-            if (!read_ok(slot.load(std::memory_order_acquire), max_id)) {
-              bad_reads.fetch_add(1, std::memory_order_relaxed);
+          switch (o) {
+            case epoch_op::read: {
+              epoch_guard g(d);
+              if (!read_ok(slot.load(std::memory_order_acquire), max_id)) {
+                bad_reads.fetch_add(1, std::memory_order_relaxed);
+              }
+              break;
             }
-          } else if (how < 800) {
-            std::scoped_lock lock(d);  // P2545-style read-side critical section
-            if (!read_ok(slot.load(std::memory_order_acquire), max_id)) {
-              bad_reads.fetch_add(1, std::memory_order_relaxed);
+            case epoch_op::read_locked: {
+              std::scoped_lock lock(d);  // P2545-style read-side critical section
+              if (!read_ok(slot.load(std::memory_order_acquire), max_id)) {
+                bad_reads.fetch_add(1, std::memory_order_relaxed);
+              }
+              break;
             }
-          } else if (how < 998) {
-            // Nested guards, several objects held at once, read again at the end.
-            epoch_guard outer(d);
-            const checked_object* a = slot.load(std::memory_order_acquire);
-            const checked_object* b = nullptr;
-            {
-              epoch_guard inner(d);
-              b = shared[rng.below(slots)].load(std::memory_order_acquire);
-              if (!read_ok(b, max_id)) bad_reads.fetch_add(1, std::memory_order_relaxed);
+            case epoch_op::read_nested: {
+              // Nested guards, several objects held at once, read again at the end.
+              epoch_guard outer(d);
+              const checked_object* a = slot.load(std::memory_order_acquire);
+              const checked_object* b = nullptr;
+              {
+                epoch_guard inner(d);
+                b = shared[rng.below(slots)].load(std::memory_order_acquire);
+                if (!read_ok(b, max_id)) bad_reads.fetch_add(1, std::memory_order_relaxed);
+              }
+              std::this_thread::yield();  // let writers replace and retire a and b meanwhile
+              if (!read_ok(a, max_id) || !read_ok(b, max_id)) {
+                bad_reads.fetch_add(1, std::memory_order_relaxed);
+              }
+              break;
             }
-            std::this_thread::yield();  // let writers replace and retire a and b meanwhile
-            if (!read_ok(a, max_id) || !read_ok(b, max_id)) {
-              bad_reads.fetch_add(1, std::memory_order_relaxed);
+            default: {  // read_slow: pinned across a sleep while writers keep retiring
+              epoch_guard g(d);
+              const checked_object* a = slot.load(std::memory_order_acquire);
+              std::this_thread::sleep_for(std::chrono::microseconds(200));
+              if (!read_ok(a, max_id)) bad_reads.fetch_add(1, std::memory_order_relaxed);
+              break;
             }
-          } else {
-            // A slow reader: pinned across a sleep while writers keep retiring.
-            epoch_guard g(d);
-            const checked_object* a = slot.load(std::memory_order_acquire);
-            std::this_thread::sleep_for(std::chrono::microseconds(200));
-            if (!read_ok(a, max_id)) bad_reads.fetch_add(1, std::memory_order_relaxed);
           }
           reads_done.fetch_add(1, std::memory_order_relaxed);
         }

@@ -5,7 +5,7 @@
 //   values remaining in the stack come out newest-first per producer,
 //   every payload object was destroyed exactly once (instance counter, canary),
 // and, with heap payloads, nothing is touched after it was freed (ASan, canaries).
-// A full linearizability check of the recorded history is a later issue.
+// The linearizability check of recorded histories is treiber_stack_lincheck.cpp.
 #include <lockless/treiber_stack.hpp>
 
 #include <gtest/gtest.h>
@@ -23,6 +23,7 @@
 
 #include "support/counting.hpp"
 #include "support/stress.hpp"
+#include "structures/treiber_stack_ops.hpp"
 
 namespace {
 
@@ -33,9 +34,10 @@ using lockless_test::checked_object;
 using lockless_test::counted;
 using lockless_test::run_threads;
 using lockless_test::scaled;
-using lockless_test::unique_value;
-using lockless_test::value_seq;
-using lockless_test::value_thread;
+using lockless::test::treiber_stack_op;
+using lockless::test::unique_value;
+using lockless::test::value_seq;
+using lockless::test::value_thread;
 using lockless_test::xorshift;
 
 enum class mix { push_heavy, pop_heavy, alternating, per_thread };
@@ -61,15 +63,17 @@ mix thread_mix(mix m, std::size_t thread) {
 // alternating operations a thread nearly always pops back its own last push).
 constexpr std::uint64_t max_burst = 16;
 
-// Whether burst number `burst` of a thread running `m` pushes.
-bool is_push_burst(mix m, std::size_t burst, xorshift& rng) {
+// The operation of burst number `burst` of a thread running `m`: push or pop, in the
+// stack's alphabet (structures/treiber_stack_ops.hpp).
+treiber_stack_op burst_op(mix m, std::size_t burst, xorshift& rng) {
+  bool push = true;
   switch (m) {
-    case mix::push_heavy: return rng.below(4) != 0;  // 75 %
-    case mix::pop_heavy: return rng.below(4) == 0;   // 25 %: many pops find it empty
-    case mix::alternating: return burst % 2 == 0;    // push k, pop k, push k', pop k', ...
+    case mix::push_heavy: push = rng.below(4) != 0; break;  // 75 %
+    case mix::pop_heavy: push = rng.below(4) == 0; break;   // 25 %: many pops find it empty
+    case mix::alternating: push = burst % 2 == 0; break;    // push k, pop k, push k', ...
     case mix::per_thread: break;
   }
-  return true;
+  return push ? treiber_stack_op::push : treiber_stack_op::pop;
 }
 
 struct thread_report {
@@ -167,9 +171,9 @@ void run_stress(const params& p, std::size_t ops_per_thread, Make make, Check ch
     std::uint64_t burst_length = 0;
     for (std::size_t burst = 0; op < ops_per_thread; ++burst) {
       if (m != mix::alternating || burst % 2 == 0) burst_length = 1 + rng.below(max_burst);
-      const bool push = is_push_burst(m, burst, rng);
+      const treiber_stack_op o = burst_op(m, burst, rng);
       for (std::uint64_t k = 0; k < burst_length && op < ops_per_thread; ++k, ++op) {
-        if (push) {
+        if (o == treiber_stack_op::push) {
           s.push(make(unique_value(t, r.pushed)));
           ++r.pushed;
         } else if (std::optional<T> v = s.try_pop()) {

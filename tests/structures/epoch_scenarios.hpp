@@ -4,7 +4,8 @@
 //
 //   epoch_schedule_run(strat, scripts, domain, disposal)   an RCU-style pointer that
 //       writers replace and readers follow. Scripts are spelled in the epoch operation
-//       alphabet (epoch_ops.hpp). Freed objects are poisoned into a quarantine (never
+//       alphabet (epoch_ops.hpp): read, read_nested, write, write_sync, flush, barrier,
+//       unregister. Freed objects are poisoned into a quarantine (never
 //       returned to malloc), so a reader that gets a freed object sees it
 //       deterministically, in any build. Checks: no bad read, nothing pinned after the
 //       run, every object freed exactly once after a final barrier().
@@ -23,25 +24,24 @@
 
 #include "support/counting.hpp"
 #include "support/dsched.hpp"
+#include "structures/epoch_ops.hpp"
 
 namespace lockless::test {
 
-// Objects are freed by poisoning them into a quarantine; the memory goes back at the end.
+// Objects are freed by poisoning them into a quarantine (support/counting.hpp); the
+// memory goes back at the end. Ids are dense: object i is the i-th made.
 struct epoch_schedule_arena {
   using object = lockless_test::checked_object;
 
   explicit epoch_schedule_arena(std::size_t capacity) : frees(capacity) {}
 
-  object* make() {
-    all.push_back(std::make_unique<object>(all.size()));
-    return all.back().get();
-  }
+  object* make() { return kept.make(kept.size()); }
   void free(object* p) noexcept {
     frees.on_free(static_cast<std::size_t>(p->id));
-    p->poison();
+    kept.free(p);
   }
 
-  std::vector<std::unique_ptr<object>> all;  // every object ever made, by id
+  lockless_test::quarantine<object> kept;  // every object ever made
   lockless_test::id_free_tracker frees;
 };
 
@@ -59,7 +59,7 @@ inline epoch_outcome epoch_schedule_run(dsched::strategy& strat,
   using object = epoch_schedule_arena::object;
   std::size_t writes = 1;  // the first object
   for (const std::string& t : scripts) {
-    for (char c : t) writes += c == 'w' || c == 's' ? 1 : 0;
+    for (char c : t) writes += epoch_ops::writes(epoch_op{c}) ? 1 : 0;
   }
   epoch_schedule_arena objects(writes);
   detail::atomic<object*> shared{objects.make()};
@@ -85,25 +85,26 @@ inline epoch_outcome epoch_schedule_run(dsched::strategy& strat,
   for (const std::string& script : scripts) {
     bodies.push_back([&, script](unsigned) {
       for (char c : script) {
-        switch (c) {
-          case 'r': read(false); break;
-          case 'n': read(true); break;
-          case 'w': dispose(shared.exchange(objects.make(), std::memory_order_acq_rel)); break;
-          case 's': {
+        switch (epoch_op{c}) {
+          case epoch_op::read: read(false); break;
+          case epoch_op::read_nested: read(true); break;
+          case epoch_op::write:
+            dispose(shared.exchange(objects.make(), std::memory_order_acq_rel));
+            break;
+          case epoch_op::write_sync: {
             object* old = shared.exchange(objects.make(), std::memory_order_acq_rel);
             domain.synchronize();
             objects.free(old);
             break;
           }
-          case 'f': domain.flush(); break;
-          case 'b': domain.barrier(); break;
-          case 'u': domain.unregister_current_thread(); break;
-          default: break;  // decoders only produce the letters above
+          case epoch_op::flush: domain.flush(); break;
+          case epoch_op::barrier: domain.barrier(); break;
+          case epoch_op::unregister: domain.unregister_current_thread(); break;
+          default: break;  // script_mix (what decoders produce) holds only the ops above
         }
       }
     });
   }
-  // make() from several threads needs no lock: one thread runs at a time.
   const dsched::result r = dsched::run(strat, std::move(bodies), opt);
   epoch_outcome out;
   if (!r.ok()) {
@@ -124,7 +125,7 @@ inline epoch_outcome epoch_schedule_run(dsched::strategy& strat,
   objects.free(shared.exchange(nullptr, std::memory_order_acq_rel));
   domain.barrier();  // the calling thread is not pinned; exited threads' bags are sealed
   const std::vector<std::size_t> bad =
-      objects.frees.not_freed_exactly_once(objects.all.size());
+      objects.frees.not_freed_exactly_once(objects.kept.size());
   if (!bad.empty()) {
     out.failure = "object " + std::to_string(bad.front()) + " freed " +
                   std::to_string(objects.frees.free_count(bad.front())) + " times";

@@ -5,7 +5,7 @@
 //
 //   treiber_schedule_run(strat, scripts)   treiber_stack of counted move-only payloads
 //       on its own epoch_domain. Scripts are spelled in the stack's operation alphabet
-//       (treiber_stack_ops.hpp). Returns "" or the failure: the run's report, a history
+//       (treiber_stack_ops.hpp): push, pop, flush, flush_pinned. Returns "" or the failure: the run's report, a history
 //       that is not a linearizable LIFO history (support/dsched_history.hpp), a payload
 //       used after destruction, or one not destroyed exactly once once the stack and its
 //       domain are gone. freed_nodes: nodes the domain had freed by the end of the run (a
@@ -26,8 +26,13 @@
 #include "support/dsched.hpp"
 #include "support/dsched_history.hpp"
 #include "support/lincheck.hpp"
+#include "structures/treiber_stack_ops.hpp"
 
 namespace lockless::test {
+
+// scripted_run() interprets push and pop itself.
+static_assert(treiber_stack_ops::letter(treiber_stack_op::push) == script_insert);
+static_assert(treiber_stack_ops::letter(treiber_stack_op::pop) == script_remove);
 
 struct treiber_schedule_tag {};
 
@@ -58,12 +63,18 @@ inline treiber_outcome treiber_schedule_run(dsched::strategy& strat,
             ++popped;  // one thread runs at a time
             return p->value();
           },
-          [&](char op, unsigned) {
-            if (op == 'f') {
-              domain.flush();
-            } else if (op == 'b') {
-              lockless::epoch_guard g(domain);
-              domain.flush();  // pinned: seals, and frees what is already safe
+          [&](char c, unsigned) {
+            switch (treiber_stack_op{c}) {
+              case treiber_stack_op::flush:
+                domain.flush();
+                break;
+              case treiber_stack_op::flush_pinned: {
+                lockless::epoch_guard g(domain);
+                domain.flush();  // pinned: seals, and frees what is already safe
+                break;
+              }
+              default:
+                break;  // scripts use push, pop, flush and flush_pinned only
             }
           },
           {}, opt);

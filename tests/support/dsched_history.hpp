@@ -8,7 +8,7 @@
 //       [&](char op, unsigned thread) { ... });    // any other script letter
 //   EXPECT_EQ(why, "");
 //
-// scripts[t] is thread t's program: 'i' inserts the next unique value make_value(t, seq),
+// scripts[t] is thread t's program: 'i' inserts the next unique value unique_value(t, seq),
 // 'r' removes once, any other letter goes to `extra` (flush, a nested guard, ...; not
 // recorded). After the scheduled threads end, the calling thread (thread id
 // scripts.size() in the history) removes until the container reports something other
@@ -36,6 +36,13 @@
 
 namespace lockless::test {
 
+// The letters a scripted run interprets itself, for every collection (a structure's
+// alphabet, structures/<name>_ops.hpp, spells its insert and remove with them); every
+// other letter goes to `extra`.
+inline constexpr char script_insert = 'i';
+inline constexpr char script_remove = 'r';
+inline constexpr char script_blocking_pop = 'p';  // scripted_run_blocking only
+
 struct scripted_kinds {
   op_kind insert = op_kind::push;  // how the history prints: push/pop or enqueue/dequeue
   op_kind remove = op_kind::pop;
@@ -52,8 +59,8 @@ std::string scripted_run_blocking(dsched::strategy& strat,
   std::size_t inserts = 0;
   for (std::size_t t = 0; t < n; ++t) {
     for (char c : scripts[t]) {
-      if (c == 'i' || c == 'r' || c == 'p') ++capacity[t];
-      if (c == 'i') ++inserts;
+      if (c == script_insert || c == script_remove || c == script_blocking_pop) ++capacity[t];
+      if (c == script_insert) ++inserts;
     }
   }
   capacity[n] = inserts + 1;  // the drain
@@ -63,12 +70,12 @@ std::string scripted_run_blocking(dsched::strategy& strat,
     bodies.push_back([&, t](unsigned) {
       std::uint64_t seq = 0;
       for (char c : scripts[t]) {
-        if (c == 'i') {
-          const std::uint64_t v = make_value(t + 1, seq++);  // nonzero values
+        if (c == script_insert) {
+          const std::uint64_t v = unique_value(t + 1, seq++);  // nonzero values
           rec.record(t, kinds.insert, v, [&] { return insert(v); });
-        } else if (c == 'r') {
+        } else if (c == script_remove) {
           rec.record(t, kinds.remove, 0, [&] { return lincheck::as_result(remove()); });
-        } else if (c == 'p') {
+        } else if (c == script_blocking_pop) {
           rec.record(t, kinds.remove, 0, [&] { return lincheck::as_result(pop()); });
         } else {
           extra(c, static_cast<unsigned>(t));

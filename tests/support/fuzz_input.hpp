@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace lockless_fuzz {
@@ -40,16 +39,17 @@ class input {
 // Per-thread scripts for the schedule targets (structures/<name>_scenarios.hpp): one byte
 // for the thread count (min_threads + b % (max_threads - min_threads + 1)), then per
 // thread one byte for its length (1 + b % max_ops) and one byte per operation, the letter
-// alphabet[b % size] (repeat a letter in the alphabet to make it likelier).
-inline std::vector<std::string> decode_scripts(input& in, std::string_view alphabet,
-                                               unsigned min_threads = 2,
-                                               unsigned max_threads = 4,
-                                               unsigned max_ops = 6) {
+// letter_of(b) (the structure's alphabet decodes it: structures/<name>_ops.hpp,
+// script_op_from_byte).
+template <class LetterOf>
+std::vector<std::string> decode_scripts(input& in, LetterOf&& letter_of,
+                                        unsigned min_threads = 2, unsigned max_threads = 4,
+                                        unsigned max_ops = 6) {
   const unsigned threads = min_threads + in.u8() % (max_threads - min_threads + 1);
   std::vector<std::string> scripts(threads);
   for (std::string& s : scripts) {
     const unsigned n = 1 + in.u8() % max_ops;
-    for (unsigned i = 0; i < n; ++i) s += alphabet[in.u8() % alphabet.size()];
+    for (unsigned i = 0; i < n; ++i) s += static_cast<char>(letter_of(in.u8()));
   }
   return scripts;
 }

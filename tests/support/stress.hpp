@@ -5,10 +5,12 @@
 //                             per-thread results (a std::vector, in thread-index order) when
 //                             fn returns a value.
 //   unique_value(t, seq)      t << 40 | seq: values unique by construction across threads;
-//   value_thread(v), value_seq(v) take them apart.
+//   value_thread(v), value_seq(v) take them apart (support/values.hpp, lockless::test).
 //   default_threads           8: oversubscribed on the 2-core machines tests run on.
 //   scaled(n)                 see sanitizers.hpp.
 //   xorshift                  a tiny per-thread PRNG (no shared state, no locks).
+//   weighted<Op>, pick(mix, rng)   an operation mix: operations of a structure's alphabet
+//                             (structures/<name>_ops.hpp) with weights; pick() draws one.
 //
 // Threads report through their return values; assert on the main thread after the join
 // (gtest assertions in other threads only return from the thread's function).
@@ -23,19 +25,11 @@
 #include <vector>
 
 #include "sanitizers.hpp"
+#include "values.hpp"
 
 namespace lockless_test {
 
 inline constexpr std::size_t default_threads = 8;
-
-inline constexpr unsigned value_thread_shift = 40;
-constexpr std::uint64_t unique_value(std::uint64_t thread, std::uint64_t seq) noexcept {
-  return (thread << value_thread_shift) | seq;
-}
-constexpr std::uint64_t value_thread(std::uint64_t v) noexcept { return v >> value_thread_shift; }
-constexpr std::uint64_t value_seq(std::uint64_t v) noexcept {
-  return v & ((std::uint64_t{1} << value_thread_shift) - 1);
-}
 
 // All threads wait at the gate until the main thread opens it, so they start their
 // work at the same moment instead of one after another as they are created.
@@ -108,5 +102,25 @@ class xorshift {
  private:
   std::uint64_t s_;
 };
+
+// An operation mix: pick(mix, rng) draws mix[i].op with probability weight / total
+// (one rng.below(total) per draw).
+template <class Op>
+struct weighted {
+  Op op;
+  std::uint64_t weight;
+};
+
+template <class Op, std::size_t N>
+Op pick(const weighted<Op> (&mix)[N], xorshift& rng) noexcept {
+  std::uint64_t total = 0;
+  for (const weighted<Op>& w : mix) total += w.weight;
+  std::uint64_t r = rng.below(total);
+  for (const weighted<Op>& w : mix) {
+    if (r < w.weight) return w.op;
+    r -= w.weight;
+  }
+  return mix[N - 1].op;
+}
 
 }  // namespace lockless_test

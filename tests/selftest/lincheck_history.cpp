@@ -6,18 +6,20 @@
 #include <optional>
 #include <set>
 #include <stdexcept>
-#include <thread>
 #include <vector>
 
 #include "support/history.hpp"
 #include "support/lincheck/common.hpp"
 #include "support/sanitizers.hpp"
+#include "support/stress.hpp"
 
 namespace {
 
 using lockless::test::history;
 using lockless::test::history_builder;
-using lockless::test::make_value;
+using lockless::test::unique_value;
+using lockless::test::value_seq;
+using lockless::test::value_thread;
 using lockless::test::op_kind;
 using lockless::test::op_result;
 using lockless::test::op_status;
@@ -27,11 +29,13 @@ using lockless::test::stamp_source;
 
 enum class fake_status { success, empty, full, closed };  // P0260-shaped
 
-TEST(LincheckHistory, MakeValueIsUniqueAndPrintable) {
-  EXPECT_NE(make_value(1, 5), make_value(2, 5));
-  EXPECT_NE(make_value(1, 5), make_value(1, 6));
-  EXPECT_EQ(make_value(3, 17) >> 40, 3u);
-  EXPECT_EQ(lockless::test::format_value(make_value(3, 17)), "3:17");
+TEST(LincheckHistory, UniqueValueIsUniqueAndPrintable) {
+  EXPECT_NE(unique_value(1, 5), unique_value(2, 5));
+  EXPECT_NE(unique_value(1, 5), unique_value(1, 6));
+  EXPECT_EQ(unique_value(3, 17), std::uint64_t{3} << 40 | 17);
+  EXPECT_EQ(value_thread(unique_value(3, 17)), 3u);
+  EXPECT_EQ(value_seq(unique_value(3, 17)), 17u);
+  EXPECT_EQ(lockless::test::format_value(unique_value(3, 17)), "3:17");
   EXPECT_EQ(lockless::test::format_value(42), "42");
 }
 
@@ -83,19 +87,15 @@ void concurrent_recording(stamp_source src) {
   std::mutex m;
   std::vector<std::uint64_t> order;  // values in the order the critical sections ran
   order.reserve(threads * per);
-  std::vector<std::thread> ts;
-  for (std::size_t t = 0; t < threads; ++t) {
-    ts.emplace_back([&, t] {
-      for (std::size_t i = 0; i < per; ++i) {
-        const std::uint64_t v = make_value(t, i);
-        rec.record(t, op_kind::push, v, [&] {
-          std::lock_guard<std::mutex> g(m);
-          order.push_back(v);
-        });
-      }
-    });
-  }
-  for (auto& t : ts) t.join();
+  lockless_test::run_threads(threads, [&](std::size_t t) {
+    for (std::size_t i = 0; i < per; ++i) {
+      const std::uint64_t v = unique_value(t, i);
+      rec.record(t, op_kind::push, v, [&] {
+        std::lock_guard<std::mutex> g(m);
+        order.push_back(v);
+      });
+    }
+  });
   const history h = rec.merged();
   ASSERT_EQ(h.size(), threads * per);
   EXPECT_EQ(h.validate(), "");
@@ -106,7 +106,7 @@ void concurrent_recording(stamp_source src) {
   // Real-time order is sound: if a precedes b in the stamps, a's critical section ran first.
   std::vector<std::size_t> pos_in_order(threads * per);
   for (std::size_t k = 0; k < order.size(); ++k) {
-    pos_in_order[(order[k] >> 40) * per + (order[k] & 0xffffffffffULL)] = k;
+    pos_in_order[value_thread(order[k]) * per + value_seq(order[k])] = k;
   }
   std::size_t checked = 0;
   for (std::size_t i = 0; i + 1 < h.size(); ++i) {
@@ -115,8 +115,8 @@ void concurrent_recording(stamp_source src) {
       const operation& b = h.ops[j];
       if (!lockless::test::precedes(a, b)) continue;
       ++checked;
-      const auto pa = pos_in_order[(a.arg >> 40) * per + (a.arg & 0xffffffffffULL)];
-      const auto pb = pos_in_order[(b.arg >> 40) * per + (b.arg & 0xffffffffffULL)];
+      const auto pa = pos_in_order[value_thread(a.arg) * per + value_seq(a.arg)];
+      const auto pb = pos_in_order[value_thread(b.arg) * per + value_seq(b.arg)];
       ASSERT_LT(pa, pb) << lockless::test::format_operation(a) << " / "
                         << lockless::test::format_operation(b);
     }

@@ -1,21 +1,21 @@
-// Speed of the exact tier on long histories: recorded runs of mutex-protected std
-// containers (8 threads, ~3,000 operations, both stamp sources) and synthetic histories
-// with heavy overlap (8 threads, one slow "preempted" thread or several). Asserts only that
+// Speed of the exact tier on long histories: recorded runs of the mutex-protected
+// reference containers (support/reference_containers.hpp; 8 threads, ~3,000 operations,
+// both stamp sources) and synthetic histories with heavy overlap (8 threads, one slow
+// "preempted" thread or several). Asserts only that
 // the exact tier decides (linearizable); prints the time. Timing goals belong in
 // benchmarks.
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <cstdio>
-#include <deque>
-#include <mutex>
-#include <optional>
 #include <random>
+#include <string>
 
 #include "support/history.hpp"
 #include "support/lincheck.hpp"
 #include "support/lincheck/harness.hpp"
 #include "support/lincheck/random_history.hpp"
+#include "support/reference_containers.hpp"
 #include "support/sanitizers.hpp"
 
 namespace {
@@ -24,37 +24,6 @@ using lockless::test::history;
 using lockless::test::op_kind;
 using lockless::test::stamp_source;
 namespace lc = lockless::test::lincheck;
-
-// A mutex-protected deque used as a stack, queue or bounded queue.
-class locked_container {
- public:
-  locked_container(bool fifo, std::size_t capacity) : fifo_(fifo), capacity_(capacity) {}
-  bool insert(std::uint64_t v) {
-    std::lock_guard<std::mutex> g(m_);
-    if (capacity_ != 0 && d_.size() >= capacity_) return false;
-    d_.push_back(v);
-    return true;
-  }
-  std::optional<std::uint64_t> remove() {
-    std::lock_guard<std::mutex> g(m_);
-    if (d_.empty()) return std::nullopt;
-    std::uint64_t v = 0;
-    if (fifo_) {
-      v = d_.front();
-      d_.pop_front();
-    } else {
-      v = d_.back();
-      d_.pop_back();
-    }
-    return v;
-  }
-
- private:
-  std::mutex m_;
-  std::deque<std::uint64_t> d_;
-  bool fifo_;
-  std::size_t capacity_;
-};
 
 void report(const char* what, const history& h, const lc::result& r) {
   std::printf("%-52s %5zu ops, %2u threads: exact %s in %.4f s (%llu states)\n", what,
@@ -77,7 +46,9 @@ TEST(LincheckPerf, RecordedRunsOfLockedContainers) {
   for (const kind& k : kinds) {
     for (const stamp_source src : {stamp_source::counter, stamp_source::steady_clock}) {
       for (std::uint64_t seed = 1; seed <= lockless_test::scaled(3); ++seed) {
-        locked_container c(k.fifo, k.capacity);
+        lockless::test::mutex_container c(
+            k.fifo ? lockless::test::removal_order::fifo : lockless::test::removal_order::lifo,
+            k.capacity);
         lc::run_options o;
         o.threads = 8;
         o.ops_per_thread = 375;  // 3,000 operations + the drain

@@ -9,7 +9,7 @@
 //      EXPECT that the detector FIRES on it: a detector that never fires proves nothing;
 //   3. the same detector run against the real lockless structure, expected to stay quiet.
 // The naive structures never really free memory (a "freed" node is poisoned and kept in a
-// quarantine until the test ends), so the failing variant is defined behaviour and fails
+// quarantine until the test ends: lockless_test::quarantine, support/counting.hpp), so the failing variant is defined behaviour and fails
 // the same way in the plain, ASan and TSan builds.
 //
 // The real treiber_stack has no hook inside try_pop, so its side of the forced schedule
@@ -18,7 +18,7 @@
 // and its CAS ([C3]).
 //
 // Queue bug classes (empty reported while non-empty, lost wake-up of a blocking pop) are
-// listed in docs/testing.md, to add with the queues.
+// covered under the deterministic scheduler in tests/selftest/dsched_queue_regression.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <latch>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -50,13 +51,11 @@ using lockless_test::tracking_deleter;
 // thread whose wait() returns.
 class step {
  public:
-  void set() noexcept { flag_.store(true, std::memory_order_release); }
-  void wait() const noexcept {
-    while (!flag_.load(std::memory_order_acquire)) std::this_thread::yield();
-  }
+  void set() noexcept { latch_.count_down(); }
+  void wait() const noexcept { latch_.wait(); }
 
  private:
-  std::atomic<bool> flag_{false};
+  std::latch latch_{1};
 };
 
 // The detector of cases (a): every pushed value is popped exactly once.
@@ -335,19 +334,18 @@ TEST(RegressionAba, ControlWithoutAGuardTheSameStepsReuseTheNode) {
 
 // ---- (b) use after free of a popped node -----------------------------------------------
 
-struct uaf_node {
-  explicit uaf_node(std::uint64_t id) : obj(id) {}
-  checked_object obj;
+struct uaf_node : checked_object {
+  explicit uaf_node(std::uint64_t id) : checked_object(id) {}
   uaf_node* next = nullptr;
 };
 
-// Treiber's stack that frees a node as soon as it is popped. "Free" poisons the object
-// and quarantines it (memory stays valid, so the reader's later look is defined
-// behaviour and shows the poison in every build).
+// Treiber's stack that frees a node as soon as it is popped. "Free" poisons the node and
+// quarantines it (memory stays valid, so the reader's later look is defined behaviour and
+// shows the poison in every build).
 class naive_delete_stack {
  public:
   void push(std::uint64_t id) {
-    auto* n = new uaf_node(id);
+    uaf_node* n = nodes_.make(id);
     n->next = head_.load(std::memory_order_acquire);
     while (!head_.compare_exchange_weak(n->next, n, std::memory_order_release,
                                         std::memory_order_acquire)) {
@@ -367,12 +365,12 @@ class naive_delete_stack {
     bool paused = false;
     while (x != nullptr) {
       if (!std::exchange(paused, true)) pause();
-      if (!x->obj.valid()) out.saw_poison = true;  // the reader's use of x
+      if (!x->valid()) out.saw_poison = true;  // the reader's use of x
       uaf_node* next = x->next;
       if (head_.compare_exchange_strong(x, next, std::memory_order_acq_rel,
                                         std::memory_order_acquire)) {
-        out.id = x->obj.id;
-        free(x);
+        out.id = x->id;
+        nodes_.free(x);
         return out;
       }
     }
@@ -382,22 +380,10 @@ class naive_delete_stack {
     return pop([] {});
   }
 
-  ~naive_delete_stack() {
-    for (uaf_node* n = head_.load(std::memory_order_acquire); n != nullptr;) {
-      delete std::exchange(n, n->next);
-    }
-  }
 
  private:
-  void free(uaf_node* n) {
-    n->obj.poison();
-    std::lock_guard lock(mutex_);
-    quarantine_.emplace_back(n);
-  }
-
   std::atomic<uaf_node*> head_{nullptr};
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<uaf_node>> quarantine_;
+  lockless_test::quarantine<uaf_node> nodes_;  // owns every node; "free" poisons
 };
 
 // A loads head = X and pauses; B pops X, which frees it; A dereferences X: poison.
@@ -494,14 +480,14 @@ TEST(RegressionPinnedReader, ImmediateReclamationFreesUnderThePinnedReader) {
   deletion_tracker tracker;
   lockless::epoch_domain domain;
   std::atomic<checked_object*> shared{tracker.make<checked_object>(1)};
-  std::vector<std::unique_ptr<checked_object>> quarantine;
+  lockless_test::quarantine<checked_object> freed;
   // The bug: retire == delete (reclamation that ignores pins).
   const bool fired = reader_sees_freed_object(
       tracker, shared, domain,
       [&](checked_object* p) {
         tracker.on_free(p);
-        p->poison();
-        quarantine.emplace_back(p);
+        freed.adopt(p);
+        freed.free(p);
       },
       [] {});
   EXPECT_TRUE(fired) << "the detector must fire on immediate reclamation";

@@ -9,6 +9,8 @@
 //                        one before it: FIFO broken between non-overlapping enqueues.
 //   spurious_empty_stack pop reports empty whenever it loses a try_lock race.
 //
+// The correct counterparts are the reference containers mutex_stack and mutex_queue
+// (support/reference_containers.hpp); each broken one derives from its counterpart.
 // Each broken container is run for up to `max_rounds` rounds (fresh container, 8 threads x
 // 375 operations, drained) until the checker reports it; the test fails if the bug never
 // shows. All of them are data-race free (a mutex guards the data), so the sanitizer builds
@@ -17,132 +19,74 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <utility>
-#include <vector>
 
 #include "support/history.hpp"
 #include "support/lincheck.hpp"
 #include "support/lincheck/harness.hpp"
+#include "support/reference_containers.hpp"
 #include "support/sanitizers.hpp"
 
 namespace {
 
 using lockless::test::history;
+using lockless::test::mutex_queue;
+using lockless::test::mutex_stack;
 using lockless::test::op_kind;
 using lockless::test::stamp_source;
 namespace lc = lockless::test::lincheck;
 
-class mutex_stack {
+class dup_pop_stack : public mutex_stack {
  public:
-  void push(std::uint64_t v) {
-    std::lock_guard<std::mutex> g(m_);
-    v_.push_back(v);
-  }
-  std::optional<std::uint64_t> pop() {
-    std::lock_guard<std::mutex> g(m_);
-    if (v_.empty()) return std::nullopt;
-    const std::uint64_t v = v_.back();
-    v_.pop_back();
-    return v;
-  }
-
- private:
-  std::mutex m_;
-  std::vector<std::uint64_t> v_;
-};
-
-class dup_pop_stack {
- public:
-  void push(std::uint64_t v) {
-    std::lock_guard<std::mutex> g(m_);
-    v_.push_back(v);
-  }
   std::optional<std::uint64_t> pop() {
     std::uint64_t top = 0;
     {
-      std::lock_guard<std::mutex> g(m_);
-      if (v_.empty()) return std::nullopt;
-      top = v_.back();  // BUG: read now, removed later
+      std::lock_guard<std::mutex> g(mutex_);
+      if (items_.empty()) return std::nullopt;
+      top = items_.back();  // BUG: read now, removed later
     }
     std::this_thread::yield();  // widen the window
-    std::lock_guard<std::mutex> g(m_);
-    if (!v_.empty()) v_.pop_back();  // removes whatever is on top by now
+    std::lock_guard<std::mutex> g(mutex_);
+    if (!items_.empty()) items_.pop_back();  // removes whatever is on top by now
     return top;
   }
-
- private:
-  std::mutex m_;
-  std::vector<std::uint64_t> v_;
 };
 
-class mutex_queue {
+class swapping_queue : public mutex_queue {
  public:
   void enqueue(std::uint64_t v) {
-    std::lock_guard<std::mutex> g(m_);
-    d_.push_back(v);
-  }
-  std::optional<std::uint64_t> dequeue() {
-    std::lock_guard<std::mutex> g(m_);
-    if (d_.empty()) return std::nullopt;
-    const std::uint64_t v = d_.front();
-    d_.pop_front();
-    return v;
-  }
-
- private:
-  std::mutex m_;
-  std::deque<std::uint64_t> d_;
-};
-
-class swapping_queue {
- public:
-  void enqueue(std::uint64_t v) {
-    const bool contended = !m_.try_lock();
-    if (contended) m_.lock();
-    std::lock_guard<std::mutex> g(m_, std::adopt_lock);
-    d_.push_back(v);
-    if (contended && d_.size() >= 2) {
-      std::swap(d_[d_.size() - 1], d_[d_.size() - 2]);  // BUG
+    const bool contended = !mutex_.try_lock();
+    if (contended) mutex_.lock();
+    std::lock_guard<std::mutex> g(mutex_, std::adopt_lock);
+    items_.push_back(v);
+    if (contended && items_.size() >= 2) {
+      std::swap(items_[items_.size() - 1], items_[items_.size() - 2]);  // BUG
     }
   }
   std::optional<std::uint64_t> dequeue() {
-    std::lock_guard<std::mutex> g(m_);
-    if (d_.empty()) return std::nullopt;
-    const std::uint64_t v = d_.front();
-    d_.pop_front();
-    std::this_thread::yield();  // hold the lock a while: more contention
+    std::lock_guard<std::mutex> g(mutex_);
+    const std::optional<std::uint64_t> v = take_locked();
+    if (v) std::this_thread::yield();  // hold the lock a while: more contention
     return v;
   }
-
- private:
-  std::mutex m_;
-  std::deque<std::uint64_t> d_;
 };
 
-class spurious_empty_stack {
+class spurious_empty_stack : public mutex_stack {
  public:
   void push(std::uint64_t v) {
-    std::lock_guard<std::mutex> g(m_);
-    v_.push_back(v);
+    std::lock_guard<std::mutex> g(mutex_);
+    items_.push_back(v);
     std::this_thread::yield();  // hold the lock a while: more contention
   }
   std::optional<std::uint64_t> pop() {
-    if (!m_.try_lock()) return std::nullopt;  // BUG: "empty" because busy
-    std::lock_guard<std::mutex> g(m_, std::adopt_lock);
-    if (v_.empty()) return std::nullopt;
-    const std::uint64_t v = v_.back();
-    v_.pop_back();
-    return v;
+    if (!mutex_.try_lock()) return std::nullopt;  // BUG: "empty" because busy
+    std::lock_guard<std::mutex> g(mutex_, std::adopt_lock);
+    return take_locked();
   }
-
- private:
-  std::mutex m_;
-  std::vector<std::uint64_t> v_;
 };
 
 template <class Container>

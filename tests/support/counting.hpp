@@ -14,6 +14,12 @@
 //   id_free_tracker         lock-free, id-based variant for heavy stress: slot i counts
 //                           how often object i was freed (must end at exactly 1).
 //   checked_object          canary + checksum that readers verify; poison() before free.
+//   poisoning_deleter<Tr>   retire deleter for checked_object: reports the free to a
+//                           deletion_tracker (by address) or id_free_tracker (by id),
+//                           poisons the object, deletes it.
+//   quarantine<T>           a "free" that keeps the memory: objects it made are poisoned
+//                           when freed and stay readable until the quarantine dies, so a
+//                           too-early free is seen, deterministically, in every build.
 //
 // Counters live in atomics and are never asserted inside the type: the test reads them
 // and asserts on the main thread (errors() == 0, live() == 0, ...).
@@ -25,6 +31,7 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <type_traits>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -368,6 +375,63 @@ class id_free_tracker {
   std::size_t size_;
   std::unique_ptr<std::atomic<unsigned>[]> counts_;
   std::atomic<long> out_of_range_{0};
+};
+
+// The deleter for checked_object that a use-after-free detector wants: reports the free
+// (deletion_tracker: by address; id_free_tracker: by id), poisons the object so that a
+// reader still holding it sees the poison, then deletes it. One pointer: stored inline.
+template <class Tracker>
+struct poisoning_deleter {
+  Tracker* tracker;
+  void operator()(checked_object* p) const noexcept {
+    if constexpr (std::is_same_v<Tracker, id_free_tracker>) {
+      tracker->on_free(static_cast<std::size_t>(p->id));
+    } else {
+      tracker->on_free(p);
+    }
+    p->poison();
+    delete p;
+  }
+};
+
+// ---- quarantine ---------------------------------------------------------------------
+
+// A "free" that keeps the memory, for deliberately broken structures and reclaimers and
+// for scheduled runs: make() creates an object the quarantine owns; free(p) poisons it
+// (T::poison(), e.g. checked_object's) and keeps its memory until the quarantine is
+// destroyed. A reader that reaches a freed object is then defined behaviour and sees the
+// poison deterministically, in the plain, ASan and TSan builds alike. adopt(p) takes an
+// object made elsewhere with new. Thread-safe (a mutex; free() is noexcept).
+template <class T>
+class quarantine {
+ public:
+  quarantine() = default;
+  quarantine(const quarantine&) = delete;
+  quarantine& operator=(const quarantine&) = delete;
+
+  template <class... Args>
+  T* make(Args&&... args) {
+    auto p = std::make_unique<T>(std::forward<Args>(args)...);
+    std::lock_guard lock(mutex_);
+    owned_.push_back(std::move(p));
+    return owned_.back().get();
+  }
+  void adopt(T* p) {
+    std::lock_guard lock(mutex_);
+    owned_.emplace_back(p);
+  }
+  // p must be one of ours (make() or adopt()).
+  void free(T* p) noexcept { p->poison(); }
+
+  // Objects made or adopted so far.
+  [[nodiscard]] std::size_t size() const {
+    std::lock_guard lock(mutex_);
+    return owned_.size();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<T>> owned_;
 };
 
 }  // namespace lockless_test

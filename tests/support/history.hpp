@@ -35,7 +35,7 @@
 //   - After all recording threads are joined, merged() returns one history sorted by call
 //     stamp. clear() empties the buffers (keeping their memory) for the next round.
 //   - Values must be unique across the run for the fast checkers; make them so by
-//     construction with make_value(thread, seq) = thread << 40 | seq.
+//     construction with unique_value(thread, seq) = thread << 40 | seq (support/values.hpp).
 //
 // USAGE
 //   lockless::test::recorder rec(threads, ops_per_thread);
@@ -67,6 +67,8 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+
+#include "values.hpp"
 
 namespace lockless::test {
 
@@ -178,16 +180,11 @@ struct operation {
   return a.ret < b.call;
 }
 
-// Values unique by construction: the recording thread in the high bits.
-[[nodiscard]] constexpr std::uint64_t make_value(std::uint64_t thread,
-                                                 std::uint64_t seq) noexcept {
-  return thread << 40 | (seq & ((std::uint64_t{1} << 40) - 1));
-}
-
+// "3:17" for unique_value(3, 17) (support/values.hpp), plain decimal below 2^40.
 inline std::string format_value(std::uint64_t v) {
   std::ostringstream os;
-  if ((v >> 40) != 0) {
-    os << (v >> 40) << ':' << (v & ((std::uint64_t{1} << 40) - 1));  // make_value form
+  if (value_thread(v) != 0) {
+    os << value_thread(v) << ':' << value_seq(v);
   } else {
     os << v;
   }

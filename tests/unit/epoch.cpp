@@ -40,14 +40,7 @@ constexpr std::size_t bag_capacity = epoch_domain::bag::capacity;
 constexpr std::uint64_t no_pinned = epoch_stats::no_pinned_thread;
 
 // Deleter for checked_object: tells the tracker, poisons the object, frees it.
-struct poisoning_deleter {
-  deletion_tracker* tracker;
-  void operator()(checked_object* p) const noexcept {
-    tracker->on_free(p);
-    p->poison();
-    delete p;
-  }
-};
+using poisoning_deleter = lockless_test::poisoning_deleter<deletion_tracker>;
 
 // Runs a callable at scope exit: joins helper threads even when an ASSERT returns early.
 template <class F>

@@ -145,7 +145,7 @@ struct value_index {
       auto [it, fresh] = id.emplace(op.arg, static_cast<std::uint32_t>(insert_op.size()));
       if (!fresh) {
         error = "inserted values are not unique (" + format_value(op.arg) +
-                " twice): this tier needs unique values (make_value(thread, seq))";
+                " twice): this tier needs unique values (unique_value(thread, seq))";
         return;
       }
       insert_op.push_back(i);

@@ -7,23 +7,22 @@
 //       [&] { return s.try_pop(); });                  // remove: optional | op_result
 //   EXPECT_TRUE(lc::check(h, lc::spec::stack().drained()).linearizable());
 //
-// Threads 0..threads-1 start together (spin barrier), each doing ops_per_thread random
-// inserts/removes of unique values make_value(thread, seq). After they are joined, thread
-// id `threads` drains: removes until a remove returns something other than a value (so
+// Threads 0..threads-1 start together (run_threads, support/stress.hpp), each doing
+// ops_per_thread random inserts/removes of unique values unique_value(thread, seq)
+// (support/values.hpp). After they are joined, thread id `threads` drains: removes until a remove returns something other than a value (so
 // the history is complete: use spec.drained()). The run is deterministic in which
 // operations each thread attempts (seeded), not in their interleaving.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <random>
 #include <type_traits>
-#include <thread>
 #include <vector>
 
 #include "../history.hpp"
+#include "../stress.hpp"
 
 namespace lockless::test::lincheck {
 
@@ -63,27 +62,19 @@ history record_run(const run_options& o, Insert&& insert, Remove&& remove) {
   std::vector<std::size_t> capacity(o.threads + 1, o.ops_per_thread);
   capacity[o.threads] = o.drain ? o.threads * o.ops_per_thread + 1 : 0;  // the drainer
   recorder rec(capacity, o.stamps);
-  std::atomic<std::size_t> ready{0};
-  std::vector<std::thread> workers;
-  workers.reserve(o.threads);
-  for (std::size_t t = 0; t < o.threads; ++t) {
-    workers.emplace_back([&, t] {
-      std::mt19937_64 rng(o.seed * 1000003 + t);
-      std::uniform_int_distribution<unsigned> pct(0, 99);
-      std::uint64_t seq = 0;
-      ready.fetch_add(1, std::memory_order_acq_rel);
-      while (ready.load(std::memory_order_acquire) < o.threads) std::this_thread::yield();
-      for (std::size_t i = 0; i < o.ops_per_thread; ++i) {
-        if (pct(rng) < o.insert_percent) {
-          const std::uint64_t v = make_value(t, seq++);
-          rec.record(t, o.insert_kind, v, [&] { return insert(v); });
-        } else {
-          rec.record(t, o.remove_kind, 0, [&] { return remove(); });
-        }
+  lockless_test::run_threads(o.threads, [&](std::size_t t) {
+    std::mt19937_64 rng(o.seed * 1000003 + t);
+    std::uniform_int_distribution<unsigned> pct(0, 99);
+    std::uint64_t seq = 0;
+    for (std::size_t i = 0; i < o.ops_per_thread; ++i) {
+      if (pct(rng) < o.insert_percent) {
+        const std::uint64_t v = unique_value(t, seq++);
+        rec.record(t, o.insert_kind, v, [&] { return insert(v); });
+      } else {
+        rec.record(t, o.remove_kind, 0, [&] { return remove(); });
       }
-    });
-  }
-  for (auto& w : workers) w.join();
+    }
+  });
   if (o.drain) {
     for (;;) {
       const op_result r =

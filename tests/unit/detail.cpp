@@ -21,10 +21,22 @@ namespace {
 
 using lockless::detail::atomic;
 
+// wait(old) with a value other than old must return without a notify: nobody ever
+// notifies here, so a wait that blocked would hang the test (and ctest's timeout fails
+// it). The waiter reports, through plain variables read after the join, that it returned
+// and what it observed; no timing is involved.
 TEST(AtomicWait, ReturnsAtOnceWhenTheValueDiffers) {
   atomic<int> x{1};
-  x.wait(0, std::memory_order_acquire);
-  SUCCEED();
+  bool returned = false;
+  int observed = 0;
+  std::thread([&] {
+    x.wait(0, std::memory_order_acquire);  // 1 != 0
+    observed = x.load(std::memory_order_relaxed);
+    returned = true;
+  }).join();
+  EXPECT_TRUE(returned);
+  EXPECT_EQ(observed, 1);
+  EXPECT_EQ(x.load(std::memory_order_relaxed), 1);  // wait() does not write
 }
 
 TEST(AtomicWait, NotifiedWaitersSeeTheNewValue) {

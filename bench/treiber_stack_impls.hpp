@@ -34,8 +34,10 @@ namespace lockless_bench {
 // any workload has in flight (8 threads x 64 items in stack/push_then_pop/64).
 inline constexpr std::size_t stack_reserve = 1024;
 
-// Ours: a node allocated by push (operator new), retired to the default epoch domain by
-// pop and freed by the domain in batches of 62.
+// Ours: a node allocated by push from the calling thread's node cache
+// (detail/node_pool.hpp; operator new when the cache is empty), retired to the default
+// epoch domain by pop and freed by the domain in batches of epoch_bag_capacity (62) into
+// the freeing thread's cache (at most 128 blocks; the rest go back to operator delete).
 struct lockless_treiber {
   static constexpr const char* name = "lockless_treiber";
   static void prepare_thread() {}

@@ -174,6 +174,7 @@
 
 #include "detail/atomic.hpp"
 #include "detail/error.hpp"
+#include "detail/per_thread.hpp"
 #include "detail/platform.hpp"
 #include "detail/sanitizers.hpp"
 #include "detail/thread_exit.hpp"
@@ -304,7 +305,9 @@ struct alignas(cache_line_size) epoch_record {
 // ---- the per-thread table: domain address -> this thread's record ----------------------
 // Open addressing with linear probing; `last` caches the slot used last. Trivially
 // constructible and destructible, so it can be used at any point of a thread's exit;
-// the slot array is freed once the thread has exited and released every record.
+// the slot array is freed once the thread has exited and released every record. It is
+// a detail::per_thread slot (detail/per_thread.hpp): thread_local, or under Relacy one
+// per model thread, which ~epoch_domain cleans up (see take_thread_record()).
 struct epoch_slot {
   epoch_domain* domain;  // nullptr: empty
   epoch_record* record;
@@ -335,13 +338,13 @@ struct epoch_thread_table {
   void reserve_one() {
     if ((size + 1) * 2 <= capacity) return;
     const std::size_t n = capacity == 0 ? 8 : capacity * 2;
-    epoch_slot* fresh = new epoch_slot[n]();
+    epoch_slot* fresh = allocate_per_thread<epoch_slot>(n);
     epoch_slot* old = std::exchange(slots, fresh);
     const std::size_t old_capacity = std::exchange(capacity, n);
     for (std::size_t i = 0; i < old_capacity; ++i) {
       if (old[i].domain != nullptr) place(old[i]);
     }
-    delete[] old;
+    deallocate_per_thread(old);
   }
 
   // After reserve_one().
@@ -371,7 +374,7 @@ struct epoch_thread_table {
 
   void free_if_empty() noexcept {
     if (size != 0 || capacity == 0) return;
-    delete[] std::exchange(slots, nullptr);
+    deallocate_per_thread(std::exchange(slots, nullptr));
     capacity = 0;
   }
 
@@ -383,7 +386,7 @@ struct epoch_thread_table {
   }
 };
 
-inline thread_local constinit epoch_thread_table tls_epoch_table{};
+using epoch_tables = per_thread<epoch_thread_table>;
 
 void epoch_thread_exit() noexcept;
 inline thread_local constinit thread_exit_hook tls_epoch_exit_hook{&epoch_thread_exit, nullptr,
@@ -412,7 +415,9 @@ class epoch_domain {
   ~epoch_domain() {
     for (;;) {
       bag* garbage = nullptr;
-      if (record* mine = take_current_thread_record()) settle(mine, true, garbage);
+      detail::epoch_tables::for_each_quiescent([&](detail::epoch_thread_table& t) {
+        if (record* mine = take_thread_record(t)) settle(mine, true, garbage);
+      });
       // acquire: pairs with the release publication of records in acquire_record().
       for (record* r = records_.load(std::memory_order_acquire); r != nullptr;
            r = r->next.get()) {
@@ -546,33 +551,20 @@ class epoch_domain {
   // Throws std::logic_error, changing nothing, if the thread holds a guard or lock() of
   // this domain (the release would silently unpin it).
   void unregister_current_thread() {
-    if constexpr (detail::model_checked) {
-#if defined(LOCKLESS_RELACY)
-      const unsigned t = detail::thread_index();
-      record* r = t < max_model_threads ? relacy_records_[t] : nullptr;
-      if (r == nullptr) return;
+    detail::epoch_thread_table& t = detail::epoch_tables::local();
+    if (detail::epoch_slot* s = find_own_slot(t)) {
+      record* r = s->record;
       throw_if_pinned_at_unregister(*r);
-      relacy_records_[t] = nullptr;
+      t.erase(s);
       release_owned(this, r);
-#endif
-    } else {
-      detail::epoch_thread_table& t = detail::tls_epoch_table;
-      if (detail::epoch_slot* s = find_own_slot()) {
-        record* r = s->record;
-        throw_if_pinned_at_unregister(*r);
-        t.erase(s);
-        release_owned(this, r);
-      }
-      if (t.exited) t.free_if_empty();
     }
+    if (t.exited) t.free_if_empty();
   }
 
  private:
   friend class epoch_guard;
   friend void detail::epoch_thread_exit() noexcept;
   friend union detail::default_domain_storage;
-
-  static constexpr std::size_t max_model_threads = 16;
 
   static void throw_if_pinned(const record& r) {
     if (r.nest != 0) {
@@ -794,22 +786,14 @@ class epoch_domain {
   // ---- thread records ---------------------------------------------------------------------
   // The calling thread's record, registering it on first use (may throw bad_alloc).
   record* current_record() {
-    if constexpr (detail::model_checked) {
-#if defined(LOCKLESS_RELACY)
-      const unsigned t = detail::thread_index();
-      if (t >= max_model_threads) std::terminate();
-      if (relacy_records_[t] == nullptr) relacy_records_[t] = acquire_record();
-      return relacy_records_[t];
-#endif
-    } else {
-      const detail::epoch_slot& last = detail::tls_epoch_table.last;
-      // The owner test tells a dead domain's record at this address from ours; relaxed:
-      // the domain that died there was destroyed before this one was constructed.
-      if (last.domain == this &&
-          last.record->owner.load(std::memory_order_relaxed) == detail::record_owned)
-          [[likely]] {
-        return last.record;
-      }
+    const detail::epoch_slot& last = detail::epoch_tables::local().last;
+    // The owner test tells a dead domain's record at this address from ours; relaxed:
+    // the domain that died there was destroyed before this one was constructed.
+    if (last.domain == this &&
+        (!stale_entries ||
+         last.record->owner.load(std::memory_order_relaxed) == detail::record_owned))
+        [[likely]] {
+      return last.record;
     }
     return current_record_slow();
   }
@@ -820,13 +804,13 @@ class epoch_domain {
   [[gnu::noinline, gnu::cold]]
 #endif
   record* current_record_slow() {
-    detail::epoch_thread_table& t = detail::tls_epoch_table;
-    if (detail::epoch_slot* s = find_own_slot()) {
+    detail::epoch_thread_table& t = detail::epoch_tables::local();
+    if (detail::epoch_slot* s = find_own_slot(t)) {
       t.last = *s;
       return s->record;
     }
     const bool exiting = t.exited;
-    if (!exiting) detail::arm_thread_exit_hook(detail::tls_epoch_exit_hook);
+    if (!exiting) detail::epoch_tables::at_thread_exit(detail::tls_epoch_exit_hook);
     t.reserve_one();            // may throw before we own anything
     record* r = acquire_record();  // may throw; then the table only grew
     r->release_at_unpin = exiting;  // released again at the end of this call (or unpin)
@@ -837,18 +821,12 @@ class epoch_domain {
 
   // The calling thread's record, or nullptr: never registers.
   record* find_current_record() noexcept {
-    if constexpr (detail::model_checked) {
-#if defined(LOCKLESS_RELACY)
-      const unsigned t = detail::thread_index();
-      return t < max_model_threads ? relacy_records_[t] : nullptr;
-#endif
-    } else {
-      const detail::epoch_slot& last = detail::tls_epoch_table.last;
-      if (last.domain == this &&
-          last.record->owner.load(std::memory_order_relaxed) == detail::record_owned)
-          [[likely]] {  // as in current_record()
-        return last.record;
-      }
+    const detail::epoch_slot& last = detail::epoch_tables::local().last;
+    if (last.domain == this &&
+        (!stale_entries ||
+         last.record->owner.load(std::memory_order_relaxed) == detail::record_owned))
+        [[likely]] {  // as in current_record()
+      return last.record;
     }
     return find_current_record_slow();
   }
@@ -857,18 +835,23 @@ class epoch_domain {
   [[gnu::noinline, gnu::cold]]
 #endif
   record* find_current_record_slow() noexcept {
-    if constexpr (!detail::model_checked) {
-      if (detail::epoch_slot* s = find_own_slot()) return s->record;
-    }
+    if (detail::epoch_slot* s = find_own_slot(detail::epoch_tables::local())) return s->record;
     return nullptr;
   }
 
-  // This thread's slot for this domain, or nullptr. A dead domain's record found at this
-  // address (orphaned) is freed on the way: it is ours, and its domain is gone.
-  detail::epoch_slot* find_own_slot() noexcept {
-    detail::epoch_thread_table& t = detail::tls_epoch_table;
+  // Whether a table entry may be a dead domain's (an orphaned record at a reused
+  // address, see THREAD LIFECYCLE). Never under the model checker: there the domain's
+  // destructor erases its entries from every model thread's table (take_thread_record()),
+  // and the owner test, an atomic load, would add a scheduling point to every pin that
+  // the Relacy programs' search budgets do not include.
+  static constexpr bool stale_entries = !detail::model_checked;
+
+  // The slot of table `t` (this thread's, or under Relacy a finished model thread's) for
+  // this domain, or nullptr. A dead domain's record found at this address (orphaned) is
+  // freed on the way: it is ours, and its domain is gone.
+  detail::epoch_slot* find_own_slot(detail::epoch_thread_table& t) noexcept {
     detail::epoch_slot* s = t.find(this);
-    if (s == nullptr) return nullptr;
+    if (s == nullptr || !stale_entries) return s;
     // [O2] acquire: pairs with the destructor's orphaning (its writes to the record are
     // done before we free it).
     if (s->record->owner.load(std::memory_order_acquire) != detail::record_orphaned) return s;
@@ -941,35 +924,29 @@ class epoch_domain {
   }
 
   void release_temporary(record& r) noexcept {
-    if constexpr (!detail::model_checked) {
-      detail::epoch_thread_table& t = detail::tls_epoch_table;
-      if (detail::epoch_slot* s = t.find(this); s != nullptr && s->record == &r) t.erase(s);
-      release_owned(this, &r);
-      t.free_if_empty();  // only temporary records are left once the thread has exited
-    }
+    detail::epoch_thread_table& t = detail::epoch_tables::local();
+    if (detail::epoch_slot* s = t.find(this); s != nullptr && s->record == &r) t.erase(s);
+    release_owned(this, &r);
+    t.free_if_empty();  // only temporary records are left once the thread has exited
   }
 
-  // The destructor's view of the calling thread's own record: removed from the thread's
-  // table and returned (it is settled like a free one), or nullptr.
-  record* take_current_thread_record() noexcept {
-    if constexpr (detail::model_checked) {
-#if defined(LOCKLESS_RELACY)
-      for (record*& r : relacy_records_) r = nullptr;  // model threads have finished
-#endif
-      return nullptr;
-    } else {
-      detail::epoch_slot* s = find_own_slot();
-      if (s == nullptr) return nullptr;
-      record* r = s->record;
-      detail::tls_epoch_table.erase(s);
-      return r;
-    }
+  // The destructor's view of a table it may take over (per_thread::for_each_quiescent:
+  // the calling thread's; under Relacy every model thread's, all finished): the record
+  // it holds for this domain, removed from the table and returned (the destructor
+  // settles it as its own), or nullptr. Under Relacy this is what leaves no entry of a
+  // dead domain behind for a later execution, whose domain may have the same address.
+  record* take_thread_record(detail::epoch_thread_table& t) noexcept {
+    detail::epoch_slot* s = find_own_slot(t);
+    if (s == nullptr) return nullptr;
+    record* r = s->record;
+    t.erase(s);
+    return r;
   }
 
   // Destructor: takes r's garbage into `garbage` and leaves r free (or, if a live thread
   // owns it, orphaned: that thread frees the record).
   void settle(record* r, bool mine, bag*& garbage) noexcept {
-    if (mine || detail::model_checked) {
+    if (mine) {
       if (r->nest != 0) detail::fatal("lockless::epoch_domain destroyed while pinned in it");
       r->owner.store(detail::record_free, std::memory_order_relaxed);  // our own
     } else {
@@ -1007,9 +984,6 @@ class epoch_domain {
   detail::atomic<std::uint64_t> collected_at_{std::numeric_limits<std::uint64_t>::max()};
   detail::mutex reg_mutex_;  // registration and release: the free list below
   record* free_records_ = nullptr;
-#if defined(LOCKLESS_RELACY)
-  record* relacy_records_[max_model_threads] = {};
-#endif
 };
 
 namespace detail {
@@ -1018,7 +992,7 @@ namespace detail {
 // pinned; a pinned one is released by its last unpin. Deleters run by a release may use
 // epoch domains again (temporary records, see current_record_slow()).
 inline void epoch_thread_exit() noexcept {
-  epoch_thread_table& t = tls_epoch_table;
+  epoch_thread_table& t = epoch_tables::local();
   t.exited = true;
   t.last = {nullptr, nullptr};
   std::size_t i = 0;

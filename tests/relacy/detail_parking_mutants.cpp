@@ -17,45 +17,47 @@ namespace {
 
 const mutant_table mutants = {
     {"mutant_parking_notify_no_fence",
-    // [N1] removed: the notifier reads "no waiters" while the consumer read "no item".
+     // [N1] removed: the notifier reads "no waiters" while the consumer read "no item".
      [](report& r) {
-      r.expect_failure<parking_handoff>("parking_handoff", random_plan(200000),
-                                        {rl::test_result_deadlock});
-      r.expect_failure<parking_handoff>("parking_handoff", bound_plan(1),
-                                        {rl::test_result_deadlock});
-      // The same through await(), with two consumers.
-      r.expect_failure<parking_two_consumers>("parking_two_consumers", random_plan(200000),
-                                              {rl::test_result_deadlock});
+       r.expect_failure<parking_handoff>("parking_handoff", random_plan(200000),
+                                         {rl::test_result_deadlock});
+       r.expect_failure<parking_handoff>("parking_handoff", bound_plan(1),
+                                         {rl::test_result_deadlock});
+       // The same through await(), with two consumers.
+       r.expect_failure<parking_two_consumers>("parking_two_consumers", random_plan(200000),
+                                               {rl::test_result_deadlock});
      }},
     {"mutant_parking_prepare_no_fence",
-    // [W2] removed: the other side of the same store buffering.
+     // [W2] removed: the other side of the same store buffering.
      [](report& r) {
-      r.expect_failure<parking_handoff>("parking_handoff", random_plan(200000),
-                                        {rl::test_result_deadlock});
-      r.expect_failure<parking_handoff>("parking_handoff", bound_plan(1),
-                                        {rl::test_result_deadlock});
-      // The same through await(), with two consumers.
-      r.expect_failure<parking_two_consumers>("parking_two_consumers", random_plan(200000),
-                                              {rl::test_result_deadlock});
+       r.expect_failure<parking_handoff>("parking_handoff", random_plan(200000),
+                                         {rl::test_result_deadlock});
+       r.expect_failure<parking_handoff>("parking_handoff", bound_plan(1),
+                                         {rl::test_result_deadlock});
+       // The same through await(), with two consumers.
+       r.expect_failure<parking_two_consumers>("parking_two_consumers", random_plan(200000),
+                                               {rl::test_result_deadlock});
      }},
     {"mutant_parking_key_relaxed",
-    // [W3] relaxed: a key that read the bump no longer makes the item visible.
+     // [W3] relaxed: a key that read the bump no longer makes the item visible.
      [](report& r) {
-      r.expect_failure<parking_handoff>("parking_handoff", random_plan(200000),
-                                        {rl::test_result_deadlock});
-      r.expect_failure<parking_handoff>("parking_handoff", bound_plan(2),
-                                        {rl::test_result_deadlock});
+       r.expect_failure<parking_handoff>("parking_handoff", random_plan(200000),
+                                         {rl::test_result_deadlock});
+       r.expect_failure<parking_handoff>("parking_handoff", bound_plan(2),
+                                         {rl::test_result_deadlock});
      }},
     {"mutant_parking_notify_no_bump",
-    // [N3] gone: a notify between the consumer's check and its block is lost.
+     // [N3] gone: a notify between the consumer's check and its block is lost.
      [](report& r) {
-      r.expect_failure<parking_handoff>("parking_handoff", random_plan(200000),
-                                        {rl::test_result_deadlock});
-      r.expect_failure<parking_handoff>("parking_handoff", bound_plan(1),
-                                        {rl::test_result_deadlock});
+       r.expect_failure<parking_handoff>("parking_handoff", random_plan(200000),
+                                         {rl::test_result_deadlock});
+       r.expect_failure<parking_handoff>("parking_handoff", bound_plan(1),
+                                         {rl::test_result_deadlock});
      }},
 };
 
 }  // namespace
 
-int main(int argc, char** argv) { return run_mutant(argc, argv, mutants); }
+int main(int argc, char** argv) {
+  return run_mutant(argc, argv, mutants);
+}

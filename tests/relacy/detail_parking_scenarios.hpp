@@ -92,15 +92,15 @@ struct items_suite : rl::test_suite<Derived, Threads> {
   }
 };
 
-struct parking_handoff
-    : items_suite<parking_handoff, 2, false, consumer_style::explicit_protocol> {};
-struct parking_two_consumers
-    : items_suite<parking_two_consumers, 3, false, consumer_style::await> {};
+struct parking_handoff : items_suite<parking_handoff, 2, false, consumer_style::explicit_protocol> {
+};
+struct parking_two_consumers : items_suite<parking_two_consumers, 3, false, consumer_style::await> {
+};
 struct parking_notify_all : items_suite<parking_notify_all, 3, true, consumer_style::await> {};
 
 struct parking_ping_pong : rl::test_suite<parking_ping_pong, 2> {
   static constexpr int rounds = 2;
-  event_count* ec[2] = {nullptr, nullptr};  // ec[i]: thread i waits on it
+  event_count* ec[2] = {nullptr, nullptr};        // ec[i]: thread i waits on it
   lockless::detail::atomic<int>* turn = nullptr;  // whose turn: 0 or 1
   int moves[2];
 

@@ -195,4 +195,4 @@ class event_count {
   atomic<std::uint32_t> waiters_;
 };
 
-}  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail
+}  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail

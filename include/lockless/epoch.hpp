@@ -48,6 +48,11 @@
 //   outlives a domain frees its record instead of touching the domain. Each copy of the
 //   library (a shared library built with hidden visibility has its own) has its own
 //   table, so a guard taken in one library on another's domain pins in that domain.
+//   The table is a detail::per_thread slot (detail/per_thread.hpp): thread_local, and
+//   under the model checker one per model thread; there model threads never exit, and
+//   the domain's destructor (run after every model thread has finished) takes its
+//   entries out of every model thread's table, so no table outlives an execution holding
+//   a dead domain's entry. One code path serves every build.
 //   Thread exit releases the records through detail/thread_exit.hpp: after every C++
 //   thread_local destructor of the thread, also when the thread's first use was inside a
 //   thread_local or pthread-key destructor. A record still pinned then (a guard owned by

@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <lockless/epoch.hpp>
@@ -49,15 +50,15 @@ const std::vector<schedule_scenario>& scenarios() {
 
 TEST(DschedEpoch, ReadersNeverSeeFreedObjectsAndEachIsFreedOnce) {
   for (const schedule_scenario& sc : scenarios()) {
-    std::uint64_t freeing_runs = 0;
-    ds::explore_options o;
-    o.schedules = sc.schedules;
-    const ds::explore_summary s = ds::explore(o, [&](ds::strategy& strat) {
-      lockless::epoch_domain domain;
-      lockless::test::epoch_outcome r = epoch_schedule_run(strat, sc.scripts, domain, disposal::retire);
-      freeing_runs += r.freed_during_run ? 1 : 0;
-      return r.failure;
-    });
+    const lockless::test::scenario_outcome out =
+        lockless::test::explore_scenario(sc, [&](ds::strategy& strat) {
+          lockless::epoch_domain domain;
+          lockless::test::epoch_outcome r =
+              epoch_schedule_run(strat, sc.scripts, domain, disposal::retire);
+          return lockless::test::scenario_run{std::move(r.failure), r.freed_during_run};
+        });
+    const ds::explore_summary& s = out.summary;
+    const std::uint64_t freeing_runs = out.reclaiming_runs;
     EXPECT_TRUE(s.ok()) << sc.name << ": " << s.describe();
     // Not vacuous: objects really were freed while the threads ran.
     EXPECT_GT(freeing_runs, s.schedules / 4) << sc.name;

@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/dsched_history.hpp"
@@ -53,15 +54,14 @@ const std::vector<schedule_scenario>& scenarios() {
 
 TEST(DschedTreiber, EveryScheduleIsLinearizableAndFreesEverythingOnce) {
   for (const schedule_scenario& sc : scenarios()) {
-    std::uint64_t freeing_runs = 0;
-    ds::explore_options o;
-    o.schedules = sc.schedules;
-    const ds::explore_summary s = ds::explore(o, [&](ds::strategy& strat) {
-      const lockless::test::treiber_outcome r =
-          lockless::test::treiber_schedule_run(strat, sc.scripts);
-      freeing_runs += r.freed_nodes != 0 ? 1 : 0;
-      return r.failure;
-    });
+    const lockless::test::scenario_outcome out =
+        lockless::test::explore_scenario(sc, [&](ds::strategy& strat) {
+          lockless::test::treiber_outcome r =
+              lockless::test::treiber_schedule_run(strat, sc.scripts);
+          return lockless::test::scenario_run{std::move(r.failure), r.freed_nodes != 0};
+        });
+    const ds::explore_summary& s = out.summary;
+    const std::uint64_t freeing_runs = out.reclaiming_runs;
     EXPECT_TRUE(s.ok()) << sc.name << ": " << s.describe();
     const bool flushes = std::any_of(sc.scripts.begin(), sc.scripts.end(), [](const auto& t) {
       return std::any_of(t.begin(), t.end(), [](char c) {

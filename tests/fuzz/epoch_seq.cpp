@@ -51,6 +51,17 @@ struct model_state {
 
 model_state* g_model = nullptr;
 
+// synchronize() and barrier() must throw std::logic_error while the thread is pinned.
+template <class F>
+bool throws_logic_error(F&& f) {
+  try {
+    f();
+  } catch (const std::logic_error&) {
+    return true;
+  }
+  return false;
+}
+
 struct tracked {
   std::uint64_t id;
   explicit tracked(std::uint64_t i) noexcept : id(i) {}
@@ -193,13 +204,7 @@ void run(const std::uint8_t* data, std::size_t size) {
           const std::size_t freed_before = m.freed_total;
           const std::uint64_t e0 = domain.epoch();
           if (m.nest > 0) {
-            bool threw = false;
-            try {
-              domain.synchronize();
-            } catch (const std::logic_error&) {
-              threw = true;
-            }
-            FUZZ_CHECK(threw);
+            FUZZ_CHECK(throws_logic_error([&] { domain.synchronize(); }));
           } else {
             domain.synchronize();
             FUZZ_CHECK(domain.epoch() >= e0 + 2);
@@ -210,13 +215,7 @@ void run(const std::uint8_t* data, std::size_t size) {
         case op::barrier: {
           if (m.nest > 0) {
             const std::size_t freed_before = m.freed_total;
-            bool threw = false;
-            try {
-              domain.barrier();
-            } catch (const std::logic_error&) {
-              threw = true;
-            }
-            FUZZ_CHECK(threw);
+            FUZZ_CHECK(throws_logic_error([&] { domain.barrier(); }));
             FUZZ_CHECK(m.freed_total == freed_before);
           } else {
             domain.barrier();

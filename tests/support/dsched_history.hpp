@@ -27,6 +27,7 @@
 #include <cstdlib>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "dsched.hpp"
@@ -116,5 +117,32 @@ struct schedule_scenario {
   std::vector<std::string> scripts;
   std::uint64_t schedules;
 };
+
+// explore_scenario(sc, run): explores sc under sc.schedules schedules; run(strategy&)
+// runs the scripts once and returns {failure ("" if none), whether memory was reclaimed
+// during the run}. Returns explore()'s summary and how many runs reclaimed (a scenario
+// that is meant to reclaim and never does checks nothing).
+struct scenario_outcome {
+  dsched::explore_summary summary;
+  std::uint64_t reclaiming_runs = 0;
+};
+
+struct scenario_run {
+  std::string failure;
+  bool reclaimed = false;
+};
+
+template <class Run>
+scenario_outcome explore_scenario(const schedule_scenario& sc, Run&& run) {
+  scenario_outcome out;
+  dsched::explore_options o;
+  o.schedules = sc.schedules;
+  out.summary = dsched::explore(o, [&](dsched::strategy& strat) {
+    scenario_run r = run(strat);
+    out.reclaiming_runs += r.reclaimed ? 1 : 0;
+    return std::move(r.failure);
+  });
+  return out;
+}
 
 }  // namespace lockless::test

@@ -54,6 +54,9 @@ function(lockless_add_test target)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
+  if(CMAKE_CROSSCOMPILING_EMULATOR)  # qemu-user (preset aarch64) runs code several times slower
+    math(EXPR ARG_TIMEOUT "${ARG_TIMEOUT} * 3")
+  endif()
   add_test(NAME ${target} COMMAND ${target} ${ARG_ARGS})
   set_tests_properties(${target} PROPERTIES LABELS "${ARG_LABEL}" TIMEOUT ${ARG_TIMEOUT})
   # tests_<label>: builds the executables of every test with that label (the aarch64 build

@@ -13,7 +13,7 @@
 //
 // A checker that never fails proves nothing: the same scenarios with retire replaced by
 // an immediate free must be caught.
-#include "support/dsched.hpp"  // first: the shim's deterministic build needs it
+#include "support/dsched.hpp"  // defines the schedule hooks the LOCKLESS_DSCHED build calls
 
 #include <gtest/gtest.h>
 

@@ -15,7 +15,7 @@
 //                   return the same node).
 //   aba_stack       a correct Treiber CAS, but popped nodes go straight to a free list
 //                   that the next push reuses (no reclamation): the classic ABA.
-#include "support/dsched.hpp"  // first: the shim's deterministic build needs it
+#include "support/dsched.hpp"  // defines the schedule hooks the LOCKLESS_DSCHED build calls
 
 #include <gtest/gtest.h>
 

@@ -10,7 +10,7 @@
 // freed object, that nothing stays pinned, and that every object is freed exactly once
 // after a final barrier(); ASan and LSan watch the domain's own memory. A deadlock or a
 // livelock (step limit) fails too. Every input replays exactly.
-#include "support/dsched.hpp"  // first: the shim's deterministic build needs it
+#include "support/dsched.hpp"  // defines the schedule hooks the LOCKLESS_DSCHED build calls
 
 #include <cstddef>
 #include <cstdint>

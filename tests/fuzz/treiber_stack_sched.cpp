@@ -10,7 +10,7 @@
 // and that every payload was destroyed exactly once once the stack and its domain are
 // gone; ASan sees any use after free of a node, LSan any leak. A deadlock or a livelock
 // (step limit) fails too. Every input replays exactly: the bytes are the schedule.
-#include "support/dsched.hpp"  // first: the shim's deterministic build needs it
+#include "support/dsched.hpp"  // defines the schedule hooks the LOCKLESS_DSCHED build calls
 
 #include <cstddef>
 #include <cstdint>

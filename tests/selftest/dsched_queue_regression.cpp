@@ -18,7 +18,7 @@
 //   Under the scheduler that is a deadlock report (every unfinished thread parked). The
 //   library's event count (detail/parking.hpp), whose key is taken before the check, is
 //   the fix, and passes the same scenarios.
-#include "support/dsched.hpp"  // first: the shim's deterministic build needs it
+#include "support/dsched.hpp"  // defines the schedule hooks the LOCKLESS_DSCHED build calls
 
 #include <gtest/gtest.h>
 

@@ -9,7 +9,7 @@
 //   - strategies: PCT depth 1 never preempts, describe() round-trips through
 //     make_strategy(), fuzz bytes steer decisions and always terminate;
 //   - thread exit (thread_local destructors) runs under the scheduler.
-#include "support/dsched.hpp"  // first: the shim's deterministic build needs it
+#include "support/dsched.hpp"  // defines the schedule hooks the LOCKLESS_DSCHED build calls
 
 #include <gtest/gtest.h>
 

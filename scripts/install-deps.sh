@@ -13,7 +13,7 @@ set -euo pipefail
 # googletest (the sources in /usr/src/googletest) is also what the aarch64 preset builds
 # GoogleTest from: libgtest-dev is amd64 only.
 tests_pkgs=(build-essential cmake ninja-build g++ clang-19 libfuzzer-19-dev libclang-rt-19-dev
-            googletest libgtest-dev relacy-dev python3
+            clang-format-19 googletest libgtest-dev relacy-dev python3
             g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 bench_pkgs=(build-essential cmake ninja-build g++ libbenchmark-dev libboost-dev
             libconcurrentqueue-dev libatomic-queue-dev libtbb-dev libxenium-dev libcds-dev

@@ -5,7 +5,9 @@
 #   bash scripts/test.sh --quick    dev only
 #   LOCKLESS_TEST_PRESETS="dev relacy" bash scripts/test.sh     a chosen subset
 #
-# It first installs what is missing (scripts/install-deps.sh --tests), then runs each preset
+# It first installs what is missing (scripts/install-deps.sh --tests), runs the completeness
+# check (scripts/check-layers.sh) and the format check (scripts/check-format.sh), each
+# counted as one test, then runs each preset
 # as `cmake --preset P && cmake --build --preset P && ctest --preset P` (CMakePresets.json
 # says what each preset builds and which test labels it runs):
 #   dev      every test but Relacy's (unit, stress, dsched, package, example), RelWithDebInfo
@@ -179,6 +181,19 @@ done
 if [[ $unknown -ne 0 ]]; then
   finish
 fi
+
+# The house rules, before any build: every public header has all of its layers
+# (scripts/check-layers.sh) and the sources follow .clang-format (scripts/check-format.sh).
+# Each counts as one test.
+for check in check-layers check-format; do
+  banner "$check: scripts/$check.sh"
+  if bash "scripts/$check.sh"; then
+    note "$check" "passed"
+    total_passed=$((total_passed + 1))
+  else
+    fail "$check" "FAILED (bash scripts/$check.sh says what)"
+  fi
+done
 
 for preset in "${preset_list[@]}"; do
   start=$SECONDS

@@ -18,6 +18,8 @@
 #   bench    bench/<name>*.cpp
 #   docs     docs/algorithms/<name>.md
 #   example  examples/<name>*.cpp
+#   alphabet tests/structures/<name>_ops.hpp: the one operation alphabet that stress, dsched,
+#            fuzz (and bench, where it mixes operations) spell the structure's operations in
 # lockless.hpp (the umbrella header) and queue_status.hpp (a vocabulary type of the
 # queues) are not structures. Prints one line per missing layer and exits 1 if any is
 # missing; the test command runs it first.
@@ -97,6 +99,8 @@ for n in "${names[@]}"; do
   [[ -f "docs/algorithms/$n.md" ]] || miss "$n" docs "no docs/algorithms/$n.md"
   [[ -n "$(files examples/"$n".cpp examples/"$n"_*.cpp)" ]] ||
     miss "$n" example "no examples/$n*.cpp"
+  [[ -f "tests/structures/${n}_ops.hpp" ]] ||
+    miss "$n" alphabet "no tests/structures/${n}_ops.hpp"
 done
 
 if [[ $missing -ne 0 ]]; then

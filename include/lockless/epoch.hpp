@@ -422,6 +422,8 @@ class epoch_domain {
       bag* garbage = nullptr;
       detail::epoch_tables::for_each_quiescent([&](detail::epoch_thread_table& t) {
         if (record* mine = take_thread_record(t)) settle(mine, true, garbage);
+        // A finished model thread's table: the next execution starts from an empty one.
+        if constexpr (detail::model_checked) t.free_if_empty();
       });
       // acquire: pairs with the release publication of records in acquire_record().
       for (record* r = records_.load(std::memory_order_acquire); r != nullptr;

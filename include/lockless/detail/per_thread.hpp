@@ -17,9 +17,10 @@
 //       checks of one program); it is reset to T{} when it is first touched in a new
 //       Relacy context (one rl::simulate run, or the replay of a failing execution that
 //       Relacy makes to print its history), so the state a failed execution left behind
-//       is dropped rather than read. Within a context every execution must leave the
-//       slots as it found them, or clean them up itself: that is the user's job (see
-//       for_each_quiescent() and the epoch domain's destructor).
+//       is dropped (and what it owned leaked) rather than read. Within a context every
+//       execution must leave the slots as it found them: that is the user's job (the
+//       epoch domain's destructor empties and frees every model thread's table, through
+//       for_each_quiescent()).
 //   for_each_quiescent(f) calls f(T&) on every slot the caller may take over: in the
 //   normal and deterministic builds only the caller's own (other threads' TLS is theirs);
 //   under Relacy every model thread's, because its one use, an epoch domain's
@@ -195,6 +196,9 @@ struct thread_stripe_slot {
 template <class T, std::size_t N>
 class striped {
   static_assert(N > 0, "striped<T, N>: at least one stripe");
+  static_assert(alignof(cache_padded<T>) == cache_line_size &&
+                    sizeof(cache_padded<T>) % cache_line_size == 0,
+                "a stripe starts a cache line and fills whole lines");
 
  public:
   static constexpr std::size_t stripes = N;
@@ -220,5 +224,9 @@ class striped {
  private:
   cache_padded<T> stripes_[N];
 };
+
+static_assert(sizeof(striped<char, 2>) == 2 * cache_line_size &&
+                  alignof(striped<char, 2>) == cache_line_size,
+              "stripes are adjacent whole cache lines, the first one aligned");
 
 }  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail

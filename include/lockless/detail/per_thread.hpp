@@ -229,4 +229,4 @@ static_assert(sizeof(striped<char, 2>) == 2 * cache_line_size &&
                   alignof(striped<char, 2>) == cache_line_size,
               "stripes are adjacent whole cache lines, the first one aligned");
 
-}  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail
+}  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail

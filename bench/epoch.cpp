@@ -163,8 +163,8 @@ void pin_unpin_xenium_region_guard(benchmark::State& state) {
 }
 
 void pin_unpin_xenium_guard_ptr(benchmark::State& state) {
-  static xenium_node node;        // never retired
-  static xenium_ptr ptr(&node);   // read by every thread
+  static xenium_node node;       // never retired
+  static xenium_ptr ptr(&node);  // read by every thread
   for (auto _ : state) {
     xenium_ptr::guard_ptr g;
     g.acquire(ptr);
@@ -393,8 +393,7 @@ void reg(const char* name, void (*fn)(benchmark::State&)) {
         ->UseManualTime()
         ->Unit(benchmark::kMicrosecond);
   }
-  benchmark::RegisterBenchmark("epoch/guard_alternating/lockless_epoch_guard",
-                               guard_alternating)
+  benchmark::RegisterBenchmark("epoch/guard_alternating/lockless_epoch_guard", guard_alternating)
       ->Arg(2)
       ->Arg(100)
       ->Arg(4000)

@@ -39,7 +39,9 @@
 namespace {
 
 // What benchmark::ClobberMemory() is: the guard's stores cannot be sunk out of the loop.
-inline void clobber_memory() { asm volatile("" : : : "memory"); }
+inline void clobber_memory() {
+  asm volatile("" : : : "memory");
+}
 
 [[gnu::always_inline]] inline void pins(lockless::epoch_domain& d, std::uint64_t n) {
   for (std::uint64_t i = 0; i < n; ++i) {
@@ -60,13 +62,14 @@ inline void clobber_memory() { asm volatile("" : : : "memory"); }
 
 // noipa (not just noinline): GCC's identical code folding would otherwise merge
 // functions with the same body into one symbol, and callgrind could not tell them apart.
-[[gnu::noipa]] void warmup_pins(lockless::epoch_domain& d, std::uint64_t n) { pins(d, n); }
+[[gnu::noipa]] void warmup_pins(lockless::epoch_domain& d, std::uint64_t n) {
+  pins(d, n);
+}
 [[gnu::noipa]] void measured_pin_unpin(lockless::epoch_domain& d, std::uint64_t n) {
   pins(d, n);
 }
 
-[[gnu::noipa]] void warmup_alternating(lockless::epoch_domain* const (&pair)[2],
-                                       std::uint64_t n) {
+[[gnu::noipa]] void warmup_alternating(lockless::epoch_domain* const (&pair)[2], std::uint64_t n) {
   alternating(pair, n);
 }
 [[gnu::noipa]] void measured_guard_alternating(lockless::epoch_domain* const (&pair)[2],
@@ -91,7 +94,9 @@ domain_list make_domains(std::uint64_t n) {
     clobber_memory();
   }
 }
-[[gnu::noipa]] void measured_register(const domain_list& domains) { register_all(domains); }
+[[gnu::noipa]] void measured_register(const domain_list& domains) {
+  register_all(domains);
+}
 
 constexpr const char* workloads[] = {"pin_unpin_default", "pin_unpin_user_domain",
                                      "guard_alternating", "register"};

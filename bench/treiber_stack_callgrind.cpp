@@ -72,10 +72,11 @@ template <class... S>
 int dispatch(std::string_view impl, std::uint64_t n, bool list) {
   int rc = -1;
   // Runs each implementation whose name matches (all of them print with --list).
-  ((rc = [&] {
-     const int r = run<S>(impl, n, list);
-     return r == -1 ? rc : r;
-   }()),
+  ((rc =
+        [&] {
+          const int r = run<S>(impl, n, list);
+          return r == -1 ? rc : r;
+        }()),
    ...);
   return rc;
 }

@@ -54,8 +54,8 @@ int main() {
   std::printf("own domain:     epoch %llu, %zu nodes waiting, %zu threads registered\n",
               static_cast<unsigned long long>(mine.global_epoch), mine.retired_pending,
               mine.registered_threads);
-  std::printf("default domain: %zu pinned thread(s), %zu objects waiting\n",
-              def.pinned_threads, def.retired_pending);
+  std::printf("default domain: %zu pinned thread(s), %zu objects waiting\n", def.pinned_threads,
+              def.retired_pending);
 
   const bool ok = popped.load() + rest == threads * per_thread && mine.retired_pending == 0;
   return ok ? 0 : 1;

@@ -124,9 +124,10 @@ int main() {
     }
     writer_done.store(true, std::memory_order_relaxed);
   }  // readers join here
-  std::printf("part 1: %d configs published while 3 readers made %ld reads "
-              "(%ld torn, %ld going backwards)\n",
-              version, reads.load(), torn.load(), backwards.load());
+  std::printf(
+      "part 1: %d configs published while 3 readers made %ld reads "
+      "(%ld torn, %ld going backwards)\n",
+      version, reads.load(), torn.load(), backwards.load());
 
   // ---- Part 2: a reader that stays pinned, seen through stats() ---------------------
   // Never block while holding a guard. This reader does, so that we can watch the effect.
@@ -146,14 +147,15 @@ int main() {
   // What a monitoring thread would look at. E can move at most one step past the epoch
   // the sleepy reader announced, so every later attempt to advance is refused.
   const lockless::epoch_stats s = domain.stats();
-  const bool stall_seen = s.pinned_threads > 0 && s.stalled_advances >= 3 &&
-                          s.oldest_pinned_epoch < s.global_epoch;
-  std::printf("part 2: global epoch %llu, a reader pinned at epoch %llu, %llu refused "
-              "advances, %zu objects waiting: %s\n",
-              static_cast<unsigned long long>(s.global_epoch),
-              static_cast<unsigned long long>(s.oldest_pinned_epoch),
-              static_cast<unsigned long long>(s.stalled_advances), s.retired_pending,
-              stall_seen ? "stalled reader detected" : "no stall visible (unexpected)");
+  const bool stall_seen =
+      s.pinned_threads > 0 && s.stalled_advances >= 3 && s.oldest_pinned_epoch < s.global_epoch;
+  std::printf(
+      "part 2: global epoch %llu, a reader pinned at epoch %llu, %llu refused "
+      "advances, %zu objects waiting: %s\n",
+      static_cast<unsigned long long>(s.global_epoch),
+      static_cast<unsigned long long>(s.oldest_pinned_epoch),
+      static_cast<unsigned long long>(s.stalled_advances), s.retired_pending,
+      stall_seen ? "stalled reader detected" : "no stall visible (unexpected)");
 
   let_go.store(true, std::memory_order_release);
   let_go.notify_one();

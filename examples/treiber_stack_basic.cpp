@@ -21,7 +21,7 @@ int main() {
 
   long sum = 0;
   while (std::optional<int> v = stack.try_pop()) sum += *v;  // nullopt once empty
-  std::printf("popped 0..3999, sum = %ld\n", sum);            // 7998000
+  std::printf("popped 0..3999, sum = %ld\n", sum);           // 7998000
   // [readme-end]
   return sum == 3999L * 4000 / 2 ? 0 : 1;
 }

@@ -192,10 +192,10 @@ class epoch_guard;
 // A snapshot of a domain's reclamation state; every field is read without stopping the
 // world, so under concurrency each is approximate (but never wildly off).
 struct epoch_stats {
-  std::uint64_t global_epoch = 0;       // E
-  std::size_t retired_pending = 0;      // retired, not yet freed
-  std::size_t registered_threads = 0;   // records currently owned by a thread
-  std::size_t pinned_threads = 0;       // records pinned at the time of the scan
+  std::uint64_t global_epoch = 0;      // E
+  std::size_t retired_pending = 0;     // retired, not yet freed
+  std::size_t registered_threads = 0;  // records currently owned by a thread
+  std::size_t pinned_threads = 0;      // records pinned at the time of the scan
   // The smallest epoch announced by a record pinned at the time of the scan, or
   // no_pinned_thread. A pinned record whose epoch is below global_epoch holds every
   // further advance back until it unpins. The gap can be more than one epoch without
@@ -223,9 +223,9 @@ struct retired {
   alignas(void*) unsigned char storage[inline_size];
 
   template <class T, class Deleter>
-  static constexpr bool fits_inline = sizeof(Deleter) <= inline_size &&
-                                      alignof(Deleter) <= alignof(void*) &&
-                                      std::is_nothrow_move_constructible_v<Deleter>;
+  static constexpr bool fits_inline =
+      sizeof(Deleter) <= inline_size && alignof(Deleter) <= alignof(void*) &&
+      std::is_nothrow_move_constructible_v<Deleter>;
 
   template <class T, class Deleter>
   void set(T* p, Deleter&& d) {
@@ -289,14 +289,14 @@ enum : unsigned {
 // orphaned one, which its owner frees.
 struct alignas(cache_line_size) epoch_record {
   // Shared: written by the owner, read by scanners.
-  atomic<std::uint64_t> state{0};  // 0: not pinned; (e << 1) | 1: pinned, saw epoch e
+  atomic<std::uint64_t> state{0};        // 0: not pinned; (e << 1) | 1: pinned, saw epoch e
   atomic<std::size_t> retired_total{0};  // objects ever retired through this record
   atomic<unsigned> owner{record_owned};
   var<epoch_record*> next{std::in_place, nullptr};  // immutable once published on the list
 
   // Owner-only (INV4).
-  unsigned nest = 0;   // guards + lock()s held
-  unsigned locks = 0;  // of which lock()s: unlock() without one is an error
+  unsigned nest = 0;              // guards + lock()s held
+  unsigned locks = 0;             // of which lock()s: unlock() without one is an error
   bool release_at_unpin = false;  // thread exit has begun: release when nest drops to 0
   epoch_bag* open = nullptr;
   epoch_bag* spare = nullptr;
@@ -426,8 +426,7 @@ class epoch_domain {
         if constexpr (detail::model_checked) t.free_if_empty();
       });
       // acquire: pairs with the release publication of records in acquire_record().
-      for (record* r = records_.load(std::memory_order_acquire); r != nullptr;
-           r = r->next.get()) {
+      for (record* r = records_.load(std::memory_order_acquire); r != nullptr; r = r->next.get()) {
         settle(r, false, garbage);
       }
       // Quiescent but for releasing threads, which settle() has waited for; acquire as
@@ -439,7 +438,9 @@ class epoch_domain {
       // The deleters may have retired into this domain: go round again.
     }
     // A thread that released its record last may still be inside unlock(): wait for it.
-    { std::lock_guard lock(reg_mutex_); }
+    {
+      std::lock_guard lock(reg_mutex_);
+    }
     record* r = records_.load(std::memory_order_acquire);  // as above
     while (r != nullptr) {
       record* next = r->next.get();
@@ -489,7 +490,8 @@ class epoch_domain {
   }
   void unlock() {
     record* r = find_current_record();
-    if (r == nullptr || r->locks == 0) [[unlikely]] throw_unbalanced_unlock();
+    if (r == nullptr || r->locks == 0) [[unlikely]]
+      throw_unbalanced_unlock();
     --r->locks;
     unpin(*r);
   }
@@ -534,9 +536,8 @@ class epoch_domain {
     s.stalled_advances = stalled_.load(std::memory_order_relaxed);  // telemetry only
     std::size_t retired = 0;
     // acquire: pairs with the release publication of records in acquire_record().
-    for (record* r = records_.load(std::memory_order_acquire); r != nullptr;
-         r = r->next.get()) {
-      retired += r->retired_total.load(std::memory_order_relaxed);  // telemetry
+    for (record* r = records_.load(std::memory_order_acquire); r != nullptr; r = r->next.get()) {
+      retired += r->retired_total.load(std::memory_order_relaxed);             // telemetry
       if (r->owner.load(std::memory_order_relaxed) == detail::record_owned) {  // telemetry
         ++s.registered_threads;
       }
@@ -583,7 +584,8 @@ class epoch_domain {
 #if defined(__GNUC__)
   [[gnu::noinline, gnu::cold]]
 #endif
-  [[noreturn]] static void throw_unbalanced_unlock() {
+  [[noreturn]] static void
+  throw_unbalanced_unlock() {
     detail::throw_logic_error(
         "lockless::epoch_domain::unlock() without a matching lock() on this thread");
   }
@@ -718,8 +720,7 @@ class epoch_domain {
     // loads see everything before this point. The list walk's acquire pairs with the
     // release publication of records in acquire_record().
     detail::full_fence();
-    for (record* r = records_.load(std::memory_order_acquire); r != nullptr;
-         r = r->next.get()) {
+    for (record* r = records_.load(std::memory_order_acquire); r != nullptr; r = r->next.get()) {
       // [A2] acquire: pairs with [G3]; a finished critical section happens-before us.
       const std::uint64_t s = r->state.load(std::memory_order_acquire);
       if (record::is_pinned(s) && record::epoch_of(s) != g) {
@@ -798,8 +799,7 @@ class epoch_domain {
     // the domain that died there was destroyed before this one was constructed.
     if (last.domain == this &&
         (!stale_entries ||
-         last.record->owner.load(std::memory_order_relaxed) == detail::record_owned))
-        [[likely]] {
+         last.record->owner.load(std::memory_order_relaxed) == detail::record_owned)) [[likely]] {
       return last.record;
     }
     return current_record_slow();
@@ -818,8 +818,8 @@ class epoch_domain {
     }
     const bool exiting = t.exited;
     if (!exiting) detail::epoch_tables::at_thread_exit(detail::tls_epoch_exit_hook);
-    t.reserve_one();            // may throw before we own anything
-    record* r = acquire_record();  // may throw; then the table only grew
+    t.reserve_one();                // may throw before we own anything
+    record* r = acquire_record();   // may throw; then the table only grew
     r->release_at_unpin = exiting;  // released again at the end of this call (or unpin)
     t.insert(this, r);
     t.last = {this, r};
@@ -830,9 +830,8 @@ class epoch_domain {
   record* find_current_record() noexcept {
     const detail::epoch_slot& last = detail::epoch_tables::local().last;
     if (last.domain == this &&
-        (!stale_entries ||
-         last.record->owner.load(std::memory_order_relaxed) == detail::record_owned))
-        [[likely]] {  // as in current_record()
+        (!stale_entries || last.record->owner.load(std::memory_order_relaxed) ==
+                               detail::record_owned)) [[likely]] {  // as in current_record()
       return last.record;
     }
     return find_current_record_slow();
@@ -899,8 +898,7 @@ class epoch_domain {
     // [O2] acq_rel: release orders our writes to r before the destructor's view of it;
     // acquire on failure orders us after its orphaning (its writes to r are done).
     if (!r->owner.compare_exchange_strong(expected, detail::record_releasing,
-                                          std::memory_order_acq_rel,
-                                          std::memory_order_acquire)) {
+                                          std::memory_order_acq_rel, std::memory_order_acquire)) {
       delete r;  // orphaned
       return;
     }
@@ -927,7 +925,8 @@ class epoch_domain {
   }
 
   void release_if_temporary(record& r) noexcept {
-    if (r.release_at_unpin && r.nest == 0) [[unlikely]] release_temporary(r);
+    if (r.release_at_unpin && r.nest == 0) [[unlikely]]
+      release_temporary(r);
   }
 
   void release_temporary(record& r) noexcept {
@@ -969,8 +968,7 @@ class epoch_domain {
           detail::fatal("lockless::epoch_domain destroyed while a thread is pinned in it");
         }
         // [O2] acq_rel: the owner's release_owned() sees "orphaned" and frees r.
-        if (r->owner.compare_exchange_strong(s, detail::record_orphaned,
-                                             std::memory_order_acq_rel,
+        if (r->owner.compare_exchange_strong(s, detail::record_orphaned, std::memory_order_acq_rel,
                                              std::memory_order_acquire)) {
           break;
         }
@@ -1079,8 +1077,7 @@ class epoch_guard {
   // (which pairs with whatever published the node: the pin orders nothing about the
   // node's fields), and re-protecting a pointer read otherwise costs nothing.
   template <class T>
-  [[nodiscard]] T* protect(const detail::atomic<T*>& src,
-                           std::memory_order order) const noexcept {
+  [[nodiscard]] T* protect(const detail::atomic<T*>& src, std::memory_order order) const noexcept {
     return src.load(order);  // the caller's order, for the caller's reasons
   }
   template <class T>
@@ -1126,7 +1123,7 @@ class epoch_reclaimer {
   epoch_domain* d_;
 };
 
-}  // namespace lockless::LOCKLESS_ABI_NAMESPACE
+}  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE
 
 // Only the check below needs the concept: included here, after the code, not above it.
 #include "detail/reclaimer.hpp"
@@ -1134,4 +1131,4 @@ class epoch_reclaimer {
 namespace lockless::inline LOCKLESS_ABI_NAMESPACE {
 static_assert(detail::reclaimer<epoch_reclaimer>,
               "epoch_reclaimer must model detail::reclaimer (detail/reclaimer.hpp)");
-}  // namespace lockless::LOCKLESS_ABI_NAMESPACE
+}  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE

@@ -155,7 +155,7 @@ class treiber_stack {
       // LP(push) on success. On failure `expected` gets the current head (relaxed: it
       // is not dereferenced, only linked to).
       if (head_->compare_exchange_weak(expected, n, std::memory_order_release,
-                                      std::memory_order_relaxed)) {
+                                       std::memory_order_relaxed)) {
         return;
       }
       bo.pause();
@@ -192,8 +192,8 @@ class treiber_stack {
   // memory is reused only after the reclaimer frees it, i.e. when no guard can reach it.
   struct node : detail::pooled<node> {
     template <class... Args>
-    explicit node(Args&&... args) : value(std::in_place, std::forward<Args>(args)...),
-                                    next(std::in_place, nullptr) {}
+    explicit node(Args&&... args)
+        : value(std::in_place, std::forward<Args>(args)...), next(std::in_place, nullptr) {}
     detail::var<T> value;
     detail::var<node*> next;
   };
@@ -210,12 +210,12 @@ class treiber_stack {
     // allocated for as long as the guard protects it (INV3).
     node* expected = guard.protect(head_.value, std::memory_order_acquire);
     detail::backoff bo;
-    while (expected != nullptr) {  // LP(try_pop, empty) when this reads null
+    while (expected != nullptr) {         // LP(try_pop, empty) when this reads null
       node* next = expected->next.get();  // [C2] safe: protected (INV3), immutable (INV1)
       // [C3] acquire on success (the node's payload is ours to read) and on failure (the
       // reloaded head is dereferenced in the next round). LP(try_pop) on success.
       if (head_->compare_exchange_weak(expected, next, std::memory_order_acquire,
-                                      std::memory_order_acquire)) {
+                                       std::memory_order_acquire)) {
         sink(std::move(expected->value.get_mut()));  // INV2: ours alone now
         guard.retire(expected);  // readers that loaded it may still look at next
         return true;
@@ -233,4 +233,4 @@ class treiber_stack {
   [[no_unique_address]] Reclaimer reclaimer_;
 };
 
-}  // namespace lockless::LOCKLESS_ABI_NAMESPACE
+}  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE

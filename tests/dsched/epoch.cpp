@@ -74,7 +74,7 @@ TEST(DschedEpoch, TheDefaultDomainAcrossManyThreadGenerations) {
   o.schedules = 600;
   const ds::explore_summary s = ds::explore(o, [&](ds::strategy& strat) {
     return epoch_schedule_run(strat, {"rw", "wr", "fr"}, lockless::default_epoch_domain(),
-                   disposal::retire)
+                              disposal::retire)
         .failure;
   });
   EXPECT_TRUE(s.ok()) << s.describe();

@@ -106,8 +106,8 @@ class leaky_stack {
     node* h = head_.load(std::memory_order_relaxed);
     do {
       n->next.get_mut() = h;
-    } while (!head_.compare_exchange_weak(h, n, std::memory_order_release,
-                                          std::memory_order_relaxed));
+    } while (
+        !head_.compare_exchange_weak(h, n, std::memory_order_release, std::memory_order_relaxed));
   }
 
   atomic<node*> head_{nullptr};

@@ -43,8 +43,7 @@ EPOCH_DSO_API void epoch_dso_a_guard(lockless::epoch_domain* d, std::size_t* pin
 // pinned_threads while that guard lives.
 EPOCH_DSO_API void epoch_dso_a_pin_and_report(lockless::epoch_domain* foreign,
                                               lockless::epoch_domain* own,
-                                              std::size_t* foreign_pinned,
-                                              std::size_t* own_pinned);
+                                              std::size_t* foreign_pinned, std::size_t* own_pinned);
 // Takes (and ends) a guard on `own`, then retires n objects into `foreign`, each with a
 // deleter that increments *freed.
 EPOCH_DSO_API void epoch_dso_a_retire_counted(lockless::epoch_domain* foreign,
@@ -59,8 +58,7 @@ EPOCH_DSO_API void epoch_dso_b_barrier(lockless::epoch_domain* d);
 EPOCH_DSO_API void epoch_dso_b_guard(lockless::epoch_domain* d, std::size_t* pinned);
 EPOCH_DSO_API void epoch_dso_b_pin_and_report(lockless::epoch_domain* foreign,
                                               lockless::epoch_domain* own,
-                                              std::size_t* foreign_pinned,
-                                              std::size_t* own_pinned);
+                                              std::size_t* foreign_pinned, std::size_t* own_pinned);
 EPOCH_DSO_API void epoch_dso_b_retire_counted(lockless::epoch_domain* foreign,
                                               lockless::epoch_domain* own, std::size_t n,
                                               std::atomic<std::size_t>* freed);

@@ -12,9 +12,13 @@
 
 namespace epoch_dso_impl {
 
-inline lockless::epoch_domain* make_domain() { return new lockless::epoch_domain; }
+inline lockless::epoch_domain* make_domain() {
+  return new lockless::epoch_domain;
+}
 
-inline void destroy_domain(lockless::epoch_domain* d) { delete d; }
+inline void destroy_domain(lockless::epoch_domain* d) {
+  delete d;
+}
 
 inline void stats(lockless::epoch_domain* d, epoch_dso_stats* out) {
   const lockless::epoch_stats s = d->stats();
@@ -23,7 +27,9 @@ inline void stats(lockless::epoch_domain* d, epoch_dso_stats* out) {
   out->pending = s.retired_pending;
 }
 
-inline void barrier(lockless::epoch_domain* d) { d->barrier(); }
+inline void barrier(lockless::epoch_domain* d) {
+  d->barrier();
+}
 
 inline void guard(lockless::epoch_domain* d, std::size_t* pinned) {
   lockless::epoch_guard g(*d);
@@ -32,7 +38,9 @@ inline void guard(lockless::epoch_domain* d, std::size_t* pinned) {
 
 inline void pin_and_report(lockless::epoch_domain* foreign, lockless::epoch_domain* own,
                            std::size_t* foreign_pinned, std::size_t* own_pinned) {
-  { lockless::epoch_guard g(*own); }  // this library's thread cache now names `own`
+  {
+    lockless::epoch_guard g(*own);
+  }  // this library's thread cache now names `own`
   lockless::epoch_guard g(*foreign);
   *foreign_pinned = foreign->stats().pinned_threads;
   *own_pinned = own->stats().pinned_threads;
@@ -48,7 +56,9 @@ struct counting_deleter {
 
 inline void retire_counted(lockless::epoch_domain* foreign, lockless::epoch_domain* own,
                            std::size_t n, std::atomic<std::size_t>* freed) {
-  { lockless::epoch_guard g(*own); }  // this library's thread cache now names `own`
+  {
+    lockless::epoch_guard g(*own);
+  }  // this library's thread cache now names `own`
   for (std::size_t i = 0; i < n; ++i) {
     foreign->retire(new int(static_cast<int>(i)), counting_deleter{freed});
   }

@@ -2,12 +2,18 @@
 #include "epoch_dso.hpp"
 #include "epoch_dso_impl.hpp"
 
-lockless::epoch_domain* epoch_dso_a_make_domain() { return epoch_dso_impl::make_domain(); }
-void epoch_dso_a_destroy_domain(lockless::epoch_domain* d) { epoch_dso_impl::destroy_domain(d); }
+lockless::epoch_domain* epoch_dso_a_make_domain() {
+  return epoch_dso_impl::make_domain();
+}
+void epoch_dso_a_destroy_domain(lockless::epoch_domain* d) {
+  epoch_dso_impl::destroy_domain(d);
+}
 void epoch_dso_a_stats(lockless::epoch_domain* d, epoch_dso_stats* out) {
   epoch_dso_impl::stats(d, out);
 }
-void epoch_dso_a_barrier(lockless::epoch_domain* d) { epoch_dso_impl::barrier(d); }
+void epoch_dso_a_barrier(lockless::epoch_domain* d) {
+  epoch_dso_impl::barrier(d);
+}
 void epoch_dso_a_guard(lockless::epoch_domain* d, std::size_t* pinned) {
   epoch_dso_impl::guard(d, pinned);
 }

@@ -39,14 +39,14 @@ namespace ops = lockless::test::epoch_ops;
 using ops::op;
 
 struct model_state {
-  std::vector<std::uint8_t> freed;        // per object id: times freed
-  std::vector<std::uint64_t> session;     // per object id: pin period open at retire (0: none)
-  std::vector<std::uint8_t> deleter_kind; // per object id: 0 default, 1 small, 2 big
+  std::vector<std::uint8_t> freed;         // per object id: times freed
+  std::vector<std::uint64_t> session;      // per object id: pin period open at retire (0: none)
+  std::vector<std::uint8_t> deleter_kind;  // per object id: 0 default, 1 small, 2 big
   std::size_t retired = 0;
   std::size_t freed_total = 0;
-  std::size_t by_kind[3] = {0, 0, 0};      // frees observed per deleter kind
-  unsigned nest = 0;                      // guards + lock() count
-  std::uint64_t cur_session = 0;          // id of the current pin period (if nest > 0)
+  std::size_t by_kind[3] = {0, 0, 0};  // frees observed per deleter kind
+  unsigned nest = 0;                   // guards + lock() count
+  std::uint64_t cur_session = 0;       // id of the current pin period (if nest > 0)
 };
 
 model_state* g_model = nullptr;
@@ -107,7 +107,10 @@ void run(const std::uint8_t* data, std::size_t size) {
       lockless::epoch_guard* g = (via_guard && !guards.empty()) ? guards.back().get() : nullptr;
       switch (kind) {
         case 0:
-          if (g) g->retire(p); else domain.retire(p);
+          if (g)
+            g->retire(p);
+          else
+            domain.retire(p);
           break;
         case 1: {  // small lambda: stored inline
           model_state* mp = &m;
@@ -117,7 +120,10 @@ void run(const std::uint8_t* data, std::size_t size) {
             delete t;
           };
           static_assert(sizeof(del) <= lockless::detail::retired::inline_size);
-          if (g) g->retire(p, del); else domain.retire(p, del);
+          if (g)
+            g->retire(p, del);
+          else
+            domain.retire(p, del);
           break;
         }
         default: {  // big lambda: boxed on the heap with the pointer
@@ -130,7 +136,10 @@ void run(const std::uint8_t* data, std::size_t size) {
             delete t;
           };
           static_assert(sizeof(del) > lockless::detail::retired::inline_size);
-          if (g) g->retire(p, del); else domain.retire(p, del);
+          if (g)
+            g->retire(p, del);
+          else
+            domain.retire(p, del);
           break;
         }
       }

@@ -45,8 +45,7 @@ struct payload {
   volatile std::uint64_t canary = alive;
 
   explicit payload(std::uint64_t x)
-      : v(std::make_unique<std::uint64_t>(x)),
-        s(32 + (x & 15), static_cast<char>('a' + (x % 26))) {
+      : v(std::make_unique<std::uint64_t>(x)), s(32 + (x & 15), static_cast<char>('a' + (x % 26))) {
     ++g_live;
   }
   payload(payload&& o) noexcept : v(std::move(o.v)), s(std::move(o.s)) {
@@ -93,8 +92,7 @@ void run(const std::uint8_t* data, std::size_t size) {
   lockless_fuzz::input in(data, size);
   lockless::epoch_domain domain;  // per input: its garbage and epochs are ours alone
   {
-    lockless::treiber_stack<T, lockless::epoch_reclaimer> stack{
-        lockless::epoch_reclaimer(domain)};
+    lockless::treiber_stack<T, lockless::epoch_reclaimer> stack{lockless::epoch_reclaimer(domain)};
     std::stack<std::uint64_t> model;
     std::uint64_t counter = 0;  // source of values for bursts
 
@@ -168,7 +166,7 @@ void run(const std::uint8_t* data, std::size_t size) {
           break;
         }
         case op::barrier:
-          domain.barrier();  // not pinned: must not throw
+          domain.barrier();                           // not pinned: must not throw
           FUZZ_CHECK(domain.retired_pending() == 0);  // single thread: all freed
           break;
         case op::flush:
@@ -191,7 +189,7 @@ void run(const std::uint8_t* data, std::size_t size) {
       while (!model.empty() && (model.size() & 3) != 0) pop_one(true);
     }
   }  // ~treiber_stack: frees the remaining nodes
-}    // ~epoch_domain: frees every retired node
+}  // ~epoch_domain: frees every retired node
 
 }  // namespace
 

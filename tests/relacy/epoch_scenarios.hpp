@@ -130,8 +130,7 @@ struct ebr_suite : rl::test_suite<Derived, 1 + C.readers + C.advancers> {
         // took its batch and is destroying it right now (readers_flush, advancers, and
         // every thread's unregister_current_thread(), which collects). Once every other
         // thread has finished, no such collector is left.
-        if (finished->load(std::memory_order_relaxed) == others)
-          RL_ASSERT(ebr_live_objects() == 1);
+        if (finished->load(std::memory_order_relaxed) == others) RL_ASSERT(ebr_live_objects() == 1);
       } else {
         domain->synchronize();
         delete old;
@@ -141,8 +140,7 @@ struct ebr_suite : rl::test_suite<Derived, 1 + C.readers + C.advancers> {
       // Wait for the others (their collections), then: everything retired before the
       // last barrier() is gone (readers retire nothing). A batch a concurrent collector
       // put back without re-checking the epoch ([R3]/[B1]) would still be alive here.
-      while (finished->load(std::memory_order_relaxed) != others)
-        lockless::detail::yield_point();
+      while (finished->load(std::memory_order_relaxed) != others) lockless::detail::yield_point();
       RL_ASSERT(ebr_live_objects() == 1);
     }
   }
@@ -189,18 +187,16 @@ struct ebr_retire_poison_registered
                 ebr_config{.poison = true, .others_unregister = false}> {};
 
 // A slow reader: 32 scheduling points pinned between its two reads.
-struct ebr_slow_reader
-    : ebr_suite<ebr_slow_reader, ebr_config{.rounds = 1, .dwell = 32}> {};
+struct ebr_slow_reader : ebr_suite<ebr_slow_reader, ebr_config{.rounds = 1, .dwell = 32}> {};
 
 // The writer retires and calls barrier(); the destructor writes.
-struct ebr_barrier
-    : ebr_suite<ebr_barrier, ebr_config{.poison = true, .how = dispose::barrier}> {};
+struct ebr_barrier : ebr_suite<ebr_barrier, ebr_config{.poison = true, .how = dispose::barrier}> {};
 
 // Two readers that also flush (so the epoch advances and deleters run on any thread);
 // the destructor writes. Three threads.
 struct ebr_two_readers
-    : ebr_suite<ebr_two_readers,
-                ebr_config{.readers = 2, .poison = true, .readers_flush = true}> {};
+    : ebr_suite<ebr_two_readers, ebr_config{.readers = 2, .poison = true, .readers_flush = true}> {
+};
 
 // A slow reader and a third thread that advances the epoch: the advance that lets the
 // writer free an object may come from a thread that retired nothing (so the fence of
@@ -210,8 +206,7 @@ struct ebr_advancer
 
 // The writer waits in synchronize() and deletes; the destructor writes.
 struct ebr_synchronize
-    : ebr_suite<ebr_synchronize,
-                ebr_config{.poison = true, .how = dispose::synchronize}> {};
+    : ebr_suite<ebr_synchronize, ebr_config{.poison = true, .how = dispose::synchronize}> {};
 
 // synchronize() against a slow reader.
 struct ebr_synchronize_slow_reader
@@ -224,17 +219,14 @@ struct ebr_synchronize_slow_reader
 // load the unlinked object; synchronize() must wait for it all the same.
 struct ebr_synchronize_flushing_reader
     : ebr_suite<ebr_synchronize_flushing_reader,
-                ebr_config{.poison = true,
-                           .how = dispose::synchronize,
-                           .readers_flush = true}> {};
+                ebr_config{.poison = true, .how = dispose::synchronize, .readers_flush = true}> {};
 
 // The same with a slow reader (the failure shows as a read of freed memory).
 struct ebr_synchronize_flushing_slow_reader
     : ebr_suite<ebr_synchronize_flushing_slow_reader,
-                ebr_config{.how = dispose::synchronize,
-                           .rounds = 3,
-                           .dwell = 16,
-                           .readers_flush = true}> {};
+                ebr_config{
+                    .how = dispose::synchronize, .rounds = 3, .dwell = 16, .readers_flush = true}> {
+};
 
 // ---- scenarios for the tags of seal, collect and barrier ------------------------------
 
@@ -280,8 +272,7 @@ struct ebr_handover : ebr_handover_suite<ebr_handover, 1> {};
 // reads must be at least the epoch the reader pinned at when it still loads the unlinked
 // object: a stale tag lets the writer free it one epoch early.
 struct ebr_flushing_reader
-    : ebr_suite<ebr_flushing_reader,
-                ebr_config{.poison = true, .readers_flush = true}> {};
+    : ebr_suite<ebr_flushing_reader, ebr_config{.poison = true, .readers_flush = true}> {};
 
 // barrier() against a thread that collects concurrently (an advancer: three flushes,
 // then its unregister, which collects too). The collector may take the sealed list while
@@ -291,16 +282,18 @@ struct ebr_flushing_reader
 // writer once the collector has finished: everything retired before barrier() is gone.
 struct ebr_barrier_collector
     : ebr_suite<ebr_barrier_collector,
-                ebr_config{.readers = 0, .poison = true, .how = dispose::barrier,
-                           .advancers = 1}> {};
+                ebr_config{.readers = 0, .poison = true, .how = dispose::barrier, .advancers = 1}> {
+};
 
 // synchronize() while a third thread advances the epoch: the advance that lets
 // synchronize() return may be the other thread's, which scanned the reader's unpin; the
 // caller is ordered after the reader's critical section only through its acquire load
 // of E ([Y1]) reading that advance. The destructor writes.
 struct ebr_synchronize_advancer
-    : ebr_suite<ebr_synchronize_advancer,
-                ebr_config{.poison = true, .how = dispose::synchronize, .rounds = 1,
-                           .advancers = 1, .others_unregister = false}> {};
+    : ebr_suite<ebr_synchronize_advancer, ebr_config{.poison = true,
+                                                     .how = dispose::synchronize,
+                                                     .rounds = 1,
+                                                     .advancers = 1,
+                                                     .others_unregister = false}> {};
 
 }  // namespace lockless_relacy

@@ -16,8 +16,7 @@ int main(int argc, char** argv) {
   r.run<ebr_synchronize>("ebr_synchronize", bound_plan(2));
   r.run<ebr_synchronize_slow_reader>("ebr_synchronize_slow_reader", random_plan(300000));
   r.run<ebr_synchronize_slow_reader>("ebr_synchronize_slow_reader", bound_plan(1));
-  r.run<ebr_synchronize_flushing_reader>("ebr_synchronize_flushing_reader",
-                                         random_plan(300000));
+  r.run<ebr_synchronize_flushing_reader>("ebr_synchronize_flushing_reader", random_plan(300000));
   r.run<ebr_synchronize_flushing_reader>("ebr_synchronize_flushing_reader", bound_plan(1));
   r.run<ebr_synchronize_flushing_slow_reader>("ebr_synchronize_flushing_slow_reader",
                                               random_plan(300000));

@@ -17,51 +17,53 @@ namespace {
 
 const mutant_table mutants = {
     {"mutant_treiber_stack_delete_not_retire",
-    // try_pop deletes the unlinked node at once instead of retiring it
-    // (treiber_stack.hpp).
-    // The textbook Treiber use-after-free: another popper that loaded the node reads its next
-    // after the delete (and, with the memory reused, could fall for ABA).
+     // try_pop deletes the unlinked node at once instead of retiring it
+     // (treiber_stack.hpp).
+     // The textbook Treiber use-after-free: another popper that loaded the node reads its next
+     // after the delete (and, with the memory reused, could fall for ABA).
      [](report& r) {
-      r.expect_failure<treiber_reclaim>("treiber_reclaim", random_plan(100000),
-                                        {rl::test_result_access_to_freed_memory});
-      r.expect_failure<treiber_push_pop>("treiber_push_pop", bound_plan(1),
+       r.expect_failure<treiber_reclaim>("treiber_reclaim", random_plan(100000),
                                          {rl::test_result_access_to_freed_memory});
+       r.expect_failure<treiber_push_pop>("treiber_push_pop", bound_plan(1),
+                                          {rl::test_result_access_to_freed_memory});
      }},
     {"mutant_treiber_stack_pop_cas_failure_relaxed",
-    // pop's CAS [C3] is relaxed on failure instead of acquire
-    // (treiber_stack.hpp).
-    // A failed CAS reloads the head into `expected`, and the next round reads that node's
-    // next before its CAS: without the acquire the read races with the pusher's write.
+     // pop's CAS [C3] is relaxed on failure instead of acquire
+     // (treiber_stack.hpp).
+     // A failed CAS reloads the head into `expected`, and the next round reads that node's
+     // next before its CAS: without the acquire the read races with the pusher's write.
      [](report& r) {
-      r.expect_failure<treiber_push_pop>("treiber_push_pop", random_plan(100000),
-                                         {rl::test_result_data_race});
-      r.expect_failure<treiber_push_pop>("treiber_push_pop", bound_plan(1),
-                                         {rl::test_result_data_race});
+       r.expect_failure<treiber_push_pop>("treiber_push_pop", random_plan(100000),
+                                          {rl::test_result_data_race});
+       r.expect_failure<treiber_push_pop>("treiber_push_pop", bound_plan(1),
+                                          {rl::test_result_data_race});
      }},
     {"mutant_treiber_stack_pop_load_relaxed",
-    // pop's load of head_ [C1] is relaxed instead of acquire
-    // (treiber_stack.hpp).
-    // The popper reads the loaded node's next before its CAS; without the acquire that read
-    // is not ordered after the pusher's write of next: a data race (on real hardware, a
-    // stale next that the CAS would then install as the new head).
+     // pop's load of head_ [C1] is relaxed instead of acquire
+     // (treiber_stack.hpp).
+     // The popper reads the loaded node's next before its CAS; without the acquire that read
+     // is not ordered after the pusher's write of next: a data race (on real hardware, a
+     // stale next that the CAS would then install as the new head).
      [](report& r) {
-      r.expect_failure<treiber_push_pop>("treiber_push_pop", random_plan(100000),
-                                         {rl::test_result_data_race});
-      r.expect_failure<treiber_push_pop>("treiber_push_pop", bound_plan(1),
-                                         {rl::test_result_data_race});
+       r.expect_failure<treiber_push_pop>("treiber_push_pop", random_plan(100000),
+                                          {rl::test_result_data_race});
+       r.expect_failure<treiber_push_pop>("treiber_push_pop", bound_plan(1),
+                                          {rl::test_result_data_race});
      }},
     {"mutant_treiber_stack_push_relaxed",
-    // push's CAS [P2] is relaxed instead of release (treiber_stack.hpp).
-    // A popper's acquire load of head_ no longer synchronizes with the push that published
-    // the node, so its read of next and of the payload races with the pusher's writes.
+     // push's CAS [P2] is relaxed instead of release (treiber_stack.hpp).
+     // A popper's acquire load of head_ no longer synchronizes with the push that published
+     // the node, so its read of next and of the payload races with the pusher's writes.
      [](report& r) {
-      r.expect_failure<treiber_push_pop>("treiber_push_pop", random_plan(100000),
-                                         {rl::test_result_data_race});
-      r.expect_failure<treiber_push_pop>("treiber_push_pop", bound_plan(1),
-                                         {rl::test_result_data_race});
+       r.expect_failure<treiber_push_pop>("treiber_push_pop", random_plan(100000),
+                                          {rl::test_result_data_race});
+       r.expect_failure<treiber_push_pop>("treiber_push_pop", bound_plan(1),
+                                          {rl::test_result_data_race});
      }},
 };
 
 }  // namespace
 
-int main(int argc, char** argv) { return run_mutant(argc, argv, mutants); }
+int main(int argc, char** argv) {
+  return run_mutant(argc, argv, mutants);
+}

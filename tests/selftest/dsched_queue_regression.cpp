@@ -66,8 +66,8 @@ class claim_then_fill_ring {
   void push(std::uint64_t v) {
     const std::size_t t = tail_.fetch_add(1, acq_rel);  // claim
     slot& s = slots_[t];
-    s.value.get_mut() = v;                // fill
-    s.ready.store(true, release);         // publish
+    s.value.get_mut() = v;         // fill
+    s.ready.store(true, release);  // publish
   }
   std::optional<std::uint64_t> try_pop() {
     for (;;) {

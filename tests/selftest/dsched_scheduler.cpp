@@ -239,12 +239,13 @@ TEST(Dsched, SpinningOnAFlagNobodySetsHitsTheStepLimit) {
   ds::random_walk w(1);
   ds::options o;
   o.max_steps = 5000;
-  const ds::result r = ds::run(w, {[&](unsigned) {
-                                     while (flag.load(acquire) == 0) {
-                                       lockless::detail::yield_point();
-                                     }
-                                   },
-                                   [&](unsigned) {}},
+  const ds::result r = ds::run(w,
+                               {[&](unsigned) {
+                                  while (flag.load(acquire) == 0) {
+                                    lockless::detail::yield_point();
+                                  }
+                                },
+                                [&](unsigned) {}},
                                o);
   EXPECT_EQ(r.kind, ds::outcome::step_limit);
   EXPECT_NE(r.report.find("spin"), std::string::npos) << r.report;
@@ -349,9 +350,9 @@ TEST(Dsched, UnscheduledThreadsRunNormally) {
   EXPECT_FALSE(ds::scheduled());
   ds::random_walk w(1);
   EXPECT_THROW((void)ds::run(w, {[&](unsigned) {
-                                   ds::random_walk inner(2);
-                                   (void)ds::run(inner, {[](unsigned) {}});
-                                 }}),
+                               ds::random_walk inner(2);
+                               (void)ds::run(inner, {[](unsigned) {}});
+                             }}),
                std::logic_error);
 }
 

@@ -63,15 +63,14 @@ void run_config(const config& c, std::size_t count, std::uint64_t seed, tally& t
       for (int i = 0; i < k; ++i) what += lc::corrupt(h, rng) + "; ";
     }
     ASSERT_EQ(h.validate(), "");
-    const std::string trace = std::string(c.name) + " #" + std::to_string(n) + " (" + what +
-                              ")\n" + h.to_string();
+    const std::string trace =
+        std::string(c.name) + " #" + std::to_string(n) + " (" + what + ")\n" + h.to_string();
     const lc::result ref = lc::check_reference(h, s, ro);
     const lc::result ex = lc::check_exact(h, s);
     const lc::result as = lc::check_aspects(h, s);
     ASSERT_FALSE(ref.undecided()) << trace << ref.report();
     ASSERT_FALSE(ex.undecided()) << trace << ex.report();
-    ASSERT_EQ(ex.v, ref.v) << trace << "exact: " << ex.report() << "\nreference: "
-                           << ref.report();
+    ASSERT_EQ(ex.v, ref.v) << trace << "exact: " << ex.report() << "\nreference: " << ref.report();
     if (ref.linearizable()) {
       ASSERT_EQ(lc::verify_linearization(h, s, ref.linearization), "") << trace;
       ASSERT_EQ(lc::verify_linearization(h, s, ex.linearization), "") << trace;
@@ -127,9 +126,10 @@ TEST(LincheckCrosscheck, TiersAgreeOnRandomHistories) {
     EXPECT_GT(t.violations, t.histories / 5) << c.name;
   }
   const double secs = lc::detail::seconds_since(t0);
-  std::printf("cross-validated %zu random histories (exact == reference, aspects sound, "
-              "windows confirmed) in %.2f s\n",
-              total, secs);
+  std::printf(
+      "cross-validated %zu random histories (exact == reference, aspects sound, "
+      "windows confirmed) in %.2f s\n",
+      total, secs);
 }
 
 // Long histories, where the reference tier cannot go, checked by check() WITHOUT the
@@ -192,14 +192,13 @@ TEST(LincheckCrosscheck, LongHistoriesAreConsistent) {
     }
     ++checked;
   }
-  std::printf("%zu long histories (500-3000 ops, 8 threads; %zu corrupted), check() without "
-              "aspects: %zu refuted (%zu of them via a window where the exact search gave "
-              "up at 2^18 states), %zu undecided, in %.2f s\n",
-              checked, corrupted_count, refuted, by_window, undecided,
-              lc::detail::seconds_since(t0));
+  std::printf(
+      "%zu long histories (500-3000 ops, 8 threads; %zu corrupted), check() without "
+      "aspects: %zu refuted (%zu of them via a window where the exact search gave "
+      "up at 2^18 states), %zu undecided, in %.2f s\n",
+      checked, corrupted_count, refuted, by_window, undecided, lc::detail::seconds_since(t0));
   ASSERT_GT(corrupted_count, 0u);
-  EXPECT_GT(refuted, 0u) << "no corrupted long history was refuted (" << undecided
-                         << " undecided)";
+  EXPECT_GT(refuted, 0u) << "no corrupted long history was refuted (" << undecided << " undecided)";
   EXPECT_GE(2 * refuted, corrupted_count)
       << "fewer than half of the corrupted long histories were refuted (" << undecided
       << " undecided)";

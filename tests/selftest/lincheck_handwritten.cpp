@@ -100,56 +100,44 @@ TEST(LincheckStack, OverlappingPopMayMissThePush) {
 
 TEST(LincheckStack, OverlappingPushesMayGoEitherWay) {
   // 2 may have been pushed first, so popping 1 before 2 is fine.
-  expect_linearizable(history_builder{}
-                          .push(0, 1, 0, 5)
-                          .push(1, 2, 1, 6)
-                          .pop(2, 1, 7, 8)
-                          .pop(2, 2, 9, 10)
-                          .build(),
-                      stack);
+  expect_linearizable(
+      history_builder{}.push(0, 1, 0, 5).push(1, 2, 1, 6).pop(2, 1, 7, 8).pop(2, 2, 9, 10).build(),
+      stack);
 }
 
 TEST(LincheckStack, PopBeforeThePushStarted) {
-  EXPECT_ASPECTS_CATCH(history_builder{}.pop(1, 1, 0, 1).push(0, 1, 2, 3).build(), stack,
-                       "A3");
+  EXPECT_ASPECTS_CATCH(history_builder{}.pop(1, 1, 0, 1).push(0, 1, 2, 3).build(), stack, "A3");
 }
 
 TEST(LincheckStack, PopOfAValueNeverPushed) {
-  EXPECT_ASPECTS_CATCH(history_builder{}.push(0, 1, 0, 1).pop(1, 42, 2, 3).build(), stack,
-                       "A1");
+  EXPECT_ASPECTS_CATCH(history_builder{}.push(0, 1, 0, 1).pop(1, 42, 2, 3).build(), stack, "A1");
 }
 
 TEST(LincheckStack, ValuePoppedTwice) {
-  EXPECT_ASPECTS_CATCH(
-      history_builder{}.push(0, 1, 0, 1).pop(1, 1, 2, 3).pop(2, 1, 4, 5).build(), stack, "A4");
+  EXPECT_ASPECTS_CATCH(history_builder{}.push(0, 1, 0, 1).pop(1, 1, 2, 3).pop(2, 1, 4, 5).build(),
+                       stack, "A4");
 }
 
 TEST(LincheckStack, LifoViolation) {
-  EXPECT_ASPECTS_CATCH(history_builder{}
-                           .push(0, 1, 0, 1)
-                           .push(0, 2, 2, 3)
-                           .pop(1, 1, 4, 5)
-                           .pop(1, 2, 6, 7)
-                           .build(),
-                       stack, "A6");
+  EXPECT_ASPECTS_CATCH(
+      history_builder{}.push(0, 1, 0, 1).push(0, 2, 2, 3).pop(1, 1, 4, 5).pop(1, 2, 6, 7).build(),
+      stack, "A6");
 }
 
 TEST(LincheckStack, LifoViolationUpperValueNeverPopped) {
-  EXPECT_ASPECTS_CATCH(
-      history_builder{}.push(0, 1, 0, 1).push(0, 2, 2, 3).pop(1, 1, 4, 5).build(), stack,
-      "A6");
+  EXPECT_ASPECTS_CATCH(history_builder{}.push(0, 1, 0, 1).push(0, 2, 2, 3).pop(1, 1, 4, 5).build(),
+                       stack, "A6");
 }
 
 TEST(LincheckStack, EmptyWhileAValueWasCertainlyPresent) {
-  EXPECT_ASPECTS_CATCH(history_builder{}.push(0, 1, 0, 1).pop_empty(1, 2, 3).build(), stack,
-                       "A7");
+  EXPECT_ASPECTS_CATCH(history_builder{}.push(0, 1, 0, 1).pop_empty(1, 2, 3).build(), stack, "A7");
 }
 
 TEST(LincheckStack, EmptyCoveredByTwoValuesInRelay) {
   // a is certainly present on (1, 10), b on (4, 25): together they cover the EMPTY's
   // whole interval [2, 20], though neither does alone.
   EXPECT_ASPECTS_CATCH(history_builder{}
-                           .push(0, 1, 0, 1)   // a
+                           .push(0, 1, 0, 1)  // a
                            .pop_empty(1, 2, 20)
                            .push(2, 2, 3, 4)   // b
                            .pop(3, 1, 10, 12)  // pop a
@@ -171,8 +159,7 @@ TEST(LincheckStack, EmptyWithAGapBetweenTheValues) {
 }
 
 TEST(LincheckStack, LostValueOnlyInADrainedHistory) {
-  const history h =
-      history_builder{}.push(0, 1, 0, 1).push(0, 2, 2, 3).pop(1, 2, 4, 5).build();
+  const history h = history_builder{}.push(0, 1, 0, 1).push(0, 2, 2, 3).pop(1, 2, 4, 5).build();
   expect_linearizable(h, stack);
   EXPECT_ASPECTS_CATCH(h, stack.drained(), "A5");
 }
@@ -185,12 +172,12 @@ TEST(LincheckStack, TransitiveLifoViolationAspectsMiss) {
   // real-time order alone (the chain goes through a forced order), so the pairwise LIFO
   // aspect misses it; the exact and reference tiers do not.
   EXPECT_ASPECTS_MISS(history_builder{}
-                          .push(1, 3, 17, 42)   // a
-                          .pop(1, 2, 43, 53)    // pop b
-                          .pop(1, 3, 58, 63)    // pop a
-                          .push(2, 2, 19, 30)   // b
-                          .push(2, 4, 34, 55)   // c
-                          .pop(3, 4, 96, 124)   // pop c
+                          .push(1, 3, 17, 42)  // a
+                          .pop(1, 2, 43, 53)   // pop b
+                          .pop(1, 3, 58, 63)   // pop a
+                          .push(2, 2, 19, 30)  // b
+                          .push(2, 4, 34, 55)  // c
+                          .pop(3, 4, 96, 124)  // pop c
                           .build(),
                       stack);
 }
@@ -218,13 +205,9 @@ TEST(LincheckQueue, SequentialFifo) {
 }
 
 TEST(LincheckQueue, OverlappingEnqueuesMayGoEitherWay) {
-  expect_linearizable(history_builder{}
-                          .enq(0, 1, 0, 5)
-                          .enq(1, 2, 1, 6)
-                          .deq(2, 2, 7, 8)
-                          .deq(2, 1, 9, 10)
-                          .build(),
-                      queue);
+  expect_linearizable(
+      history_builder{}.enq(0, 1, 0, 5).enq(1, 2, 1, 6).deq(2, 2, 7, 8).deq(2, 1, 9, 10).build(),
+      queue);
 }
 
 TEST(LincheckQueue, OverlappingDequeueMayMissTheEnqueue) {
@@ -232,29 +215,21 @@ TEST(LincheckQueue, OverlappingDequeueMayMissTheEnqueue) {
 }
 
 TEST(LincheckQueue, OverlappingDequeuesMayGoEitherWay) {
-  expect_linearizable(history_builder{}
-                          .enq(0, 1, 0, 1)
-                          .enq(0, 2, 2, 3)
-                          .deq(1, 2, 4, 10)
-                          .deq(2, 1, 5, 11)
-                          .build(),
-                      queue);
+  expect_linearizable(
+      history_builder{}.enq(0, 1, 0, 1).enq(0, 2, 2, 3).deq(1, 2, 4, 10).deq(2, 1, 5, 11).build(),
+      queue);
 }
 
 TEST(LincheckQueue, FifoViolationBetweenNonOverlappingEnqueues) {
-  EXPECT_ASPECTS_CATCH(history_builder{}
-                           .enq(0, 1, 0, 1)
-                           .enq(0, 2, 2, 3)
-                           .deq(1, 2, 4, 5)
-                           .deq(1, 1, 6, 7)
-                           .build(),
-                       queue, "A6");
+  EXPECT_ASPECTS_CATCH(
+      history_builder{}.enq(0, 1, 0, 1).enq(0, 2, 2, 3).deq(1, 2, 4, 5).deq(1, 1, 6, 7).build(),
+      queue, "A6");
 }
 
 TEST(LincheckQueue, LaterValueDequeuedEarlierOneNever) {
   // Holds without a drain: when 2 left, 1 was ahead of it.
-  EXPECT_ASPECTS_CATCH(
-      history_builder{}.enq(0, 1, 0, 1).enq(0, 2, 2, 3).deq(1, 2, 4, 5).build(), queue, "A6");
+  EXPECT_ASPECTS_CATCH(history_builder{}.enq(0, 1, 0, 1).enq(0, 2, 2, 3).deq(1, 2, 4, 5).build(),
+                       queue, "A6");
 }
 
 TEST(LincheckQueue, DequeueBeforeTheEnqueueStarted) {
@@ -262,18 +237,16 @@ TEST(LincheckQueue, DequeueBeforeTheEnqueueStarted) {
 }
 
 TEST(LincheckQueue, ValueDequeuedTwice) {
-  EXPECT_ASPECTS_CATCH(
-      history_builder{}.enq(0, 1, 0, 1).deq(1, 1, 2, 3).deq(2, 1, 2, 5).build(), queue, "A4");
+  EXPECT_ASPECTS_CATCH(history_builder{}.enq(0, 1, 0, 1).deq(1, 1, 2, 3).deq(2, 1, 2, 5).build(),
+                       queue, "A4");
 }
 
 TEST(LincheckQueue, EmptyWhileAValueWasCertainlyPresent) {
-  EXPECT_ASPECTS_CATCH(history_builder{}.enq(0, 1, 0, 1).deq_empty(1, 2, 3).build(), queue,
-                       "A7");
+  EXPECT_ASPECTS_CATCH(history_builder{}.enq(0, 1, 0, 1).deq_empty(1, 2, 3).build(), queue, "A7");
 }
 
 TEST(LincheckQueue, LostValueInADrainedHistory) {
-  const history h =
-      history_builder{}.enq(0, 1, 0, 1).enq(0, 2, 2, 3).deq(1, 1, 4, 5).build();
+  const history h = history_builder{}.enq(0, 1, 0, 1).enq(0, 2, 2, 3).deq(1, 1, 4, 5).build();
   expect_linearizable(h, queue);
   EXPECT_ASPECTS_CATCH(h, queue.drained(), "A5");
 }
@@ -305,14 +278,12 @@ TEST(LincheckQueue, ReturnAndCallWithTheSameStampDoNotOrder) {
 }
 
 TEST(LincheckQueue, DequeueSaysClosedWhileAValueIsPresent) {
-  EXPECT_ASPECTS_CATCH(
-      history_builder{}.enq(0, 1, 0, 1).close(0, 2, 3).deq_closed(1, 4, 5).build(), queue,
-      "A7");
+  EXPECT_ASPECTS_CATCH(history_builder{}.enq(0, 1, 0, 1).close(0, 2, 3).deq_closed(1, 4, 5).build(),
+                       queue, "A7");
 }
 
 TEST(LincheckQueue, DequeueSaysEmptyAfterClose) {
-  EXPECT_ASPECTS_CATCH(history_builder{}.close(0, 0, 1).deq_empty(1, 2, 3).build(), queue,
-                       "A7");
+  EXPECT_ASPECTS_CATCH(history_builder{}.close(0, 0, 1).deq_empty(1, 2, 3).build(), queue, "A7");
 }
 
 TEST(LincheckQueue, EnqueueSucceedsAfterClose) {
@@ -345,8 +316,8 @@ TEST(LincheckBoundedQueue, FullAtCapacity) {
 }
 
 TEST(LincheckBoundedQueue, FullWithFewerThanCapacityPresent) {
-  EXPECT_ASPECTS_CATCH(history_builder{}.enq(0, 1, 0, 1).enq_full(0, 2, 2, 3).build(),
-                       bounded2, "A8");
+  EXPECT_ASPECTS_CATCH(history_builder{}.enq(0, 1, 0, 1).enq_full(0, 2, 2, 3).build(), bounded2,
+                       "A8");
 }
 
 TEST(LincheckBoundedQueue, FullWhileAnOverlappingEnqueueMayHaveFilledIt) {
@@ -372,20 +343,15 @@ TEST(LincheckBoundedQueue, FullWhileAnOverlappingDequeueMayHaveMadeRoomTooLate) 
 }
 
 TEST(LincheckBoundedQueue, EnqueueSucceedsWhileCertainlyFull) {
-  EXPECT_ASPECTS_CATCH(
-      history_builder{}.enq(0, 1, 0, 1).enq(0, 2, 2, 3).enq(0, 3, 4, 5).build(), bounded2,
-      "A9");
+  EXPECT_ASPECTS_CATCH(history_builder{}.enq(0, 1, 0, 1).enq(0, 2, 2, 3).enq(0, 3, 4, 5).build(),
+                       bounded2, "A9");
 }
 
 TEST(LincheckBoundedQueue, TwoInsertsThatCannotBothFitAspectsMiss) {
   // Capacity 1, 1 is never dequeued: if 1 went in first, 3 could not; if 3 went in first,
   // 1 could not (3 leaves only at 48, after enqueue(1) returned). Each insert alone has a
   // moment with nothing certainly present, so the per-operation witness aspect misses it.
-  EXPECT_ASPECTS_MISS(history_builder{}
-                          .enq(0, 1, 1, 17)
-                          .enq(2, 3, 8, 46)
-                          .deq(2, 3, 48, 98)
-                          .build(),
+  EXPECT_ASPECTS_MISS(history_builder{}.enq(0, 1, 1, 17).enq(2, 3, 8, 46).deq(2, 3, 48, 98).build(),
                       lc::spec::bounded_queue(1));
 }
 
@@ -415,12 +381,8 @@ TEST(LincheckVerdicts, ExactTierGivesUpExplicitly) {
 }
 
 TEST(LincheckVerdicts, DuplicateValuesNeedTheReferenceTier) {
-  const history h = history_builder{}
-                        .push(0, 1, 0, 1)
-                        .push(0, 1, 2, 3)
-                        .pop(1, 1, 4, 5)
-                        .pop(1, 1, 6, 7)
-                        .build();
+  const history h =
+      history_builder{}.push(0, 1, 0, 1).push(0, 1, 2, 3).pop(1, 1, 4, 5).pop(1, 1, 6, 7).build();
   EXPECT_TRUE(lc::check_exact(h, stack).undecided());
   EXPECT_TRUE(lc::check_aspects(h, stack).undecided());
   EXPECT_TRUE(lc::check(h, stack).undecided());
@@ -444,12 +406,8 @@ TEST(LincheckVerdicts, EmptyHistory) {
 }
 
 TEST(LincheckVerdicts, AspectsAreCompleteForValueOnlyQueues) {
-  const history h = history_builder{}
-                        .enq(0, 1, 0, 5)
-                        .enq(1, 2, 1, 6)
-                        .deq(2, 2, 7, 8)
-                        .deq(2, 1, 9, 10)
-                        .build();
+  const history h =
+      history_builder{}.enq(0, 1, 0, 5).enq(1, 2, 1, 6).deq(2, 2, 7, 8).deq(2, 1, 9, 10).build();
   EXPECT_TRUE(lc::check_aspects(h, queue).linearizable());
   EXPECT_TRUE(lc::check_aspects(h, lc::spec::bounded_queue(4)).undecided());
   EXPECT_TRUE(lc::check_aspects(h, stack).undecided());

@@ -17,15 +17,15 @@ namespace {
 
 using lockless::test::history;
 using lockless::test::history_builder;
-using lockless::test::unique_value;
-using lockless::test::value_seq;
-using lockless::test::value_thread;
 using lockless::test::op_kind;
 using lockless::test::op_result;
 using lockless::test::op_status;
 using lockless::test::operation;
 using lockless::test::recorder;
 using lockless::test::stamp_source;
+using lockless::test::unique_value;
+using lockless::test::value_seq;
+using lockless::test::value_thread;
 
 enum class fake_status { success, empty, full, closed };  // P0260-shaped
 
@@ -48,7 +48,8 @@ TEST(LincheckHistory, RecordConvertsResults) {
   EXPECT_EQ(got, std::optional<int>(7));
   rec.record(0, op_kind::dequeue, 0, [] { return std::optional<std::uint64_t>{}; });
   rec.record(0, op_kind::dequeue, 0, [] { return op_result::from_status(fake_status::closed, 0); });
-  rec.record(0, op_kind::dequeue, 0, [] { return op_result::from_status(fake_status::success, 9); });
+  rec.record(0, op_kind::dequeue, 0,
+             [] { return op_result::from_status(fake_status::success, 9); });
   rec.record(0, op_kind::enqueue, 10, [] { return fake_status::full; });
   rec.record(0, op_kind::close, 0, [] {});
   const history h = rec.merged();
@@ -126,7 +127,9 @@ void concurrent_recording(stamp_source src) {
   EXPECT_EQ(rec.merged().size(), 0u);
 }
 
-TEST(LincheckHistory, ConcurrentRecordingCounter) { concurrent_recording(stamp_source::counter); }
+TEST(LincheckHistory, ConcurrentRecordingCounter) {
+  concurrent_recording(stamp_source::counter);
+}
 TEST(LincheckHistory, ConcurrentRecordingSteadyClock) {
   concurrent_recording(stamp_source::steady_clock);
 }

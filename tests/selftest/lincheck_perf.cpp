@@ -26,9 +26,8 @@ using lockless::test::stamp_source;
 namespace lc = lockless::test::lincheck;
 
 void report(const char* what, const history& h, const lc::result& r) {
-  std::printf("%-52s %5zu ops, %2u threads: exact %s in %.4f s (%llu states)\n", what,
-              h.size(), h.threads, lc::to_string(r.v), r.seconds,
-              static_cast<unsigned long long>(r.states));
+  std::printf("%-52s %5zu ops, %2u threads: exact %s in %.4f s (%llu states)\n", what, h.size(),
+              h.threads, lc::to_string(r.v), r.seconds, static_cast<unsigned long long>(r.states));
 }
 
 TEST(LincheckPerf, RecordedRunsOfLockedContainers) {

@@ -380,7 +380,6 @@ class naive_delete_stack {
     return pop([] {});
   }
 
-
  private:
   std::atomic<uaf_node*> head_{nullptr};
   lockless_test::quarantine<uaf_node> nodes_;  // owns every node; "free" poisons
@@ -441,8 +440,7 @@ TEST(RegressionUseAfterFree, RealStackKeepsAPoppedNodeWhileAGuardLives) {
 // retires the old one and flushes. `retire_old` is the reclamation under test.
 template <class Retire, class Flush>
 bool reader_sees_freed_object(deletion_tracker& tracker, std::atomic<checked_object*>& shared,
-                              lockless::epoch_domain& domain, Retire&& retire_old,
-                              Flush&& flush) {
+                              lockless::epoch_domain& domain, Retire&& retire_old, Flush&& flush) {
   step holding;
   step writer_done;
   step unpinned;
@@ -465,7 +463,7 @@ bool reader_sees_freed_object(deletion_tracker& tracker, std::atomic<checked_obj
   holding.wait();
   checked_object* old = shared.exchange(tracker.make<checked_object>(2),
                                         std::memory_order_acq_rel);  // unlink
-  tracker.forbid(old);  // the reader holds it
+  tracker.forbid(old);                                               // the reader holds it
   retire_old(old);
   flush();
   writer_done.set();
@@ -520,7 +518,9 @@ TEST(RegressionPinnedReader, EpochRetireDoesNotFreeUntilTheReaderUnpins) {
 // ---- (d) the epoch advanced past a pinned thread (INV1) --------------------------------
 
 // The detector: with a thread pinned at e, the global epoch must never exceed e + 1.
-bool inv1_violated(std::uint64_t global, std::uint64_t pinned_at) { return global > pinned_at + 1; }
+bool inv1_violated(std::uint64_t global, std::uint64_t pinned_at) {
+  return global > pinned_at + 1;
+}
 
 // A toy domain with one reader record, whose advance uses the classic off-by-one: it lets
 // E move while the pinned thread is at most one epoch behind ("it saw g - 1, close

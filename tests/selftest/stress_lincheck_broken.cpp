@@ -101,8 +101,7 @@ history run_once(std::uint64_t seed, stamp_source src, unsigned insert_percent) 
   if constexpr (requires { c.dequeue(); }) {
     o.insert_kind = op_kind::enqueue;
     o.remove_kind = op_kind::dequeue;
-    return lc::record_run(
-        o, [&](std::uint64_t v) { c.enqueue(v); }, [&] { return c.dequeue(); });
+    return lc::record_run(o, [&](std::uint64_t v) { c.enqueue(v); }, [&] { return c.dequeue(); });
   } else {
     return lc::record_run(o, [&](std::uint64_t v) { c.push(v); }, [&] { return c.pop(); });
   }
@@ -110,8 +109,8 @@ history run_once(std::uint64_t seed, stamp_source src, unsigned insert_percent) 
 
 // Runs until check() reports a violation; returns the round (1-based), 0 if never.
 template <class Container>
-std::size_t rounds_until_caught(const char* name, const lc::spec& s,
-                                unsigned insert_percent, std::size_t max_rounds) {
+std::size_t rounds_until_caught(const char* name, const lc::spec& s, unsigned insert_percent,
+                                std::size_t max_rounds) {
   for (std::size_t round = 1; round <= max_rounds; ++round) {
     const stamp_source src = round % 2 == 1 ? stamp_source::counter : stamp_source::steady_clock;
     const history h = run_once<Container>(round, src, insert_percent);
@@ -126,11 +125,11 @@ std::size_t rounds_until_caught(const char* name, const lc::spec& s,
     const lc::result e = lc::check(h, s, exact_only);
     EXPECT_TRUE(e.violated()) << e.report();
     EXPECT_TRUE(r.window_confirmed) << r.report();
-    std::printf("%s: caught in round %zu (%zu ops); check(): %s by the %s tier; without "
-                "aspects: %s by the %s tier (%llu states, %.3f s)\n%s\n",
-                name, round, h.size(), lc::to_string(r.v), r.tier.c_str(),
-                lc::to_string(e.v), e.tier.c_str(), static_cast<unsigned long long>(e.states),
-                e.seconds, r.report().c_str());
+    std::printf(
+        "%s: caught in round %zu (%zu ops); check(): %s by the %s tier; without "
+        "aspects: %s by the %s tier (%llu states, %.3f s)\n%s\n",
+        name, round, h.size(), lc::to_string(r.v), r.tier.c_str(), lc::to_string(e.v),
+        e.tier.c_str(), static_cast<unsigned long long>(e.states), e.seconds, r.report().c_str());
     return round;
   }
   return 0;
@@ -151,22 +150,22 @@ void accepted(const char* name, const lc::spec& s, std::size_t rounds) {
 constexpr std::size_t max_rounds = 40;
 
 TEST(LincheckBroken, DuplicatePopStackIsCaught) {
-  EXPECT_NE(rounds_until_caught<dup_pop_stack>("dup_pop_stack",
-                                               lc::spec::stack().drained(), 50, max_rounds),
+  EXPECT_NE(rounds_until_caught<dup_pop_stack>("dup_pop_stack", lc::spec::stack().drained(), 50,
+                                               max_rounds),
             0u)
       << "the duplicate-pop bug never manifested in " << max_rounds << " rounds";
 }
 
 TEST(LincheckBroken, SwappingQueueIsCaught) {
-  EXPECT_NE(rounds_until_caught<swapping_queue>("swapping_queue",
-                                                lc::spec::queue().drained(), 50, max_rounds),
+  EXPECT_NE(rounds_until_caught<swapping_queue>("swapping_queue", lc::spec::queue().drained(), 50,
+                                                max_rounds),
             0u)
       << "the swap bug never manifested in " << max_rounds << " rounds";
 }
 
 TEST(LincheckBroken, SpuriousEmptyStackIsCaught) {
-  EXPECT_NE(rounds_until_caught<spurious_empty_stack>(
-                "spurious_empty_stack", lc::spec::stack().drained(), 70, max_rounds),
+  EXPECT_NE(rounds_until_caught<spurious_empty_stack>("spurious_empty_stack",
+                                                      lc::spec::stack().drained(), 70, max_rounds),
             0u)
       << "the spurious-empty bug never manifested in " << max_rounds << " rounds";
 }

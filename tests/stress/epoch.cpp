@@ -122,10 +122,17 @@ TEST_P(EpochRcuStress, ReadersNeverSeeFreedObjects) {
           checked_object* old = slot.exchange(fresh, std::memory_order_acq_rel);
           d.retire(old, poison_and_free{&tracker});
           switch (o) {
-            case epoch_op::flush: d.flush(); break;
-            case epoch_op::synchronize: d.synchronize(); break;
-            case epoch_op::barrier: d.barrier(); break;
-            default: break;  // a plain write
+            case epoch_op::flush:
+              d.flush();
+              break;
+            case epoch_op::synchronize:
+              d.synchronize();
+              break;
+            case epoch_op::barrier:
+              d.barrier();
+              break;
+            default:
+              break;  // a plain write
           }
         }
       } else {
@@ -178,7 +185,8 @@ TEST_P(EpochRcuStress, ReadersNeverSeeFreedObjects) {
 
     EXPECT_EQ(d.stats().pinned_threads, 0u);
     EXPECT_EQ(d.stats().registered_threads, 0u) << "every worker released its registration";
-    for (auto& s : shared) d.retire(s.exchange(nullptr, std::memory_order_acq_rel), poison_and_free{&tracker});
+    for (auto& s : shared)
+      d.retire(s.exchange(nullptr, std::memory_order_acq_rel), poison_and_free{&tracker});
     d.barrier();
     EXPECT_EQ(d.stats().retired_pending, 0u);
   }

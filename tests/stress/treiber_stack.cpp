@@ -30,24 +30,28 @@ namespace {
 using lockless::epoch_domain;
 using lockless::epoch_reclaimer;
 using lockless::treiber_stack;
-using lockless_test::checked_object;
-using lockless_test::counted;
-using lockless_test::run_threads;
-using lockless_test::scaled;
 using lockless::test::treiber_stack_op;
 using lockless::test::unique_value;
 using lockless::test::value_seq;
 using lockless::test::value_thread;
+using lockless_test::checked_object;
+using lockless_test::counted;
+using lockless_test::run_threads;
+using lockless_test::scaled;
 using lockless_test::xorshift;
 
 enum class mix { push_heavy, pop_heavy, alternating, per_thread };
 
 const char* mix_name(mix m) {
   switch (m) {
-    case mix::push_heavy: return "PushHeavy";
-    case mix::pop_heavy: return "PopHeavy";
-    case mix::alternating: return "Alternating";
-    case mix::per_thread: return "MixedPerThread";
+    case mix::push_heavy:
+      return "PushHeavy";
+    case mix::pop_heavy:
+      return "PopHeavy";
+    case mix::alternating:
+      return "Alternating";
+    case mix::per_thread:
+      return "MixedPerThread";
   }
   return "?";
 }
@@ -68,16 +72,23 @@ constexpr std::uint64_t max_burst = 16;
 treiber_stack_op burst_op(mix m, std::size_t burst, xorshift& rng) {
   bool push = true;
   switch (m) {
-    case mix::push_heavy: push = rng.below(4) != 0; break;  // 75 %
-    case mix::pop_heavy: push = rng.below(4) == 0; break;   // 25 %: many pops find it empty
-    case mix::alternating: push = burst % 2 == 0; break;    // push k, pop k, push k', ...
-    case mix::per_thread: break;
+    case mix::push_heavy:
+      push = rng.below(4) != 0;
+      break;  // 75 %
+    case mix::pop_heavy:
+      push = rng.below(4) == 0;
+      break;  // 25 %: many pops find it empty
+    case mix::alternating:
+      push = burst % 2 == 0;
+      break;  // push k, pop k, push k', ...
+    case mix::per_thread:
+      break;
   }
   return push ? treiber_stack_op::push : treiber_stack_op::pop;
 }
 
 struct thread_report {
-  std::uint64_t pushed = 0;          // values unique_value(t, 0 .. pushed-1)
+  std::uint64_t pushed = 0;           // values unique_value(t, 0 .. pushed-1)
   std::vector<std::uint64_t> popped;  // in pop order
   std::uint64_t empty_pops = 0;
   std::uint64_t bad_payloads = 0;  // payload failed its integrity check when popped
@@ -93,8 +104,7 @@ void PrintTo(const params& p, std::ostream* os) {
 }
 
 std::string param_name(const testing::TestParamInfo<params>& info) {
-  return std::string(mix_name(info.param.m)) + "_" + std::to_string(info.param.threads) +
-         "Threads";
+  return std::string(mix_name(info.param.m)) + "_" + std::to_string(info.param.threads) + "Threads";
 }
 
 // Checks popped (from all threads) + drained against what was pushed; returns a

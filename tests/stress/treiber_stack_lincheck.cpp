@@ -33,8 +33,8 @@ TEST(LincheckTreiber, RecordedHistoriesAreLinearizable) {
     o.seed = 1000 + round;
     o.stamps = round % 2 == 0 ? stamp_source::counter : stamp_source::steady_clock;
     o.insert_percent = push_percent[round % 3];
-    const history h = lc::record_run(
-        o, [&](std::uint64_t v) { s.push(v); }, [&] { return s.try_pop(); });
+    const history h =
+        lc::record_run(o, [&](std::uint64_t v) { s.push(v); }, [&] { return s.try_pop(); });
     ASSERT_TRUE(s.was_empty());
     const lc::spec spec = lc::spec::stack().drained();
     const lc::result r = lc::check(h, spec);
@@ -49,10 +49,11 @@ TEST(LincheckTreiber, RecordedHistoriesAreLinearizable) {
                   static_cast<unsigned long long>(r.states));
     }
   }
-  std::printf("treiber_stack: %zu rounds, %llu operations, all linearizable; checking took "
-              "%.3f s (%llu states)\n",
-              rounds, static_cast<unsigned long long>(total_ops), total_seconds,
-              static_cast<unsigned long long>(total_states));
+  std::printf(
+      "treiber_stack: %zu rounds, %llu operations, all linearizable; checking took "
+      "%.3f s (%llu states)\n",
+      rounds, static_cast<unsigned long long>(total_ops), total_seconds,
+      static_cast<unsigned long long>(total_states));
 }
 
 }  // namespace

@@ -86,8 +86,12 @@ inline epoch_outcome epoch_schedule_run(dsched::strategy& strat,
     bodies.push_back([&, script](unsigned) {
       for (char c : script) {
         switch (epoch_op{c}) {
-          case epoch_op::read: read(false); break;
-          case epoch_op::read_nested: read(true); break;
+          case epoch_op::read:
+            read(false);
+            break;
+          case epoch_op::read_nested:
+            read(true);
+            break;
           case epoch_op::write:
             dispose(shared.exchange(objects.make(), std::memory_order_acq_rel));
             break;
@@ -97,10 +101,17 @@ inline epoch_outcome epoch_schedule_run(dsched::strategy& strat,
             objects.free(old);
             break;
           }
-          case epoch_op::flush: domain.flush(); break;
-          case epoch_op::barrier: domain.barrier(); break;
-          case epoch_op::unregister: domain.unregister_current_thread(); break;
-          default: break;  // script_mix (what decoders produce) holds only the ops above
+          case epoch_op::flush:
+            domain.flush();
+            break;
+          case epoch_op::barrier:
+            domain.barrier();
+            break;
+          case epoch_op::unregister:
+            domain.unregister_current_thread();
+            break;
+          default:
+            break;  // script_mix (what decoders produce) holds only the ops above
         }
       }
     });
@@ -124,8 +135,7 @@ inline epoch_outcome epoch_schedule_run(dsched::strategy& strat,
   // The last object is still installed: free it like the rest, then drain the domain.
   objects.free(shared.exchange(nullptr, std::memory_order_acq_rel));
   domain.barrier();  // the calling thread is not pinned; exited threads' bags are sealed
-  const std::vector<std::size_t> bad =
-      objects.frees.not_freed_exactly_once(objects.kept.size());
+  const std::vector<std::size_t> bad = objects.frees.not_freed_exactly_once(objects.kept.size());
   if (!bad.empty()) {
     out.failure = "object " + std::to_string(bad.front()) + " freed " +
                   std::to_string(objects.frees.free_count(bad.front())) + " times";

@@ -41,29 +41,43 @@ enum class op : char {
   stats = 's',         // the domain's stats() and the stack's reclaimer(): cheap observers
 };
 
-inline constexpr op all[] = {op::push,      op::push_copy, op::emplace,    op::pop,
-                             op::pop_into,  op::was_empty, op::push_burst, op::pop_burst,
-                             op::flush,     op::flush_pinned, op::barrier, op::stats};
+inline constexpr op all[] = {op::push,     op::push_copy,    op::emplace,    op::pop,
+                             op::pop_into, op::was_empty,    op::push_burst, op::pop_burst,
+                             op::flush,    op::flush_pinned, op::barrier,    op::stats};
 
 constexpr const char* name(op o) noexcept {
   switch (o) {
-    case op::push: return "push";
-    case op::push_copy: return "push_copy";
-    case op::emplace: return "emplace";
-    case op::pop: return "pop";
-    case op::pop_into: return "pop_into";
-    case op::was_empty: return "was_empty";
-    case op::push_burst: return "push_burst";
-    case op::pop_burst: return "pop_burst";
-    case op::flush: return "flush";
-    case op::flush_pinned: return "flush_pinned";
-    case op::barrier: return "barrier";
-    case op::stats: return "stats";
+    case op::push:
+      return "push";
+    case op::push_copy:
+      return "push_copy";
+    case op::emplace:
+      return "emplace";
+    case op::pop:
+      return "pop";
+    case op::pop_into:
+      return "pop_into";
+    case op::was_empty:
+      return "was_empty";
+    case op::push_burst:
+      return "push_burst";
+    case op::pop_burst:
+      return "pop_burst";
+    case op::flush:
+      return "flush";
+    case op::flush_pinned:
+      return "flush_pinned";
+    case op::barrier:
+      return "barrier";
+    case op::stats:
+      return "stats";
   }
   return "?";
 }
 
-constexpr char letter(op o) noexcept { return static_cast<char>(o); }
+constexpr char letter(op o) noexcept {
+  return static_cast<char>(o);
+}
 
 // The sequential fuzz target's decoder (its seed corpora are written in it): b % 10
 // selects, 0/1 push (bit 7: push_copy), 2 emplace, 3 pop, 4 pop_into, 5 was_empty,
@@ -71,22 +85,31 @@ constexpr char letter(op o) noexcept { return static_cast<char>(o); }
 constexpr op from_byte(std::uint8_t b) noexcept {
   switch (b % 10) {
     case 0:
-    case 1: return (b & 0x80) != 0 ? op::push_copy : op::push;
-    case 2: return op::emplace;
-    case 3: return op::pop;
-    case 4: return op::pop_into;
-    case 5: return op::was_empty;
-    case 6: return op::push_burst;
-    case 7: return op::pop_burst;
-    case 8: return (b & 0x40) != 0 ? op::barrier : op::flush;
-    default: return op::stats;
+    case 1:
+      return (b & 0x80) != 0 ? op::push_copy : op::push;
+    case 2:
+      return op::emplace;
+    case 3:
+      return op::pop;
+    case 4:
+      return op::pop_into;
+    case 5:
+      return op::was_empty;
+    case 6:
+      return op::push_burst;
+    case 7:
+      return op::pop_burst;
+    case 8:
+      return (b & 0x40) != 0 ? op::barrier : op::flush;
+    default:
+      return op::stats;
   }
 }
 
 // A scheduled thread's operations (dsched scenarios, the schedule fuzz target, Relacy
 // scenarios use push/pop/flush of these). Weighted for the fuzz target: three pushes,
 // three pops, a flush, a pinned flush (its seed corpora are written in this order).
-inline constexpr op script_mix[] = {op::push, op::push, op::push, op::pop,
+inline constexpr op script_mix[] = {op::push, op::push, op::push,  op::pop,
                                     op::pop,  op::pop,  op::flush, op::flush_pinned};
 inline constexpr std::size_t script_mix_size = sizeof(script_mix) / sizeof(script_mix[0]);
 

@@ -55,8 +55,7 @@ inline treiber_outcome treiber_schedule_run(dsched::strategy& strat,
           lockless::epoch_reclaimer(domain)};
       std::size_t popped = 0;
       out.failure = scripted_run(
-          strat, scripts, lincheck::spec::stack().drained(),
-          [&](std::uint64_t v) { s.emplace(v); },
+          strat, scripts, lincheck::spec::stack().drained(), [&](std::uint64_t v) { s.emplace(v); },
           [&]() -> std::optional<std::uint64_t> {
             std::optional<payload> p = s.try_pop();
             if (!p) return std::nullopt;
@@ -87,8 +86,8 @@ inline treiber_outcome treiber_schedule_run(dsched::strategy& strat,
   if (counters.errors.load() != 0) {
     out.failure = "a payload was used after its destruction";
   } else if (counters.live() != 0) {
-    out.failure = std::to_string(counters.live()) +
-                  " payloads never destroyed (or destroyed twice)";
+    out.failure =
+        std::to_string(counters.live()) + " payloads never destroyed (or destroyed twice)";
   }
   return out;
 }

@@ -49,7 +49,9 @@ inline std::atomic<observer_fn> observer{nullptr};
 
 // Not inlined into the replacement operator delete: GCC's -Wmismatched-new-delete would
 // otherwise see free() applied to the result of an (inlined) operator new.
-[[gnu::noinline]] inline void deallocate(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] inline void deallocate(void* p) noexcept {
+  std::free(p);
+}
 
 inline void* allocate_nothrow(std::size_t size, std::size_t alignment) noexcept {
   try {
@@ -91,8 +93,12 @@ inline void set_allocation_observer(alloc_detail::observer_fn f) noexcept {
 }  // namespace lockless_test
 
 // ---- the replacements -----------------------------------------------------------------
-void* operator new(std::size_t n) { return lockless_test::alloc_detail::allocate(n, 0); }
-void* operator new[](std::size_t n) { return lockless_test::alloc_detail::allocate(n, 0); }
+void* operator new(std::size_t n) {
+  return lockless_test::alloc_detail::allocate(n, 0);
+}
+void* operator new[](std::size_t n) {
+  return lockless_test::alloc_detail::allocate(n, 0);
+}
 void* operator new(std::size_t n, std::align_val_t a) {
   return lockless_test::alloc_detail::allocate(n, static_cast<std::size_t>(a));
 }
@@ -112,9 +118,15 @@ void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) n
   return lockless_test::alloc_detail::allocate_nothrow(n, static_cast<std::size_t>(a));
 }
 
-void operator delete(void* p) noexcept { lockless_test::alloc_detail::deallocate(p); }
-void operator delete[](void* p) noexcept { lockless_test::alloc_detail::deallocate(p); }
-void operator delete(void* p, std::size_t) noexcept { lockless_test::alloc_detail::deallocate(p); }
+void operator delete(void* p) noexcept {
+  lockless_test::alloc_detail::deallocate(p);
+}
+void operator delete[](void* p) noexcept {
+  lockless_test::alloc_detail::deallocate(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  lockless_test::alloc_detail::deallocate(p);
+}
 void operator delete[](void* p, std::size_t) noexcept {
   lockless_test::alloc_detail::deallocate(p);
 }

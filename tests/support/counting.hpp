@@ -336,7 +336,8 @@ struct tracking_deleter {
 // test alone).
 class id_free_tracker {
  public:
-  explicit id_free_tracker(std::size_t size) : size_(size), counts_(new std::atomic<unsigned>[size]) {
+  explicit id_free_tracker(std::size_t size)
+      : size_(size), counts_(new std::atomic<unsigned>[size]) {
     for (std::size_t i = 0; i < size; ++i) counts_[i].store(0, std::memory_order_relaxed);
   }
 

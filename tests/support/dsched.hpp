@@ -99,19 +99,32 @@ using site = ::lockless::detail::schedule_hooks::site;
 
 [[nodiscard]] constexpr const char* to_string(event e) noexcept {
   switch (e) {
-    case event::load: return "load";
-    case event::store: return "store";
-    case event::rmw: return "rmw";
-    case event::fence: return "fence";
-    case event::plain_read: return "read";
-    case event::plain_write: return "write";
-    case event::spin: return "spin";
-    case event::wait: return "wait";
-    case event::notify: return "notify";
-    case event::mutex_lock: return "lock";
-    case event::mutex_unlock: return "unlock";
-    case event::start: return "start";
-    case event::finish: return "finish";
+    case event::load:
+      return "load";
+    case event::store:
+      return "store";
+    case event::rmw:
+      return "rmw";
+    case event::fence:
+      return "fence";
+    case event::plain_read:
+      return "read";
+    case event::plain_write:
+      return "write";
+    case event::spin:
+      return "spin";
+    case event::wait:
+      return "wait";
+    case event::notify:
+      return "notify";
+    case event::mutex_lock:
+      return "lock";
+    case event::mutex_unlock:
+      return "unlock";
+    case event::start:
+      return "start";
+    case event::finish:
+      return "finish";
   }
   return "?";
 }
@@ -159,8 +172,7 @@ class prng {
 
 // The runnable threads in cyclic order after `from` (excluded), then `from` itself last
 // if it is runnable.
-inline std::vector<unsigned> cyclic_after(const std::vector<unsigned>& runnable,
-                                          unsigned from) {
+inline std::vector<unsigned> cyclic_after(const std::vector<unsigned>& runnable, unsigned from) {
   std::vector<unsigned> out;
   out.reserve(runnable.size());
   for (unsigned t : runnable) {
@@ -375,24 +387,27 @@ enum class outcome : std::uint8_t {
 
 [[nodiscard]] constexpr const char* to_string(outcome o) noexcept {
   switch (o) {
-    case outcome::ok: return "ok";
-    case outcome::deadlock: return "deadlock";
-    case outcome::step_limit: return "step limit";
+    case outcome::ok:
+      return "ok";
+    case outcome::deadlock:
+      return "deadlock";
+    case outcome::step_limit:
+      return "step limit";
   }
   return "?";
 }
 
 struct options {
   std::uint64_t max_steps = 1'000'000;
-  bool record_trace = true;        // result::trace (one byte per decision)
+  bool record_trace = true;         // result::trace (one byte per decision)
   std::size_t event_log_size = 64;  // the last N yield points, printed in reports
 };
 
 struct result {
   outcome kind = outcome::ok;
-  std::uint64_t steps = 0;      // yield points
-  std::uint64_t decisions = 0;  // yield points with two or more runnable threads
-  std::uint64_t switches = 0;   // hand-overs of the baton
+  std::uint64_t steps = 0;          // yield points
+  std::uint64_t decisions = 0;      // yield points with two or more runnable threads
+  std::uint64_t switches = 0;       // hand-overs of the baton
   std::vector<std::uint8_t> trace;  // the thread chosen at each decision (for replay)
   std::string report;  // for deadlock/step_limit: where each thread stands, the last events
   std::string strategy;
@@ -430,12 +445,12 @@ struct run_state {
   std::uint64_t park_seq = 0;
   std::vector<std::uint8_t> trace;
   std::vector<logged_event> log;  // ring buffer of opt.event_log_size
-  std::size_t log_next = 0;        // where the next event goes in it
+  std::size_t log_next = 0;       // where the next event goes in it
   outcome kind = outcome::ok;
   std::string report;
   std::exception_ptr error;
-  bool cancelled = false;       // thread creation failed: threads return at once
-  std::atomic<int> done{0};     // the calling thread waits for 1
+  bool cancelled = false;    // thread creation failed: threads return at once
+  std::atomic<int> done{0};  // the calling thread waits for 1
 };
 
 inline thread_local run_state* tls_run = nullptr;
@@ -495,7 +510,9 @@ inline std::string describe_state(const run_state& r) {
     const thread_slot& s = *r.slots[t];
     os << "  T" << t << ": ";
     switch (s.st) {
-      case thread_slot::state::finished: os << "finished"; break;
+      case thread_slot::state::finished:
+        os << "finished";
+        break;
       case thread_slot::state::parked:
         os << "parked (" << to_string(s.last_event) << ") at ";
         break;
@@ -671,7 +688,9 @@ inline void wake(const void* addr, unsigned n) noexcept {
 }
 
 // True on a thread that a run schedules.
-[[nodiscard]] inline bool scheduled() noexcept { return detail::tls_run != nullptr; }
+[[nodiscard]] inline bool scheduled() noexcept {
+  return detail::tls_run != nullptr;
+}
 
 // ---- running ---------------------------------------------------------------------------
 
@@ -780,9 +799,8 @@ struct explore_summary {
   }
   [[nodiscard]] std::string describe() const {
     std::ostringstream os;
-    os << schedules << " schedules, " << steps << " yield points, " << switches
-       << " switches in " << seconds << " s (" << static_cast<std::uint64_t>(per_second())
-       << " schedules/s)";
+    os << schedules << " schedules, " << steps << " yield points, " << switches << " switches in "
+       << seconds << " s (" << static_cast<std::uint64_t>(per_second()) << " schedules/s)";
     if (!ok()) {
       os << "\nFAILED under " << replay << ":\n"
          << failure << "\nreplay: LOCKLESS_DSCHED_REPLAY='" << replay << "' <this test>";
@@ -849,8 +867,7 @@ inline void lockless::detail::schedule_hooks::point(event e, const void* addr,
                                                     site where) noexcept {
   ::lockless::dsched::point(e, addr, where);
 }
-inline bool lockless::detail::schedule_hooks::park(event e, const void* addr,
-                                                   site where) noexcept {
+inline bool lockless::detail::schedule_hooks::park(event e, const void* addr, site where) noexcept {
   return ::lockless::dsched::park(e, addr, where);
 }
 inline void lockless::detail::schedule_hooks::wake(const void* addr, unsigned n) noexcept {

@@ -50,8 +50,7 @@ struct scripted_kinds {
 };
 
 template <class Insert, class Remove, class Pop, class Extra>
-std::string scripted_run_blocking(dsched::strategy& strat,
-                                  const std::vector<std::string>& scripts,
+std::string scripted_run_blocking(dsched::strategy& strat, const std::vector<std::string>& scripts,
                                   const lincheck::spec& spec, Insert&& insert, Remove&& remove,
                                   Pop&& pop, Extra&& extra, scripted_kinds kinds = {},
                                   const dsched::options& opt = {}) {
@@ -107,8 +106,8 @@ std::string scripted_run(dsched::strategy& strat, const std::vector<std::string>
     std::abort();
   };
   return scripted_run_blocking(strat, scripts, spec, std::forward<Insert>(insert),
-                               std::forward<Remove>(remove), no_pop,
-                               std::forward<Extra>(extra), kinds, opt);
+                               std::forward<Remove>(remove), no_pop, std::forward<Extra>(extra),
+                               kinds, opt);
 }
 
 // A named set of per-thread scripts and how many schedules to explore it under.

@@ -42,9 +42,8 @@ class input {
 // letter_of(b) (the structure's alphabet decodes it: structures/<name>_ops.hpp,
 // script_op_from_byte).
 template <class LetterOf>
-std::vector<std::string> decode_scripts(input& in, LetterOf&& letter_of,
-                                        unsigned min_threads = 2, unsigned max_threads = 4,
-                                        unsigned max_ops = 6) {
+std::vector<std::string> decode_scripts(input& in, LetterOf&& letter_of, unsigned min_threads = 2,
+                                        unsigned max_threads = 4, unsigned max_ops = 6) {
   const unsigned threads = min_threads + in.u8() % (max_threads - min_threads + 1);
   std::vector<std::string> scripts(threads);
   for (std::string& s : scripts) {
@@ -62,5 +61,4 @@ std::vector<std::string> decode_scripts(input& in, LetterOf&& letter_of,
 
 }  // namespace lockless_fuzz
 
-#define FUZZ_CHECK(cond) \
-  ((cond) ? (void)0 : ::lockless_fuzz::fail(#cond, __FILE__, __LINE__))
+#define FUZZ_CHECK(cond) ((cond) ? (void)0 : ::lockless_fuzz::fail(#cond, __FILE__, __LINE__))

@@ -97,21 +97,31 @@ enum class op_status : std::uint8_t { ok, value, empty, full, closed };
 
 [[nodiscard]] constexpr const char* to_string(op_kind k) noexcept {
   switch (k) {
-    case op_kind::push: return "push";
-    case op_kind::pop: return "pop";
-    case op_kind::enqueue: return "enqueue";
-    case op_kind::dequeue: return "dequeue";
-    case op_kind::close: return "close";
+    case op_kind::push:
+      return "push";
+    case op_kind::pop:
+      return "pop";
+    case op_kind::enqueue:
+      return "enqueue";
+    case op_kind::dequeue:
+      return "dequeue";
+    case op_kind::close:
+      return "close";
   }
   return "?";
 }
 [[nodiscard]] constexpr const char* to_string(op_status s) noexcept {
   switch (s) {
-    case op_status::ok: return "ok";
-    case op_status::value: return "value";
-    case op_status::empty: return "empty";
-    case op_status::full: return "full";
-    case op_status::closed: return "closed";
+    case op_status::ok:
+      return "ok";
+    case op_status::value:
+      return "value";
+    case op_status::empty:
+      return "empty";
+    case op_status::full:
+      return "full";
+    case op_status::closed:
+      return "closed";
   }
   return "?";
 }
@@ -132,7 +142,12 @@ struct op_result {
   // From a P0260-style status enum (lockless::queue_status or any enum with the members
   // success, empty, full, closed). For a pop, `popped` is the value when st == success.
   template <class E>
-    requires std::is_enum_v<E> && requires { E::success; E::empty; E::full; E::closed; }
+    requires std::is_enum_v<E> && requires {
+      E::success;
+      E::empty;
+      E::full;
+      E::closed;
+    }
   [[nodiscard]] static constexpr op_result from_status(E st, std::uint64_t popped,
                                                        bool is_pop) noexcept {
     if (st == E::success) return is_pop ? of(popped) : ok();
@@ -141,12 +156,22 @@ struct op_result {
     return closed();
   }
   template <class E>
-    requires std::is_enum_v<E> && requires { E::success; E::empty; E::full; E::closed; }
+    requires std::is_enum_v<E> && requires {
+      E::success;
+      E::empty;
+      E::full;
+      E::closed;
+    }
   [[nodiscard]] static constexpr op_result from_status(E st, std::uint64_t popped) noexcept {
     return from_status(st, popped, true);
   }
   template <class E>
-    requires std::is_enum_v<E> && requires { E::success; E::empty; E::full; E::closed; }
+    requires std::is_enum_v<E> && requires {
+      E::success;
+      E::empty;
+      E::full;
+      E::closed;
+    }
   [[nodiscard]] static constexpr op_result from_status(E st) noexcept {
     return from_status(st, 0, false);
   }
@@ -245,8 +270,8 @@ struct history {
       if (op.call > op.ret) return "call stamp after return stamp: " + format_operation(op);
       const operation* prev = last[op.thread];
       if (prev != nullptr) {
-        if (prev->seq == op.seq) return "two operations with the same thread and seq: " +
-                                        format_operation(op);
+        if (prev->seq == op.seq)
+          return "two operations with the same thread and seq: " + format_operation(op);
         if (!(prev->ret < op.call)) {
           return "operations of one thread overlap: " + format_operation(*prev) + " / " +
                  format_operation(op);
@@ -458,8 +483,7 @@ class history_builder {
   history_builder& push(std::uint32_t t, std::uint64_t v, std::uint64_t c, std::uint64_t r) {
     return add(t, op_kind::push, v, op_result::ok(), c, r);
   }
-  history_builder& push_full(std::uint32_t t, std::uint64_t v, std::uint64_t c,
-                             std::uint64_t r) {
+  history_builder& push_full(std::uint32_t t, std::uint64_t v, std::uint64_t c, std::uint64_t r) {
     return add(t, op_kind::push, v, op_result::full(), c, r);
   }
   history_builder& pop(std::uint32_t t, std::uint64_t v, std::uint64_t c, std::uint64_t r) {
@@ -472,12 +496,10 @@ class history_builder {
   history_builder& enq(std::uint32_t t, std::uint64_t v, std::uint64_t c, std::uint64_t r) {
     return add(t, op_kind::enqueue, v, op_result::ok(), c, r);
   }
-  history_builder& enq_full(std::uint32_t t, std::uint64_t v, std::uint64_t c,
-                            std::uint64_t r) {
+  history_builder& enq_full(std::uint32_t t, std::uint64_t v, std::uint64_t c, std::uint64_t r) {
     return add(t, op_kind::enqueue, v, op_result::full(), c, r);
   }
-  history_builder& enq_closed(std::uint32_t t, std::uint64_t v, std::uint64_t c,
-                              std::uint64_t r) {
+  history_builder& enq_closed(std::uint32_t t, std::uint64_t v, std::uint64_t c, std::uint64_t r) {
     return add(t, op_kind::enqueue, v, op_result::closed(), c, r);
   }
   history_builder& deq(std::uint32_t t, std::uint64_t v, std::uint64_t c, std::uint64_t r) {

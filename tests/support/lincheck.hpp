@@ -97,10 +97,11 @@ struct options {
       if (w.window_confirmed) {
         w.v = verdict::not_linearizable;
         w.tier = "exact (window)";
-        w.reason = "the sub-history below is not linearizable on its own, so neither is the "
-                   "whole history (removing operations as done here keeps a linearizable "
-                   "history linearizable); the search over the whole history " +
-                   e.reason;
+        w.reason =
+            "the sub-history below is not linearizable on its own, so neither is the "
+            "whole history (removing operations as done here keeps a linearizable "
+            "history linearizable); the search over the whole history " +
+            e.reason;
         w.seconds = detail::seconds_since(t0);
         return w;
       }

@@ -154,8 +154,7 @@ class report {
   void expect_failure(const char* name, const plan& given,
                       std::initializer_list<rl::test_result_e> expected) {
     const plan& p = effective(given);
-    std::cout << "=== " << name << " (mutant, must be caught): " << describe(p)
-              << std::endl;
+    std::cout << "=== " << name << " (mutant, must be caught): " << describe(p) << std::endl;
     const outcome o = simulate<Suite>(p);
     bool ok = false;
     std::string wanted;
@@ -165,16 +164,14 @@ class report {
       wanted += rl::test_result_str(e);
     }
     if (o.result == rl::test_result_success) {
-      std::printf(
-          "--- %s: %s, %llu executions, %.2f s: NOT CAUGHT (mutant passed; wanted %s)\n",
-          name, describe(p).c_str(), static_cast<unsigned long long>(o.executions),
-          o.seconds, wanted.c_str());
+      std::printf("--- %s: %s, %llu executions, %.2f s: NOT CAUGHT (mutant passed; wanted %s)\n",
+                  name, describe(p).c_str(), static_cast<unsigned long long>(o.executions),
+                  o.seconds, wanted.c_str());
     } else {
-      std::printf(
-          "--- %s: %s: Relacy reported %s at execution %llu after %.2f s: %s\n", name,
-          describe(p).c_str(), rl::test_result_str(o.result),
-          static_cast<unsigned long long>(o.executions), o.seconds,
-          ok ? "CAUGHT as expected" : ("WRONG KIND (wanted " + wanted + ")").c_str());
+      std::printf("--- %s: %s: Relacy reported %s at execution %llu after %.2f s: %s\n", name,
+                  describe(p).c_str(), rl::test_result_str(o.result),
+                  static_cast<unsigned long long>(o.executions), o.seconds,
+                  ok ? "CAUGHT as expected" : ("WRONG KIND (wanted " + wanted + ")").c_str());
     }
     std::fflush(stdout);
     note(name, p, ok);
@@ -206,7 +203,6 @@ class report {
   unsigned checks_ = 0;
   std::vector<std::string> failed_;
 };
-
 
 // ---- mutants ----------------------------------------------------------------------------
 // A structure's mutants share one program (tests/relacy/<name>_mutants.cpp), built once

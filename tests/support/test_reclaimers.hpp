@@ -47,7 +47,7 @@ class quarantine_reclaimer {
     std::atomic<std::size_t> pins{0};
     std::atomic<std::size_t> guards_alive{0};
     std::atomic<std::size_t> protects{0};
-    std::atomic<std::size_t> revalidations{0};  // protect(src, loaded, order) calls
+    std::atomic<std::size_t> revalidations{0};        // protect(src, loaded, order) calls
     std::atomic<std::size_t> revalidated_changed{0};  // ... that returned another pointer
     mutable std::mutex m;
     std::vector<std::unique_ptr<held>> retired;  // in retire order, until ~state

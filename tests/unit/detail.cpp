@@ -12,7 +12,6 @@
 #include <lockless/detail/atomic.hpp>
 #include <lockless/detail/node_pool.hpp>
 
-
 #if defined(LOCKLESS_DETAIL_ASAN)
 #include <sanitizer/lsan_interface.h>
 #endif

@@ -10,7 +10,7 @@
 namespace {
 
 struct toy_options {
-  bool may_block = true;    // the default of every knob is written here, once
+  bool may_block = true;  // the default of every knob is written here, once
   unsigned spin_rounds = 64;
   consteval void validate() const {
     lockless::detail::require_option(spin_rounds <= 1024, "toy_options::spin_rounds > 1024");
@@ -35,10 +35,10 @@ static_assert(lockless::detail::valid_options<no_rules{.knob = 4}>);
 
 // Equal options name the same type; different options a different one.
 static_assert(std::is_same_v<toy_structure<int>, toy_structure<int, toy_options{}>>);
-static_assert(std::is_same_v<toy_structure<int, toy_options{.spin_rounds = 64}>,
-                             toy_structure<int>>);
-static_assert(!std::is_same_v<toy_structure<int, toy_options{.may_block = false}>,
-                              toy_structure<int>>);
+static_assert(
+    std::is_same_v<toy_structure<int, toy_options{.spin_rounds = 64}>, toy_structure<int>>);
+static_assert(
+    !std::is_same_v<toy_structure<int, toy_options{.may_block = false}>, toy_structure<int>>);
 
 // Uncommenting this line must fail to compile, quoting "toy_options::spin_rounds > 1024":
 //   toy_structure<int, toy_options{.spin_rounds = 4096}> too_many;

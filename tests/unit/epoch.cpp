@@ -260,7 +260,8 @@ TEST(Epoch, RetireWithInlineStatefulDeleter) {
   static_assert(lockless::detail::retired::fits_inline<int, tracking_deleter<int>>);
   {
     epoch_domain d;
-    for (int i = 0; i < 3 * static_cast<int>(bag_capacity); ++i) retire_tracked(d, t, t.make<int>(i));
+    for (int i = 0; i < 3 * static_cast<int>(bag_capacity); ++i)
+      retire_tracked(d, t, t.make<int>(i));
     d.barrier();
     EXPECT_EQ(t.outstanding(), 0u);
   }
@@ -391,7 +392,8 @@ TEST(Epoch, FlushThenSynchronizeThenFlushFreesEverything) {
 TEST(Epoch, BarrierFreesEverythingRetiredByThisThread) {
   deletion_tracker t;
   epoch_domain d;
-  for (std::size_t i = 0; i < 5 * bag_capacity + 1; ++i) retire_tracked(d, t, t.make<std::size_t>(i));
+  for (std::size_t i = 0; i < 5 * bag_capacity + 1; ++i)
+    retire_tracked(d, t, t.make<std::size_t>(i));
   d.flush();
   d.barrier();
   EXPECT_EQ(t.outstanding(), 0u);
@@ -454,7 +456,9 @@ TEST(Epoch, PinnedThreadLetsEpochAdvanceAtMostOnce) {
 TEST(Epoch, OldestPinnedEpochWhenNobodyIsPinned) {
   epoch_domain d;
   EXPECT_EQ(d.stats().oldest_pinned_epoch, no_pinned);
-  { epoch_guard g(d); }
+  {
+    epoch_guard g(d);
+  }
   d.flush();
   EXPECT_EQ(d.stats().oldest_pinned_epoch, no_pinned);
   EXPECT_EQ(d.stats().pinned_threads, 0u);
@@ -502,7 +506,9 @@ TEST(Epoch, DomainDestructorFreesEverythingLeft) {
     // A live thread's open batch: the domain dies while the thread still runs.
     alive = std::thread([&] {
       for (int i = 0; i < 20; ++i) retire_tracked(d, t, t.make<int>(i));
-      { epoch_guard g(d); }
+      {
+        epoch_guard g(d);
+      }
       alive_thread_retired.count_down();
       domain_destroyed.wait();  // exits after the domain is gone, using it no more
     });
@@ -582,9 +588,13 @@ TEST(Epoch, UnregisterThenThreadExit) {
     retire_tracked(d, t, t.make<int>(1));
     d.unregister_current_thread();
     retire_tracked(d, t, t.make<int>(2));  // registers again
-    { epoch_guard g(d); }
+    {
+      epoch_guard g(d);
+    }
     d.unregister_current_thread();
-    { epoch_guard g(d); }  // and again; thread exit releases this one
+    {
+      epoch_guard g(d);
+    }  // and again; thread exit releases this one
   });
   th.join();
   EXPECT_EQ(d.stats().registered_threads, 0u);
@@ -670,7 +680,8 @@ TEST(Epoch, NothingRetiredIsFreedWhileAnEarlierGuardLives) {
     const epoch_stats s = d.stats();
     ASSERT_GE(s.pinned_threads, 1u);
     ASSERT_LE(s.oldest_pinned_epoch, reader_epoch);
-    ASSERT_LE(s.global_epoch, reader_epoch + 1) << "a pin that every scan sees holds E at e + 1 (INV1)";
+    ASSERT_LE(s.global_epoch, reader_epoch + 1)
+        << "a pin that every scan sees holds E at e + 1 (INV1)";
   }
   EXPECT_FALSE(synchronized.load(std::memory_order_acquire))
       << "synchronize() returned while a reader that began before it was still pinned";
@@ -830,7 +841,9 @@ TEST(Epoch, RegistrationAllocationFailureThrowsAndLeavesNoRegistration) {
   long registration_allocations = 0;
   std::thread([&] {
     lockless_test::allocation_counter c;
-    { epoch_guard g(probe); }
+    {
+      epoch_guard g(probe);
+    }
     registration_allocations = c.count();
   }).join();
   ASSERT_GE(registration_allocations, 1);
@@ -858,7 +871,9 @@ TEST(Epoch, RegistrationAllocationFailureThrowsAndLeavesNoRegistration) {
 
 TEST(Epoch, PinUnpinDoNotAllocateOnceRegistered) {
   epoch_domain d;
-  { epoch_guard g(d); }  // registration
+  {
+    epoch_guard g(d);
+  }  // registration
   lockless_test::allocation_counter c;
   for (int i = 0; i < 1000; ++i) {
     epoch_guard g(d);

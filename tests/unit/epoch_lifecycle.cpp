@@ -46,8 +46,12 @@ using lockless_test::tracking_deleter;
 
 constexpr std::size_t bag_capacity = epoch_domain::bag::capacity;
 
-std::size_t pinned(const epoch_domain& d) { return d.stats().pinned_threads; }
-std::size_t registered(const epoch_domain& d) { return d.stats().registered_threads; }
+std::size_t pinned(const epoch_domain& d) {
+  return d.stats().pinned_threads;
+}
+std::size_t registered(const epoch_domain& d) {
+  return d.stats().registered_threads;
+}
 
 template <class T>
 void retire_tracked(epoch_domain& d, deletion_tracker& t, T* p) {
@@ -163,7 +167,9 @@ TEST(EpochLifecycle, UnbalancedUnlockThrows) {
     epoch_domain d;  // a domain this thread used, balanced, before
     d.lock();
     d.unlock();
-    { epoch_guard g(d); }
+    {
+      epoch_guard g(d);
+    }
     EXPECT_THROW(d.unlock(), std::logic_error);
     EXPECT_THROW(d.unlock(), std::logic_error);
     {
@@ -228,13 +234,17 @@ TEST(EpochLifecycle, RecordHandedToNewOwnerStartsUnpinned) {
       {
         epoch_guard nested(d);
         d.lock();
-        { epoch_guard innermost(d); }
+        {
+          epoch_guard innermost(d);
+        }
         d.unlock();
       }
       retire_tracked(d, t, t.make<int>(1));
     }
     d.lock();
-    { epoch_guard g(d); }
+    {
+      epoch_guard g(d);
+    }
     d.unlock();
   }).join();
   EXPECT_EQ(registered(d), 0u);
@@ -247,7 +257,9 @@ TEST(EpochLifecycle, RecordHandedToNewOwnerStartsUnpinned) {
     {
       epoch_guard g(d);
       pinned_in_guard = pinned(d);
-      { epoch_guard nested(d); }
+      {
+        epoch_guard nested(d);
+      }
       pinned_in_nested = pinned(d);
     }
     pinned_after = pinned(d);
@@ -353,11 +365,17 @@ TEST(EpochLifecycle, LockOnOneDomainUseAnotherThenUnlockAtThreadExit) {
   epoch_domain a;
   epoch_domain b;
   run_with_late_hook([&](late_exit_hook& hook) {
-    { epoch_guard ga(a); }  // the epoch state is created now, after the hook
-    { epoch_guard gb(b); }
+    {
+      epoch_guard ga(a);
+    }  // the epoch state is created now, after the hook
+    {
+      epoch_guard gb(b);
+    }
     hook.at_exit = [&] {
       a.lock();
-      { epoch_guard gb(b); }
+      {
+        epoch_guard gb(b);
+      }
       a.unlock();
     };
   });
@@ -386,7 +404,9 @@ TEST(EpochLifecycle, UnregisterFromThreadLocalDestructorAfterStateIsGoneAfterUsi
   epoch_domain d;
   run_with_late_hook([&](late_exit_hook& hook) {
     retire_tracked(d, t, t.make<int>(1));  // the epoch state is created now, after the hook
-    { epoch_guard g(d); }
+    {
+      epoch_guard g(d);
+    }
     hook.at_exit = [&] {
       {
         epoch_guard g(d);
@@ -410,7 +430,9 @@ TEST(EpochLifecycle, UnregisterFromThreadLocalDestructorAfterStateIsGoneWithoutU
   epoch_domain never_used_at_exit;
   run_with_late_hook([&](late_exit_hook& hook) {
     retire_tracked(d, t, t.make<int>(1));  // the epoch state is created now, after the hook
-    { epoch_guard g(d); }
+    {
+      epoch_guard g(d);
+    }
     hook.at_exit = [&] {
       d.unregister_current_thread();
       never_used_at_exit.unregister_current_thread();  // never registered at all
@@ -735,7 +757,9 @@ TEST(EpochLifecycle, ManyDomainsGuardPinsTheRightOne) {
     // Destroy a block in the middle, the last one used among them included, while this
     // thread is registered in them; then create as many new ones (often at the same
     // addresses).
-    { epoch_guard g(*ds[n / 4 + 50]); }
+    {
+      epoch_guard g(*ds[n / 4 + 50]);
+    }
     for (std::size_t i = n / 4; i < n / 4 + 100; ++i) ds[i].reset();
     for (std::size_t i = n / 4; i < n / 4 + 100; ++i) {
       ds[i] = std::make_unique<epoch_domain>();
@@ -762,8 +786,8 @@ TEST(EpochLifecycle, ManyDomainsGuardPinsTheRightOne) {
     expect_registered(i, 0, __LINE__);
     expect_pinned(i, 0, __LINE__);
   }
-  EXPECT_EQ(wrong, 0u) << "after the thread exited, first wrong: domain "
-                       << first_wrong_domain << ", line " << first_wrong_line;
+  EXPECT_EQ(wrong, 0u) << "after the thread exited, first wrong: domain " << first_wrong_domain
+                       << ", line " << first_wrong_line;
   EXPECT_EQ(t.errors(), 0u);
 }
 

@@ -58,8 +58,8 @@ static_assert(!std::is_copy_constructible_v<int_stack> && !std::is_copy_assignab
 // The reclaimer concept: what models it and what does not.
 static_assert(lockless::detail::reclaimer<epoch_reclaimer>);
 static_assert(lockless::detail::reclaimer<quarantine_reclaimer>);
-static_assert(std::is_same_v<treiber_stack<int, quarantine_reclaimer>::reclaimer_type,
-                             quarantine_reclaimer>);
+static_assert(
+    std::is_same_v<treiber_stack<int, quarantine_reclaimer>::reclaimer_type, quarantine_reclaimer>);
 static_assert(!lockless::detail::reclaimer<int>);
 static_assert(!lockless::detail::reclaimer<lockless::epoch_guard>);
 struct guard_without_protect {

@@ -29,4 +29,4 @@ namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail {
 #endif
 }
 
-}  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail
+}  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail

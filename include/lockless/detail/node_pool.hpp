@@ -142,4 +142,4 @@ struct pooled {
   }
 };
 
-}  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail
+}  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail

@@ -41,12 +41,14 @@
 namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail {
 
 template <class O>
-concept options_type = std::is_aggregate_v<O> && std::is_default_constructible_v<O> &&
-                       std::is_trivially_copyable_v<O>;
+concept options_type =
+    std::is_aggregate_v<O> && std::is_default_constructible_v<O> && std::is_trivially_copyable_v<O>;
 
 // Deliberately not constexpr: reaching it during constant evaluation is the compile error,
 // and the diagnostic quotes the message passed to require_option().
-inline void option_rule_violated(const char* message) noexcept { (void)message; }
+inline void option_rule_violated(const char* message) noexcept {
+  (void)message;
+}
 
 // For an options struct's consteval validate(): fails the compilation unless `ok`.
 consteval void require_option(bool ok, const char* message) {
@@ -62,4 +64,4 @@ inline constexpr bool valid_options = [] {
   return true;
 }();
 
-}  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail
+}  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail

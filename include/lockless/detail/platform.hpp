@@ -103,4 +103,4 @@ class backoff {
   unsigned spins_ = 1;
 };
 
-}  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail
+}  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail

@@ -84,11 +84,10 @@ concept reclaimer_guard =
     };
 
 template <class R>
-concept reclaimer =
-    std::is_object_v<R> && std::is_nothrow_move_constructible_v<R> &&
-    requires { typename R::guard_type; } && reclaimer_guard<typename R::guard_type> &&
-    requires(const R& r) {
-      { r.pin() } -> std::same_as<typename R::guard_type>;
-    };
+concept reclaimer = std::is_object_v<R> && std::is_nothrow_move_constructible_v<R> && requires {
+  typename R::guard_type;
+} && reclaimer_guard<typename R::guard_type> && requires(const R& r) {
+  { r.pin() } -> std::same_as<typename R::guard_type>;
+};
 
-}  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail
+}  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail

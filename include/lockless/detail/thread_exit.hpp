@@ -97,4 +97,4 @@ inline void arm_thread_exit_hook(thread_exit_hook& h) noexcept {
 #endif
 }
 
-}  // namespace lockless::LOCKLESS_ABI_NAMESPACE::detail
+}  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail

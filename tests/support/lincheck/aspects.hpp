@@ -195,19 +195,19 @@ class aspect_checker {
       const auto& rems = vi_.remove_ops[v];
       for (std::size_t r : rems) {
         if (!in.inserted_ok()) {
-          report("A2 failed insert: removed a value whose insert failed: " + fmt(ins) +
-                     " / " + fmt(r),
-                 {ins, r});
+          report(
+              "A2 failed insert: removed a value whose insert failed: " + fmt(ins) + " / " + fmt(r),
+              {ins, r});
         } else if (precedes(h_.ops[r], in)) {
-          report("A3 causality: value removed before its insert was called: " + fmt(r) +
-                     " / " + fmt(ins),
+          report("A3 causality: value removed before its insert was called: " + fmt(r) + " / " +
+                     fmt(ins),
                  {ins, r});
         }
       }
       if (rems.size() > 1) {
         std::vector<std::size_t> ops{ins};
-        std::string what = "A4 duplicate: value removed " + std::to_string(rems.size()) +
-                           " times: " + fmt(ins);
+        std::string what =
+            "A4 duplicate: value removed " + std::to_string(rems.size()) + " times: " + fmt(ins);
         for (std::size_t r : rems) {
           what += " / " + fmt(r);
           ops.push_back(r);
@@ -228,7 +228,8 @@ class aspect_checker {
   std::vector<ins_rem> ok_values() const {
     std::vector<ins_rem> out;
     for (std::uint32_t v = 0; v < vi_.size(); ++v) {
-      if (h_.ops[vi_.insert_op[v]].inserted_ok()) out.push_back({vi_.insert_op[v], first_remove(v)});
+      if (h_.ops[vi_.insert_op[v]].inserted_ok())
+        out.push_back({vi_.insert_op[v], first_remove(v)});
     }
     return out;
   }
@@ -265,14 +266,14 @@ class aspect_checker {
       if (best_key > rb.ret) {  // rem(a) missing, or rb.ret < rem(a).call
         const ins_rem& a = vals[best];
         if (a.rem == none) {
-          report("A6 FIFO: enqueue(a) returned before enqueue(b) was called and b was "
-                 "dequeued, but a never was: " + fmt(a.ins) + " / " + fmt(vals[b].ins) +
-                     " / " + fmt(vals[b].rem),
-                 {a.ins, vals[b].ins, vals[b].rem});
+          report(
+              "A6 FIFO: enqueue(a) returned before enqueue(b) was called and b was "
+              "dequeued, but a never was: " +
+                  fmt(a.ins) + " / " + fmt(vals[b].ins) + " / " + fmt(vals[b].rem),
+              {a.ins, vals[b].ins, vals[b].rem});
         } else {
-          report("A6 FIFO: enqueue(a) -> enqueue(b) but dequeue(b) -> dequeue(a): " +
-                     fmt(a.ins) + " / " + fmt(vals[b].ins) + " / " + fmt(vals[b].rem) +
-                     " / " + fmt(a.rem),
+          report("A6 FIFO: enqueue(a) -> enqueue(b) but dequeue(b) -> dequeue(a): " + fmt(a.ins) +
+                     " / " + fmt(vals[b].ins) + " / " + fmt(vals[b].rem) + " / " + fmt(a.rem),
                  {a.ins, vals[b].ins, vals[b].rem, a.rem});
         }
         if (full()) return;
@@ -317,8 +318,7 @@ class aspect_checker {
       const operation& ra = h_.ops[vals[a].rem];
       while (j < n && h_.ops[vals[by_insret[j]].ins].ret < ra.call) {
         const ins_rem& b = vals[by_insret[j]];
-        fw.raise(call_rank[by_insret[j]], b.rem == none ? inf : h_.ops[b.rem].call,
-                 by_insret[j]);
+        fw.raise(call_rank[by_insret[j]], b.rem == none ? inf : h_.ops[b.rem].call, by_insret[j]);
         ++j;
       }
       // b's with ins(b).call > ins(a).ret: positions [0, k) where sorted_desc[k-1] > x.
@@ -335,9 +335,8 @@ class aspect_checker {
                    fmt(vals[a].ins) + " / " + fmt(vb.ins) + " / " + fmt(vals[a].rem),
                {vals[a].ins, vb.ins, vals[a].rem});
       } else {
-        report("A6 LIFO: push(a) -> push(b) -> pop(a), but pop(a) -> pop(b): " +
-                   fmt(vals[a].ins) + " / " + fmt(vb.ins) + " / " + fmt(vals[a].rem) +
-                   " / " + fmt(vb.rem),
+        report("A6 LIFO: push(a) -> push(b) -> pop(a), but pop(a) -> pop(b): " + fmt(vals[a].ins) +
+                   " / " + fmt(vb.ins) + " / " + fmt(vals[a].rem) + " / " + fmt(vb.rem),
                {vals[a].ins, vb.ins, vals[a].rem, vb.rem});
       }
       if (full()) return;
@@ -423,13 +422,17 @@ class aspect_checker {
       if (op.removes() && st == op_status::empty) {
         const std::size_t h2 = std::min(hi, open_until);
         if (lo > h2) {
-          report("A7 empty: returned empty although the container was closed before it "
-                 "was called: " + fmt(i) + " / " + fmt(first_close),
-                 {i, first_close});
+          report(
+              "A7 empty: returned empty although the container was closed before it "
+              "was called: " +
+                  fmt(i) + " / " + fmt(first_close),
+              {i, first_close});
         } else if (!any(zero, lo, h2)) {
           auto ops = cover(lo, h2);
-          std::string what = "A7 empty: returned empty while values were certainly present "
-                             "throughout its interval: " + fmt(i);
+          std::string what =
+              "A7 empty: returned empty while values were certainly present "
+              "throughout its interval: " +
+              fmt(i);
           for (std::size_t k : ops) what += " / " + fmt(k);
           ops.insert(ops.begin(), i);
           report(std::move(what), std::move(ops));
@@ -437,13 +440,14 @@ class aspect_checker {
       } else if (op.removes() && st == op_status::closed) {
         const std::size_t l2 = std::max(lo, closable_from);
         if (l2 > hi) {
-          report("A7 closed: returned closed but no close was called before it returned: " +
-                     fmt(i),
+          report("A7 closed: returned closed but no close was called before it returned: " + fmt(i),
                  {i});
         } else if (!any(zero, l2, hi)) {
           auto ops = cover(l2, hi);
-          std::string what = "A7 closed: returned closed while values were certainly "
-                             "present: " + fmt(i);
+          std::string what =
+              "A7 closed: returned closed while values were certainly "
+              "present: " +
+              fmt(i);
           for (std::size_t k : ops) what += " / " + fmt(k);
           ops.insert(ops.begin(), i);
           if (first_close != none) ops.push_back(first_close);
@@ -454,9 +458,11 @@ class aspect_checker {
         if (s_.capacity == 0) {
           report("A8 full: an unbounded container returned full: " + fmt(i), {i});
         } else if (lo > h2) {
-          report("A8 full: returned full although the container was closed before it was "
-                 "called: " + fmt(i) + " / " + fmt(first_close),
-                 {i, first_close});
+          report(
+              "A8 full: returned full although the container was closed before it was "
+              "called: " +
+                  fmt(i) + " / " + fmt(first_close),
+              {i, first_close});
         } else if (!any(atcap, lo, h2)) {
           report("A8 full: returned full but fewer than " + std::to_string(s_.capacity) +
                      " values can have been present at any point of its interval: " + fmt(i),
@@ -465,9 +471,11 @@ class aspect_checker {
       } else if (op.inserts() && st == op_status::ok) {
         const std::size_t h2 = std::min(hi, open_until);
         if (lo > h2) {
-          report("A9 closed: inserted although the container was closed before it was "
-                 "called: " + fmt(i) + " / " + fmt(first_close),
-                 {i, first_close});
+          report(
+              "A9 closed: inserted although the container was closed before it was "
+              "called: " +
+                  fmt(i) + " / " + fmt(first_close),
+              {i, first_close});
         } else if (s_.capacity != 0 && !any(below, lo, h2)) {
           auto ops = cover(lo, h2);
           std::string what = "A9 overflow: inserted while " + std::to_string(s_.capacity) +
@@ -477,9 +485,11 @@ class aspect_checker {
         }
       } else if (op.inserts() && st == op_status::closed) {
         if (std::max(lo, closable_from) > hi) {
-          report("A10 closed: insert returned closed but no close was called before it "
-                 "returned: " + fmt(i),
-                 {i});
+          report(
+              "A10 closed: insert returned closed but no close was called before it "
+              "returned: " +
+                  fmt(i),
+              {i});
         }
       }
     }

@@ -70,9 +70,12 @@ enum class verdict : std::uint8_t { linearizable, not_linearizable, undecided };
 
 [[nodiscard]] constexpr const char* to_string(verdict v) noexcept {
   switch (v) {
-    case verdict::linearizable: return "linearizable";
-    case verdict::not_linearizable: return "NOT linearizable";
-    case verdict::undecided: return "UNDECIDED";
+    case verdict::linearizable:
+      return "linearizable";
+    case verdict::not_linearizable:
+      return "NOT linearizable";
+    case verdict::undecided:
+      return "UNDECIDED";
   }
   return "?";
 }
@@ -135,8 +138,8 @@ struct value_index {
   std::unordered_map<std::uint64_t, std::uint32_t> id;  // value -> dense id
   std::vector<std::size_t> insert_op;                   // id -> op index of its insert
   std::vector<std::vector<std::size_t>> remove_ops;     // id -> removes that returned it
-  std::vector<std::size_t> fresh_removes;  // removes returning a value nobody inserted
-  std::string error;                       // non-empty: values are not unique
+  std::vector<std::size_t> fresh_removes;               // removes returning a value nobody inserted
+  std::string error;                                    // non-empty: values are not unique
 
   explicit value_index(const history& h) {
     for (std::size_t i = 0; i < h.ops.size(); ++i) {

@@ -66,7 +66,7 @@ struct exact_options {
   // Distinct states remembered before giving up (undecided). Memory: 16 bytes per state,
   // in a table kept at most half full: 2^22 states -> 128 MiB at worst.
   std::uint64_t max_states = std::uint64_t{1} << 22;
-  double max_seconds = 0;                             // 0: no time limit
+  double max_seconds = 0;  // 0: no time limit
   std::uint64_t hash_seed = 0x6c696e636865636bULL;
 };
 
@@ -181,8 +181,8 @@ class exact_checker {
         set_window(r, h_, frontier_ops());
         break;
       case outcome::timeout:
-        r.reason = "gave up: time limit of " + std::to_string(o_.max_seconds) +
-                   " s reached; " + progress();
+        r.reason = "gave up: time limit of " + std::to_string(o_.max_seconds) + " s reached; " +
+                   progress();
         set_window(r, h_, frontier_ops());
         break;
     }
@@ -195,10 +195,10 @@ class exact_checker {
 
   struct xop {
     std::uint64_t call, ret;
-    std::uint64_t rem_call;  // inserts: call of the first remove of the value, or max
-    std::uint64_t rem_ret;   // inserts: return of that remove, or max
-    std::size_t hist;        // index in h_.ops
-    std::uint32_t vid;       // value id, or no_value
+    std::uint64_t rem_call;             // inserts: call of the first remove of the value, or max
+    std::uint64_t rem_ret;              // inserts: return of that remove, or max
+    std::size_t hist;                   // index in h_.ops
+    std::uint32_t vid;                  // value id, or no_value
     std::uint32_t rem_thread, rem_pos;  // inserts: where that remove is
     cls c;
   };
@@ -271,8 +271,9 @@ class exact_checker {
             x.rem_pos = pos_of[best];
           }
         } else if (op.removes()) {
-          x.c = st == op_status::value ? rem_value : st == op_status::empty ? rem_empty
-                                                                              : rem_closed;
+          x.c = st == op_status::value   ? rem_value
+                : st == op_status::empty ? rem_empty
+                                         : rem_closed;
           if (st == op_status::value) x.vid = vi_.lookup(op.result.value);
         } else {
           x.c = close;
@@ -323,12 +324,18 @@ class exact_checker {
     switch (x.c) {
       case ins_ok:
         return closed_ == 0 && (s_.capacity == 0 || size() < s_.capacity) && order_ok(x);
-      case ins_full: return closed_ == 0 && s_.capacity != 0 && size() == s_.capacity;
-      case ins_closed: return closed_ != 0;
-      case rem_value: return size() != 0 && front() == x.vid;
-      case rem_empty: return size() == 0 && closed_ == 0;
-      case rem_closed: return size() == 0 && closed_ != 0;
-      case close: return true;
+      case ins_full:
+        return closed_ == 0 && s_.capacity != 0 && size() == s_.capacity;
+      case ins_closed:
+        return closed_ != 0;
+      case rem_value:
+        return size() != 0 && front() == x.vid;
+      case rem_empty:
+        return size() == 0 && closed_ == 0;
+      case rem_closed:
+        return size() == 0 && closed_ != 0;
+      case close:
+        return true;
     }
     return false;
   }
@@ -382,8 +389,11 @@ class exact_checker {
         }
         break;
       }
-      case close: ++closed_; break;
-      default: break;  // read-only
+      case close:
+        ++closed_;
+        break;
+      default:
+        break;  // read-only
     }
     h1_ = addmod61(h1_, rc1_[t]);
     h2_ = addmod61(h2_, rc2_[t]);
@@ -418,8 +428,11 @@ class exact_checker {
         h2_ = addmod61(h2_, mulmod61(hv2_[x.vid], pw2_[i]));
         break;
       }
-      case close: --closed_; break;
-      default: break;
+      case close:
+        --closed_;
+        break;
+      default:
+        break;
     }
   }
 
@@ -476,7 +489,9 @@ class exact_checker {
           }
           break;
         }
-        case close: keys_.push_back({3, x.ret, 0, t}); break;
+        case close:
+          keys_.push_back({3, x.ret, 0, t});
+          break;
       }
     }
     std::sort(keys_.begin(), keys_.end());
@@ -518,8 +533,7 @@ class exact_checker {
         continue;
       }
       if (++states_ > o_.max_states) return outcome::budget;
-      if ((states_ & 0xffff) == 0 && o_.max_seconds > 0 &&
-          seconds_since(t0) > o_.max_seconds) {
+      if ((states_ & 0xffff) == 0 && o_.max_seconds > 0 && seconds_since(t0) > o_.max_seconds) {
         return outcome::timeout;
       }
       if (done_ > deepest_) {
@@ -542,17 +556,18 @@ class exact_checker {
   }
 
   std::string progress() const {
-    return "deepest point: " + std::to_string(deepest_) + " of " +
-           std::to_string(ops_.size()) + " operations linearized";
+    return "deepest point: " + std::to_string(deepest_) + " of " + std::to_string(ops_.size()) +
+           " operations linearized";
   }
 
   // At the deepest state reached: the operation with the smallest return stamp (which
   // every extension had to linearize and could not), and the other candidates then.
   void describe_stuck(result& r) const {
     if (ended_not_empty_) {
-      r.reason = "no linearization exists: every operation could be linearized, but never "
-                 "leaving the container empty at the end of this drained history (a value "
-                 "was lost)";
+      r.reason =
+          "no linearization exists: every operation could be linearized, but never "
+          "leaving the container empty at the end of this drained history (a value "
+          "was lost)";
       std::vector<std::size_t> idx;  // the values never removed
       for (std::uint32_t v = 0; v < vi_.size() && idx.size() < 16; ++v) {
         if (h_.ops[vi_.insert_op[v]].inserted_ok() && vi_.remove_ops[v].empty()) {
@@ -606,15 +621,15 @@ class exact_checker {
   value_index vi_;
 
   std::uint32_t threads_ = 0;
-  std::vector<xop> ops_;                // thread by thread, in program order
-  std::vector<std::uint32_t> begin_;    // thread t's ops: [begin_[t], begin_[t+1])
-  std::vector<std::uint32_t> cur_;      // per-thread cursors
-  std::vector<std::uint32_t> items_;    // contents (stack: bottom..top; queue: all enqueued)
-  std::vector<std::uint64_t> bound_;    // P1 bounds, parallel to items_
+  std::vector<xop> ops_;                   // thread by thread, in program order
+  std::vector<std::uint32_t> begin_;       // thread t's ops: [begin_[t], begin_[t+1])
+  std::vector<std::uint32_t> cur_;         // per-thread cursors
+  std::vector<std::uint32_t> items_;       // contents (stack: bottom..top; queue: all enqueued)
+  std::vector<std::uint64_t> bound_;       // P1 bounds, parallel to items_
   std::vector<std::uint32_t> insert_pos_;  // value id -> its insert in ops_
-  std::size_t head_ = 0;                // queue: first present item
-  std::uint32_t closed_ = 0;            // closes linearized
-  std::size_t done_ = 0;                // operations linearized
+  std::size_t head_ = 0;                   // queue: first present item
+  std::uint32_t closed_ = 0;               // closes linearized
+  std::size_t done_ = 0;                   // operations linearized
   bool has_full_ = false;
   bool ended_not_empty_ = false;
 

@@ -27,20 +27,19 @@
 namespace lockless::test::lincheck {
 
 struct random_history_options {
-  spec s = spec::stack();         // container and capacity; complete is set by `drain`
+  spec s = spec::stack();  // container and capacity; complete is set by `drain`
   std::size_t threads = 3;
-  std::size_t ops = 10;           // operations before the drain
-  unsigned insert_percent = 50;   // of the operations that are not closes
-  unsigned close_percent = 0;     // per operation
-  bool drain = false;             // a final thread removes until empty (spec.complete)
-  std::uint64_t span = 15;        // how far an interval may stretch from its point (LPs
-                                  // are 10 apart)
-  bool skewed = false;            // threads run at very different rates (a slow thread's
-                                  // operations overlap many others, like a preempted one)
+  std::size_t ops = 10;          // operations before the drain
+  unsigned insert_percent = 50;  // of the operations that are not closes
+  unsigned close_percent = 0;    // per operation
+  bool drain = false;            // a final thread removes until empty (spec.complete)
+  std::uint64_t span = 15;       // how far an interval may stretch from its point (LPs
+                                 // are 10 apart)
+  bool skewed = false;           // threads run at very different rates (a slow thread's
+                                 // operations overlap many others, like a preempted one)
 };
 
-inline history random_linearizable_history(const random_history_options& o,
-                                           std::mt19937_64& rng) {
+inline history random_linearizable_history(const random_history_options& o, std::mt19937_64& rng) {
   auto pct = [&](unsigned p) { return std::uniform_int_distribution<unsigned>(0, 99)(rng) < p; };
   const std::uint32_t threads = static_cast<std::uint32_t>(std::max<std::size_t>(o.threads, 1));
   std::vector<double> weight(threads, 1.0);
@@ -208,7 +207,8 @@ inline std::string corrupt(history& h, std::mt19937_64& rng) {
         op.result = op_result::closed();
         return "turned a result into closed";
       }
-      default: break;
+      default:
+        break;
     }
   }
   return {};

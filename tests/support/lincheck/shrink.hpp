@@ -37,7 +37,7 @@ struct shrink_options {
   std::uint64_t max_states = 200'000;  // exact-tier budget per candidate sub-history
   std::size_t max_checks = 4000;       // candidate sub-histories tried
   double max_seconds = 10;
-  std::size_t max_window_ops = 4000;   // stop widening the window past this many ops
+  std::size_t max_window_ops = 4000;  // stop widening the window past this many ops
 };
 
 namespace detail {
@@ -215,7 +215,7 @@ class shrinker {
   std::vector<std::vector<std::size_t>> units_;
   std::vector<std::size_t> unit_of_, pinned_;
   std::vector<std::pair<std::size_t, std::vector<std::size_t>>> full_needs_;  // FULL unit,
-                                                                 // values it needs kept
+      // values it needs kept
   std::size_t checks_ = 0;
 };
 

@@ -35,41 +35,26 @@ namespace {
 
 constexpr auto acquire = std::memory_order_acquire;
 constexpr auto release = std::memory_order_release;
-constexpr auto acq_rel = std::memory_order_acq_rel;
 
-// items: how many are available; word: the eventcount.
+// The items (item_pool, detail_parking_scenarios.hpp) and a hand-written eventcount word.
 template <class Derived, int Threads, bool WordFirst, bool NotifyOne>
 struct wakeup_suite : rl::test_suite<Derived, Threads> {
-  lockless::detail::atomic<int>* items = nullptr;
+  parking::item_pool<Threads> pool;
   lockless::detail::atomic<unsigned>* word = nullptr;
-  int taken[Threads];
 
   void before() {
-    items = new lockless::detail::atomic<int>(0);
+    pool.make();
     word = new lockless::detail::atomic<unsigned>(0);
-    for (int& t : taken) t = 0;
   }
   void after() {
-    int total = 0;
-    for (int t : taken) total += t;
-    RL_ASSERT(total == Threads - 1);  // every item taken exactly once
-    RL_ASSERT(items->load(acquire) == 0);
-    delete items;
+    pool.check_and_free();
     delete word;
-  }
-
-  bool try_take() {
-    int n = items->load(acquire);
-    while (n > 0) {
-      if (items->compare_exchange_weak(n, n - 1, acq_rel, acquire)) return true;
-    }
-    return false;
   }
 
   void thread(unsigned index) {
     if (index == 0) {  // the producer: one item per consumer
       for (int i = 1; i < Threads; ++i) {
-        (void)items->fetch_add(1, release);
+        pool.put();
         (void)word->fetch_add(1, release);
         if (NotifyOne) {
           word->notify_one();
@@ -82,11 +67,11 @@ struct wakeup_suite : rl::test_suite<Derived, Threads> {
     for (;;) {  // a consumer: one blocking take
       unsigned seen = 0;
       if (WordFirst) seen = word->load(acquire);
-      if (try_take()) break;
+      if (pool.try_take()) break;
       if (!WordFirst) seen = word->load(acquire);  // the bug: too late
       word->wait(seen, acquire);
     }
-    ++taken[index];
+    ++pool.taken[index];
   }
 };
 

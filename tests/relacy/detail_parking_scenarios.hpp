@@ -34,27 +34,25 @@ using lockless::detail::event_count;
 
 enum class consumer_style { explicit_protocol, await };
 
-template <class Derived, int Threads, bool NotifyAll, consumer_style Style>
-struct items_suite : rl::test_suite<Derived, Threads> {
-  event_count* ec = nullptr;
+// The condition every scenario's consumers wait for: items that thread 0 makes available
+// (release increments) and the other threads take (acquire CAS), one each.
+template <int Threads>
+struct item_pool {
   lockless::detail::atomic<int>* items = nullptr;
   int taken[Threads];
 
-  void before() {
-    ec = new event_count;
+  void make() {
     items = new lockless::detail::atomic<int>(0);
     for (int& t : taken) t = 0;
   }
-  void after() {
+  void check_and_free() {
     int total = 0;
     for (int t : taken) total += t;
     RL_ASSERT(total == Threads - 1);  // every item taken exactly once
     RL_ASSERT(items->load(acquire) == 0);
-    RL_ASSERT(ec->waiter_count() == 0);  // every prepare_wait was withdrawn or waited
     delete items;
-    delete ec;
   }
-
+  void put() { (void)items->fetch_add(1, release); }  // the condition, made true
   bool try_take() {
     int n = items->load(acquire);
     while (n > 0) {
@@ -62,11 +60,28 @@ struct items_suite : rl::test_suite<Derived, Threads> {
     }
     return false;
   }
+};
+
+template <class Derived, int Threads, bool NotifyAll, consumer_style Style>
+struct items_suite : rl::test_suite<Derived, Threads> {
+  event_count* ec = nullptr;
+  item_pool<Threads> pool;
+
+  void before() {
+    ec = new event_count;
+    pool.make();
+  }
+  void after() {
+    pool.check_and_free();
+    RL_ASSERT(ec->waiter_count() == 0);  // every prepare_wait was withdrawn or waited
+    delete ec;
+  }
+  bool try_take() { return pool.try_take(); }
 
   void thread(unsigned index) {
     if (index == 0) {  // the producer: one item per consumer
       for (int i = 1; i < Threads; ++i) {
-        (void)items->fetch_add(1, release);  // the condition, made true
+        pool.put();
         if (NotifyAll) {
           ec->notify_all();
         } else {
@@ -88,7 +103,7 @@ struct items_suite : rl::test_suite<Derived, Threads> {
         ec->wait(k);
       }
     }
-    ++taken[index];
+    ++pool.taken[index];
   }
 };
 

@@ -104,51 +104,51 @@
 //   flush(), synchronize() and barrier() report a failed registration as bad_alloc.
 //
 // MEMORY-ORDERING CONTRACT
-//   [G1] pin: release store of "pinned at e" to the own record, then a full fence
-//        (seq_cst), before any load of the protected structure. Pairs with [A1], [S1], [Y0].
-//        (The store's release is not model-checked: Relacy implements the C++11 release
-//        sequence, in which a relaxed pin store would continue [G3]'s; see
-//        store_then_full_fence().)
-//   [G3] unpin: release store of "not pinned": everything the critical section read
-//        happens-before a scanner's acquire load [A2] that sees it.
-//   [S1] seal: full fence, then read E as the bag's tag: the tag is at least the epoch of
-//        any thread that could still reach an object in the bag.
-//   [S2] release push of the sealed bag; pairs with [R1].
-//   [A1]/[A2]/[A3] advance: full fence, acquire-load every record, CAS of E. Only the
-//        CAS's release half is relied on (checked by a mutant): E is written only by
-//        this CAS, so its writes form one release sequence and every later acquire load
-//        of E synchronizes with every earlier advance; the acquire half is harmless to
-//        drop and claims nothing.
-//   [R1] collect: acquire exchange that takes the whole sealed list (pairs with [S2]).
-//   [R2] collect: acquire load of E (pairs with [A3]) before running deleters.
-//   [R3] collect: after putting kept bags back, full fence and re-read E (pairs with [B1]).
-//   [Y0]/[Y1] synchronize: full fence, read E, then acquire loads of E [Y1] until it is
-//        two ahead. The first read's order is not relied on (its value is ordered by
-//        [Y0]); the loop's acquire loads do the synchronizing.
-//   [B1] barrier: full fence between synchronize and its forced collect (pairs with [R3]).
-//   [O1]/[O2] record ownership: acquire/release hand-over of a record between owners and
-//        between an exiting owner and the domain's destructor (INV4). Not model-checked:
-//        under Relacy the domain is destroyed only after every model thread has finished,
-//        so the hand-over never races there; the unit, stress and TSan runs cover it.
+//   [EG1] pin: release store of "pinned at e" to the own record, then a full fence
+//         (seq_cst), before any load of the protected structure. Pairs with [EA1], [ES1],
+//         [EY0]. (The store's release is not model-checked: Relacy implements the C++11
+//         release sequence, in which a relaxed pin store would continue [EG3]'s; see
+//         store_then_full_fence().)
+//   [EG3] unpin: release store of "not pinned": everything the critical section read
+//         happens-before a scanner's acquire load [EA2] that sees it.
+//   [ES1] seal: full fence, then read E as the bag's tag: the tag is at least the epoch of
+//         any thread that could still reach an object in the bag.
+//   [ES2] release push of the sealed bag; pairs with [ER1].
+//   [EA1]/[EA2]/[EA3] advance: full fence, acquire-load every record, CAS of E. Only the
+//         CAS's release half is relied on (checked by a mutant): E is written only by
+//         this CAS, so its writes form one release sequence and every later acquire load
+//         of E synchronizes with every earlier advance; the acquire half is harmless to
+//         drop and claims nothing.
+//   [ER1] collect: acquire exchange that takes the whole sealed list (pairs with [ES2]).
+//   [ER2] collect: acquire load of E (pairs with [EA3]) before running deleters.
+//   [ER3] collect: after putting kept bags back, full fence and re-read E (pairs with [EB1]).
+//   [EY0]/[EY1] synchronize: full fence, read E, then acquire loads of E [EY1] until it is
+//         two ahead. The first read's order is not relied on (its value is ordered by
+//         [EY0]); the loop's acquire loads do the synchronizing.
+//   [EB1] barrier: full fence between synchronize and its forced collect (pairs with [ER3]).
+//   [EO1]/[EO2] record ownership: acquire/release hand-over of a record between owners and
+//         between an exiting owner and the domain's destructor (INV4). Not model-checked:
+//         under Relacy the domain is destroyed only after every model thread has finished,
+//         so the hand-over never races there; the unit, stress and TSan runs cover it.
 //
 // INVARIANTS
-//   INV1 (the scan): E moves from g to g+1 only by a CAS [A3] that follows a scan [A2],
-//         begun after a full fence [A1], that found every record unpinned or pinned at g.
-//         A pin is either seen by that scan, or its fence [G1] comes after [A1] in the
+//   INV1 (the scan): E moves from g to g+1 only by a CAS [EA3] that follows a scan [EA2],
+//         begun after a full fence [EA1], that found every record unpinned or pinned at g.
+//         A pin is either seen by that scan, or its fence [EG1] comes after [EA1] in the
 //         single order of seq_cst fences, and then the pinned thread's later loads see
-//         every write that preceded [A1]. NOTE: this does NOT make "pinned at e implies
+//         every write that preceded [EA1]. NOTE: this does NOT make "pinned at e implies
 //         E <= e + 1" true: a thread may read E = e, be preempted while E advances twice
 //         or more (no scan sees a pin not yet stored), then store "pinned at e". Its
 //         loads are then ordered after those scans, which is what safety needs.
 //   INV2: a bag's tag t >= the epoch of every thread that can still reach an object in it.
 //         (An object is reachable only by a thread whose pin fence precedes the seal's
-//         [S1] fence; such a thread announced an epoch no newer than the E that [S1] read.)
+//         [ES1] fence; such a thread announced an epoch no newer than the E that [ES1] read.)
 //   INV3: hence, once E >= t + 2, no pinned thread can reach the bag's objects: the
-//         advance from t+1 to t+2 scanned after [S1] (it read an E newer than [S1]'s), and
+//         advance from t+1 to t+2 scanned after [ES1] (it read an E newer than [ES1]'s), and
 //         by INV1 it saw every such thread unpinned or at t+1 > t, i.e. finished with its
 //         critical section that could reach the bag (INV2), the later one starting after
 //         the unlink was visible.
-//   INV4: a record is owned by at most one thread at a time (owner state, [O1]/[O2]);
+//   INV4: a record is owned by at most one thread at a time (owner state, [EO1]/[EO2]);
 //         its owner-only fields pass between owners through the registration mutex and
 //         the owner state, and a new owner starts unpinned with a nesting count of zero.
 //
@@ -265,7 +265,7 @@ inline constexpr std::size_t epoch_bag_capacity = 62;
 // A batch of retired objects. Open (owned by one thread, untagged) until full or
 // flushed; then sealed (tagged with an epoch, on the domain's list, immutable). Every
 // field is a detail::var: the bag passes between threads, and the model checker must
-// see each access ([S2]/[R1] are what order them).
+// see each access ([ES2]/[ER1] are what order them).
 struct epoch_bag {
   static constexpr std::size_t capacity = epoch_bag_capacity;
   var<std::uint64_t> epoch{std::in_place, 0};  // the tag, valid once sealed
@@ -430,7 +430,7 @@ class epoch_domain {
         settle(r, false, garbage);
       }
       // Quiescent but for releasing threads, which settle() has waited for; acquire as
-      // [R1], pairing with their [S2].
+      // [ER1], pairing with their [ES2].
       bag* sealed = sealed_.exchange(nullptr, std::memory_order_acquire);
       if (garbage == nullptr && sealed == nullptr) break;
       while (garbage != nullptr) free_bag(std::exchange(garbage, garbage->next.get()), nullptr);
@@ -444,7 +444,7 @@ class epoch_domain {
     record* r = records_.load(std::memory_order_acquire);  // as above
     while (r != nullptr) {
       record* next = r->next.get();
-      // [O2] acquire: pairs with settle()'s orphaning; orphaned records are their owners'.
+      // [EO2] acquire: pairs with settle()'s orphaning; orphaned records are their owners'.
       if (r->owner.load(std::memory_order_acquire) != detail::record_orphaned) delete r;
       r = next;
     }
@@ -516,8 +516,8 @@ class epoch_domain {
     throw_if_pinned(*r);
     seal(*r);
     synchronize_on(*r);
-    // [B1] full fence between seeing E two ahead and taking the sealed list: pairs with
-    // [R3]. Either our take sees the batches a concurrent collector put back, or that
+    // [EB1] full fence between seeing E two ahead and taking the sealed list: pairs with
+    // [ER3]. Either our take sees the batches a concurrent collector put back, or that
     // collector's re-check sees the epoch we reached and judges them again.
     detail::full_fence();
     collect(r, /*force=*/true);
@@ -601,17 +601,17 @@ class epoch_domain {
   // using it).
   void synchronize_on(record& r) {
     throw_if_pinned(r);
-    // [Y0] full fence before reading E, as in [S1]: every unlink the caller made before
+    // [EY0] full fence before reading E, as in [ES1]: every unlink the caller made before
     // the call precedes it, so the E read below is at least the epoch of any reader that
-    // can still reach an unlinked object (pairs with [G1]). Without it the read may be
+    // can still reach an unlinked object (pairs with [EG1]). Without it the read may be
     // one epoch stale and the wait one epoch short (found by Relacy).
-    // [Y1] acquire: pairs with [A3]; an epoch two ahead of the one read here means every
+    // [EY1] acquire: pairs with [EA3]; an epoch two ahead of the one read here means every
     // reader that could reach an object unlinked before the call has unpinned (INV3),
     // and its critical section happens-before our return.
     detail::full_fence();
     const std::uint64_t target = epoch_.value.load(std::memory_order_acquire) + 2;
     detail::backoff wait;
-    while (epoch_.value.load(std::memory_order_acquire) < target) {  // [Y1] again
+    while (epoch_.value.load(std::memory_order_acquire) < target) {  // [EY1] again
       if (!try_advance()) wait.pause();
     }
   }
@@ -620,11 +620,11 @@ class epoch_domain {
   void pin(record& r) noexcept {
     if (r.nest++ != 0) return;  // nested: already pinned
     // Relaxed: the value is only a hint of the epoch to announce; INV2 does not depend
-    // on it being the latest, only on [G1] ordering the announcement before our loads.
+    // on it being the latest, only on [EG1] ordering the announcement before our loads.
     const std::uint64_t e = epoch_.value.load(std::memory_order_relaxed);
-    // [G1] announce "pinned at e" (release), then a full fence before any load of the
-    // protected structure (store->load order). Pairs with the fences of [A1], [S1] and
-    // [Y0]: either a scanner sees this pin, or our later loads see every unlink before
+    // [EG1] announce "pinned at e" (release), then a full fence before any load of the
+    // protected structure (store->load order). Pairs with the fences of [EA1], [ES1] and
+    // [EY0]: either a scanner sees this pin, or our later loads see every unlink before
     // its fence.
     store_then_full_fence(r.state, record::pinned_at(e));
   }
@@ -637,16 +637,16 @@ class epoch_domain {
       return;
     }
     r.nest = 0;
-    // [G3] release: the critical section's reads happen-before a scanner's [A2] acquire
+    // [EG3] release: the critical section's reads happen-before a scanner's [EA2] acquire
     // load that sees "not pinned", hence before any deletion that follows.
     r.state.store(0, std::memory_order_release);
     release_if_temporary(r);
   }
 
   // Release store of v, then a full fence.
-  // Release, not relaxed: a scanner that reads this pin ([A2], acquire) must be ordered
-  // after the thread's previous critical section too, which ended with [G3]'s release
-  // store; since C++20 (P0982) a later relaxed store no longer continues [G3]'s release
+  // Release, not relaxed: a scanner that reads this pin ([EA2], acquire) must be ordered
+  // after the thread's previous critical section too, which ended with [EG3]'s release
+  // store; since C++20 (P0982) a later relaxed store no longer continues [EG3]'s release
   // sequence, so the pin's own store must be a release.
   // On x86-64 a locked RMW is a full barrier in hardware and costs a third of MFENCE
   // (which clang emits for a seq_cst fence), so the pair is one XCHG. That step rests on
@@ -689,11 +689,11 @@ class epoch_domain {
     bag* b = r.open;
     if (b == nullptr) return;
     r.open = nullptr;
-    // [S1] full fence, then read E: every unlink of an object in the bag precedes the
+    // [ES1] full fence, then read E: every unlink of an object in the bag precedes the
     // fence, so the tag is at least the epoch of any thread still able to reach one of
-    // them (INV2). Pairs with [G1].
+    // them (INV2). Pairs with [EG1].
     detail::full_fence();
-    b->epoch.get_mut() = epoch_.value.load(std::memory_order_relaxed);  // ordered by [S1]
+    b->epoch.get_mut() = epoch_.value.load(std::memory_order_relaxed);  // ordered by [ES1]
     push_sealed(b, b);
   }
 
@@ -703,7 +703,7 @@ class epoch_domain {
     detail::backoff bo;
     do {
       last->next.get_mut() = head;
-      // [S2] release: publishes the bags' contents and tags; pairs with [R1].
+      // [ES2] release: publishes the bags' contents and tags; pairs with [ER1].
     } while (!sealed_.compare_exchange_weak(head, first, std::memory_order_release,
                                             std::memory_order_relaxed) &&
              (bo.pause(), true));
@@ -712,24 +712,24 @@ class epoch_domain {
   // One attempt to move E from g to g + 1. Lock-free: it fails only because a pinned
   // thread has not seen g yet, or because another thread advanced E meanwhile.
   bool try_advance() noexcept {
-    // Read before [A1] on purpose: the records scanned after the fence are compared with
+    // Read before [EA1] on purpose: the records scanned after the fence are compared with
     // an epoch no newer than the fence, which INV1 needs. Relaxed: E only moves forward
-    // and [A3]'s CAS fails if g is no longer current.
+    // and [EA3]'s CAS fails if g is no longer current.
     std::uint64_t g = epoch_.value.load(std::memory_order_relaxed);
-    // [A1] full fence: pairs with [G1]; a pin we do not see below is one whose later
+    // [EA1] full fence: pairs with [EG1]; a pin we do not see below is one whose later
     // loads see everything before this point. The list walk's acquire pairs with the
     // release publication of records in acquire_record().
     detail::full_fence();
     for (record* r = records_.load(std::memory_order_acquire); r != nullptr; r = r->next.get()) {
-      // [A2] acquire: pairs with [G3]; a finished critical section happens-before us.
+      // [EA2] acquire: pairs with [EG3]; a finished critical section happens-before us.
       const std::uint64_t s = r->state.load(std::memory_order_acquire);
       if (record::is_pinned(s) && record::epoch_of(s) != g) {
         stalled_.fetch_add(1, std::memory_order_relaxed);  // telemetry only
         return false;
       }
     }
-    // [A3] acq_rel CAS: release hands what [A2] acquired on to collectors that
-    // acquire-load E ([R2], [Y1]); acquire orders us after a previous advance.
+    // [EA3] acq_rel CAS: release hands what [EA2] acquired on to collectors that
+    // acquire-load E ([ER2], [EY1]); acquire orders us after a previous advance.
     if (epoch_.value.compare_exchange_strong(g, g + 1, std::memory_order_acq_rel,
                                              std::memory_order_relaxed)) {
       stalled_.store(0, std::memory_order_relaxed);  // telemetry only
@@ -742,17 +742,17 @@ class epoch_domain {
   // `r` (may be null) receives one freed bag as its spare, so steady-state retiring
   // does not allocate.
   void collect(record* r, bool force = false) noexcept {
-    if (sealed_.load(std::memory_order_relaxed) == nullptr) return;  // a hint; [R1] decides
+    if (sealed_.load(std::memory_order_relaxed) == nullptr) return;  // a hint; [ER1] decides
     // A bag becomes freeable only when E moves, so while E stands still (a stalled
     // reader) a pass would walk an ever longer list to free nothing: skip it. Relaxed:
     // a stale value only costs one redundant or one postponed pass.
     const std::uint64_t now = epoch_.value.load(std::memory_order_relaxed);
     if (collected_at_.exchange(now, std::memory_order_relaxed) == now && !force) return;
-    // [R1] acquire: take the whole list; pairs with [S2]. Taking all at once (instead of
+    // [ER1] acquire: take the whole list; pairs with [ES2]. Taking all at once (instead of
     // popping one bag) leaves no ABA window on the list.
     for (;;) {
       bag* list = sealed_.exchange(nullptr, std::memory_order_acquire);
-      // [R2] acquire: pairs with [A3]; the critical sections that let E reach this value
+      // [ER2] acquire: pairs with [EA3]; the critical sections that let E reach this value
       // happen-before the deleters we run.
       const std::uint64_t e = epoch_.value.load(std::memory_order_acquire);
       bag* keep_first = nullptr;
@@ -769,9 +769,9 @@ class epoch_domain {
       }
       if (keep_first == nullptr) return;
       push_sealed(keep_first, keep_last);
-      // [R3] If E moved while we held the batches, a barrier() may have found the list
+      // [ER3] If E moved while we held the batches, a barrier() may have found the list
       // empty and be relying on us: judge the kept ones again against the newer epoch.
-      // The full fence pairs with [B1] (store-buffering: our push, then our read of E).
+      // The full fence pairs with [EB1] (store-buffering: our push, then our read of E).
       detail::full_fence();
       if (epoch_.value.load(std::memory_order_acquire) == e) return;
     }
@@ -858,7 +858,7 @@ class epoch_domain {
   detail::epoch_slot* find_own_slot(detail::epoch_thread_table& t) noexcept {
     detail::epoch_slot* s = t.find(this);
     if (s == nullptr || !stale_entries) return s;
-    // [O2] acquire: pairs with the destructor's orphaning (its writes to the record are
+    // [EO2] acquire: pairs with the destructor's orphaning (its writes to the record are
     // done before we free it).
     if (s->record->owner.load(std::memory_order_acquire) != detail::record_orphaned) return s;
     record* r = s->record;
@@ -881,7 +881,7 @@ class epoch_domain {
         // release: publishes the record's initialisation to list walkers (acquire loads).
         records_.store(r, std::memory_order_release);
       }
-      // [O1] relaxed: under the mutex, which orders us after the previous owner's
+      // [EO1] relaxed: under the mutex, which orders us after the previous owner's
       // release (release_record()); the destructor runs with no registration concurrent.
       r->owner.store(detail::record_owned, std::memory_order_relaxed);
     }
@@ -895,7 +895,7 @@ class epoch_domain {
   // the record is freed; otherwise the domain's destructor waits until we are done.
   static void release_owned(epoch_domain* d, record* r) noexcept {
     unsigned expected = detail::record_owned;
-    // [O2] acq_rel: release orders our writes to r before the destructor's view of it;
+    // [EO2] acq_rel: release orders our writes to r before the destructor's view of it;
     // acquire on failure orders us after its orphaning (its writes to r are done).
     if (!r->owner.compare_exchange_strong(expected, detail::record_releasing,
                                           std::memory_order_acq_rel, std::memory_order_acquire)) {
@@ -912,7 +912,7 @@ class epoch_domain {
     r->nest = 0;
     r->locks = 0;
     r->release_at_unpin = false;
-    r->state.store(0, std::memory_order_release);  // as [G3] (not pinned already)
+    r->state.store(0, std::memory_order_release);  // as [EG3] (not pinned already)
     seal(*r);
     delete std::exchange(r->spare, nullptr);
     try_advance();
@@ -920,7 +920,7 @@ class epoch_domain {
     std::lock_guard lock(reg_mutex_);
     r->next_free = free_records_;
     free_records_ = r;
-    // [O1] release: the next owner, and the destructor's [O2] acquire, see our writes.
+    // [EO1] release: the next owner, and the destructor's [EO2] acquire, see our writes.
     r->owner.store(detail::record_free, std::memory_order_release);
   }
 
@@ -958,7 +958,7 @@ class epoch_domain {
     } else {
       detail::backoff wait;
       for (;;) {
-        unsigned s = r->owner.load(std::memory_order_acquire);  // [O2]
+        unsigned s = r->owner.load(std::memory_order_acquire);  // [EO2]
         if (s == detail::record_releasing) {  // its owner is handing it back: wait
           wait.pause();
           continue;
@@ -967,7 +967,7 @@ class epoch_domain {
         if (record::is_pinned(r->state.load(std::memory_order_acquire))) {
           detail::fatal("lockless::epoch_domain destroyed while a thread is pinned in it");
         }
-        // [O2] acq_rel: the owner's release_owned() sees "orphaned" and frees r.
+        // [EO2] acq_rel: the owner's release_owned() sees "orphaned" and frees r.
         if (r->owner.compare_exchange_strong(s, detail::record_orphaned, std::memory_order_acq_rel,
                                              std::memory_order_acquire)) {
           break;

@@ -29,45 +29,45 @@
 //   is left for a retire batch (see epoch.hpp retire()).
 //
 // MEMORY-ORDERING CONTRACT
-//   [P1] push reads head_ relaxed: only a first guess for the CAS.
-//   [P2] push's CAS is release: the node's payload and next pointer are written before it
-//        and become visible with it. Pairs with [C1]/[C3] (acquire loads of head_).
-//   [C1] pop's load of head_ is acquire, so reading the node's next and payload after it
-//        sees what [P2] published. It is guard.protect(head_, acquire): the Reclaimer does
-//        the load with that order (epochs: exactly one load; see detail/reclaimer.hpp).
-//   [C2] pop reads the node's next: safe because the node is guarded and next is
-//        immutable once published.
-//   [C3] pop's CAS is acquire on failure: it reloads head_ into `expected` and the next
-//        round reads that node's next ([C2]) before its CAS; pairs with [P2] (checked by
-//        a mutant). The success order claims nothing: every write to head_ is an RMW, so
-//        the load that produced `expected` already synchronized with the node's push. It
-//        is acquire in the code only because Relacy (2019) cannot model a failure order
-//        stronger than the success order. The reloaded pointer then goes through
-//        guard.protect(head_, expected, acquire) before the next round dereferences it:
-//        for epochs that returns it unchanged, no load (the pin protects it already); a
-//        pointer-based scheme (hazard pointers) would publish it and re-validate it
-//        against head_, returning a newer head (loaded acquire) if it changed.
-//   Reclamation: try_pop holds the Reclaimer's guard from [C1] until the node is retired;
+//   [TP1] push reads head_ relaxed: only a first guess for the CAS.
+//   [TP2] push's CAS is release: the node's payload and next pointer are written before it
+//         and become visible with it. Pairs with [TC1]/[TC3] (acquire loads of head_).
+//   [TC1] pop's load of head_ is acquire, so reading the node's next and payload after it
+//         sees what [TP2] published. It is guard.protect(head_, acquire): the Reclaimer does
+//         the load with that order (epochs: exactly one load; see detail/reclaimer.hpp).
+//   [TC2] pop reads the node's next: safe because the node is guarded and next is
+//         immutable once published.
+//   [TC3] pop's CAS is acquire on failure: it reloads head_ into `expected` and the next
+//         round reads that node's next ([TC2]) before its CAS; pairs with [TP2] (checked by
+//         a mutant). The success order claims nothing: every write to head_ is an RMW, so
+//         the load that produced `expected` already synchronized with the node's push. It
+//         is acquire in the code only because Relacy (2019) cannot model a failure order
+//         stronger than the success order. The reloaded pointer then goes through
+//         guard.protect(head_, expected, acquire) before the next round dereferences it:
+//         for epochs that returns it unchanged, no load (the pin protects it already); a
+//         pointer-based scheme (hazard pointers) would publish it and re-validate it
+//         against head_, returning a newer head (loaded acquire) if it changed.
+//   Reclamation: try_pop holds the Reclaimer's guard from [TC1] until the node is retired;
 //   every node it dereferences came from guard.protect(). With epochs the guard (epoch.hpp
-//   [G1]) orders its pin before [C1].
+//   [EG1]) orders its pin before [TC1].
 //
 // INVARIANTS
-//   INV1: every node reachable from head_ was published by a release CAS [P2], and its
+//   INV1: every node reachable from head_ was published by a release CAS [TP2], and its
 //         next field never changes after that.
-//   INV2: a node is unlinked by exactly one successful CAS [C3], and only that thread
+//   INV2: a node is unlinked by exactly one successful CAS [TC3], and only that thread
 //         touches its payload afterwards, then retires it (never deletes it directly).
 //   INV3: no ABA. A node a popper holds in `expected` cannot be freed and reallocated
-//         while its guard protects it, so head_ == expected at [C3] means the node is
+//         while its guard protects it, so head_ == expected at [TC3] means the node is
 //         still the head, and its next (INV1) is the right successor. push needs no
 //         guard: it never dereferences head_, and an ABA on the value it compares is
 //         harmless (the new node links to whatever head_ is at the CAS).
 //
 // LINEARIZATION POINTS
-//   LP(push): the successful CAS [P2].
-//   LP(try_pop, success): the successful CAS [C3].
-//   LP(try_pop, empty): the load [C1] or failed-CAS reload [C3] that returned null (with
+//   LP(push): the successful CAS [TP2].
+//   LP(try_pop, success): the successful CAS [TC3].
+//   LP(try_pop, empty): the load [TC1] or failed-CAS reload [TC3] that returned null (with
 //   a pointer-based Reclaimer, possibly the re-validating load of its protect()).
-//   was_empty(): the load [W1]; the answer may be stale by the time it is used.
+//   was_empty(): the load [TW1]; the answer may be stale by the time it is used.
 //
 // WHEN NOT TO USE IT
 //   Under heavy contention all threads fight for one cache line: throughput falls below
@@ -125,7 +125,7 @@ class treiber_stack {
   // Destroys the remaining values. Precondition: no other thread uses the stack. Nodes
   // popped earlier are owned by the reclaimer and freed by it.
   ~treiber_stack() {
-    node* n = head_->load(std::memory_order_acquire);  // quiescent: pairs with [P2]
+    node* n = head_->load(std::memory_order_acquire);  // quiescent: pairs with [TP2]
     while (n != nullptr) delete std::exchange(n, n->next.get());
   }
 
@@ -146,12 +146,12 @@ class treiber_stack {
     requires std::is_constructible_v<T, Args...>
   {
     node* n = new node(std::forward<Args>(args)...);  // may throw: nothing published yet
-    // [P1] relaxed: only the first guess for the CAS, which validates it.
+    // [TP1] relaxed: only the first guess for the CAS, which validates it.
     node* expected = head_->load(std::memory_order_relaxed);
     detail::backoff bo;
     for (;;) {
       n->next.get_mut() = expected;  // n is still private: a plain write
-      // [P2] release: publishes n's payload and next (INV1); pairs with [C1]/[C3].
+      // [TP2] release: publishes n's payload and next (INV1); pairs with [TC1]/[TC3].
       // LP(push) on success. On failure `expected` gets the current head (relaxed: it
       // is not dereferenced, only linked to).
       if (head_->compare_exchange_weak(expected, n, std::memory_order_release,
@@ -181,7 +181,7 @@ class treiber_stack {
   // True if the stack was empty at some moment during the call. Approximate by nature:
   // another thread may push or pop right after.
   [[nodiscard]] bool was_empty() const noexcept {
-    // [W1] relaxed: only the null test is used, nothing is dereferenced.
+    // [TW1] relaxed: only the null test is used, nothing is dereferenced.
     return head_->load(std::memory_order_relaxed) == nullptr;
   }
 
@@ -206,13 +206,13 @@ class treiber_stack {
                   "is unlinked there is no safe way to put it back (ABA), so a throwing "
                   "move would lose the value. Wrap T in std::unique_ptr if needed.");
     auto guard = reclaimer_.pin();  // may throw: nothing touched yet
-    // [C1] acquire: pairs with [P2]; the node's next and payload are visible. Protected:
+    // [TC1] acquire: pairs with [TP2]; the node's next and payload are visible. Protected:
     // allocated for as long as the guard protects it (INV3).
     node* expected = guard.protect(head_.value, std::memory_order_acquire);
     detail::backoff bo;
     while (expected != nullptr) {         // LP(try_pop, empty) when this reads null
-      node* next = expected->next.get();  // [C2] safe: protected (INV3), immutable (INV1)
-      // [C3] acquire on success (the node's payload is ours to read) and on failure (the
+      node* next = expected->next.get();  // [TC2] safe: protected (INV3), immutable (INV1)
+      // [TC3] acquire on success (the node's payload is ours to read) and on failure (the
       // reloaded head is dereferenced in the next round). LP(try_pop) on success.
       if (head_->compare_exchange_weak(expected, next, std::memory_order_acquire,
                                        std::memory_order_acquire)) {
@@ -220,7 +220,7 @@ class treiber_stack {
         guard.retire(expected);  // readers that loaded it may still look at next
         return true;
       }
-      // [C3] failed: `expected` is the head it reloaded (acquire), not yet protected.
+      // [TC3] failed: `expected` is the head it reloaded (acquire), not yet protected.
       // Epochs: returned as is, no load. Pointer-based schemes: published and
       // re-validated against head_ (a newer head comes back, loaded acquire).
       expected = guard.protect(head_.value, expected, std::memory_order_acquire);

@@ -9,8 +9,8 @@
 # becoming the real code. Keep the mutations in step with the header's ordering tags.
 # Every one is a lost wake-up, reported as DEADLOCK.
 
-# [N1] the notifier's full fence is gone: its load of the waiter count [N2] may read 0
-#      while the waiter's check reads the condition as false (store buffering).
+# [KN1] the notifier's full fence is gone: its load of the waiter count [KN2] may read 0
+#       while the waiter's check reads the condition as false (store buffering).
 lockless_relacy_mutant(mutant_parking_notify_no_fence
   PROGRAM detail_parking_mutants
   HEADER lockless/detail/parking.hpp
@@ -18,7 +18,7 @@ lockless_relacy_mutant(mutant_parking_notify_no_fence
     if (waiters_.load(std::memory_order_relaxed) == 0) return;]=]
   REPLACE [=[if (waiters_.load(std::memory_order_relaxed) == 0) return;]=])
 
-# [W2] the waiter's full fence is gone: the other half of the same store buffering.
+# [KW2] the waiter's full fence is gone: the other half of the same store buffering.
 lockless_relacy_mutant(mutant_parking_prepare_no_fence
   PROGRAM detail_parking_mutants
   HEADER lockless/detail/parking.hpp
@@ -26,22 +26,22 @@ lockless_relacy_mutant(mutant_parking_prepare_no_fence
     return key{epoch_.load(std::memory_order_acquire)};]=]
   REPLACE [=[return key{epoch_.load(std::memory_order_acquire)};]=])
 
-# [W3] the key's load is relaxed: a key that already includes the notifier's bump no longer
-#      brings the condition with it; the waiter checks a stale condition and sleeps on an
-#      epoch nobody will bump again.
+# [KW3] the key's load is relaxed: a key that already includes the notifier's bump no longer
+#       brings the condition with it; the waiter checks a stale condition and sleeps on an
+#       epoch nobody will bump again.
 lockless_relacy_mutant(mutant_parking_key_relaxed
   PROGRAM detail_parking_mutants
   HEADER lockless/detail/parking.hpp
   FIND [=[return key{epoch_.load(std::memory_order_acquire)};]=]
   REPLACE [=[return key{epoch_.load(std::memory_order_relaxed)};]=])
 
-# Not a mutant: [N3]'s release weakened to relaxed. The full fence [N1] before it already
+# Not a mutant: [KN3]'s release weakened to relaxed. The full fence [KN1] before it already
 # makes the bump a release under the C++ model, so Relacy rightly passes it (the header
 # says why it stays release).
 
-# [N3] no bump at all (notify only wakes): the key no longer records that a notify
-#      happened, so a notify between the waiter's check and its block is lost, and a woken
-#      waiter finds its key unchanged and sleeps again.
+# [KN3] no bump at all (notify only wakes): the key no longer records that a notify
+#       happened, so a notify between the waiter's check and its block is lost, and a woken
+#       waiter finds its key unchanged and sleeps again.
 lockless_relacy_mutant(mutant_parking_notify_no_bump
   PROGRAM detail_parking_mutants
   HEADER lockless/detail/parking.hpp

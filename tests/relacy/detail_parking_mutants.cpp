@@ -26,12 +26,12 @@ void store_buffering_lost(report& r) {
 }
 
 const mutant_table mutants = {
-    // [N1] removed: the notifier reads "no waiters" while the consumer read "no item".
+    // [KN1] removed: the notifier reads "no waiters" while the consumer read "no item".
     {"mutant_parking_notify_no_fence", store_buffering_lost},
-    // [W2] removed: the other side of the same store buffering.
+    // [KW2] removed: the other side of the same store buffering.
     {"mutant_parking_prepare_no_fence", store_buffering_lost},
     {"mutant_parking_key_relaxed",
-     // [W3] relaxed: a key that read the bump no longer makes the item visible.
+     // [KW3] relaxed: a key that read the bump no longer makes the item visible.
      [](report& r) {
        r.expect_failure<parking_handoff>("parking_handoff", random_plan(200000),
                                          {rl::test_result_deadlock});
@@ -39,7 +39,7 @@ const mutant_table mutants = {
                                          {rl::test_result_deadlock});
      }},
     {"mutant_parking_notify_no_bump",
-     // [N3] gone: a notify between the consumer's check and its block is lost.
+     // [KN3] gone: a notify between the consumer's check and its block is lost.
      [](report& r) {
        r.expect_failure<parking_handoff>("parking_handoff", random_plan(200000),
                                          {rl::test_result_deadlock});

@@ -5,7 +5,7 @@
 // it: Relacy reports DEADLOCK once every unfinished thread is parked. The condition the
 // consumers wait for is an item counter the producer increments with release and
 // consumers take with an acquire CAS: the condition's own accesses are ordinary
-// acquire/release, so only event_count's fences ([W2], [N1]) can order them against the
+// acquire/release, so only event_count's fences ([KW2], [KN1]) can order them against the
 // waiter count (the store-buffering shape of the lost wake-up).
 //
 //   parking_handoff        1 producer, 1 consumer, one item; the consumer spells the

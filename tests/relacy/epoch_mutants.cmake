@@ -11,16 +11,16 @@
 # store_then_full_fence() has an x86-64 branch (one XCHG) that the LOCKLESS_RELACY build
 # never compiles; the mutations below hit the portable branch, which is the one checked.
 
-# (b) pin's store->load fence [G1] is gone: the writer's scan may miss a pin whose later
+# (b) pin's store->load fence [EG1] is gone: the writer's scan may miss a pin whose later
 #     load of the structure still sees the old object. Expected: ACCESS TO FREED MEMORY.
 lockless_relacy_mutant(mutant_epoch_pin_no_fence
   PROGRAM epoch_mutants
   HEADER lockless/epoch.hpp
   FIND [=[a.store(v, std::memory_order_release);
     detail::full_fence();]=]
-  REPLACE [=[a.store(v, std::memory_order_release);  // MUTANT: [G1]'s fence removed]=])
+  REPLACE [=[a.store(v, std::memory_order_release);  // MUTANT: [EG1]'s fence removed]=])
 
-# (b') pin's fence [G1] weakened to acq_rel, which does not order a store before a later
+# (b') pin's fence [EG1] weakened to acq_rel, which does not order a store before a later
 #     load (store buffering). Expected: ACCESS TO FREED MEMORY / DATA RACE.
 lockless_relacy_mutant(mutant_epoch_pin_acq_rel_fence
   PROGRAM epoch_mutants
@@ -28,10 +28,10 @@ lockless_relacy_mutant(mutant_epoch_pin_acq_rel_fence
   FIND [=[a.store(v, std::memory_order_release);
     detail::full_fence();]=]
   REPLACE [=[a.store(v, std::memory_order_release);
-    // MUTANT: [G1]'s fence weakened (the shim has no acq_rel fence: Relacy's own)
+    // MUTANT: [EG1]'s fence weakened (the shim has no acq_rel fence: Relacy's own)
     rl::atomic_thread_fence(rl::mo_acq_rel, rl::debug_info(__func__, __FILE__, __LINE__));]=])
 
-# (c) unpin's store [G3] loses its release: the critical section's reads no longer
+# (c) unpin's store [EG3] loses its release: the critical section's reads no longer
 #     happen-before the scanner that sees "not pinned", hence before the deleter.
 #     Expected: DATA RACE with the destructor's write (the poisoning scenarios).
 lockless_relacy_mutant(mutant_epoch_unpin_relaxed
@@ -40,7 +40,7 @@ lockless_relacy_mutant(mutant_epoch_unpin_relaxed
   FIND "r.state.store(0, std::memory_order_release);"
   REPLACE "r.state.store(0, std::memory_order_relaxed);")
 
-# (e) try_advance's fence [A1] is gone. A thread that seals a bag has seal's fence [S1]
+# (e) try_advance's fence [EA1] is gone. A thread that seals a bag has seal's fence [ES1]
 #     before its scan anyway, but a thread that only advances (flush() with nothing to
 #     seal) does not: it may miss a pin and advance past it. Expected: ACCESS TO FREED
 #     MEMORY (ebr_advancer).
@@ -49,10 +49,10 @@ lockless_relacy_mutant(mutant_epoch_advance_no_fence
   HEADER lockless/epoch.hpp
   FIND [=[detail::full_fence();
     for (record* r = records_.load(std::memory_order_acquire); r != nullptr;]=]
-  REPLACE [=[// MUTANT: [A1]'s fence removed
+  REPLACE [=[// MUTANT: [EA1]'s fence removed
     for (record* r = records_.load(std::memory_order_acquire); r != nullptr;]=])
 
-# (f) the scan's load of a record [A2] is relaxed: "not pinned" no longer orders the
+# (f) the scan's load of a record [EA2] is relaxed: "not pinned" no longer orders the
 #     reader's critical section before the advance, hence before the deleter.
 #     Expected: DATA RACE with the destructor's write.
 lockless_relacy_mutant(mutant_epoch_scan_relaxed
@@ -61,7 +61,7 @@ lockless_relacy_mutant(mutant_epoch_scan_relaxed
   FIND "r->state.load(std::memory_order_acquire);"
   REPLACE "r->state.load(std::memory_order_relaxed);")
 
-# (g) collect's load of the epoch [R2] is relaxed: a thread that frees a bag because
+# (g) collect's load of the epoch [ER2] is relaxed: a thread that frees a bag because
 #     another thread advanced the epoch is not ordered after the critical sections that
 #     advance waited for. Expected: DATA RACE with the destructor's write (needs three
 #     threads: ebr_two_readers).
@@ -71,7 +71,7 @@ lockless_relacy_mutant(mutant_epoch_collect_relaxed
   FIND "const std::uint64_t e = epoch_.value.load(std::memory_order_acquire);"
   REPLACE "const std::uint64_t e = epoch_.value.load(std::memory_order_relaxed);")
 
-# (h) synchronize()'s fence [Y0] is gone (the bug these scenarios found): the epoch that
+# (h) synchronize()'s fence [EY0] is gone (the bug these scenarios found): the epoch that
 #     sets the wait's target may be read before the caller's unlink is visible, so a
 #     reader that pinned at a newer epoch and still loads the unlinked object is not
 #     waited for. Expected: DATA RACE (destructor's write) / ACCESS TO FREED MEMORY.
@@ -80,10 +80,10 @@ lockless_relacy_mutant(mutant_epoch_synchronize_no_fence
   HEADER lockless/epoch.hpp
   FIND [=[detail::full_fence();
     const std::uint64_t target]=]
-  REPLACE [=[// MUTANT: [Y0]'s fence removed
+  REPLACE [=[// MUTANT: [EY0]'s fence removed
     const std::uint64_t target]=])
 
-# (i) seal's fence [S1] is gone: the tag may be read before the unlink of the bag's
+# (i) seal's fence [ES1] is gone: the tag may be read before the unlink of the bag's
 #     objects is visible to a reader that pins meanwhile at a newer epoch, so the tag is
 #     older than that reader's epoch and the batch is freed under it (INV2). Needs the
 #     epoch to move between the unlink and the seal (a flushing reader). Expected: DATA
@@ -93,10 +93,10 @@ lockless_relacy_mutant(mutant_epoch_seal_no_fence
   HEADER lockless/epoch.hpp
   FIND [=[detail::full_fence();
     b->epoch.get_mut() = ]=]
-  REPLACE [=[// MUTANT: [S1]'s fence removed
+  REPLACE [=[// MUTANT: [ES1]'s fence removed
     b->epoch.get_mut() = ]=])
 
-# (j) the push of a sealed batch [S2] is relaxed: a collector that takes the list does
+# (j) the push of a sealed batch [ES2] is relaxed: a collector that takes the list does
 #     not see the sealing thread's writes to the bag (next, epoch, count, items) or to
 #     the retired object. Expected: DATA RACE.
 lockless_relacy_mutant(mutant_epoch_push_relaxed
@@ -105,7 +105,7 @@ lockless_relacy_mutant(mutant_epoch_push_relaxed
   FIND "} while (!sealed_.compare_exchange_weak(head, first, std::memory_order_release,"
   REPLACE "} while (!sealed_.compare_exchange_weak(head, first, std::memory_order_relaxed,")
 
-# (k) collect's take of the sealed list [R1] is relaxed: the mirror image of (j).
+# (k) collect's take of the sealed list [ER1] is relaxed: the mirror image of (j).
 #     Expected: DATA RACE.
 lockless_relacy_mutant(mutant_epoch_take_relaxed
   PROGRAM epoch_mutants
@@ -113,9 +113,9 @@ lockless_relacy_mutant(mutant_epoch_take_relaxed
   FIND "bag* list = sealed_.exchange(nullptr, std::memory_order_acquire);"
   REPLACE "bag* list = sealed_.exchange(nullptr, std::memory_order_relaxed);")
 
-# (l) the advance's CAS [A3] loses its release half (acq_rel -> acquire): what the scan
-#     [A2] acquired (the readers' finished critical sections) is no longer handed on to a
-#     collector on another thread that reads the new epoch ([R2]). Needs a collector other
+# (l) the advance's CAS [EA3] loses its release half (acq_rel -> acquire): what the scan
+#     [EA2] acquired (the readers' finished critical sections) is no longer handed on to a
+#     collector on another thread that reads the new epoch ([ER2]). Needs a collector other
 #     than the advancer. Expected: DATA RACE (destructor's write).
 lockless_relacy_mutant(mutant_epoch_advance_cas_acquire
   PROGRAM epoch_mutants
@@ -123,8 +123,8 @@ lockless_relacy_mutant(mutant_epoch_advance_cas_acquire
   FIND "if (epoch_.value.compare_exchange_strong(g, g + 1, std::memory_order_acq_rel,"
   REPLACE "if (epoch_.value.compare_exchange_strong(g, g + 1, std::memory_order_acquire,")
 
-# (m) collect's re-check [R3] loses its fence: after putting kept batches back, the
-#     collector may read a stale epoch while barrier() (past [B1]) found the list empty
+# (m) collect's re-check [ER3] loses its fence: after putting kept batches back, the
+#     collector may read a stale epoch while barrier() (past [EB1]) found the list empty
 #     (store buffering), and nobody frees the batch barrier() waited for. Expected: USER
 #     ASSERT FAILED (the writer's check once the collector has finished).
 lockless_relacy_mutant(mutant_epoch_recheck_no_fence
@@ -132,19 +132,19 @@ lockless_relacy_mutant(mutant_epoch_recheck_no_fence
   HEADER lockless/epoch.hpp
   FIND [=[detail::full_fence();
       if (epoch_.value.load(std::memory_order_acquire) == e) return;]=]
-  REPLACE [=[// MUTANT: [R3]'s fence removed
+  REPLACE [=[// MUTANT: [ER3]'s fence removed
       if (epoch_.value.load(std::memory_order_acquire) == e) return;]=])
 
-# (n) barrier()'s fence [B1] is gone: the other half of (m). Expected: USER ASSERT FAILED.
+# (n) barrier()'s fence [EB1] is gone: the other half of (m). Expected: USER ASSERT FAILED.
 lockless_relacy_mutant(mutant_epoch_barrier_no_fence
   PROGRAM epoch_mutants
   HEADER lockless/epoch.hpp
   FIND [=[detail::full_fence();
     collect(r, /*force=*/true);]=]
-  REPLACE [=[// MUTANT: [B1]'s fence removed
+  REPLACE [=[// MUTANT: [EB1]'s fence removed
     collect(r, /*force=*/true);]=])
 
-# (o) synchronize()'s wait loop reads the epoch relaxed [Y1]: when the advance that ends
+# (o) synchronize()'s wait loop reads the epoch relaxed [EY1]: when the advance that ends
 #     the wait is another thread's, the caller is not ordered after the critical sections
 #     that advance scanned, and its delete races with a reader. Expected: DATA RACE.
 lockless_relacy_mutant(mutant_epoch_synchronize_relaxed
@@ -155,7 +155,7 @@ lockless_relacy_mutant(mutant_epoch_synchronize_relaxed
 
 # (r) Not a tag of the contract, but an ordering all the same: the release store that
 #     publishes a new thread record on the domain's list is relaxed, so a scanner
-#     ([A2], walking the list without the registration mutex) reads the record's fields
+#     ([EA2], walking the list without the registration mutex) reads the record's fields
 #     before their initialisation. Expected: DATA RACE (or ACCESS TO UNINITIALIZED
 #     VARIABLE).
 lockless_relacy_mutant(mutant_epoch_record_publish_relaxed

@@ -18,8 +18,8 @@ namespace {
 
 const mutant_table mutants = {
     {"mutant_epoch_advance_cas_acquire",
-     // the advance's CAS [A3] is acquire instead of acq_rel (epoch.hpp): it
-     // loses the release that hands what the scan [A2] acquired on to collectors.
+     // the advance's CAS [EA3] is acquire instead of acq_rel (epoch.hpp): it
+     // loses the release that hands what the scan [EA2] acquired on to collectors.
      // A thread that frees a batch because another thread advanced the epoch is no longer
      // ordered after the critical sections that advance scanned: the destructor's write races
      // with a reader's read. Needs a collector other than the advancer: three threads.
@@ -31,16 +31,16 @@ const mutant_table mutants = {
                                                   {rl::test_result_data_race});
      }},
     {"mutant_epoch_advance_no_fence",
-     // try_advance's full fence [A1] is removed (epoch.hpp).
+     // try_advance's full fence [EA1] is removed (epoch.hpp).
      // A thread that advances the epoch without having sealed a bag (so without seal's fence
-     // [S1] on its path) may miss a reader's pin and advance past it; the writer then frees
+     // [ES1] on its path) may miss a reader's pin and advance past it; the writer then frees
      // what the reader still reads.
      [](report& r) {
        r.expect_failure<ebr_advancer>("ebr_advancer", random_plan(500000),
                                       {rl::test_result_access_to_freed_memory});
      }},
     {"mutant_epoch_barrier_no_fence",
-     // barrier()'s fence between its wait and its forced collection [B1] is
+     // barrier()'s fence between its wait and its forced collection [EB1] is
      // removed (epoch.hpp).
      // The other half of mutant_epoch_recheck_no_fence: barrier() may find the sealed list
      // empty while a concurrent collector, which put the batch back, reads a stale epoch.
@@ -49,7 +49,7 @@ const mutant_table mutants = {
                                                {rl::test_result_user_assert_failed});
      }},
     {"mutant_epoch_collect_relaxed",
-     // collect's load of the epoch [R2] is relaxed instead of acquire
+     // collect's load of the epoch [ER2] is relaxed instead of acquire
      // (epoch.hpp).
      // A thread that frees a bag because another thread advanced the epoch is no longer
      // ordered after the critical sections that advance waited for: the destructor's write
@@ -59,7 +59,7 @@ const mutant_table mutants = {
                                          {rl::test_result_data_race});
      }},
     {"mutant_epoch_pin_acq_rel_fence",
-     // pin's fence [G1] is acq_rel instead of seq_cst (epoch.hpp,
+     // pin's fence [EG1] is acq_rel instead of seq_cst (epoch.hpp,
      // store_then_full_fence).
      // An acq_rel fence does not order the pin's store before the reader's later load (store
      // buffering), so this fails like a missing fence, but only in schedules where the
@@ -72,7 +72,7 @@ const mutant_table mutants = {
                                            {rl::test_result_data_race});
      }},
     {"mutant_epoch_pin_no_fence",
-     // pin's full fence [G1] is removed (epoch.hpp, store_then_full_fence).
+     // pin's full fence [EG1] is removed (epoch.hpp, store_then_full_fence).
      // The writer's scan may miss a reader's pin while the reader's load of `current` still
      // returns the unlinked object: the writer advances twice, frees it, the reader reads it.
      [](report& r) {
@@ -85,7 +85,7 @@ const mutant_table mutants = {
                                        {rl::test_result_access_to_freed_memory});
      }},
     {"mutant_epoch_push_relaxed",
-     // the push of a sealed batch [S2] is relaxed instead of release
+     // the push of a sealed batch [ES2] is relaxed instead of release
      // (epoch.hpp, push_sealed).
      // A thread that takes the sealed list and frees another thread's batch no longer sees
      // that thread's writes to the bag and to the retired object: its reads of the bag's
@@ -96,9 +96,9 @@ const mutant_table mutants = {
        r.expect_failure<ebr_handover>("ebr_handover", bound_plan(1), {rl::test_result_data_race});
      }},
     {"mutant_epoch_recheck_no_fence",
-     // collect's fence before re-reading the epoch [R3] is removed (epoch.hpp).
+     // collect's fence before re-reading the epoch [ER3] is removed (epoch.hpp).
      // A collector that took the sealed list while a batch was too young puts it back and
-     // re-reads the epoch; without the fence (store buffering against barrier()'s [B1]) it
+     // re-reads the epoch; without the fence (store buffering against barrier()'s [EB1]) it
      // may read a stale epoch while barrier(), which advanced the epoch, found the list
      // empty. Nobody then frees the batch barrier() was waiting for.
      [](report& r) {
@@ -116,22 +116,22 @@ const mutant_table mutants = {
            {rl::test_result_data_race, rl::test_result_unitialized_access});
      }},
     {"mutant_epoch_scan_relaxed",
-     // the scan's load of a thread record [A2] is relaxed instead of acquire
+     // the scan's load of a thread record [EA2] is relaxed instead of acquire
      // (epoch.hpp).
      // Seeing "not pinned" no longer orders the reader's critical section before the
      // advance, hence before the deleter: the destructor's write races with the read.
      [](report& r) {
        r.expect_failure<ebr_retire_poison_registered>(
            "ebr_retire_poison_registered", random_plan(300000), {rl::test_result_data_race});
-       // Not ebr_barrier: barrier() puts a seq_cst fence [B1] after its scan, and a relaxed
+       // Not ebr_barrier: barrier() puts a seq_cst fence [EB1] after its scan, and a relaxed
        // load followed by a fence with acquire semantics synchronizes with the release store
-       // it read, so on that path [A2]'s acquire is redundant and the mutant is harmless.
+       // it read, so on that path [EA2]'s acquire is redundant and the mutant is harmless.
        // synchronize() followed by delete has no such fence.
        r.expect_failure<ebr_synchronize>("ebr_synchronize", random_plan(300000),
                                          {rl::test_result_data_race});
      }},
     {"mutant_epoch_seal_no_fence",
-     // seal's full fence [S1] is removed (epoch.hpp).
+     // seal's full fence [ES1] is removed (epoch.hpp).
      // The tag may then be read before the unlink is visible to a reader that pins at a newer
      // epoch meanwhile (the reader flushes, so the epoch moves between the writer's unlink and
      // its seal): the tag is older than that reader's epoch, and the batch is freed while the
@@ -145,7 +145,7 @@ const mutant_table mutants = {
            {rl::test_result_data_race, rl::test_result_access_to_freed_memory});
      }},
     {"mutant_epoch_synchronize_no_fence",
-     // synchronize()'s full fence [Y0] is removed (epoch.hpp).
+     // synchronize()'s full fence [EY0] is removed (epoch.hpp).
      // The bug Relacy found in synchronize(): without the fence, the epoch read that sets the
      // wait's target may precede the visibility of the caller's unlink. A reader that flushed
      // (moving the epoch on), pinned at the new epoch and still loads the unlinked object is
@@ -166,7 +166,7 @@ const mutant_table mutants = {
      }},
     {"mutant_epoch_synchronize_relaxed",
      // synchronize()'s wait loop reads the epoch relaxed instead of acquire
-     // [Y1] (epoch.hpp).
+     // [EY1] (epoch.hpp).
      // When the advance that ends the wait is another thread's, the caller is no longer
      // ordered after the reader's critical section that advance scanned: its delete (the
      // destructor's write) races with the reader's read. Three threads.
@@ -175,7 +175,7 @@ const mutant_table mutants = {
                                                   {rl::test_result_data_race});
      }},
     {"mutant_epoch_take_relaxed",
-     // collect's take of the sealed list [R1] is relaxed instead of acquire
+     // collect's take of the sealed list [ER1] is relaxed instead of acquire
      // (epoch.hpp).
      // The mirror image of mutant_epoch_push_relaxed: a thread that frees another thread's
      // batch reads the bag's fields without a happens-before edge from their writes.
@@ -185,7 +185,7 @@ const mutant_table mutants = {
        r.expect_failure<ebr_handover>("ebr_handover", bound_plan(1), {rl::test_result_data_race});
      }},
     {"mutant_epoch_unpin_relaxed",
-     // unpin's store [G3] is relaxed instead of release (epoch.hpp).
+     // unpin's store [EG3] is relaxed instead of release (epoch.hpp).
      // The scan still sees "not pinned", but the reader's critical section no longer
      // happens-before the advance, hence before the deleter. No read ever follows the free,
      // so only the destructor's write (poison) shows it: a data race.

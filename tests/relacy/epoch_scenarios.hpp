@@ -21,7 +21,7 @@
 //   - with `poison`, the object's destructor writes its payload (as many destructors
 //     do): a reader's read that does not happen-before the destruction is a DATA RACE
 //     even when the free comes later in Relacy's interleaving. This is what catches a
-//     missing release on unpin ([G3]) or a missing acquire in the scan ([A2]), which
+//     missing release on unpin ([EG3]) or a missing acquire in the scan ([EA2]), which
 //     never let a read run after the free. (Relacy does not treat freeing memory as an
 //     access, so without a write in the destructor such bugs are invisible.)
 #pragma once
@@ -72,7 +72,7 @@ struct ebr_config {
   // Readers and advancers end with unregister_current_thread(). Releasing a record seals,
   // advances the epoch (a CAS) and collects: a later advance by the writer reads that
   // CAS and is ordered after the whole thread, which hides a missing release on unpin
-  // ([G3]) or a missing acquire in the scan ([A2]) unless the writer frees inside a
+  // ([EG3]) or a missing acquire in the scan ([EA2]) unless the writer frees inside a
   // window of a few steps. false: they stay registered (the destructor settles them).
   bool others_unregister = true;
 };
@@ -139,7 +139,7 @@ struct ebr_suite : rl::test_suite<Derived, 1 + C.readers + C.advancers> {
     if constexpr (C.how == dispose::barrier) {
       // Wait for the others (their collections), then: everything retired before the
       // last barrier() is gone (readers retire nothing). A batch a concurrent collector
-      // put back without re-checking the epoch ([R3]/[B1]) would still be alive here.
+      // put back without re-checking the epoch ([ER3]/[EB1]) would still be alive here.
       while (finished->load(std::memory_order_relaxed) != others) lockless::detail::yield_point();
       RL_ASSERT(ebr_live_objects() == 1);
     }
@@ -200,7 +200,7 @@ struct ebr_two_readers
 
 // A slow reader and a third thread that advances the epoch: the advance that lets the
 // writer free an object may come from a thread that retired nothing (so the fence of
-// seal() [S1] is not on its path). Three threads.
+// seal() [ES1] is not on its path). Three threads.
 struct ebr_advancer
     : ebr_suite<ebr_advancer, ebr_config{.rounds = 1, .dwell = 16, .advancers = 1}> {};
 
@@ -235,7 +235,7 @@ struct ebr_synchronize_flushing_slow_reader
 // the batch: its tag is too recent); thread 1 only flushes, three times, so it may be the
 // one that frees thread 0's batch, reading the bag's fields (next, epoch, count, items)
 // that thread 0 wrote and running the deleter, whose write to the payload (poison) must
-// come after the constructor's. Only the sealed list orders these: [S2] with [R1]. (When
+// come after the constructor's. Only the sealed list orders these: [ES2] with [ER1]. (When
 // thread 0's own advance succeeds, thread 1's later reads of E synchronize with it, so
 // the failing schedules are those in which thread 1 advances first and thread 0's CAS
 // fails.)
@@ -268,7 +268,7 @@ struct ebr_handover_suite : rl::test_suite<Derived, Sealers + 1> {
 struct ebr_handover : ebr_handover_suite<ebr_handover, 1> {};
 
 // One reader that flushes between its critical sections (so the epoch moves while the
-// writer is between its unlink and its seal); the destructor writes. The tag that [S1]
+// writer is between its unlink and its seal); the destructor writes. The tag that [ES1]
 // reads must be at least the epoch the reader pinned at when it still loads the unlinked
 // object: a stale tag lets the writer free it one epoch early.
 struct ebr_flushing_reader
@@ -277,8 +277,8 @@ struct ebr_flushing_reader
 // barrier() against a thread that collects concurrently (an advancer: three flushes,
 // then its unregister, which collects too). The collector may take the sealed list while
 // the batch is still too young, and put it back after barrier() advanced the epoch and
-// found the list empty: then [R3] (the collector judges the batch again) and [B1]
-// (barrier's fence, which pairs with [R3]'s) are what get it freed. Checked by the
+// found the list empty: then [ER3] (the collector judges the batch again) and [EB1]
+// (barrier's fence, which pairs with [ER3]'s) are what get it freed. Checked by the
 // writer once the collector has finished: everything retired before barrier() is gone.
 struct ebr_barrier_collector
     : ebr_suite<ebr_barrier_collector,
@@ -288,7 +288,7 @@ struct ebr_barrier_collector
 // synchronize() while a third thread advances the epoch: the advance that lets
 // synchronize() return may be the other thread's, which scanned the reader's unpin; the
 // caller is ordered after the reader's critical section only through its acquire load
-// of E ([Y1]) reading that advance. The destructor writes.
+// of E ([EY1]) reading that advance. The destructor writes.
 struct ebr_synchronize_advancer
     : ebr_suite<ebr_synchronize_advancer, ebr_config{.poison = true,
                                                      .how = dispose::synchronize,

@@ -8,7 +8,7 @@
 # that a FIND no longer matches, configuration fails here instead of a mutant silently
 # becoming the real code. Keep the mutations in step with the header's ordering tags.
 
-# (a) push's CAS [P2] loses its release: a popper reads the node's next and payload
+# (a) push's CAS [TP2] loses its release: a popper reads the node's next and payload
 #     without a happens-before edge from the pusher's writes. Expected: DATA RACE.
 lockless_relacy_mutant(mutant_treiber_stack_push_relaxed
   PROGRAM treiber_stack_mutants
@@ -25,8 +25,8 @@ lockless_relacy_mutant(mutant_treiber_stack_delete_not_retire
   FIND "guard.retire(expected);"
   REPLACE "delete expected;")
 
-# (p) pop's load of head_ [C1] (the order it passes to guard.protect, which the epoch
-#     guard's load uses) is relaxed: the popper reads the node's next ([C2], before its
+# (p) pop's load of head_ [TC1] (the order it passes to guard.protect, which the epoch
+#     guard's load uses) is relaxed: the popper reads the node's next ([TC2], before its
 #     CAS) without a happens-before edge from the push that wrote it. Expected: DATA RACE.
 lockless_relacy_mutant(mutant_treiber_stack_pop_load_relaxed
   PROGRAM treiber_stack_mutants
@@ -34,7 +34,7 @@ lockless_relacy_mutant(mutant_treiber_stack_pop_load_relaxed
   FIND "node* expected = guard.protect(head_.value, std::memory_order_acquire);"
   REPLACE "node* expected = guard.protect(head_.value, std::memory_order_relaxed);")
 
-# (q) pop's CAS [C3] is relaxed on failure: the head it reloads into `expected` is
+# (q) pop's CAS [TC3] is relaxed on failure: the head it reloads into `expected` is
 #     dereferenced (its next) in the next round without a happens-before edge from the
 #     push that wrote it. Expected: DATA RACE.
 lockless_relacy_mutant(mutant_treiber_stack_pop_cas_failure_relaxed

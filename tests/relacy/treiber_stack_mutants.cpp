@@ -28,7 +28,7 @@ const mutant_table mutants = {
                                           {rl::test_result_access_to_freed_memory});
      }},
     {"mutant_treiber_stack_pop_cas_failure_relaxed",
-     // pop's CAS [C3] is relaxed on failure instead of acquire
+     // pop's CAS [TC3] is relaxed on failure instead of acquire
      // (treiber_stack.hpp).
      // A failed CAS reloads the head into `expected`, and the next round reads that node's
      // next before its CAS: without the acquire the read races with the pusher's write.
@@ -39,7 +39,7 @@ const mutant_table mutants = {
                                           {rl::test_result_data_race});
      }},
     {"mutant_treiber_stack_pop_load_relaxed",
-     // pop's load of head_ [C1] is relaxed instead of acquire
+     // pop's load of head_ [TC1] is relaxed instead of acquire
      // (treiber_stack.hpp).
      // The popper reads the loaded node's next before its CAS; without the acquire that read
      // is not ordered after the pusher's write of next: a data race (on real hardware, a
@@ -51,7 +51,7 @@ const mutant_table mutants = {
                                           {rl::test_result_data_race});
      }},
     {"mutant_treiber_stack_push_relaxed",
-     // push's CAS [P2] is relaxed instead of release (treiber_stack.hpp).
+     // push's CAS [TP2] is relaxed instead of release (treiber_stack.hpp).
      // A popper's acquire load of head_ no longer synchronizes with the push that published
      // the node, so its read of next and of the payload races with the pusher's writes.
      [](report& r) {

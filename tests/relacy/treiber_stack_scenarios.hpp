@@ -143,8 +143,8 @@ struct treiber_suite : rl::test_suite<Derived, Threads> {
   }
 };
 
-// 1. Two threads push two values each, then pop twice: push/pop publication ([P2] with
-//    [C1]/[C3]) and the pop race. Every pop must succeed.
+// 1. Two threads push two values each, then pop twice: push/pop publication ([TP2] with
+//    [TC1]/[TC3]) and the pop race. Every pop must succeed.
 struct treiber_push_pop : treiber_suite<treiber_push_pop, 2> {
   static constexpr const char* scripts[2] = {"iirr", "iirr"};
   static constexpr bool pop_must_succeed = true;

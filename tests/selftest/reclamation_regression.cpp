@@ -14,8 +14,8 @@
 //
 // The real treiber_stack has no hook inside try_pop, so its side of the forced schedule
 // is reproduced from outside: the paused popper is a thread holding an epoch guard of the
-// stack's domain, which is exactly what try_pop holds between its load of head_ ([C1])
-// and its CAS ([C3]).
+// stack's domain, which is exactly what try_pop holds between its load of head_ ([TC1])
+// and its CAS ([TC3]).
 //
 // Queue bug classes (empty reported while non-empty, lost wake-up of a blocking pop) are
 // covered under the deterministic scheduler in tests/selftest/dsched_queue_regression.cpp.
@@ -142,7 +142,7 @@ int times_freed(std::uint64_t v) {
 using real_stack = lockless::treiber_stack<probe>;
 
 // Runs `paused` on a thread that pins the domain and holds the guard until `resume` is set
-// (the popper stopped between [C1] and [C3]); `body` runs on the calling thread meanwhile.
+// (the popper stopped between [TC1] and [TC3]); `body` runs on the calling thread meanwhile.
 // `paused_work` runs on the pinned thread after the resume, still inside the guard.
 template <class Body, class PausedWork>
 void with_pinned_thread(lockless::epoch_domain& domain, Body&& body, PausedWork&& paused_work) {
@@ -264,7 +264,7 @@ TEST(RegressionAba, NaiveStackWithImmediateReuseLosesOrDuplicatesValues) {
 }
 
 // The same schedule against the real stack: while A holds its guard (as try_pop does
-// between [C1] and [C3]), the nodes B pops are retired, not freed, however often B
+// between [TC1] and [TC3]), the nodes B pops are retired, not freed, however often B
 // flushes, so the push of 4 cannot get X's (or Y's) memory back.
 TEST(RegressionAba, RealStackDoesNotReuseANodeWhileAGuardIsHeld) {
   reset_log();

@@ -18,9 +18,9 @@
 //
 // PROTOCOL (what prevents the lost wake-up)
 //   waiter                                    notifier
-//     k = ec.prepare_wait();   [W1][W2][W3]     make the condition true (any order);
-//     if (condition) { ec.cancel_wait(); }     ec.notify_one() / notify_all();   [N1][N2][N3]
-//     else           { ec.wait(k); }  [W4]
+//     k = ec.prepare_wait();   [KW1][KW2][KW3]  make the condition true (any order);
+//     if (condition) { ec.cancel_wait(); }     ec.notify_one() / notify_all();  [KN1][KN2][KN3]
+//     else           { ec.wait(k); }  [KW4]
 //     (and loop: after wait() returns, check again; wake-ups can be spurious)
 //   await(ready) runs exactly this loop; prefer it.
 //
@@ -30,44 +30,44 @@
 //   true while the notifier skipped the wake-up. A store followed by a load of ANOTHER
 //   object is ordered only by a full fence (or by both accesses being seq_cst, and the
 //   condition's accesses belong to the caller, who may use acquire/release or a lock). So
-//   BOTH sides use detail::full_fence(): [W2] after the waiter's increment, [N1] before the
+//   BOTH sides use detail::full_fence(): [KW2] after the waiter's increment, [KN1] before the
 //   notifier's load. The two fences are ordered in the single total order of seq_cst
-//   fences: if [W2] comes first, [N2] reads the increment (or later) and the notifier
-//   wakes; if [N1] comes first, the waiter's condition check reads the condition's new
+//   fences: if [KW2] comes first, [KN2] reads the increment (or later) and the notifier
+//   wakes; if [KN1] comes first, the waiter's condition check reads the condition's new
 //   value and the waiter does not sleep. A seq_cst RMW in place of a fence would not do:
 //   it orders nothing against the caller's non-seq_cst accesses to other objects.
 //
 //   The key closes the remaining gap, a notify between the waiter's check and its block:
-//   the notifier that saw the waiter bumps epoch_ [N3] before waking, so wait(k) finds
+//   the notifier that saw the waiter bumps epoch_ [KN3] before waking, so wait(k) finds
 //   epoch_ != k and returns at once instead of sleeping (atomic::wait itself re-checks the
 //   value after registering with the kernel, so the bump cannot fall between the check and
 //   the sleep either). And a key that already contains that bump comes with its news:
-//   [W3] acquires what [N3] released, so the waiter's check then sees the condition true.
+//   [KW3] acquires what [KN3] released, so the waiter's check then sees the condition true.
 //
 // MEMORY-ORDERING CONTRACT
-//   [W1] prepare_wait: relaxed increment of waiters_. Ordered by [W2], not by its own order.
-//   [W2] prepare_wait: full fence after [W1], before the key's load and the caller's check
-//        of its condition. Pairs with [N1] (store buffering, see PROTOCOL).
-//   [W3] prepare_wait: acquire load of epoch_ (the key). Pairs with [N3]: a key that read a
-//        bump orders the notifier's condition store before the caller's check.
-//   [W4] wait: acquire loads of epoch_ (spin, then atomic::wait) until it differs from the
-//        key. Pair with [N3], so a wake-up also brings the notifier's writes; not needed
-//        for correctness (the caller re-checks after a new prepare_wait), but cheap.
-//   [W5] wait/cancel_wait: relaxed decrement of waiters_. A stale count only costs a
-//        notifier a needless bump and wake-up; a too-low count cannot happen, because a
-//        waiter decrements only after it stopped waiting.
-//   [N1] notify: full fence after the caller made its condition true, before [N2]. Pairs
-//        with [W2].
-//   [N2] notify: relaxed load of waiters_; 0 means no thread can be asleep or about to
-//        sleep on an old key, so return (no write, no system call).
-//   [N3] notify: release increment of epoch_, then atomic::notify_one/notify_all. Pairs
-//        with [W3] and [W4]. Under the C++ model its release is redundant: the fence [N1]
-//        sequenced before it already makes it a release for an acquire load that reads it,
-//        so weakening it is harmless there (Relacy agrees: not a mutant). It stays release
-//        because the library's happens-before edges come from release/acquire operations,
-//        never from fences alone, which ThreadSanitizer does not see (detail/atomic.hpp).
-//   Model-checked by tests/relacy/detail_parking.cpp. Each of [W2], [W3] and [N1] weakened,
-//   and [N3]'s bump removed, is a mutant (tests/relacy/detail_parking_mutants.cmake) that
+//   [KW1] prepare_wait: relaxed increment of waiters_. Ordered by [KW2], not by its own order.
+//   [KW2] prepare_wait: full fence after [KW1], before the key's load and the caller's check
+//         of its condition. Pairs with [KN1] (store buffering, see PROTOCOL).
+//   [KW3] prepare_wait: acquire load of epoch_ (the key). Pairs with [KN3]: a key that read a
+//         bump orders the notifier's condition store before the caller's check.
+//   [KW4] wait: acquire loads of epoch_ (spin, then atomic::wait) until it differs from the
+//         key. Pair with [KN3], so a wake-up also brings the notifier's writes; not needed
+//         for correctness (the caller re-checks after a new prepare_wait), but cheap.
+//   [KW5] wait/cancel_wait: relaxed decrement of waiters_. A stale count only costs a
+//         notifier a needless bump and wake-up; a too-low count cannot happen, because a
+//         waiter decrements only after it stopped waiting.
+//   [KN1] notify: full fence after the caller made its condition true, before [KN2]. Pairs
+//         with [KW2].
+//   [KN2] notify: relaxed load of waiters_; 0 means no thread can be asleep or about to
+//         sleep on an old key, so return (no write, no system call).
+//   [KN3] notify: release increment of epoch_, then atomic::notify_one/notify_all. Pairs
+//         with [KW3] and [KW4]. Under the C++ model its release is redundant: the fence [KN1]
+//         sequenced before it already makes it a release for an acquire load that reads it,
+//         so weakening it is harmless there (Relacy agrees: not a mutant). It stays release
+//         because the library's happens-before edges come from release/acquire operations,
+//         never from fences alone, which ThreadSanitizer does not see (detail/atomic.hpp).
+//   Model-checked by tests/relacy/detail_parking.cpp. Each of [KW2], [KW3] and [KN1] weakened,
+//   and [KN3]'s bump removed, is a mutant (tests/relacy/detail_parking_mutants.cmake) that
 //   Relacy reports as a DEADLOCK (a consumer asleep with nobody left to wake it).
 //
 // LIMITS
@@ -113,11 +113,11 @@ class event_count {
   // Announces the calling thread as a waiter and returns the key; then check the condition
   // and call wait(key) if it is still false, cancel_wait() if it is true.
   [[nodiscard]] key prepare_wait() noexcept {
-    // [W1] relaxed: the fence [W2] orders it before the condition check.
-    // [W2] full fence: the increment before the key's load and the caller's check
-    //      (store -> load; pairs with [N1]).
-    // [W3] acquire: pairs with [N3]; a key that includes a bump makes the notifier's
-    //      condition store visible to the caller's check.
+    // [KW1] relaxed: the fence [KW2] orders it before the condition check.
+    // [KW2] full fence: the increment before the key's load and the caller's check
+    //       (store -> load; pairs with [KN1]).
+    // [KW3] acquire: pairs with [KN3]; a key that includes a bump makes the notifier's
+    //       condition store visible to the caller's check.
     (void)waiters_.fetch_add(1, std::memory_order_relaxed);
     full_fence();
     return key{epoch_.load(std::memory_order_acquire)};
@@ -125,21 +125,21 @@ class event_count {
 
   // Withdraws a prepare_wait() whose condition turned out true.
   void cancel_wait() noexcept {
-    (void)waiters_.fetch_sub(1, std::memory_order_relaxed);  // [W5] a hint only
+    (void)waiters_.fetch_sub(1, std::memory_order_relaxed);  // [KW5] a hint only
   }
 
   // Blocks until a notify that followed prepare_wait() (returns at once if there was one
   // already). Spurious returns are possible: check the condition again.
   void wait(key k) noexcept {
     for (unsigned i = 0; i < spin_rounds; ++i) {
-      // [W4] acquire: pairs with [N3].
+      // [KW4] acquire: pairs with [KN3].
       if (epoch_.load(std::memory_order_acquire) != k.epoch) {
         done_waiting();
         return;
       }
       cpu_relax();
     }
-    // [W4] atomic::wait: returns only once an acquire load reads another epoch.
+    // [KW4] atomic::wait: returns only once an acquire load reads another epoch.
     epoch_.wait(k.epoch, std::memory_order_acquire);
     done_waiting();
   }
@@ -171,17 +171,17 @@ class event_count {
 
  private:
   void done_waiting() noexcept {
-    (void)waiters_.fetch_sub(1, std::memory_order_relaxed);  // [W5] a hint only
+    (void)waiters_.fetch_sub(1, std::memory_order_relaxed);  // [KW5] a hint only
   }
 
   template <bool All>
   void notify() noexcept {
-    // [N1] full fence: the caller's condition store before the load below (store -> load;
-    //      pairs with [W2]).
-    // [N2] relaxed: [N1] orders it; 0 means nobody can sleep on an old key.
+    // [KN1] full fence: the caller's condition store before the load below (store -> load;
+    //       pairs with [KW2]).
+    // [KN2] relaxed: [KN1] orders it; 0 means nobody can sleep on an old key.
     full_fence();
     if (waiters_.load(std::memory_order_relaxed) == 0) return;
-    // [N3] release: pairs with [W3] and [W4]; the bump precedes the wake-up, so a waiter
+    // [KN3] release: pairs with [KW3] and [KW4]; the bump precedes the wake-up, so a waiter
     // woken (or about to block) finds epoch_ != its key.
     (void)epoch_.fetch_add(1, std::memory_order_release);
     if constexpr (All) {

@@ -6,8 +6,8 @@
 #   LOCKLESS_TEST_PRESETS="dev relacy" bash scripts/test.sh     a chosen subset
 #
 # It first installs what is missing (scripts/install-deps.sh --tests), runs the completeness
-# check (scripts/check-layers.sh) and the format check (scripts/check-format.sh), each
-# counted as one test, then runs each preset
+# check (scripts/check-layers.sh), the tag check (scripts/check-tags.py) and the format check
+# (scripts/check-format.sh), each counted as one test, then runs each preset
 # as `cmake --preset P && cmake --build --preset P && ctest --preset P` (CMakePresets.json
 # says what each preset builds and which test labels it runs):
 #   dev      every test but Relacy's (unit, stress, dsched, package, example), RelWithDebInfo
@@ -183,15 +183,20 @@ if [[ $unknown -ne 0 ]]; then
 fi
 
 # The house rules, before any build: every public header has all of its layers
-# (scripts/check-layers.sh) and the sources follow .clang-format (scripts/check-format.sh).
-# Each counts as one test.
-for check in check-layers check-format; do
-  banner "$check: scripts/$check.sh"
-  if bash "scripts/$check.sh"; then
+# (scripts/check-layers.sh), the ordering tags are unique and the teaching pages agree with
+# their headers on them (scripts/check-tags.py), and the sources follow .clang-format
+# (scripts/check-format.sh). Each counts as one test.
+for check in check-layers check-tags check-format; do
+  case "$check" in
+    check-tags) cmd=(python3 "scripts/$check.py") ;;
+    *) cmd=(bash "scripts/$check.sh") ;;
+  esac
+  banner "$check: ${cmd[*]:1}"
+  if "${cmd[@]}"; then
     note "$check" "passed"
     total_passed=$((total_passed + 1))
   else
-    fail "$check" "FAILED (bash scripts/$check.sh says what)"
+    fail "$check" "FAILED (${cmd[*]} says what)"
   fi
 done
 

@@ -14,11 +14,18 @@
 //   popped only after its push began. Values pushed by one thread, and not popped in
 //   between, come out in reverse order of their pushes.
 //   Progress: push and try_pop are lock-free apart from memory allocation (push takes a
-//   node from a per-thread cache, else from operator new): a CAS fails only because
-//   another operation's CAS on head_ succeeded. Neither is wait-free (a thread can lose every
-//   CAS under contention). A preempted thread stalls nobody, except that while it is
-//   inside try_pop it holds a Reclaimer guard: with epochs, that delays the reclamation
-//   of every node retired meanwhile (see epoch.hpp).
+//   node from a per-thread cache, else from operator new). Each retries a
+//   compare_exchange_weak on head_, and a failed attempt is either another operation's CAS
+//   on head_ succeeding or a spurious failure of the weak CAS. C++ does not bound spurious
+//   failures, so the lock-freedom argument leans on the hardware: x86-64 (LOCK CMPXCHG)
+//   and AArch64 with LSE (CAS) never fail spuriously; on LL/SC machines a spurious failure
+//   needs the reservation lost between the load-linked and the store-conditional (an
+//   interrupt, an eviction), which does not recur forever, and the loop retries.
+//   compare_exchange_strong would not remove this assumption, only move it into its own
+//   LL/SC retry loop. Neither is wait-free (a thread can lose every CAS under contention).
+//   A preempted thread stalls nobody, except that while it is inside try_pop it holds a
+//   Reclaimer guard: with epochs, that delays the reclamation of every node retired
+//   meanwhile (see epoch.hpp).
 //   Exceptions: push/emplace give the strong guarantee (allocation or T's constructor
 //   throws: the stack is unchanged). try_pop needs T's move constructor to be noexcept
 //   (checked at compile time), because after the winning CAS the node is ours alone and

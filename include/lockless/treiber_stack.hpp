@@ -219,8 +219,11 @@ class treiber_stack {
     detail::backoff bo;
     while (expected != nullptr) {         // LP(try_pop, empty) when this reads null
       node* next = expected->next.get();  // [TC2] safe: protected (INV3), immutable (INV1)
-      // [TC3] acquire on success (the node's payload is ours to read) and on failure (the
-      // reloaded head is dereferenced in the next round). LP(try_pop) on success.
+      // [TC3] acquire on failure: the reloaded head is dereferenced in the next round;
+      // pairs with [TP2]. The success order claims nothing (the load that produced
+      // `expected` already synchronized with its push) and is acquire only because
+      // Relacy (2019) rejects a failure order stronger than the success order.
+      // LP(try_pop) on success.
       if (head_->compare_exchange_weak(expected, next, std::memory_order_acquire,
                                        std::memory_order_acquire)) {
         sink(std::move(expected->value.get_mut()));  // INV2: ours alone now

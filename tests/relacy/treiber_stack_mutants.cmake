@@ -45,3 +45,20 @@ lockless_relacy_mutant(mutant_treiber_stack_pop_cas_failure_relaxed
   REPLACE [=[compare_exchange_weak(expected, next, std::memory_order_acquire,
                                       std::memory_order_relaxed)) {]=])
 
+
+# (s) try_pop loads head_ BEFORE its guard pins (the load-bearing program order between the
+#     pin and [TC1]): the node it loaded may be retired by another popper and freed while
+#     the epoch moves on unobstructed, and is then dereferenced under a guard that came too
+#     late to protect it. Two stacked mutations: the early load, then its use as
+#     `expected`. Expected: ACCESS TO FREED MEMORY.
+lockless_relacy_mutant(mutant_treiber_stack_load_before_pin
+  PROGRAM treiber_stack_mutants
+  HEADER lockless/treiber_stack.hpp
+  FIND "auto guard = reclaimer_.pin();"
+  REPLACE [=[node* early = head_->load(std::memory_order_acquire);
+    auto guard = reclaimer_.pin();]=])
+lockless_relacy_mutant(mutant_treiber_stack_load_before_pin
+  PROGRAM treiber_stack_mutants
+  HEADER lockless/treiber_stack.hpp
+  FIND "node* expected = guard.protect(head_.value, std::memory_order_acquire);"
+  REPLACE "node* expected = early;")

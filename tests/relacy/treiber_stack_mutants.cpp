@@ -60,6 +60,17 @@ const mutant_table mutants = {
        r.expect_failure<treiber_push_pop>("treiber_push_pop", bound_plan(1),
                                           {rl::test_result_data_race});
      }},
+    {"mutant_treiber_stack_load_before_pin",
+     // try_pop loads head_ before its guard pins: a node another popper retires meanwhile
+     // can be freed (nothing holds the epoch back) before this popper reads its next. It
+     // takes a third thread to advance the epoch twice in between: treiber_reclaim's two
+     // threads do not catch it (100,000 random schedules).
+     [](report& r) {
+       r.expect_failure<treiber_three>("treiber_three", random_plan(100000),
+                                       {rl::test_result_access_to_freed_memory});
+       r.expect_failure<treiber_three>("treiber_three", bound_plan(1),
+                                       {rl::test_result_access_to_freed_memory});
+     }},
 };
 
 }  // namespace

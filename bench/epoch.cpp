@@ -73,6 +73,8 @@
 
 #include <lockless/epoch.hpp>
 
+#include "epoch_workloads.hpp"
+
 #include "support/bench_support.hpp"
 
 #if defined(LOCKLESS_HAVE_XENIUM)
@@ -236,16 +238,8 @@ void retire_xenium_guard_reclaim(benchmark::State& state) {
 
 // ---- many domains per thread ------------------------------------------------------------
 
-using domain_list = std::vector<std::unique_ptr<lockless::epoch_domain>>;
-
-domain_list make_domains(std::size_t n) {
-  domain_list domains;
-  domains.reserve(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    domains.push_back(std::make_unique<lockless::epoch_domain>());
-  }
-  return domains;
-}
+using lockless_bench::domain_list;
+using lockless_bench::make_domains;
 
 // A thread of its own, registered with `n` domains of its own (in creation order), that
 // runs jobs on request. Registering a thread with thousands of domains may be slow (it

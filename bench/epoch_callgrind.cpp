@@ -36,6 +36,8 @@
 
 #include <lockless/epoch.hpp>
 
+#include "epoch_workloads.hpp"
+
 namespace {
 
 // What benchmark::ClobberMemory() is: the guard's stores cannot be sunk out of the loop.
@@ -77,16 +79,8 @@ inline void clobber_memory() {
   alternating(pair, n);
 }
 
-using domain_list = std::vector<std::unique_ptr<lockless::epoch_domain>>;
-
-domain_list make_domains(std::uint64_t n) {
-  domain_list domains;
-  domains.reserve(n);
-  for (std::uint64_t i = 0; i < n; ++i) {
-    domains.push_back(std::make_unique<lockless::epoch_domain>());
-  }
-  return domains;
-}
+using lockless_bench::domain_list;
+using lockless_bench::make_domains;
 
 [[gnu::noipa]] void register_all(const domain_list& domains) {
   for (const auto& d : domains) {

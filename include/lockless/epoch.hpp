@@ -45,7 +45,10 @@
 //   address (O(1) whatever the number of domains; the last domain used is one compare).
 //   A record whose domain has died says so itself (owner state "orphaned"), so a new
 //   domain at a reused address is never mistaken for the dead one, and a thread that
-//   outlives a domain frees its record instead of touching the domain. Each copy of the
+//   outlives a domain frees its record instead of touching the domain. The destructor
+//   marks a live thread's record "settling" while it takes the record's garbage and
+//   publishes "orphaned" as its last access to it; an owner releasing the record
+//   meanwhile (exit, unregister_current_thread()) waits for "orphaned", then frees it. Each copy of the
 //   library (a shared library built with hidden visibility has its own) has its own
 //   table, so a guard taken in one library on another's domain pins in that domain.
 //   The table is a detail::per_thread slot (detail/per_thread.hpp): thread_local, and
@@ -127,7 +130,9 @@
 //         [EY0]); the loop's acquire loads do the synchronizing.
 //   [EB1] barrier: full fence between synchronize and its forced collect (pairs with [ER3]).
 //   [EO1]/[EO2] record ownership: acquire/release hand-over of a record between owners and
-//         between an exiting owner and the domain's destructor (INV4). Not model-checked:
+//         between an exiting owner and the domain's destructor (INV4): the destructor's
+//         acq_rel CAS owned -> settling, its release store of "orphaned" after its last
+//         access, and the owner's acquire load that sees "orphaned" before it frees. Not model-checked:
 //         under Relacy the domain is destroyed only after every model thread has finished,
 //         so the hand-over never races there; the unit, stress and TSan runs cover it.
 //
@@ -151,6 +156,8 @@
 //   INV4: a record is owned by at most one thread at a time (owner state, [EO1]/[EO2]);
 //         its owner-only fields pass between owners through the registration mutex and
 //         the owner state, and a new owner starts unpinned with a nesting count of zero.
+//         A record is freed by one party, once no other can touch it: by the domain's
+//         destructor if free, by its owner once "orphaned" (never while "settling").
 //
 // WHEN NOT TO USE IT
 //   When a reader may block while pinned, or garbage must stay bounded under stalls:
@@ -278,15 +285,20 @@ static_assert(sizeof(epoch_bag) <= 2048, "a batch is one 2 KB allocation");
 #endif
 
 // Who owns a record (epoch_record::owner).
+// A live thread's record passes to its dying domain's destructor as owned -> settling
+// (the destructor's CAS) -> orphaned (the destructor's last access to it), or back to its
+// domain as owned -> releasing (the owner's CAS) -> free.
 enum : unsigned {
   record_free = 0,       // on its domain's free list, for the next thread to register
   record_owned = 1,      // registered: one thread's (INV4)
   record_releasing = 2,  // its owner is handing it back; the domain's destructor waits
   record_orphaned = 3,   // its domain died while a thread owned it: that thread frees it
+  record_settling = 4,   // the domain's destructor is taking its garbage: an owner that
+                         // releases it meanwhile waits for "orphaned", then frees it
 };
 
 // A thread's registration in a domain. Records are freed with their domain, except an
-// orphaned one, which its owner frees.
+// orphaned one, which its owner frees (the destructor no longer touches it).
 struct alignas(cache_line_size) epoch_record {
   // Shared: written by the owner, read by scanners.
   atomic<std::uint64_t> state{0};        // 0: not pinned; (e << 1) | 1: pinned, saw epoch e
@@ -416,7 +428,8 @@ class epoch_domain {
   // Precondition: no thread is pinned in the domain (checked: abort with a message) and
   // none uses it concurrently, except by exiting or unregistering; threads that used it
   // may still be alive: each frees its (orphaned) record at its next use of an epoch
-  // domain at this address, its unregister_current_thread() or its exit.
+  // domain at this address, its unregister_current_thread() or its exit (one that
+  // exits or unregisters while the destructor runs waits for it to orphan the record).
   ~epoch_domain() {
     for (;;) {
       bag* garbage = nullptr;
@@ -443,9 +456,16 @@ class epoch_domain {
     }
     record* r = records_.load(std::memory_order_acquire);  // as above
     while (r != nullptr) {
-      record* next = r->next.get();
-      // [EO2] acquire: pairs with settle()'s orphaning; orphaned records are their owners'.
-      if (r->owner.load(std::memory_order_acquire) != detail::record_orphaned) delete r;
+      record* next = r->next.get();  // before r may be its owner's to free
+      // Acquire: pairs with release_record()'s [EO1] (a record freed before it is deleted).
+      // Every record is free or settling now (settle() waited for the releasing ones).
+      if (r->owner.load(std::memory_order_acquire) == detail::record_settling) {
+        // [EO2] release: our accesses to r happen-before its owner's acquire load that
+        // sees "orphaned" and frees r. The last access to r: from here on it is the owner's.
+        r->owner.store(detail::record_orphaned, std::memory_order_release);
+      } else {
+        delete r;
+      }
       r = next;
     }
   }
@@ -858,8 +878,10 @@ class epoch_domain {
   detail::epoch_slot* find_own_slot(detail::epoch_thread_table& t) noexcept {
     detail::epoch_slot* s = t.find(this);
     if (s == nullptr || !stale_entries) return s;
-    // [EO2] acquire: pairs with the destructor's orphaning (its writes to the record are
-    // done before we free it).
+    // [EO2] acquire: pairs with the destructor's release store of "orphaned" (its accesses
+    // to the record are done before we free it). "Settling" (a destructor running now) is
+    // returned like "owned": only exit and unregistering may race with it, and they wait
+    // in release_owned().
     if (s->record->owner.load(std::memory_order_acquire) != detail::record_orphaned) return s;
     record* r = s->record;
     t.erase(s);
@@ -891,15 +913,23 @@ class epoch_domain {
     return r;
   }
 
-  // The owner hands `r` back. If `d` died meanwhile (orphaned), `d` is not touched and
-  // the record is freed; otherwise the domain's destructor waits until we are done.
+  // The owner hands `r` back. If `d` is dying or died (settling or orphaned), `d` is not
+  // touched and the record is freed once the destructor is done with it; otherwise the
+  // domain's destructor waits until we are done.
   static void release_owned(epoch_domain* d, record* r) noexcept {
     unsigned expected = detail::record_owned;
     // [EO2] acq_rel: release orders our writes to r before the destructor's view of it;
-    // acquire on failure orders us after its orphaning (its writes to r are done).
+    // the failure's order is not relied on (the loads below synchronize).
     if (!r->owner.compare_exchange_strong(expected, detail::record_releasing,
                                           std::memory_order_acq_rel, std::memory_order_acquire)) {
-      delete r;  // orphaned
+      // Settling: the destructor is still taking r's garbage; it stores "orphaned" after
+      // its last access to r. [EO2] acquire: pairs with that release store.
+      detail::backoff wait;
+      while (expected != detail::record_orphaned) {
+        wait.pause();
+        expected = r->owner.load(std::memory_order_acquire);
+      }
+      delete r;
       return;
     }
     d->release_record(r);
@@ -950,7 +980,7 @@ class epoch_domain {
   }
 
   // Destructor: takes r's garbage into `garbage` and leaves r free (or, if a live thread
-  // owns it, orphaned: that thread frees the record).
+  // owns it, settling: the destructor's last walk orphans it, and that thread frees it).
   void settle(record* r, bool mine, bag*& garbage) noexcept {
     if (mine) {
       if (r->nest != 0) detail::fatal("lockless::epoch_domain destroyed while pinned in it");
@@ -963,12 +993,14 @@ class epoch_domain {
           wait.pause();
           continue;
         }
-        if (s != detail::record_owned) break;  // free, or orphaned in an earlier round
+        if (s != detail::record_owned) break;  // free, or settling since an earlier round
         if (record::is_pinned(r->state.load(std::memory_order_acquire))) {
           detail::fatal("lockless::epoch_domain destroyed while a thread is pinned in it");
         }
-        // [EO2] acq_rel: the owner's release_owned() sees "orphaned" and frees r.
-        if (r->owner.compare_exchange_strong(s, detail::record_orphaned, std::memory_order_acq_rel,
+        // [EO2] acq_rel: against the owner's CAS exactly one wins. Ours: the owner's
+        // release_owned() then waits for "orphaned" (stored by our last access to r), so
+        // r stays valid through every round; acquire orders the owner's writes before ours.
+        if (r->owner.compare_exchange_strong(s, detail::record_settling, std::memory_order_acq_rel,
                                              std::memory_order_acquire)) {
           break;
         }
@@ -1007,6 +1039,8 @@ inline void epoch_thread_exit() noexcept {
       ++i;
       continue;
     }
+    // Acquire as [EO2] in find_own_slot(); "settling" goes on like "owned" (release_owned()
+    // waits for the destructor to orphan the record).
     const bool orphaned = s.record->owner.load(std::memory_order_acquire) == record_orphaned;
     if (!orphaned && s.record->nest != 0) {
       s.record->release_at_unpin = true;

@@ -81,6 +81,44 @@ TEST(DschedEpoch, TheDefaultDomainAcrossManyThreadGenerations) {
   EXPECT_LE(lockless::default_epoch_domain().stats().registered_threads, 1U);  // only us
 }
 
+TEST(DschedEpoch, DomainDestroyedWhileItsThreadExits) {
+  // ~epoch_domain hands a live thread's record over while that thread may be exiting
+  // (the destructor's precondition allows it). Regression: the destructor marked the
+  // record "orphaned" and then still read and wrote it, while the exiting owner, seeing
+  // "orphaned", had already freed it (a use after free: ASan reports it; in other builds
+  // it showed, at best, as a record freed twice). Thread 0 registers, retires one object
+  // (left in its open batch) and exits; thread 1 deletes the domain as soon as thread 0
+  // has registered. Every schedule: no use after free, the object freed exactly once.
+  ds::explore_options o;
+  o.schedules = 3000;
+  const ds::explore_summary s = ds::explore(o, [&](ds::strategy& strat) -> std::string {
+    auto* domain = new lockless::epoch_domain;
+    lockless::detail::atomic<int> registered{0};
+    int frees = 0;  // the deleter may run on either thread; the baton orders them
+    auto register_and_exit = [&](unsigned) {
+      {
+        lockless::epoch_guard g(*domain);
+        g.retire(new int(7), [&frees](int* p) {
+          ++frees;
+          delete p;
+        });
+      }
+      registered.store(1, std::memory_order_release);
+      // Returns: its exit releases the record, under the scheduler.
+    };
+    auto destroy = [&](unsigned) {
+      while (registered.load(std::memory_order_acquire) == 0) lockless::detail::yield_point();
+      delete domain;
+    };
+    const ds::result r = ds::run(strat, {register_and_exit, destroy});
+    if (!r.ok()) return r.report;
+    if (frees != 1) return "the retired object was freed " + std::to_string(frees) + " times";
+    return "";
+  });
+  EXPECT_TRUE(s.ok()) << s.describe();
+  std::printf("epoch [domain destroyed while its thread exits]: %s\n", s.describe().c_str());
+}
+
 TEST(DschedEpoch, ImmediateFreeIsCaught) {
   for (const schedule_scenario& sc : scenarios()) {
     ds::explore_options o;

@@ -340,4 +340,42 @@ TEST(EpochChurnStress, ThreadsExitWhileOthersArePinnedAndReclaiming) {
   EXPECT_EQ(tracker.total_frees(), made);
 }
 
+TEST(EpochChurnStress, DomainDestroyedWhileItsThreadsExit) {
+  // ~epoch_domain races with the exit (and unregistration) of threads that own records
+  // in it, which its precondition allows. Regression: the destructor used a record after
+  // marking it "orphaned", when the exiting owner may already have freed it (ASan
+  // reports the use after free; tests/dsched/epoch.cpp replays it deterministically).
+  // The threads exit as the destructor starts, and the deleters it runs (for the
+  // objects in the threads' open batches) are slow: the exits land inside it.
+  const std::size_t rounds = scaled(500, 200);
+  std::atomic<std::size_t> frees{0};
+  auto slow_delete = [&frees](int* p) {
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+    frees.fetch_add(1, std::memory_order_relaxed);
+    delete p;
+  };
+  for (std::size_t round = 0; round < rounds; ++round) {
+    auto* d = new epoch_domain;
+    std::atomic<int> registered{0};
+    std::atomic<bool> destroying{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&, t] {
+        {
+          epoch_guard g(*d);
+          g.retire(new int(t), slow_delete);
+        }
+        registered.fetch_add(1, std::memory_order_release);
+        while (!destroying.load(std::memory_order_acquire)) std::this_thread::yield();
+        if (t == 1) d->unregister_current_thread();  // allowed to race with the destructor
+      });
+    }
+    while (registered.load(std::memory_order_acquire) != 2) std::this_thread::yield();
+    destroying.store(true, std::memory_order_release);
+    delete d;
+    for (auto& th : threads) th.join();
+  }
+  EXPECT_EQ(frees.load(), 2 * rounds);  // each retired object freed exactly once
+}
+
 }  // namespace

@@ -33,5 +33,9 @@ int main(int argc, char** argv) {
   // Three threads: random schedules only (context bound 1 takes over 10 minutes).
   r.run<ebr_two_readers>("ebr_two_readers", random_plan(500000));
   r.run<ebr_advancer>("ebr_advancer", random_plan(500000));
+  // Three threads doing one step each: small enough for context bound 1 (625 K executions),
+  // which is what finds a read of E after [EA1] (random schedules do not).
+  r.run<ebr_advance_order>("ebr_advance_order", random_plan(100000));
+  r.run<ebr_advance_order>("ebr_advance_order", bound_plan(1));
   return r.exit_code();
 }

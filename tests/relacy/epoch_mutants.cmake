@@ -52,6 +52,28 @@ lockless_relacy_mutant(mutant_epoch_advance_no_fence
   REPLACE [=[// MUTANT: [EA1]'s fence removed
     for (record* r = records_.load(std::memory_order_acquire); r != nullptr;]=])
 
+# (e') try_advance reads the epoch after its fence [EA1] instead of before it: a program
+#     order, not a memory order (epoch.hpp INV1). The advancer's fence may then precede a
+#     reader's pin [EG1], so its scan may miss the pin, while the epoch it compares the
+#     records with is a newer one that another thread's advance wrote after the fence:
+#     it advances from the writer's epoch and frees the batch the reader still reads.
+#     Two stacked mutations (comment lines separate the load from the fence). Expected:
+#     ACCESS TO FREED MEMORY (ebr_advance_order at context bound 1; no other scenario,
+#     and no random plan, finds it).
+lockless_relacy_mutant(mutant_epoch_advance_reads_epoch_after_fence
+  PROGRAM epoch_mutants
+  HEADER lockless/epoch.hpp
+  FIND "std::uint64_t g = epoch_.value.load(std::memory_order_relaxed);"
+  REPLACE "std::uint64_t g;  // MUTANT: read after [EA1], below")
+lockless_relacy_mutant(mutant_epoch_advance_reads_epoch_after_fence
+  PROGRAM epoch_mutants
+  HEADER lockless/epoch.hpp
+  FIND [=[detail::full_fence();
+    for (record* r = records_.load(std::memory_order_acquire); r != nullptr;]=]
+  REPLACE [=[detail::full_fence();
+    g = epoch_.value.load(std::memory_order_relaxed);  // MUTANT: after [EA1]
+    for (record* r = records_.load(std::memory_order_acquire); r != nullptr;]=])
+
 # (f) the scan's load of a record [EA2] is relaxed: "not pinned" no longer orders the
 #     reader's critical section before the advance, hence before the deleter.
 #     Expected: DATA RACE with the destructor's write.

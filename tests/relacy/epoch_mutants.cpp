@@ -30,6 +30,22 @@ const mutant_table mutants = {
        r.expect_failure<ebr_synchronize_advancer>("ebr_synchronize_advancer", random_plan(300000),
                                                   {rl::test_result_data_race});
      }},
+    {"mutant_epoch_advance_reads_epoch_after_fence",
+     // try_advance reads the epoch after its fence [EA1] instead of before it (epoch.hpp,
+     // INV1): a program order, not a memory order.
+     // The advancer's fence may precede the reader's pin, so its scan may miss the pin,
+     // while the epoch it then reads is the writer's advance, which came after that fence:
+     // it advances from that epoch and frees the batch the reader still reads. Needs the
+     // advancer preempted between its fence and its read, the reader pinned across the
+     // writer's whole flush, and a stale read of the reader's record: context bound 1
+     // finds it in ebr_advance_order; random schedules do not (2 M executions of it), nor
+     // does any other scenario with its usual plans (all of epoch.cpp's and
+     // epoch_synchronize.cpp's, ebr_advancer's 500 K random executions included, and the
+     // Treiber stack's).
+     [](report& r) {
+       r.expect_failure<ebr_advance_order>("ebr_advance_order", bound_plan(1),
+                                           {rl::test_result_access_to_freed_memory});
+     }},
     {"mutant_epoch_advance_no_fence",
      // try_advance's full fence [EA1] is removed (epoch.hpp).
      // A thread that advances the epoch without having sealed a bag (so without seal's fence

@@ -3,18 +3,19 @@
 // (broken copies of it, see epoch_mutants.cmake).
 //
 // A shared pointer `current` to an object whose payload is a detail::var (so Relacy checks
-// every read of it for races and for use after free). Thread 0 is the writer: twice, it
-// swaps in a new object (release) and disposes of the old one, either
-//   retire:      domain.retire(old), then flush() three times (seal, advance, collect:
-//                enough to free it during the execution when no reader holds it back),
+// every read of it for races and for use after free). Thread 0 is the writer: twice (by
+// default), it swaps in a new object (release) and disposes of the old one, either
+//   retire:      domain.retire(old), then flush() three times by default (seal, advance,
+//                collect: enough to free it during the execution when no reader holds it
+//                back),
 //   barrier:     domain.retire(old), then domain.barrier(), after which old must be gone,
 //   synchronize: domain.synchronize() (waits for pre-existing readers, spinning through
 //                detail::backoff, which yields under Relacy), then delete old.
 // Then come the readers: per round, pin (epoch_guard), acquire-load `current`, read the
 // payload, optionally dwell (scheduling points while pinned), read it again, unpin;
 // optionally flush() afterwards, so that readers advance the epoch and run deleters too.
-// Last come the advancers, which only call flush() (never pinned, nothing retired):
-// threads that move the epoch on behalf of others.
+// Last come the advancers, which only call flush() (three times by default; never pinned,
+// nothing retired): threads that move the epoch on behalf of others.
 //
 // Two ways an EBR bug becomes visible:
 //   - a reader reads the payload after the object was freed: ACCESS TO FREED MEMORY;
@@ -56,13 +57,16 @@ struct ebr_config {
   int readers = 1;
   bool poison = false;            // the object's destructor writes its payload
   dispose how = dispose::retire;  // what the writer does with the old object
+  int versions = 2;               // objects the writer swaps in
+  int writer_flushes = 3;         // dispose::retire: flush() calls after each retire
   int rounds = 2;                 // critical sections per reader
   // Scheduling points a reader spends pinned between its two reads (a slow reader).
   // Without it the random scheduler almost never lets the writer run a whole
   // exchange/retire/flush/flush (about 40 scheduling points) inside one critical section.
   int dwell = 0;
   bool readers_flush = false;  // readers flush() after each critical section
-  int advancers = 0;           // threads that only flush() (three times)
+  int advancers = 0;           // threads that only flush() (advancer_flushes times)
+  int advancer_flushes = 3;
   // Every thread registers (an empty guard) before anything else. Registration takes the
   // domain's mutex, which synchronizes: a reader that registers only at its first guard,
   // after the writer's registration (the writer's first retire, after its first unlink),
@@ -80,7 +84,7 @@ struct ebr_config {
 template <class Derived, ebr_config C>
 struct ebr_suite : rl::test_suite<Derived, 1 + C.readers + C.advancers> {
   using object = ebr_object<C.poison>;
-  static constexpr int versions = 2;  // objects the writer swaps in
+  static constexpr int versions = C.versions;
 
   static constexpr int others = C.readers + C.advancers;
 
@@ -106,7 +110,7 @@ struct ebr_suite : rl::test_suite<Derived, 1 + C.readers + C.advancers> {
     } else if (index <= static_cast<unsigned>(C.readers)) {
       reader();
     } else {
-      for (int i = 0; i < 3; ++i) domain->flush();
+      for (int i = 0; i < C.advancer_flushes; ++i) domain->flush();
     }
     if (index == 0 || C.others_unregister) domain->unregister_current_thread();
     if (index != 0) finished->fetch_add(1, std::memory_order_relaxed);
@@ -120,9 +124,7 @@ struct ebr_suite : rl::test_suite<Derived, 1 + C.readers + C.advancers> {
       object* old = current->exchange(fresh, std::memory_order_release);
       if constexpr (C.how == dispose::retire) {
         domain->retire(old);
-        domain->flush();
-        domain->flush();
-        domain->flush();
+        for (int i = 0; i < C.writer_flushes; ++i) domain->flush();
       } else if constexpr (C.how == dispose::barrier) {
         domain->retire(old);
         domain->barrier();
@@ -295,5 +297,29 @@ struct ebr_synchronize_advancer
                                                      .rounds = 1,
                                                      .advancers = 1,
                                                      .others_unregister = false}> {};
+
+// ---- a scenario for try_advance's program order ---------------------------------------
+
+// try_advance reads E before its fence [EA1] (epoch.hpp INV1): a program order, not a
+// memory order, and load-bearing all the same. Three threads that each do as little as
+// they can: the writer unlinks one object, retires it and flushes once (the seal tags the
+// batch 0; the advance 0 -> 1 sees the reader pinned at 0, which is allowed); the reader
+// pins, reads the object, dwells and reads it again; the advancer flushes once. With the
+// read after the fence, the advancer's fence may come before the reader's pin [EG1] (so
+// its scan need not see the pin) while its read of E returns the writer's advance, which
+// came after that fence: it advances 1 -> 2 and frees the batch tagged 0 under the
+// reader. The reader must stay pinned across the writer's advance (had the writer's scan
+// read the reader's unpin, the chain [EA2] -> [EA3] -> the advancer's CAS would order the
+// reads before the free), so it dwells: a yield is a free switch for the bounded search,
+// and one preemption (the advancer's, between its fence and its read of E) finds the bug.
+// Four yields rather than one: a smaller bounded search (625 K executions instead of
+// 847 K, measured).
+struct ebr_advance_order : ebr_suite<ebr_advance_order, ebr_config{.versions = 1,
+                                                                   .writer_flushes = 1,
+                                                                   .rounds = 1,
+                                                                   .dwell = 4,
+                                                                   .advancers = 1,
+                                                                   .advancer_flushes = 1,
+                                                                   .others_unregister = false}> {};
 
 }  // namespace lockless_relacy

@@ -7,7 +7,8 @@
 //                           explicitly: there is no defaulted seq_cst, so an order is a
 //                           decision visible at the call site, never an accident.
 //                           wait(old, mo) / notify_one() / notify_all() are C++20 atomic
-//                           waiting, the only way library code blocks.
+//                           waiting, the only way library code blocks; wait_for(old, mo,
+//                           timeout) is the timed form (detail/futex.hpp on Linux).
 //   detail::var<T>          a plain (non-atomic) shared variable, e.g. a node's payload.
 //                           In the normal build it is a thin box around a T. Under the
 //                           model checker every access is reported, so Relacy sees data
@@ -62,7 +63,11 @@
 #include <mutex>
 #include <thread>
 
+#include <chrono>
+#include <cstdint>
+
 #include "config.hpp"
+#include "futex.hpp"
 #include "sanitizers.hpp"
 #include "schedule_hooks.hpp"
 
@@ -176,6 +181,56 @@ T fetch_sub(atomic_cell<T>& a, T v, memory_order mo, call_site s) noexcept {
   before(event::rmw, &a, s);
   return a.fetch_sub(v, mo);
 }
+template <class T>
+T fetch_or(atomic_cell<T>& a, T v, memory_order mo, call_site s) noexcept {
+  before(event::rmw, &a, s);
+  return a.fetch_or(v, mo);
+}
+
+// Waiting in the normal build. A 32-bit word on Linux waits and wakes with the futex
+// system calls directly (detail/futex.hpp), because only they have a timed form: a
+// waiter that libstdc++'s atomic::wait did not register would not be woken by its
+// notify, so the two kinds of waiting must never be mixed on one word, and the library
+// uses the futex for every wait and wake of such a word. Elsewhere: C++20 atomic waiting,
+// and the timed form polls (futex.hpp, poll_wait_for).
+template <class T>
+inline constexpr bool uses_futex =
+    futex_available && sizeof(T) == 4 && sizeof(std::atomic<T>) == 4 && std::is_integral_v<T>;
+
+template <class T>
+void native_wait(const atomic_cell<T>& a, T old, memory_order mo) noexcept {
+  if constexpr (uses_futex<T>) {
+    while (a.load(mo) == old) futex_wait(&a, static_cast<std::uint32_t>(old), nullptr);
+  } else {
+    a.wait(old, mo);
+  }
+}
+// false: the timeout expired (the value may still equal `old`).
+template <class T>
+bool native_wait_for(const atomic_cell<T>& a, T old, memory_order mo,
+                     std::chrono::nanoseconds timeout) noexcept {
+  if constexpr (uses_futex<T>) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (a.load(mo) != old) return true;
+      const std::chrono::nanoseconds left = deadline - std::chrono::steady_clock::now();
+      if (left <= std::chrono::nanoseconds::zero()) return false;
+      futex_wait(&a, static_cast<std::uint32_t>(old), &left);
+    }
+  } else {
+    return poll_wait_for([&] { return a.load(mo) != old; }, timeout);
+  }
+}
+template <class T>
+void native_notify(atomic_cell<T>& a, bool all) noexcept {
+  if constexpr (uses_futex<T>) {
+    futex_wake(&a, all);
+  } else if (all) {
+    a.notify_all();
+  } else {
+    a.notify_one();
+  }
+}
 
 // In the deterministic build a waiting thread is parked in the scheduler until a notify
 // on this object, so a lost wake-up shows as a deadlock instead of a hang.
@@ -187,21 +242,34 @@ void wait(const atomic_cell<T>& a, T old, memory_order mo, [[maybe_unused]] call
     if (a.load(mo) != old) return;
     // Load and park are one step: no other thread runs in between.
     if (!schedule_hooks::park(event::wait, &a, s)) {
-      a.wait(old, mo);  // a thread the scheduler does not run: really wait
+      native_wait(a, old, mo);  // a thread the scheduler does not run: really wait
     }
   }
 #else
-  a.wait(old, mo);
+  native_wait(a, old, mo);
+#endif
+}
+// The timed wait. In the deterministic build timeouts are not modelled: the thread parks
+// as in wait() and returns only once the value changed (a test that needs a timeout to
+// fire runs in the normal build).
+template <class T>
+bool wait_for(const atomic_cell<T>& a, T old, memory_order mo,
+              [[maybe_unused]] std::chrono::nanoseconds timeout, call_site s) noexcept {
+#if defined(LOCKLESS_DSCHED)
+  for (;;) {
+    before(event::wait, &a, s);
+    if (a.load(mo) != old) return true;
+    if (!schedule_hooks::park(event::wait, &a, s)) return native_wait_for(a, old, mo, timeout);
+  }
+#else
+  (void)s;
+  return native_wait_for(a, old, mo, timeout);
 #endif
 }
 template <class T>
 void notify(atomic_cell<T>& a, bool all, call_site s) noexcept {
   before(event::notify, &a, s);
-  if (all) {
-    a.notify_all();
-  } else {
-    a.notify_one();
-  }
+  native_notify(a, all);
 #if defined(LOCKLESS_DSCHED)
   schedule_hooks::wake(&a, all ? ~0U : 1U);
 #endif
@@ -335,6 +403,10 @@ template <class T>
 T fetch_sub(atomic_cell<T>& c, T v, memory_order mo, call_site s) noexcept {
   return c.a.fetch_add(static_cast<T>(0 - v), to_rl(mo), info(s));
 }
+template <class T>
+T fetch_or(atomic_cell<T>& c, T v, memory_order mo, call_site s) noexcept {
+  return c.a.fetch_or(v, to_rl(mo), info(s));
+}
 
 // Modelled on Relacy's futex (rl_int_futex_impl): a scheduling point and a seq_cst
 // fence, then the value check and the park with preemption disabled in between, so
@@ -355,6 +427,13 @@ void wait(const atomic_cell<T>& c, T old, memory_order mo, call_site s) noexcept
     if (now != old) return;
     (void)c.a.wait(ctx, false, true, info(s));
   }
+}
+// Timeouts are not modelled: a timed wait is a wait (it returns once the value changed).
+template <class T>
+bool wait_for(const atomic_cell<T>& c, T old, memory_order mo, std::chrono::nanoseconds,
+              call_site s) noexcept {
+  wait(c, old, mo, s);
+  return true;
 }
 template <class T>
 void notify(atomic_cell<T>& c, bool all, call_site s) noexcept {
@@ -423,12 +502,24 @@ class atomic {
   {
     return backend::fetch_sub(a_, v, mo, site_);
   }
+  T fetch_or(T v, memory_order mo, LOCKLESS_DETAIL_CALLER) noexcept
+    requires std::is_integral_v<T>
+  {
+    return backend::fetch_or(a_, v, mo, site_);
+  }
 
   // Blocks while the value equals `old` (C++20 atomic waiting: returns only once a load
   // with order `mo` reads something else; wake-ups come from notify_*). Under the
   // checkers a lost wake-up is reported as a deadlock instead of hanging.
   void wait(T old, memory_order mo, LOCKLESS_DETAIL_CALLER) const noexcept {
     backend::wait(a_, old, mo, site_);
+  }
+  // The timed form: false once `timeout` passed with the value still `old` (spurious
+  // returns are possible either way: check the value). The checker builds do not model
+  // time: there it waits like wait() and returns true.
+  bool wait_for(T old, memory_order mo, std::chrono::nanoseconds timeout,
+                LOCKLESS_DETAIL_CALLER) const noexcept {
+    return backend::wait_for(a_, old, mo, timeout, site_);
   }
   void notify_one(LOCKLESS_DETAIL_CALLER) noexcept { backend::notify(a_, false, site_); }
   void notify_all(LOCKLESS_DETAIL_CALLER) noexcept { backend::notify(a_, true, site_); }
@@ -463,6 +554,19 @@ class var {
  private:
   T v_;
   [[no_unique_address]] backend::var_shadow shadow_;  // empty in the normal build
+};
+
+// Marks accesses to storage that is not a var<T> (a slot whose element is built in place
+// and destroyed by hand), so that the checkers see them as they see var<T>'s accesses:
+// Relacy checks them for data races and use after free, the deterministic scheduler may
+// switch threads before each. Nothing (and no storage) in the normal build.
+class access_marker {
+ public:
+  void read(LOCKLESS_DETAIL_CALLER) const noexcept { shadow_.read(site_); }
+  void write(LOCKLESS_DETAIL_CALLER) noexcept { shadow_.write(site_); }
+
+ private:
+  [[no_unique_address]] backend::var_shadow shadow_;
 };
 
 // The only fence the library has: seq_cst, ordering a store before a later load (the

@@ -22,7 +22,8 @@
 //     if (condition) { ec.cancel_wait(); }     ec.notify_one() / notify_all();  [KN1][KN2][KN3]
 //     else           { ec.wait(k); }  [KW4]
 //     (and loop: after wait() returns, check again; wake-ups can be spurious)
-//   await(ready) runs exactly this loop; prefer it.
+//   await(ready) runs exactly this loop; prefer it. wait_until(k, deadline) is wait() with a
+//   deadline (a futex wait with a timeout on Linux, detail/futex.hpp).
 //
 //   The lost wake-up is a store-buffering race: the waiter stores "I wait" and then loads
 //   the condition, the notifier stores the condition and then loads "anyone waiting?". If
@@ -85,6 +86,7 @@
 //   is reported as a deadlock instead of hanging.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 
 #include "atomic.hpp"
@@ -142,6 +144,38 @@ class event_count {
     // [KW4] atomic::wait: returns only once an acquire load reads another epoch.
     epoch_.wait(k.epoch, std::memory_order_acquire);
     done_waiting();
+  }
+
+  // As wait(), but gives up at `deadline`: returns false if it passed without a notify
+  // (the caller checks its condition once more either way). The checker builds do not
+  // model time: there it waits like wait() and returns true.
+  template <class Clock, class Duration>
+  bool wait_until(key k, const std::chrono::time_point<Clock, Duration>& deadline) noexcept {
+    for (unsigned i = 0; i < spin_rounds; ++i) {
+      // [KW4] acquire: pairs with [KN3].
+      if (epoch_.load(std::memory_order_acquire) != k.epoch) {
+        done_waiting();
+        return true;
+      }
+      cpu_relax();
+    }
+    for (;;) {
+      const auto now = Clock::now();
+      if (now >= deadline) {
+        done_waiting();
+        return false;
+      }
+      // At most a day per system call, so that no conversion overflows; the loop goes on.
+      const auto diff = deadline - now;
+      const std::chrono::nanoseconds left = diff > std::chrono::hours(24)
+                                                ? std::chrono::nanoseconds(std::chrono::hours(24))
+                                                : std::chrono::ceil<std::chrono::nanoseconds>(diff);
+      // [KW4] timed atomic wait: returns true once an acquire load reads another epoch.
+      if (epoch_.wait_for(k.epoch, std::memory_order_acquire, left)) {
+        done_waiting();
+        return true;
+      }
+    }
   }
 
   // Wakes at least one thread waiting on a key older than this call, if there is any.

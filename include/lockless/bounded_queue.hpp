@@ -1,0 +1,769 @@
+// lockless/bounded_queue.hpp: a bounded MPMC FIFO queue, lock-free in the strict sense,
+// with the interface of WG21 P0260R20 (C++ Concurrent Queues): blocking, non-waiting and
+// timed push/pop, and close.
+//
+// WHAT
+//   A ring of `capacity` element slots and two rings of slot indices, after Nikolaev's
+//   Scalable Circular Queue (SCQ, DISC 2019):
+//     free_    the indices of the empty slots (initially all of them);
+//     ready_   the indices of the filled slots, in FIFO order.
+//   try_push takes an index from free_ (none: full), constructs the element in that slot,
+//   and appends the index to ready_. try_pop takes the first index from ready_ (none:
+//   empty, or closed), moves the element out, and gives the index back to free_. Both
+//   index rings are the same algorithm (detail::index_ring below): an array of 2n 64-bit
+//   entries (n = capacity rounded up to a power of two) indexed by two 64-bit
+//   fetch-and-add counters, head and tail. An entry holds {cycle, safe bit, index}: the
+//   cycle (counter / 2n) says which lap of the ring wrote it, so a late thread can tell a
+//   stale entry from a current one without a double-width CAS.
+//
+//   Why not the usual fast ring (Vyukov's, as in atomic_queue, rigtorp/MPMCQueue,
+//   xenium's vyukov_bounded_queue)? There a consumer that reaches a slot whose producer
+//   claimed it but has not yet written it must wait for that producer: a producer
+//   preempted at that instruction stalls every consumer behind it, and try_pop can only
+//   spin or answer "empty" while a value sits after the gap. Here a dequeuer that finds
+//   its entry not yet written marks the entry so the slow enqueuer cannot use it any more
+//   ([QD4]) and moves on; the enqueuer notices and retries with a new ticket. Nobody waits
+//   for anybody.
+//
+// GUARANTEES
+//   Linearizable bounded FIFO queue with close (P0260 semantics): every pushed value is
+//   popped at most once and, once the queue is closed and drained, exactly once; values
+//   come out in the order of their pushes' linearization points.
+//   capacity() is exactly the constructor's argument: the queue never holds more
+//   elements. "full" is relaxed in one documented way: a push or pop in progress holds one
+//   slot (a push from taking its free index until its element is published, a pop from
+//   taking its element until its index is back in free_), so try_push may report `full`
+//   while fewer than capacity() elements are in the queue, but only while other push/pop
+//   operations are in flight, at most one slot short per such operation. With no other
+//   operation in progress, full means exactly capacity() elements. empty and closed are
+//   exact. (The tests check histories against exactly this specification:
+//   tests/support/lincheck, spec::bounded_queue(c).full_when_in_flight().)
+//   Progress: try_push, try_pop, try_emplace and the bulk forms are lock-free in the
+//   strict sense, with single-width atomics only (64-bit fetch-and-add, fetch-or, CAS; no
+//   cmpxchg16b, nothing from libatomic). A thread suspended at any instruction delays
+//   nobody's completion; what it can still cost the others: if it is inside a push, one
+//   slot of capacity (see "full" above) and, if it holds a ticket, one ring entry that
+//   the next dequeuer there burns with a CAS; inside a pop, one slot of capacity, and
+//   the element it took (linearized at its ticket) reaches only it. The retry loops
+//   are bounded by other threads' progress (Nikolaev 2019, Theorem 4.2: the threshold
+//   below bounds a dequeuer's futile rounds by 3n-1), not by waiting.
+//   The blocking forms (push, emplace, pop, the timed ones) first try a few times, then
+//   sleep on detail::event_count (detail/parking.hpp): no CPU burnt while waiting, no lost
+//   wake-up, and a push or pop with nobody waiting pays a fence and one load, no system
+//   call. queue_options{.may_block = false} removes them and that cost.
+//   No allocation after construction (P0260): the three arrays come from the allocator in
+//   the constructor and go back in the destructor.
+//   Limits: the tickets are 64-bit; a ring stops being correct after 2^63 operations
+//   on it (about 290 years at 10^9 operations per second).
+//
+// TYPES AND EXCEPTIONS
+//   T: any object type whose move constructor is noexcept (checked at compile time:
+//   after a pop has taken its element there is no way to give it back). Move-only T works.
+//   push(const T&), push(T&&), emplace(...) and their try_/timed forms give the strong
+//   guarantee: if T's constructor throws, the slot is given back and the queue is
+//   unchanged; the exception propagates. An argument passed by reference is left intact
+//   whenever the push does not succeed (full, closed, timeout). emplace's arguments are
+//   forwarded to T's constructor once a slot is secured; in the rare race where close()
+//   lands between that construction and the publication, the element is destroyed and
+//   emplace reports closed, so moved-from arguments stay moved from.
+//   Elements still in the queue are destroyed by the destructor. The destructor, like
+//   every destructor, must not run concurrently with other operations.
+//
+// MEMORY-ORDERING CONTRACT (every atomic access, in detail::index_ring and below)
+//   Data flow: a slot's contents are published through ready_ and handed back through
+//   free_. The writer of a slot (a pusher, or a popper that moved its element out)
+//   appends the slot's index with the release CAS [QE4]; the next owner takes the index
+//   with the acquire load [QD2]; so every access to a slot happens-after the accesses of
+//   its previous owner.
+//   [QE1] enqueue: relaxed fetch-and-add of tail_: a ticket. Orders nothing; on ready_ it
+//         also reads the closed bit (atomicity of the RMW, not ordering, makes that exact).
+//   [QE2] enqueue: acquire load of the ticket's entry. Pairs with [QD4]: if it reads an
+//         entry a dequeuer marked unsafe (or anything later in that entry's release
+//         sequence), the dequeuer's ticket [QD1] happens-before [QE3], so [QE3] reads
+//         head_ past this ticket and the enqueuer does not fill an entry its dequeuer
+//         already passed (a lost element).
+//   [QE3] enqueue: relaxed load of head_, only for an unsafe entry: "has the dequeuer of
+//         this ticket come by yet?". Coherence after the [QE2]/[QD4] edge is all it needs.
+//   [QE4] enqueue: CAS of the entry to {cycle, safe, index}, acq_rel on success, acquire
+//         on failure. Release: publishes the slot's contents (see "Data flow"); pairs
+//         with [QD2]. The acquire halves only re-read the entry for the next round
+//         ([QE2]'s job); they are there because Relacy (2019) rejects a failure order
+//         stronger than the success order.
+//   [QE5] enqueue: reset of threshold_ to 3n-1 after a success: relaxed load, release
+//         store. Pairs with [QD0]: a dequeuer that reads the reset also sees the entry.
+//   [QD0] dequeue: acquire load of threshold_; negative means "empty" without touching
+//         head_ (Nikolaev's threshold). Pairs with [QE5] (and every decrement [QD6] after
+//         it continues that release sequence).
+//   [QD1] dequeue: relaxed fetch-and-add of head_: a ticket; orders nothing (the CAS
+//         [QD4] after it carries it to enqueuers).
+//   [QD2] dequeue: acquire load of the ticket's entry. Pairs with [QE4]: taking an index
+//         makes the slot's contents (or its emptiness) visible.
+//   [QD3] dequeue: relaxed fetch-or that marks the entry consumed (index := bottom). The
+//         entry carries no data of its own; relaxed keeps it in the release sequence of
+//         [QE4]/[QD4] as any RMW does.
+//   [QD4] dequeue: CAS that burns an entry it cannot use (bumps an empty entry to its own
+//         cycle, or clears the safe bit of an entry still holding an older lap's index),
+//         acq_rel on success (release pairs with [QE2]), acquire on failure (reload).
+//   [QD5] dequeue: relaxed load of tail_: "is any enqueuer ahead of me?", and the
+//         closed bit. Coherence suffices: an enqueue or close that happens-before this
+//         pop is seen.
+//   [QD6] dequeue: relaxed decrement of threshold_ after a futile round.
+//   [QD7] dequeue: relaxed CAS that moves tail_ up to head_ (catch-up) so the next
+//         enqueuers do not land on entries already burned; the closed bit is kept.
+//   [QC1] close(): relaxed fetch-or of the closed bit into ready_'s tail_: the
+//         linearization point of close. Relaxed: the bit carries no data; every later
+//         [QE1] on ready_ reads it (RMWs read the latest value), and the wake-ups that
+//         follow are ordered by event_count's fences (detail/parking.hpp [KN1]).
+//   [QC2] relaxed loads of the closed bit (is_closed(), try_push's early exit); coherence
+//         only.
+//   [QS1] size_approx(): relaxed loads of tail_ and head_; a hint.
+//   Blocking: after a successful push, not_empty_->notify_one(); after a successful pop
+//   (and when a failed push gives its slot back), not_full_->notify_one(); close()
+//   notifies both, all. The waiter and notifier protocol is detail/parking.hpp's
+//   ([KW1]-[KW5], [KN1]-[KN3]), with "try the operation again" as the condition.
+//   Model-checked by tests/relacy/bounded_queue.cpp; the mutants of
+//   tests/relacy/bounded_queue_mutants.cmake weaken [QE4] and [QD2] (Relacy reports the
+//   data race on the slot).
+//
+// INVARIANTS
+//   INV1: each slot index is in exactly one place: in free_, in ready_, or held by one
+//         operation in progress. So at most capacity() elements exist, and a slot is
+//         written only by the thread holding its index.
+//   INV2: a ring holds at most n indices and has 2n entries, so an enqueuer always finds
+//         a usable entry within a bounded number of tickets while dequeuers make progress
+//         (Nikolaev 2019, Lemma 4.1).
+//   INV3: an entry's cycle only grows. A dequeuer with ticket h uses the entry only if
+//         its cycle equals h's, an enqueuer with ticket t only if its cycle is older than
+//         t's and it is empty and either safe or not yet passed by t's dequeuer (head_ <=
+//         t). So an entry is filled at most once per cycle and read at most once.
+//   INV4: once close() set the bit, every enqueue on ready_ fails at its next ticket;
+//         pop says closed only when it saw the bit and head_ had passed tail_, so every
+//         ticket an enqueuer took before the close has been met by a dequeuer (which
+//         takes its element or burns its entry).
+//
+// LINEARIZATION POINTS
+//   Successful operations are ordered by their tickets on ready_:
+//   LP(try_push, success): the fetch-and-add [QE1] on ready_ of the attempt whose CAS
+//     [QE4] then succeeds (a point known only in retrospect, as in LCRQ and SCQ).
+//   LP(try_pop, value): the fetch-and-add [QD1] on ready_ whose entry yields the value.
+//   LP(try_pop, empty): the load [QD0] that read a negative threshold, or the load [QD5]
+//     that read tail_ <= head_ + 1 without the closed bit, or the decrement [QD6] that
+//     exhausted the threshold (Nikolaev 2019 §4 proves each is a moment the queue is
+//     empty).
+//   LP(try_pop, closed): the load [QD5] that read the closed bit with tail_ <= head_ + 1.
+//   LP(try_push, full): the point at which free_'s dequeue answered empty (as above).
+//   LP(try_push, closed): the load [QC2] or the fetch-and-add [QE1] that read the bit.
+//   LP(close): the fetch-or [QC1].
+//
+// COST
+//   Memory: capacity() slots of sizeof(T) plus 2 x 2n entries of 8 bytes (n = capacity
+//   rounded up to a power of two) plus six cache lines of counters and two of event
+//   counts. An uncontended push+pop pair is four fetch-and-adds, two CASes, two
+//   fetch-ors and, with may_block, two fences.
+//   Consecutive ring entries are spread over cache lines (index_ring::remap), and free_
+//   starts with the slot indices interleaved across lines, so threads working on
+//   neighbouring tickets do not share a line.
+//
+// REFERENCES
+//   Ruslan Nikolaev, "A Scalable, Portable, and Memory-Efficient Lock-Free FIFO Queue",
+//   DISC 2019 (arXiv:1908.04511): SCQ, the threshold, the two-ring indirection.
+//   Adam Morrison, Yehuda Afek, "Fast concurrent queues for x86 processors", PPoPP 2013
+//   (LCRQ: fetch-and-add tickets on a ring, cells a late thread burns).
+//   WG21 P0260R20, "C++ Concurrent Queues" (the interface).
+//   Teaching page: docs/algorithms/bounded_queue.md.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <limits>
+#include <memory>
+#include <new>
+#include <optional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "detail/atomic.hpp"
+#include "detail/config.hpp"
+#include "detail/error.hpp"
+#include "detail/options.hpp"
+#include "detail/parking.hpp"
+#include "detail/platform.hpp"
+#include "queue_status.hpp"
+
+namespace lockless::inline LOCKLESS_ABI_NAMESPACE {
+
+// The value knobs of the queues (docs/design.md, "Policies by name").
+struct queue_options {
+  // true: the blocking and timed forms exist (push, emplace, pop, push_for, ...), and every
+  // successful operation tells sleeping threads (a fence and a load when nobody sleeps).
+  // false: only the try_ forms, and no notification cost at all.
+  bool may_block = true;
+};
+
+namespace detail {
+
+// One SCQ ring of slot indices (Nikolaev 2019, Figure 8), holding at most n of them in 2n
+// entries. Not a container of its own: bounded_queue owns the entry array and the
+// counters live here. See the header comment for the tags.
+class index_ring {
+ public:
+  using entry = atomic<std::uint64_t>;
+  // What dequeue() returns besides an index.
+  static constexpr std::uint64_t empty = ~std::uint64_t{0};
+  static constexpr std::uint64_t closed = ~std::uint64_t{0} - 1;
+  static constexpr std::uint64_t closed_bit = std::uint64_t{1} << 63;
+
+  // order: log2(n). The ring starts empty, or holding `count` indices taken in order
+  // from first_indices[0..count).
+  LOCKLESS_DETAIL_CONSTEXPR_ATOMICS index_ring() noexcept : head_(0), tail_(0), threshold_(-1) {}
+
+  void init(entry* entries, unsigned order, const std::uint32_t* first_indices,
+            std::size_t count) noexcept {
+    entries_ = entries;
+    order_ = order;
+    idx_bits_ = order + 1;
+    bottom_ = (std::uint64_t{1} << idx_bits_) - 1;
+    safe_bit_ = std::uint64_t{1} << idx_bits_;
+    cycle_shift_ = idx_bits_ + 1;
+    size_ = std::uint64_t{2} << order;  // 2n entries
+    const std::size_t per_line = cache_line_size / sizeof(std::uint64_t);
+    remap_lines_bits_ = 0;
+    remap_per_line_bits_ = 0;
+    if (size_ > per_line) {
+      unsigned per_line_bits = 0;
+      while ((std::size_t{1} << per_line_bits) < per_line) ++per_line_bits;
+      remap_per_line_bits_ = per_line_bits;
+      remap_lines_bits_ = idx_bits_ - per_line_bits;
+    }
+    const std::uint64_t start = size_;  // counters start at cycle 1
+    for (std::uint64_t j = 0; j < size_; ++j) {
+      // Position j of cycle 1 holds first_indices[j]; the rest are empty entries of
+      // cycle 0 (safe, bottom).
+      const std::uint64_t v = j < count ? (std::uint64_t{1} << cycle_shift_) | safe_bit_ |
+                                              std::uint64_t{first_indices[j]}
+                                        : safe_bit_ | bottom_;
+      ::new (static_cast<void*>(&entries_[remap(j)])) entry(v);
+    }
+    head_.store(start, std::memory_order_relaxed);  // before any sharing
+    tail_.store(start + count, std::memory_order_relaxed);
+    threshold_.store(count != 0 ? threshold_max() : -1, std::memory_order_relaxed);
+  }
+
+  // Appends `index`. With Closable, fails (returns false) once close() set the bit.
+  template <bool Closable>
+  bool enqueue(std::uint64_t index) noexcept {
+    for (;;) {
+      // [QE1] relaxed: a ticket (and, on ready_, the closed bit).
+      const std::uint64_t raw = tail_.fetch_add(1, std::memory_order_relaxed);
+      if constexpr (Closable) {
+        if ((raw & closed_bit) != 0) return false;  // LP(try_push, closed)
+      }
+      const std::uint64_t t = raw & ~closed_bit;
+      const std::uint64_t t_cycle = t >> idx_bits_;
+      entry& cell = entries_[remap(t & (size_ - 1))];
+      // [QE2] acquire: pairs with [QD4] (an unsafe mark orders its dequeuer's ticket
+      // before [QE3]).
+      std::uint64_t e = cell.load(std::memory_order_acquire);
+      for (;;) {
+        if ((e >> cycle_shift_) >= t_cycle || (e & bottom_) != bottom_) break;
+        // [QE3] relaxed: only for an unsafe entry; coherence after [QE2].
+        if ((e & safe_bit_) == 0 && head_.load(std::memory_order_relaxed) > t) break;
+        const std::uint64_t desired = (t_cycle << cycle_shift_) | safe_bit_ | index;
+        // [QE4] acq_rel/acquire: release publishes the slot; pairs with [QD2].
+        if (cell.compare_exchange_weak(e, desired, std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
+          // [QE5] relaxed load, release store: pairs with [QD0].
+          if (threshold_.load(std::memory_order_relaxed) != threshold_max()) {
+            threshold_.store(threshold_max(), std::memory_order_release);
+          }
+          return true;
+        }
+      }
+    }
+  }
+
+  // Takes the first index; or `empty`; or, with Closable, `closed` once the bit is set
+  // and every ticket taken before it has been met (INV4).
+  template <bool Closable>
+  std::uint64_t dequeue() noexcept {
+    // [QD0] acquire: pairs with [QE5].
+    if (threshold_.load(std::memory_order_acquire) < 0) {
+      if (!Closable || !closed_seen()) return empty;  // LP(try_pop, empty)
+    }
+    for (;;) {
+      // [QD1] relaxed: a ticket.
+      const std::uint64_t h = head_.fetch_add(1, std::memory_order_relaxed);
+      const std::uint64_t h_cycle = h >> idx_bits_;
+      entry& cell = entries_[remap(h & (size_ - 1))];
+      // [QD2] acquire: pairs with [QE4]; the slot's contents come with the index.
+      std::uint64_t e = cell.load(std::memory_order_acquire);
+      for (;;) {
+        const std::uint64_t e_cycle = e >> cycle_shift_;
+        if (e_cycle == h_cycle) {
+          // [QD3] relaxed: marks the entry consumed.
+          (void)cell.fetch_or(bottom_, std::memory_order_relaxed);
+          return e & bottom_;  // LP(try_pop, value) was [QD1]
+        }
+        if (e_cycle >= h_cycle) break;           // a later lap already: nothing to burn
+        std::uint64_t desired = e & ~safe_bit_;  // an older lap's index: mark unsafe
+        if ((e & bottom_) == bottom_) {
+          desired = (h_cycle << cycle_shift_) | (e & safe_bit_) | bottom_;  // empty: burn
+        }
+        // [QD4] acq_rel/acquire: release pairs with [QE2].
+        if (cell.compare_exchange_weak(e, desired, std::memory_order_acq_rel,
+                                       std::memory_order_acquire)) {
+          break;
+        }
+      }
+      // [QD5] relaxed: is an enqueuer ahead of us? (and the closed bit)
+      const std::uint64_t raw_tail = tail_.load(std::memory_order_relaxed);
+      if ((raw_tail & ~closed_bit) <= h + 1) {
+        catch_up(raw_tail, h + 1);
+        // [QD6] relaxed.
+        (void)threshold_.fetch_sub(1, std::memory_order_relaxed);
+        if (Closable && (raw_tail & closed_bit) != 0) return closed;  // LP(try_pop, closed)
+        return empty;                                                 // LP(try_pop, empty)
+      }
+      // [QD6] relaxed: a futile round.
+      if (threshold_.fetch_sub(1, std::memory_order_relaxed) <= 0) {
+        if (!Closable || !closed_seen()) return empty;  // LP(try_pop, empty)
+      }
+    }
+  }
+
+  // [QC1] relaxed fetch-or: LP(close). Returns whether this call closed it.
+  bool close() noexcept {
+    return (tail_.fetch_or(closed_bit, std::memory_order_relaxed) & closed_bit) == 0;
+  }
+  [[nodiscard]] bool closed_seen() const noexcept {
+    return (tail_.load(std::memory_order_relaxed) & closed_bit) != 0;  // [QC2] relaxed
+  }
+  [[nodiscard]] std::uint64_t size_hint() const noexcept {
+    // [QS1] relaxed: a hint.
+    const std::uint64_t t = tail_.load(std::memory_order_relaxed) & ~closed_bit;
+    const std::uint64_t h = head_.load(std::memory_order_relaxed);
+    return t > h ? t - h : 0;
+  }
+
+ private:
+  [[nodiscard]] std::int64_t threshold_max() const noexcept {
+    return static_cast<std::int64_t>(3 * (size_ / 2) - 1);  // 3n - 1
+  }
+
+  // Position -> entry: consecutive positions go to different cache lines.
+  [[nodiscard]] std::uint64_t remap(std::uint64_t j) const noexcept {
+    if (remap_lines_bits_ == 0) return j;
+    const std::uint64_t lines_mask = (std::uint64_t{1} << remap_lines_bits_) - 1;
+    return ((j & lines_mask) << remap_per_line_bits_) | (j >> remap_lines_bits_);
+  }
+
+  void catch_up(std::uint64_t raw_tail, std::uint64_t head) noexcept {
+    // [QD7] relaxed CAS: moves tail_ up to head_, keeping the closed bit.
+    while (!tail_.compare_exchange_weak(raw_tail, head | (raw_tail & closed_bit),
+                                        std::memory_order_relaxed, std::memory_order_relaxed)) {
+      head = head_.load(std::memory_order_relaxed);
+      if ((raw_tail & ~closed_bit) >= head) break;
+    }
+  }
+
+  alignas(cache_line_size) atomic<std::uint64_t> head_;
+  alignas(cache_line_size) atomic<std::uint64_t> tail_;
+  alignas(cache_line_size) atomic<std::int64_t> threshold_;
+  alignas(cache_line_size) entry* entries_ = nullptr;
+  unsigned order_ = 0;
+  unsigned idx_bits_ = 1;
+  unsigned cycle_shift_ = 2;
+  unsigned remap_lines_bits_ = 0;
+  unsigned remap_per_line_bits_ = 0;
+  std::uint64_t bottom_ = 1;
+  std::uint64_t safe_bit_ = 2;
+  std::uint64_t size_ = 2;
+};
+
+}  // namespace detail
+
+template <class T, class Allocator = std::allocator<T>, queue_options Options = queue_options{}>
+class bounded_queue {
+  static_assert(detail::valid_options<Options>);
+  static_assert(std::is_object_v<T> && !std::is_const_v<T> && !std::is_array_v<T>,
+                "bounded_queue<T>: T must be a non-const object type");
+  static_assert(std::is_nothrow_move_constructible_v<T>,
+                "bounded_queue<T> needs a noexcept move constructor: a pop moves the element "
+                "out after it has taken it from the queue, and there is no way to put it "
+                "back if that move throws");
+  static_assert(std::is_nothrow_destructible_v<T>, "bounded_queue<T> needs a noexcept destructor");
+
+  // An element slot: raw storage, plus what the checkers need to see accesses to it.
+  struct slot {
+    alignas(T) unsigned char raw[sizeof(T)];
+    [[no_unique_address]] detail::access_marker marker;
+    T* get() noexcept { return std::launder(reinterpret_cast<T*>(raw)); }
+  };
+  using traits = std::allocator_traits<Allocator>;
+  using slot_alloc = typename traits::template rebind_alloc<slot>;
+  using entry_alloc = typename traits::template rebind_alloc<detail::index_ring::entry>;
+  using index_alloc = typename traits::template rebind_alloc<std::uint32_t>;
+
+  static constexpr bool may_block = Options.may_block;
+  // try_pop attempts before a blocking pop/push announces itself and sleeps.
+  static constexpr unsigned spin_tries = detail::scheduler_controlled ? 1 : 32;
+  // The deadline of the untimed blocking forms.
+  static constexpr const std::chrono::steady_clock::time_point* forever = nullptr;
+
+ public:
+  using value_type = T;
+  using allocator_type = Allocator;
+  using size_type = std::size_t;
+
+  // The largest capacity the rings can index (2^32 elements); allocation may fail sooner.
+  [[nodiscard]] static constexpr std::size_t max_capacity() noexcept {
+    constexpr std::size_t by_index = std::size_t{1} << 31 << 1;  // 2^32, and fits size_t
+    constexpr std::size_t by_bytes =
+        std::numeric_limits<std::size_t>::max() / (4 * sizeof(std::uint64_t) + sizeof(slot));
+    return by_index < by_bytes ? by_index : by_bytes;
+  }
+
+  // Throws std::invalid_argument for capacity 0, std::length_error for a capacity above
+  // max_capacity(), and whatever the allocator throws.
+  explicit bounded_queue(std::size_t capacity, const Allocator& alloc = Allocator())
+      : alloc_(alloc), capacity_(checked_capacity(capacity)) {
+    unsigned order = 0;
+    while ((std::size_t{1} << order) < capacity_) ++order;
+    ring_entries_ = std::size_t{2} << order;
+    slot_alloc sa(alloc_);
+    entry_alloc ea(alloc_);
+    slots_ = std::allocator_traits<slot_alloc>::allocate(sa, capacity_);
+    detail::index_ring::entry* entries = nullptr;
+    std::uint32_t* first = nullptr;
+    index_alloc ia(alloc_);
+#if defined(__cpp_exceptions)
+    try {
+#endif
+      entries = std::allocator_traits<entry_alloc>::allocate(ea, 2 * ring_entries_);
+#if defined(__cpp_exceptions)
+      try {
+#endif
+        first = std::allocator_traits<index_alloc>::allocate(ia, capacity_);
+#if defined(__cpp_exceptions)
+      } catch (...) {
+        std::allocator_traits<entry_alloc>::deallocate(ea, entries, 2 * ring_entries_);
+        throw;
+      }
+    } catch (...) {
+      std::allocator_traits<slot_alloc>::deallocate(sa, slots_, capacity_);
+      throw;
+    }
+#endif
+    for (std::size_t i = 0; i < capacity_; ++i) ::new (static_cast<void*>(&slots_[i])) slot;
+    // free_ starts with every slot index, interleaved across cache lines: consecutive
+    // pushes (which take consecutive indices) write to different lines.
+    const std::size_t per_line =
+        sizeof(T) >= detail::cache_line_size ? 1 : detail::cache_line_size / sizeof(slot);
+    const std::size_t lines = (capacity_ + per_line - 1) / per_line;
+    std::size_t k = 0;
+    for (std::size_t j = 0; j < per_line; ++j) {
+      for (std::size_t l = 0; l < lines; ++l) {
+        const std::size_t idx = l * per_line + j;
+        if (idx < capacity_) first[k++] = static_cast<std::uint32_t>(idx);
+      }
+    }
+    entries_base_ = entries;
+    free_.init(entries, order, first, capacity_);
+    ready_.init(entries + ring_entries_, order, nullptr, 0);
+    std::allocator_traits<index_alloc>::deallocate(ia, first, capacity_);
+  }
+
+  bounded_queue(const bounded_queue&) = delete;
+  bounded_queue& operator=(const bounded_queue&) = delete;
+
+  // Destroys the elements still queued. No other thread may use the queue any more.
+  ~bounded_queue() {
+    for (;;) {
+      const std::uint64_t i = ready_.template dequeue<true>();
+      if (i == detail::index_ring::empty || i == detail::index_ring::closed) break;
+      std::destroy_at(slots_[i].get());
+    }
+    slot_alloc sa(alloc_);
+    entry_alloc ea(alloc_);
+    for (std::size_t i = 0; i < capacity_; ++i) std::destroy_at(&slots_[i]);
+    for (std::size_t i = 0; i < 2 * ring_entries_; ++i) std::destroy_at(&entries()[i]);
+    std::allocator_traits<entry_alloc>::deallocate(ea, entries(), 2 * ring_entries_);
+    std::allocator_traits<slot_alloc>::deallocate(sa, slots_, capacity_);
+  }
+
+  // ---- observers ----------------------------------------------------------------------
+  // Exactly the constructor's argument: the queue never holds more elements.
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+  // How many elements the queue holds, approximately (a snapshot of two counters, stale
+  // at once; within [0, capacity()]).
+  [[nodiscard]] std::size_t size_approx() const noexcept {
+    const std::uint64_t s = ready_.size_hint();
+    return s < capacity_ ? static_cast<std::size_t>(s) : capacity_;
+  }
+  [[nodiscard]] allocator_type get_allocator() const noexcept { return alloc_; }
+  [[nodiscard]] bool is_closed() const noexcept { return ready_.closed_seen(); }
+
+  // ---- non-waiting --------------------------------------------------------------------
+  // success, full or closed. Never waits, not even for another thread's half-finished
+  // operation. On full or closed the argument is untouched.
+  [[nodiscard]] queue_status try_push(const T& v) { return try_emplace(v); }
+  [[nodiscard]] queue_status try_push(T&& v) {
+    return push_attempt([&](T* p) { std::construct_at(p, std::move(v)); },
+                        [&](T* p) noexcept { restore(v, p); });
+  }
+  template <class... A>
+  [[nodiscard]] queue_status try_emplace(A&&... a) {
+    static_assert(std::is_constructible_v<T, A...>,
+                  "try_emplace: T is not constructible from these");
+    return push_attempt([&](T* p) { std::construct_at(p, std::forward<A>(a)...); },
+                        [](T*) noexcept {});
+  }
+
+  // The first element, or empty, or closed (closed and drained). Never waits.
+  [[nodiscard]] queue_result<T> try_pop() noexcept {
+    const std::uint64_t i = ready_.template dequeue<true>();
+    if (i == detail::index_ring::empty) return queue_status::empty;
+    if (i == detail::index_ring::closed) return queue_status::closed;
+    return take(i);
+  }
+
+  // Pushes from [first, last) (moving from *it) until one is refused; returns how many
+  // were pushed. Each element is its own operation (others may interleave).
+  template <std::input_iterator It, std::sentinel_for<It> S>
+  [[nodiscard]] std::size_t try_push_bulk(It first, S last) {
+    std::size_t n = 0;
+    for (; first != last; ++first, ++n) {
+      if (try_push(std::move(*first)) != queue_status::success) break;
+    }
+    return n;
+  }
+  // Pops up to `max` elements into *out++; returns how many. Each its own operation.
+  template <class Out>
+  [[nodiscard]] std::size_t try_pop_bulk(Out out, std::size_t max) {
+    std::size_t n = 0;
+    for (; n < max; ++n) {
+      queue_result<T> r = try_pop();
+      if (!r) break;
+      *out = std::move(*r);
+      ++out;
+    }
+    return n;
+  }
+
+  // ---- blocking (P0260): wait while full / empty ----------------------------------------
+  // Wait while full; false once closed (the argument is then untouched).
+  bool push(const T& v)
+    requires(may_block)
+  {
+    return wait_push([&] { return try_push(v); }, forever) == queue_status::success;
+  }
+  bool push(T&& v)
+    requires(may_block)
+  {
+    return wait_push([&] { return try_push(std::move(v)); }, forever) == queue_status::success;
+  }
+  template <class... A>
+  bool emplace(A&&... a)
+    requires(may_block)
+  {
+    return wait_push([&] { return try_emplace(std::forward<A>(a)...); }, forever) ==
+           queue_status::success;
+  }
+  // Waits while empty; nullopt once closed and drained.
+  [[nodiscard]] std::optional<T> pop()
+    requires(may_block)
+  {
+    queue_result<T> r = wait_pop(forever);
+    if (!r) return std::nullopt;
+    return std::optional<T>(std::move(*r));
+  }
+
+  // ---- timed (beyond P0260): a timeout is reported as full / empty -----------------------
+  template <class Rep, class Period>
+  [[nodiscard]] queue_status push_for(const T& v, std::chrono::duration<Rep, Period> d)
+    requires(may_block)
+  {
+    return push_until(v, std::chrono::steady_clock::now() + d);
+  }
+  template <class Rep, class Period>
+  [[nodiscard]] queue_status push_for(T&& v, std::chrono::duration<Rep, Period> d)
+    requires(may_block)
+  {
+    return push_until(std::move(v), std::chrono::steady_clock::now() + d);
+  }
+  template <class Clock, class Duration>
+  [[nodiscard]] queue_status push_until(const T& v,
+                                        const std::chrono::time_point<Clock, Duration>& deadline)
+    requires(may_block)
+  {
+    return wait_push([&] { return try_push(v); }, &deadline);
+  }
+  template <class Clock, class Duration>
+  [[nodiscard]] queue_status push_until(T&& v,
+                                        const std::chrono::time_point<Clock, Duration>& deadline)
+    requires(may_block)
+  {
+    return wait_push([&] { return try_push(std::move(v)); }, &deadline);
+  }
+  template <class Rep, class Period>
+  [[nodiscard]] queue_result<T> pop_for(std::chrono::duration<Rep, Period> d)
+    requires(may_block)
+  {
+    return pop_until(std::chrono::steady_clock::now() + d);
+  }
+  template <class Clock, class Duration>
+  [[nodiscard]] queue_result<T> pop_until(const std::chrono::time_point<Clock, Duration>& deadline)
+    requires(may_block)
+  {
+    return wait_pop(&deadline);
+  }
+
+  // ---- close --------------------------------------------------------------------------
+  // After close(), pushes report closed and pops drain what is left, then report closed.
+  // Wakes every waiter on both sides. Idempotent.
+  void close() noexcept {
+    (void)ready_.close();  // [QC1] LP(close)
+    if constexpr (may_block) {
+      not_empty_->notify_all();
+      not_full_->notify_all();
+    }
+  }
+
+ private:
+  static std::size_t checked_capacity(std::size_t c) {
+    if (c == 0) {
+#if defined(__cpp_exceptions)
+      throw std::invalid_argument("lockless::bounded_queue: capacity 0");
+#else
+      detail::fatal("lockless::bounded_queue: capacity 0");
+#endif
+    }
+    if (c > max_capacity()) {
+#if defined(__cpp_exceptions)
+      throw std::length_error("lockless::bounded_queue: capacity above max_capacity()");
+#else
+      detail::fatal("lockless::bounded_queue: capacity above max_capacity()");
+#endif
+    }
+    return c;
+  }
+
+  detail::index_ring::entry* entries() const noexcept { return entries_base_; }
+
+  // Puts a moved-from argument back (push(T&&) refused after the element was built).
+  static void restore(T& v, T* p) noexcept {
+    if constexpr (std::is_nothrow_move_assignable_v<T>) {
+      v = std::move(*p);
+    } else {
+      std::destroy_at(&v);
+      std::construct_at(&v, std::move(*p));
+    }
+  }
+
+  // The push protocol: a free slot, the element built in it, its index published.
+  template <class Build, class Undo>
+  queue_status push_attempt(Build&& build, Undo&& undo) {
+    if (ready_.closed_seen()) return queue_status::closed;  // [QC2] LP(try_push, closed)
+    const std::uint64_t i = free_.template dequeue<false>();
+    if (i == detail::index_ring::empty) {
+      // LP(try_push, full) was free_'s empty answer; closed wins if it is set by now.
+      return ready_.closed_seen() ? queue_status::closed : queue_status::full;
+    }
+    slot& s = slots_[i];
+    s.marker.write();
+#if defined(__cpp_exceptions)
+    try {
+      build(s.get());
+    } catch (...) {
+      give_back(i);
+      throw;
+    }
+#else
+    build(s.get());
+#endif
+    if (!ready_.template enqueue<true>(i)) {  // closed meanwhile: undo
+      undo(s.get());
+      std::destroy_at(s.get());
+      give_back(i);
+      return queue_status::closed;
+    }
+    if constexpr (may_block) not_empty_->notify_one();
+    return queue_status::success;
+  }
+
+  void give_back(std::uint64_t i) noexcept {
+    (void)free_.template enqueue<false>(i);
+    if constexpr (may_block) not_full_->notify_one();
+  }
+
+  queue_result<T> take(std::uint64_t i) noexcept {
+    slot& s = slots_[i];
+    s.marker.write();
+    queue_result<T> r(std::in_place, std::move(*s.get()));
+    std::destroy_at(s.get());
+    give_back(i);
+    return r;
+  }
+
+  // Blocking push: try, spin a little, then sleep on not_full_ until a try succeeds, the
+  // queue closes, or the deadline passes (then full).
+  template <class Try, class Deadline>
+  queue_status wait_push(Try&& attempt, const Deadline* deadline) {
+    for (unsigned i = 0; i < spin_tries; ++i) {
+      const queue_status st = attempt();
+      if (st != queue_status::full) return st;
+      detail::cpu_relax();
+    }
+    for (;;) {
+      const detail::event_count::key k = not_full_->prepare_wait();
+      const queue_status st = attempt();
+      if (st != queue_status::full) {
+        not_full_->cancel_wait();
+        return st;
+      }
+      if (deadline == nullptr) {
+        not_full_->wait(k);
+      } else if (!not_full_->wait_until(k, *deadline)) {
+        return attempt();  // the deadline passed: one last try
+      }
+    }
+  }
+
+  template <class Deadline>
+  queue_result<T> wait_pop(const Deadline* deadline) {
+    for (unsigned i = 0; i < spin_tries; ++i) {
+      queue_result<T> r = try_pop();
+      if (r || r.error() != queue_status::empty) return r;
+      detail::cpu_relax();
+    }
+    for (;;) {
+      const detail::event_count::key k = not_empty_->prepare_wait();
+      queue_result<T> r = try_pop();
+      if (r || r.error() != queue_status::empty) {
+        not_empty_->cancel_wait();
+        return r;
+      }
+      if (deadline == nullptr) {
+        not_empty_->wait(k);
+      } else if (!not_empty_->wait_until(k, *deadline)) {
+        return try_pop();  // the deadline passed: one last try
+      }
+    }
+  }
+
+  [[no_unique_address]] Allocator alloc_;
+  std::size_t capacity_;
+  std::size_t ring_entries_ = 0;
+  slot* slots_ = nullptr;
+  detail::index_ring::entry* entries_base_ = nullptr;
+  detail::index_ring free_;
+  detail::index_ring ready_;
+  // Present with may_block = false too (two cache lines), but never touched then.
+  detail::cache_padded<detail::event_count> not_empty_;
+  detail::cache_padded<detail::event_count> not_full_;
+};
+
+}  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE

@@ -4,11 +4,16 @@
 #   bash scripts/callgrind_pair.sh                   every stack, 1000000 pairs each
 #   bash scripts/callgrind_pair.sh 200000            fewer pairs (same figures, faster)
 #   bash scripts/callgrind_pair.sh 200000 lockless_treiber boost_lockfree_stack
+#   bash scripts/callgrind_pair.sh --suite bounded_queue [pairs] [impl...]
+#                                                    another suite's driver,
+#                                                    bench/<suite>_callgrind.cpp (default
+#                                                    treiber_stack; bounded_queue counts
+#                                                    try_push+try_pop pairs)
 #   LOCKLESS_CALLGRIND_ANNOTATE=1 bash scripts/callgrind_pair.sh ...
 #                                                    also print callgrind_annotate's
 #                                                    per-function and per-line counts
 #
-# Builds the `release` preset's callgrind_treiber_stack (bench/treiber_stack_callgrind.cpp: -O2, the same
+# Builds the `release` preset's callgrind_<suite> (bench/<suite>_callgrind.cpp: -O2, the same
 # flags as the benchmark suites, plus -g for line tables), runs it once per implementation
 # under callgrind with --toggle-collect='*measured_pairs*' (only the measured loop is
 # counted: no warm-up, registration or start-up), and prints Ir (instructions executed)
@@ -19,6 +24,16 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+suite=treiber_stack
+case "${1:-}" in
+  --suite) suite=${2:?callgrind_pair.sh: --suite needs a name}; shift 2 ;;
+  --suite=*) suite=${1#--suite=}; shift ;;
+esac
+if ! [[ -f "bench/${suite}_callgrind.cpp" ]]; then
+  echo "callgrind_pair.sh: no bench/${suite}_callgrind.cpp for suite '$suite'" >&2
+  exit 2
+fi
+
 pairs=${1:-1000000}
 shift || true
 if ! [[ "$pairs" =~ ^[0-9]+$ ]] || [[ "$pairs" -eq 0 ]]; then
@@ -28,9 +43,9 @@ fi
 command -v valgrind >/dev/null || { echo "callgrind_pair.sh: valgrind not installed" >&2; exit 1; }
 
 cmake --preset release >/dev/null
-cmake --build --preset release --target callgrind_treiber_stack >/dev/null
+cmake --build --preset release --target "callgrind_$suite" >/dev/null
 
-exe=build/release/bench/callgrind_treiber_stack
+exe=build/release/bench/callgrind_$suite
 outdir=build/release/callgrind
 mkdir -p "$outdir"
 

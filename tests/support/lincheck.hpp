@@ -37,6 +37,14 @@
 // reference tier found a linearization (result::linearization), or the aspects are
 // complete for the history; never by default.
 //
+// RELAXED FULL: spec::bounded_queue(cap).full_when_in_flight() is the spec of a bounded
+// queue whose in-flight operations hold slots (lockless::bounded_queue): an insert that
+// returned full is legal at a point where size + k >= capacity, k = the number of other
+// inserts/removes overlapping it (lincheck/common.hpp). Every tier judges it: aspect A8
+// with the relaxed witness, the exact and reference tiers with the relaxed legality, and
+// the shrinker keeps every operation overlapping a kept FULL result (lincheck/shrink.hpp),
+// so windows and the window confirmation stay sound.
+//
 // Recording a run: lincheck/harness.hpp (record_run). Random histories for tests and
 // fuzzers: lincheck/random_history.hpp.
 #pragma once

@@ -35,6 +35,9 @@
 //                 of v returned before t. An insert returning FULL needs a t in its
 //                 interval with at least `capacity` possibly-present values and not
 //                 certainly closed; FULL on an unbounded container is always wrong.
+//                 With spec::full_when_in_flight(): at least capacity - k possibly-present
+//                 values, k = the insert's overlapping inserts/removes (in_flight_counts);
+//                 sound, as size <= possibly present at its linearization point.
 //   A9 overflow   an insert returning ok needs a t in its interval that is not certainly
 //                 closed and, when bounded, with fewer than `capacity` certainly-present
 //                 values.
@@ -387,6 +390,27 @@ class aspect_checker {
     auto any = [](const std::vector<std::size_t>& pre, std::size_t lo, std::size_t hi) {
       return lo <= hi && pre[hi + 1] - pre[lo] > 0;
     };
+    // spec::full_when_in_flight(): per-insert thresholds capacity - k, so a range maximum
+    // of poss (iterative segment tree, leaves at [m, 2m)) instead of the atcap prefix.
+    const bool relaxed = s_.relaxed_full && s_.capacity != 0;
+    std::vector<std::size_t> in_flight;
+    std::vector<long> poss_max;
+    if (relaxed) {
+      in_flight = in_flight_counts(h_.ops);
+      poss_max.assign(2 * m, 0);
+      for (std::size_t i = 0; i < m; ++i) poss_max[m + i] = poss[i];
+      for (std::size_t i = m - 1; i > 0; --i) {
+        poss_max[i] = std::max(poss_max[2 * i], poss_max[2 * i + 1]);
+      }
+    }
+    auto max_poss = [&](std::size_t lo, std::size_t hi) {  // max of poss over [lo, hi]
+      long best = 0;
+      for (std::size_t a = lo + m, b = hi + m + 1; a < b; a /= 2, b /= 2) {
+        if ((a & 1) != 0) best = std::max(best, poss_max[a++]);
+        if ((b & 1) != 0) best = std::max(best, poss_max[--b]);
+      }
+      return best;
+    };
     // Closing: not certainly closed at t <=> t <= min close.ret; possibly closed at t <=>
     // t > min close.call.
     std::size_t open_until = m - 1, closable_from = m;  // no close at all
@@ -463,6 +487,17 @@ class aspect_checker {
               "called: " +
                   fmt(i) + " / " + fmt(first_close),
               {i, first_close});
+        } else if (relaxed) {
+          const std::size_t k = in_flight[i];
+          if (k < s_.capacity && max_poss(lo, h2) < cap - static_cast<long>(k)) {
+            report("A8 full: returned full but fewer than " + std::to_string(s_.capacity - k) +
+                       " values (capacity " + std::to_string(s_.capacity) + " less " +
+                       std::to_string(k) +
+                       " overlapping inserts/removes in flight) can have been present at "
+                       "any point of its interval: " +
+                       fmt(i),
+                   {i});
+          }
         } else if (!any(atcap, lo, h2)) {
           report("A8 full: returned full but fewer than " + std::to_string(s_.capacity) +
                      " values can have been present at any point of its interval: " + fmt(i),

@@ -32,20 +32,36 @@ namespace lockless::test::lincheck {
 //                             Values already in it can still be removed.
 //   complete: the history ends with a quiescent drain, so the container must be empty
 //             after the last operation (a value inserted and never removed is "lost").
+//   relaxed_full (full_when_in_flight()): "full" is relaxed for a bounded container whose
+//             in-flight operations hold slots (bounded_queue: a push between taking a free
+//             slot and publishing it, a pop between taking an element and giving its slot
+//             back). An insert that returned full is legal at a point where
+//             size + k >= capacity (and not closed), k being the number of OTHER
+//             insert/remove operations (any result; closes do not count) whose interval
+//             overlaps the insert's own (neither precedes the other; see
+//             detail::in_flight_counts). Every other rule is unchanged: an ok insert still
+//             needs size < capacity, and FIFO/LIFO, empty, closed and drained are exact.
+//             k is a property of the history, so removing operations can lower it: the
+//             shrinker keeps every operation overlapping a FULL result (shrink.hpp).
 enum class container : std::uint8_t { stack, queue };
 
 struct spec {
   container kind = container::stack;
   std::size_t capacity = 0;  // 0: unbounded
   bool complete = false;
+  bool relaxed_full = false;  // see full_when_in_flight()
 
-  [[nodiscard]] static constexpr spec stack() noexcept { return {container::stack, 0, false}; }
-  [[nodiscard]] static constexpr spec queue() noexcept { return {container::queue, 0, false}; }
+  [[nodiscard]] static constexpr spec stack() noexcept {
+    return {container::stack, 0, false, false};
+  }
+  [[nodiscard]] static constexpr spec queue() noexcept {
+    return {container::queue, 0, false, false};
+  }
   [[nodiscard]] static constexpr spec bounded_queue(std::size_t capacity) noexcept {
-    return {container::queue, capacity, false};
+    return {container::queue, capacity, false, false};
   }
   [[nodiscard]] static constexpr spec bounded_stack(std::size_t capacity) noexcept {
-    return {container::stack, capacity, false};
+    return {container::stack, capacity, false, false};
   }
   // The same spec, for a history that ends with a quiescent drain.
   [[nodiscard]] constexpr spec drained() const noexcept {
@@ -53,11 +69,22 @@ struct spec {
     s.complete = true;
     return s;
   }
+  // The same spec with "full" relaxed for operations in flight (relaxed_full above):
+  // lockless::bounded_queue's spec is spec::bounded_queue(cap).full_when_in_flight().
+  [[nodiscard]] constexpr spec full_when_in_flight() const noexcept {
+    spec s = *this;
+    s.relaxed_full = true;
+    return s;
+  }
 
   [[nodiscard]] std::string name() const {
     std::string s = capacity != 0 ? "bounded " : "";
     s += kind == container::stack ? "stack" : "queue";
     if (capacity != 0) s += " (capacity " + std::to_string(capacity) + ")";
+    if (relaxed_full) {
+      s += ", full_when_in_flight (full legal once size + overlapping inserts/removes >= "
+           "capacity)";
+    }
     if (complete) s += ", drained at the end";
     return s;
   }
@@ -171,6 +198,33 @@ struct value_index {
   }
   [[nodiscard]] std::size_t size() const noexcept { return insert_op.size(); }
 };
+
+// For spec::full_when_in_flight(): for each operation of `ops`, the number of OTHER
+// insert/remove operations (closes do not count) whose interval overlaps its own, i.e.
+// neither precedes the other (precedes(): a.ret < b.call). O(n log n): the operations
+// called by op.ret, minus those that returned before op.call (all of them called by
+// op.ret too), minus op itself. Closes get 0 (only inserts read it).
+inline std::vector<std::size_t> in_flight_counts(const std::vector<operation>& ops) {
+  std::vector<std::uint64_t> calls, rets;
+  calls.reserve(ops.size());
+  rets.reserve(ops.size());
+  for (const operation& op : ops) {
+    if (!op.inserts() && !op.removes()) continue;
+    calls.push_back(op.call);
+    rets.push_back(op.ret);
+  }
+  std::sort(calls.begin(), calls.end());
+  std::sort(rets.begin(), rets.end());
+  std::vector<std::size_t> k(ops.size(), 0);
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const operation& op = ops[i];
+    if (!op.inserts() && !op.removes()) continue;
+    const auto called = std::upper_bound(calls.begin(), calls.end(), op.ret) - calls.begin();
+    const auto gone = std::lower_bound(rets.begin(), rets.end(), op.call) - rets.begin();
+    k[i] = static_cast<std::size_t>(called - gone - 1);
+  }
+  return k;
+}
 
 // Sets r.window / r.window_index to the operations idx (deduplicated, in call order).
 inline void set_window(result& r, const history& h, std::vector<std::size_t> idx) {

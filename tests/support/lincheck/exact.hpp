@@ -45,8 +45,10 @@
 //   the violation on a small sub-history there (shrink.hpp), which is sound by
 //   monotonicity.
 //
-// SOUND AND COMPLETE for stacks, queues, bounded and closable ones (up to the hash
-// collision above), when values are unique; undecided otherwise.
+// SOUND AND COMPLETE for stacks, queues, bounded and closable ones, with or without
+// spec::full_when_in_flight() (a FULL is legal when size + its in-flight count >=
+// capacity; G1, G2 and P1 stay sound, see candidates()) (up to the hash collision above),
+// when values are unique; undecided otherwise.
 #pragma once
 
 #include <algorithm>
@@ -198,6 +200,7 @@ class exact_checker {
     std::uint64_t rem_call;             // inserts: call of the first remove of the value, or max
     std::uint64_t rem_ret;              // inserts: return of that remove, or max
     std::size_t hist;                   // index in h_.ops
+    std::size_t in_flight;              // full_when_in_flight: overlapping inserts/removes
     std::uint32_t vid;                  // value id, or no_value
     std::uint32_t rem_thread, rem_pos;  // inserts: where that remove is
     cls c;
@@ -237,6 +240,8 @@ class exact_checker {
       }
     }
     ops_.resize(h_.ops.size());
+    std::vector<std::size_t> in_flight;
+    if (s_.relaxed_full) in_flight = in_flight_counts(h_.ops);
     std::size_t inserts = 0;
     for (std::uint32_t t = 0; t < threads_; ++t) {
       for (std::size_t k = 0; k < per[t].size(); ++k) {
@@ -245,6 +250,7 @@ class exact_checker {
         x.call = op.call;
         x.ret = op.ret;
         x.hist = per[t][k];
+        x.in_flight = s_.relaxed_full ? in_flight[per[t][k]] : 0;
         x.vid = no_value;
         x.rem_call = std::numeric_limits<std::uint64_t>::max();
         x.rem_ret = std::numeric_limits<std::uint64_t>::max();
@@ -324,7 +330,10 @@ class exact_checker {
     switch (x.c) {
       case ins_ok:
         return closed_ == 0 && (s_.capacity == 0 || size() < s_.capacity) && order_ok(x);
-      case ins_full:
+      case ins_full:  // relaxed: slots held by the x.in_flight overlapping operations
+        if (s_.relaxed_full) {
+          return closed_ == 0 && s_.capacity != 0 && size() + x.in_flight >= s_.capacity;
+        }
         return closed_ == 0 && s_.capacity != 0 && size() == s_.capacity;
       case ins_closed:
         return closed_ != 0;
@@ -443,13 +452,16 @@ class exact_checker {
   //   later, after y1..yk. Moving x to the front keeps every operation legal (x changes
   //   nothing) and respects real time: x.call <= minRet <= yi.ret for every unlinearized
   //   yi, so no yi precedes x. So if any completion exists, one starts with x.
+  //   Holds under spec::full_when_in_flight() too: a FULL's legality is still a function
+  //   of the state now (size, closed) and of a constant of x (its in-flight count).
   // G2 (no FULL in the history; remove of v with v at the front now): in L, between now
   //   and x, v stays at the front (stack: at the top of the stack below everything pushed
   //   meanwhile; queue: at the head), so no yi removes v, no yi returns empty or closed (v
   //   is present), and the yi that remove values remove values inserted after now, which
   //   sit above v (stack) / behind v (queue) and behave the same with v gone. Inserts
   //   that returned ok stay legal with one value fewer; only a FULL result could become
-  //   illegal, and there is none. Real time: as in G1.
+  //   illegal, and there is none. Real time: as in G1. (The relaxed FULL of
+  //   full_when_in_flight() is a FULL result too: G2 stays off whenever one is there.)
   std::uint32_t candidates(std::size_t depth, std::uint64_t& min_ret_out) {
     std::uint64_t min_ret = std::numeric_limits<std::uint64_t>::max();
     for (std::uint32_t t = 0; t < threads_; ++t) {

@@ -6,6 +6,11 @@
 // random thread and stretched into an interval [call, ret] around its point, without
 // overlapping the thread's neighbours: linearizable by construction, with as much overlap
 // as `span` allows. With drain, a final thread empties the container (spec.complete).
+// With a spec::full_when_in_flight() spec (bounded), the run is then replayed at the same
+// points with the intervals fixed, and an insert where the container is open and
+// size < capacity <= size + k (k: overlapping inserts/removes, in_flight_counts) returns
+// full instead, with probability relaxed_full_percent: linearizable by construction under
+// that spec (the drain gets extra operations at the end if the replay left values in).
 // corrupt(): one random mutation (swap results, duplicate or invent a value, flip an
 // empty/full/closed result, move an interval, drop an operation, ...). The result may or
 // may not still be linearizable: the reference tier is the judge.
@@ -29,14 +34,15 @@ namespace lockless::test::lincheck {
 struct random_history_options {
   spec s = spec::stack();  // container and capacity; complete is set by `drain`
   std::size_t threads = 3;
-  std::size_t ops = 10;          // operations before the drain
-  unsigned insert_percent = 50;  // of the operations that are not closes
-  unsigned close_percent = 0;    // per operation
-  bool drain = false;            // a final thread removes until empty (spec.complete)
-  std::uint64_t span = 15;       // how far an interval may stretch from its point (LPs
-                                 // are 10 apart)
-  bool skewed = false;           // threads run at very different rates (a slow thread's
-                                 // operations overlap many others, like a preempted one)
+  std::size_t ops = 10;                // operations before the drain
+  unsigned insert_percent = 50;        // of the operations that are not closes
+  unsigned close_percent = 0;          // per operation
+  bool drain = false;                  // a final thread removes until empty (spec.complete)
+  std::uint64_t span = 15;             // how far an interval may stretch from its point (LPs
+                                       // are 10 apart)
+  bool skewed = false;                 // threads run at very different rates (a slow thread's
+                                       // operations overlap many others, like a preempted one)
+  unsigned relaxed_full_percent = 50;  // s.relaxed_full only: see above
 };
 
 inline history random_linearizable_history(const random_history_options& o, std::mt19937_64& rng) {
@@ -92,6 +98,40 @@ inline history random_linearizable_history(const random_history_options& o, std:
       op.ret = lp + std::uniform_int_distribution<std::uint64_t>(0, room_after)(rng);
       op.seq = static_cast<std::uint32_t>(j);
       lower = op.ret + 1;
+    }
+  }
+  if (o.s.relaxed_full && o.s.capacity != 0) {
+    // Replay in linearization order; intervals stay, results are recomputed.
+    const std::vector<std::size_t> k = detail::in_flight_counts(seq);
+    detail::reference_model r{o.s.kind, o.s.capacity, {}, false};
+    for (std::size_t i = 0; i < seq.size(); ++i) {
+      operation& op = seq[i];
+      const std::size_t size = r.items.size();
+      if (op.inserts() && !r.closed && size < o.s.capacity && size + k[i] >= o.s.capacity &&
+          pct(o.relaxed_full_percent)) {
+        op.result = op_result::full();  // a slot held by an operation in flight
+      } else {
+        op.result = r.run(op);
+      }
+    }
+    if (o.drain && !r.items.empty()) {  // after everything else, without overlap
+      std::uint64_t t = 0;
+      std::uint32_t n = 0;
+      for (const operation& op : seq) {
+        t = std::max(t, op.ret);
+        if (op.thread == drainer) ++n;
+      }
+      do {
+        operation op;
+        op.thread = drainer;
+        op.kind = q ? op_kind::dequeue : op_kind::pop;
+        op.seq = n++;
+        op.call = t + 1;
+        op.ret = t + 2;
+        t += 2;
+        op.result = r.run(op);
+        seq.push_back(op);
+      } while (seq.back().result.status == op_status::value);
     }
   }
   h.ops = std::move(seq);

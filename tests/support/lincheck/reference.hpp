@@ -11,6 +11,9 @@
 //
 // SOUND AND COMPLETE for every history it accepts: any values (unique or not), any mix of
 // results. Exponential: meant for up to ~20 operations (max_ops; more gives undecided).
+// spec::full_when_in_flight(): an insert that returned full is also accepted, changing
+// nothing, where the model is open and size + k >= capacity, k counted here by brute force
+// (overlapping_ops(), independent of the other tiers' in_flight_counts()).
 //
 // verify_linearization() independently replays a claimed linearization (the exact tier's
 // witness, say) against the model and the real-time order.
@@ -73,6 +76,33 @@ struct reference_model {
   }
 };
 
+// spec::full_when_in_flight(), written out plainly: for each operation, how many other
+// inserts/removes overlap it (neither returned before the other was called). O(n^2).
+inline std::vector<std::size_t> overlapping_ops(const history& h) {
+  std::vector<std::size_t> k(h.ops.size(), 0);
+  for (std::size_t i = 0; i < h.ops.size(); ++i) {
+    for (std::size_t j = 0; j < h.ops.size(); ++j) {
+      const operation& a = h.ops[i];
+      const operation& b = h.ops[j];
+      if (i == j || b.kind == op_kind::close) continue;
+      if (!precedes(a, b) && !precedes(b, a)) ++k[i];
+    }
+  }
+  return k;
+}
+
+// Runs `op` on `m`: true if its recorded result is legal there (m updated), false if not
+// (m then unspecified). in_flight: overlapping_ops() of op, read only when relaxed_full
+// (spec::full_when_in_flight()): a FULL is then legal, changing nothing, when open and
+// size + in_flight >= capacity (which includes the exact size >= capacity).
+inline bool replay(reference_model& m, const operation& op, bool relaxed_full,
+                   std::size_t in_flight) {
+  if (relaxed_full && op.inserts() && op.result.status == op_status::full) {
+    return !m.closed && m.capacity != 0 && m.items.size() + in_flight >= m.capacity;
+  }
+  return m.run(op) == op.result;
+}
+
 class reference_checker {
  public:
   reference_checker(const history& h, const spec& s, const reference_options& o)
@@ -105,6 +135,7 @@ class reference_checker {
       }
     }
     all_ = n == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+    in_flight_ = overlapping_ops(h_);
     reference_model m{s_.kind, s_.capacity, {}, false};
     const int found = dfs(0, m);
     r.states = seen_.size();
@@ -134,7 +165,7 @@ class reference_checker {
       const std::uint64_t bit = std::uint64_t{1} << i;
       if ((done & bit) != 0 || (must_precede_[i] & ~done) != 0) continue;
       reference_model next = m;
-      if (!(next.run(h_.ops[i]) == h_.ops[i].result)) continue;
+      if (!replay(next, h_.ops[i], s_.relaxed_full, in_flight_[i])) continue;
       const int sub = dfs(done | bit, next);
       if (sub != 0) {
         if (sub > 0) path_.push_back(i);
@@ -148,6 +179,7 @@ class reference_checker {
   spec s_;
   reference_options o_;
   std::vector<std::uint64_t> must_precede_;
+  std::vector<std::size_t> in_flight_;
   std::uint64_t all_ = 0;
   std::set<std::pair<std::uint64_t, reference_model>> seen_;
   std::vector<std::size_t> path_;
@@ -170,6 +202,8 @@ class reference_checker {
   if (order.size() != h.ops.size()) return "order has the wrong length";
   std::vector<bool> used(h.ops.size(), false);
   detail::reference_model m{s.kind, s.capacity, {}, false};
+  const std::vector<std::size_t> in_flight =
+      s.relaxed_full ? detail::overlapping_ops(h) : std::vector<std::size_t>(h.ops.size(), 0);
   std::uint64_t max_call = 0;
   for (std::size_t k = 0; k < order.size(); ++k) {
     const std::size_t i = order[k];
@@ -181,8 +215,7 @@ class reference_checker {
              format_operation(op) + " returned before an earlier-placed operation was called";
     }
     max_call = std::max(max_call, op.call);
-    const op_result want = m.run(op);
-    if (!(want == op.result)) {
+    if (!detail::replay(m, op, s.relaxed_full, in_flight[i])) {
       return "illegal at position " + std::to_string(k) + ": " + format_operation(op);
     }
   }

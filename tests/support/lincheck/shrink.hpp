@@ -13,6 +13,13 @@
 // sub-history S is a valid witness (S not linearizable => the whole history is not) when,
 // for every FULL result f in S, S keeps every value possibly present during f: remove the
 // read-only units first, then the values. Candidates are closed under that rule.
+// spec::full_when_in_flight(): a FULL f is legal where size + k(f) >= capacity, k(f) the
+// inserts/removes overlapping f in the history checked, so removing one of them lowers
+// k(f) and can make f illegal. The rule then also keeps, for every FULL result f in S,
+// the unit of every insert/remove overlapping f: k(f) in S equals k(f) in the whole
+// history, the size at f's linearization point is unchanged (the values possibly present
+// are kept), and the argument above goes through. Such a unit may hold another FULL
+// result, so the closure is taken to a fixpoint.
 // SEARCH: the units of the focus (the operations a tier blamed), then windows around each
 // focus operation, widened until the sub-history is confirmed non-linearizable (aspects,
 // which are sound, or the exact tier within a small budget); then ddmin (Zeller) over its
@@ -88,6 +95,13 @@ class shrinker {
         for (std::size_t r : vi_.remove_ops[v]) gone = gone || precedes(h_.ops[r], f);
         if (!gone) needs.push_back(unit_of_[vi_.insert_op[v]]);
       }
+      if (s_.relaxed_full) {  // the operations in flight that f's k counts
+        for (std::size_t j = 0; j < h_.ops.size(); ++j) {
+          const operation& o = h_.ops[j];
+          if (j == i || (!o.inserts() && !o.removes())) continue;
+          if (!precedes(o, f) && !precedes(f, o)) needs.push_back(unit_of_[j]);
+        }
+      }
       full_needs_.emplace_back(unit_of_[i], std::move(needs));
     }
   }
@@ -105,7 +119,22 @@ class shrinker {
 
   // The smallest valid witness containing sel (see MONOTONICITY), sorted.
   std::vector<std::size_t> closure(std::vector<std::size_t> sel) const {
-    if (!full_needs_.empty()) {
+    if (!full_needs_.empty() && s_.relaxed_full) {  // needs may hold FULL units: fixpoint
+      std::vector<bool> in(units_.size(), false);
+      std::vector<std::size_t> needs_of(units_.size(), none);
+      for (std::size_t k = 0; k < full_needs_.size(); ++k) needs_of[full_needs_[k].first] = k;
+      for (std::size_t u : sel) in[u] = true;
+      for (std::size_t w = 0; w < sel.size(); ++w) {  // sel grows: a worklist
+        const std::size_t k = needs_of[sel[w]];
+        if (k == none) continue;
+        for (std::size_t u : full_needs_[k].second) {
+          if (!in[u]) {
+            in[u] = true;
+            sel.push_back(u);
+          }
+        }
+      }
+    } else if (!full_needs_.empty()) {
       std::vector<bool> in(units_.size(), false);
       for (std::size_t u : sel) in[u] = true;
       for (const auto& [f, needs] : full_needs_) {

@@ -730,6 +730,7 @@ class bounded_queue {
     for (unsigned i = 0; i < spin_tries; ++i) {
       const queue_status st = attempt();
       if (st != queue_status::full) return st;
+      if (deadline != nullptr && Deadline::clock::now() >= *deadline) return st;  // timed out
       bo.pause();
     }
     for (;;) {
@@ -753,6 +754,7 @@ class bounded_queue {
     for (unsigned i = 0; i < spin_tries; ++i) {
       queue_result<T> r = try_pop();
       if (r || r.error() != queue_status::empty) return r;
+      if (deadline != nullptr && Deadline::clock::now() >= *deadline) return r;  // timed out
       bo.pause();
     }
     for (;;) {

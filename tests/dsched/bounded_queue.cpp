@@ -1,0 +1,105 @@
+// bounded_queue under deterministic schedules: explored interleavings of 2-3 threads at
+// capacity 1 and 2, every history checked.
+//
+// Each scenario is a set of per-thread scripts for bounded_queue_schedule_run()
+// (structures/bounded_queue_scenarios.hpp), spelled in the queue's alphabet
+// (structures/bounded_queue_ops.hpp: 'i' try_push, 'c' try_push(const T&), 'e'
+// try_emplace, 'r' try_pop, 'P'/'O' blocking push/pop, 'p'/'o' timed ones, 'I'/'R' bulk,
+// 'x' close, 's' observers). explore() runs it under PCT and random-walk schedules; every
+// run must finish (no deadlock, no livelock), its history must be linearizable against
+// spec::bounded_queue(capacity).full_when_in_flight().drained() (FIFO; empty and closed
+// exact; full relaxed by one slot per overlapping operation, as the header documents),
+// and every payload must be destroyed exactly once. Scenarios are sized so that full,
+// empty and closed results really occur (checked over all runs of a scenario).
+//
+// The progress test (lock-freedom) is tests/dsched/bounded_queue_progress.cpp; the queue
+// regression scenarios of docs/testing.md are tests/dsched/bounded_queue_regression.cpp.
+#include "support/dsched.hpp"  // defines the schedule hooks the LOCKLESS_DSCHED build calls
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "structures/bounded_queue_scenarios.hpp"
+
+namespace {
+
+namespace ds = lockless::dsched;
+using lockless::test::bounded_queue_schedule_options;
+using lockless::test::bounded_queue_schedule_stats;
+
+struct queue_scenario {
+  const char* name;
+  std::size_t capacity;
+  std::vector<std::string> scripts;
+  bool closer;  // one more thread that only closes the queue
+  std::uint64_t schedules;
+  // Which results the runs together must have produced (not vacuous): 'f' full,
+  // 'e' empty, 'c' closed.
+  std::string want;
+};
+
+const std::vector<queue_scenario>& scenarios() {
+  static const std::vector<queue_scenario> all = {
+      {"cap 1: two producers race a consumer", 1, {"ii", "ii", "rr"}, false, 2500, "fe"},
+      {"cap 1: wraparound, push/pop pairs", 1, {"irir", "riri"}, false, 2500, "fe"},
+      {"cap 2: full and empty transitions", 2, {"iiir", "rrir"}, false, 2500, "fe"},
+      {"cap 2: three threads, pops race pushes", 2, {"iir", "rri", "irr"}, false, 2500, "fe"},
+      {"cap 1: close races pushes and pops", 1, {"iix", "rir", "ri"}, false, 2500, "fec"},
+      {"cap 2: copy, emplace, bulk, observers, close", 2, {"cIes", "Rrsx"}, false, 1500, "fec"},
+      {"cap 1: blocking pops and pushes, closer", 1, {"PP", "OO", "O"}, true, 2000, "c"},
+      {"cap 2: blocking and timed forms, try_ forms", 2, {"Pip", "Oro"}, true, 2000, "c"},
+  };
+  return all;
+}
+
+TEST(DschedBoundedQueue, EveryScheduleIsLinearizableWithFullEmptyAndClosed) {
+  for (const queue_scenario& sc : scenarios()) {
+    bounded_queue_schedule_stats total;
+    ds::explore_options o;
+    o.schedules = sc.schedules;
+    bounded_queue_schedule_options opt;
+    opt.closer = sc.closer;
+    const ds::explore_summary s = ds::explore(o, [&](ds::strategy& strat) {
+      bounded_queue_schedule_stats st;
+      std::string why =
+          lockless::test::bounded_queue_schedule_run(strat, sc.scripts, sc.capacity, opt, &st);
+      total.pushed += st.pushed;
+      total.popped += st.popped;
+      total.full += st.full;
+      total.empty += st.empty;
+      total.closed += st.closed;
+      return why;
+    });
+    EXPECT_TRUE(s.ok()) << sc.name << ": " << s.describe();
+    if (sc.want.find('f') != std::string::npos) {
+      EXPECT_GT(total.full, 0U) << sc.name << ": no run saw full";
+    }
+    if (sc.want.find('e') != std::string::npos) {
+      EXPECT_GT(total.empty, 0U) << sc.name << ": no run saw empty";
+    }
+    if (sc.want.find('c') != std::string::npos) {
+      EXPECT_GT(total.closed, 0U) << sc.name << ": no run saw closed";
+    }
+    EXPECT_EQ(total.pushed, total.popped) << sc.name;
+    std::printf("bounded_queue [%s]: %s; results: %zu pushed, %zu full, %zu empty, %zu closed\n",
+                sc.name, s.describe().c_str(), total.pushed, total.full, total.empty, total.closed);
+  }
+}
+
+TEST(DschedBoundedQueue, NonBlockingOptionUnderTheSameScenarios) {
+  constexpr lockless::queue_options no_block{.may_block = false};
+  const std::vector<std::string> scripts = {"iirIs", "rrRx", "ir"};
+  ds::explore_options o;
+  o.schedules = 1500;
+  const ds::explore_summary s = ds::explore(o, [&](ds::strategy& strat) {
+    return lockless::test::bounded_queue_schedule_run<no_block>(strat, scripts, 2);
+  });
+  EXPECT_TRUE(s.ok()) << s.describe();
+  std::printf("bounded_queue<may_block=false>: %s\n", s.describe().c_str());
+}
+
+}  // namespace

@@ -249,7 +249,7 @@ TEST_P(BoundedQueueLaps, PushPopOneAtATimeOverManyLaps) {
 TEST_P(BoundedQueueLaps, FillAndDrainOverManyLaps) {
   const std::size_t cap = GetParam();
   int_queue q(cap);
-  const std::size_t laps = 100000 / cap + 3;
+  const std::size_t laps = 20000 / cap + 3;
   int next_in = 0;
   int next_out = 0;
   for (std::size_t lap = 0; lap < laps; ++lap) {
@@ -272,7 +272,7 @@ TEST_P(BoundedQueueLaps, MatchesABoundedDequeOnAMixedSequence) {
   std::deque<int> model;
   std::uint64_t rng = 0x9E3779B97F4A7C15ULL;
   int next = 0;
-  for (int step = 0; step < 100000; ++step) {
+  for (int step = 0; step < 30000; ++step) {
     rng ^= rng << 13;
     rng ^= rng >> 7;
     rng ^= rng << 17;

@@ -201,18 +201,19 @@ INSTANTIATE_TEST_SUITE_P(Capacities, BoundedQueueCapacity,
                          });
 
 TEST(BoundedQueue, CapacityZeroThrowsInvalidArgument) {
-  EXPECT_THROW(int_queue(0), std::invalid_argument);
-  EXPECT_THROW(nonblocking_queue(0), std::invalid_argument);
+  EXPECT_THROW((void)int_queue(0), std::invalid_argument);
+  EXPECT_THROW((void)nonblocking_queue(0), std::invalid_argument);
 }
 
 TEST(BoundedQueue, CapacityAboveMaxThrowsLengthError) {
   const std::size_t max = int_queue::max_capacity();
-  EXPECT_THROW(int_queue(max + 1), std::length_error);
-  EXPECT_THROW(int_queue(std::numeric_limits<std::size_t>::max()), std::length_error);
+  EXPECT_THROW((void)int_queue(max + 1), std::length_error);
+  EXPECT_THROW((void)int_queue(std::numeric_limits<std::size_t>::max()), std::length_error);
   using big = std::array<std::uint64_t, 1024>;  // 8 KiB elements: max_capacity() is smaller
   static_assert(bounded_queue<big>::max_capacity() <= int_queue::max_capacity());
-  EXPECT_THROW(bounded_queue<big>(bounded_queue<big>::max_capacity() + 1), std::length_error);
-  EXPECT_THROW(bounded_queue<big>(std::numeric_limits<std::size_t>::max()), std::length_error);
+  EXPECT_THROW((void)bounded_queue<big>(bounded_queue<big>::max_capacity() + 1), std::length_error);
+  EXPECT_THROW((void)bounded_queue<big>(std::numeric_limits<std::size_t>::max()),
+               std::length_error);
 }
 
 TEST(BoundedQueue, CapacityErrorIsCheckedBeforeAnyAllocation) {

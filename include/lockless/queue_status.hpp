@@ -107,7 +107,7 @@ class [[nodiscard]] queue_result {
   using error_type = queue_status;
 
   // A status. `s` must not be success (a success carries a value).
-  constexpr queue_result(queue_status s) noexcept : has_(false), status_(s) {}  // NOLINT
+  constexpr queue_result(queue_status s) noexcept : has_(false), status_(s), none_() {}  // NOLINT
   // A value, constructed in place.
   template <class... A>
   constexpr explicit queue_result(std::in_place_t,
@@ -169,6 +169,8 @@ class [[nodiscard]] queue_result {
   bool has_;
   queue_status status_;
   union {
+    unsigned char none_;  // the active member without a value (as std::optional does, so
+                          // no compiler reads value_ as maybe-uninitialized)
     T value_;
   };
 };

@@ -79,16 +79,17 @@
 //         also reads the closed bit (atomicity of the RMW, not ordering, makes that exact).
 //   [QE2] enqueue: acquire load of the ticket's entry. Pairs with [QD4]: if it reads an
 //         entry a dequeuer marked unsafe (or anything later in that entry's release
-//         sequence), the dequeuer's ticket [QD1] happens-before [QE3], so [QE3] reads
-//         head_ past this ticket and the enqueuer does not fill an entry its dequeuer
-//         already passed (a lost element).
+//         sequence), the marking dequeuer's ticket [QD1] happens-before [QE3], so [QE3]
+//         reads head_ past that dequeuer's ticket and the enqueuer does not fill an entry
+//         its dequeuer already passed (a lost element).
 //   [QE3] enqueue: relaxed load of head_, only for an unsafe entry: "has the dequeuer of
 //         this ticket come by yet?". Coherence after the [QE2]/[QD4] edge is all it needs.
 //   [QE4] enqueue: CAS of the entry to {cycle, safe, index}, acq_rel on success, acquire
 //         on failure. Release: publishes the slot's contents (see "Data flow"); pairs
-//         with [QD2]. The acquire halves only re-read the entry for the next round
-//         ([QE2]'s job); they are there because Relacy (2019) rejects a failure order
-//         stronger than the success order.
+//         with [QD2]. The failure half is acquire because it reloads the entry for the
+//         next round, which then decides as [QE2] does (and needs [QE2]'s order); the
+//         success half's acquire claims nothing and is there only because Relacy (2019)
+//         rejects a failure order stronger than the success order.
 //   [QE5] enqueue: reset of threshold_ to 3n-1 after a success: relaxed load, release
 //         store. Pairs with [QD0]: a dequeuer that reads the reset also sees the entry.
 //   [QD0] dequeue: acquire load of threshold_; negative means "empty" without touching
@@ -103,10 +104,18 @@
 //         [QE4]/[QD4] as any RMW does.
 //   [QD4] dequeue: CAS that burns an entry it cannot use (bumps an empty entry to its own
 //         cycle, or clears the safe bit of an entry still holding an older lap's index),
-//         acq_rel on success (release pairs with [QE2]), acquire on failure (reload).
+//         acq_rel on success (release pairs with [QE2]), acquire on failure: the
+//         reloaded entry may turn out to be this ticket's element, consumed and its slot
+//         read at once, so the reload does [QD2]'s job and needs its order.
 //   [QD5] dequeue: relaxed load of tail_: "is any enqueuer ahead of me?", and the
-//         closed bit. Coherence suffices: an enqueue or close that happens-before this
-//         pop is seen.
+//         closed bit. Coherence suffices for what happened before this pop: an enqueue
+//         or close that happens-before it is seen. Between concurrent operations, the
+//         empty and closed answers ([QD5], [QD6], [QD9]) rest on Nikolaev's proof, which
+//         assumes sequentially consistent counters. On x86-64 these relaxed accesses are
+//         exactly that strong (locked RMWs, TSO loads); on weaker machines the argument
+//         here is per-variable coherence plus the happens-before edges named above,
+//         model-checked by Relacy in the scenarios of tests/relacy/bounded_queue.cpp, not
+//         proved.
 //   [QD6] dequeue: relaxed decrement of threshold_ after a futile round.
 //   [QD7] dequeue: relaxed CAS that moves tail_ up to head_ (catch-up) so the next
 //         enqueuers do not land on entries already burned; the closed bit is kept.
@@ -156,12 +165,16 @@
 // LINEARIZATION POINTS
 //   Successful operations are ordered by their tickets on ready_:
 //   LP(try_push, success): the fetch-and-add [QE1] on ready_ of the attempt whose CAS
-//     [QE4] then succeeds (a point known only in retrospect, as in LCRQ and SCQ).
+//     [QE4] then succeeds (a point known only in retrospect, as in LCRQ and SCQ); but if a
+//     dequeuer's look [QD8] saw this ticket's entry unwritten and answered empty, the
+//     push's point moves to just after the last such look (still inside the push, and
+//     before the next ticket is handed out, since that dequeuer's [QD9] read tail_ =
+//     ticket + 1).
 //   LP(try_pop, value): the fetch-and-add [QD1] on ready_ whose entry yields the value.
-//   LP(try_pop, empty): the load [QD0] that read a negative threshold, or the load [QD9]
-//     that saw no outstanding ticket or only the one whose entry [QD8] saw unwritten, or
-//     the load [QD5]
-//     that read tail_ <= head_ + 1 without the closed bit, or the decrement [QD6] that
+//   LP(try_pop, empty): the load [QD0] that read a negative threshold; or the look
+//     [QD8]/[QD9]: the load [QD9] when it saw no outstanding ticket, the entry load [QD8]
+//     when the only outstanding ticket's entry was unwritten; or the load [QD5] that read
+//     tail_ <= head_ + 1 without the closed bit, or the decrement [QD6] that
 //     exhausted the threshold (Nikolaev 2019 §4 proves each is a moment the queue is
 //     empty).
 //   LP(try_pop, closed): the load [QD5] that read the closed bit with tail_ <= head_ + 1,
@@ -172,7 +185,7 @@
 //
 // COST
 //   Memory: capacity() slots of sizeof(T) plus 2 x 2n entries of 8 bytes (n = capacity
-//   rounded up to a power of two) plus six cache lines of counters and two of event
+//   rounded up to a power of two) plus eight cache lines of ring counters and two of event
 //   counts. An uncontended push+pop pair is four fetch-and-adds, two CASes, two
 //   fetch-ors and, with may_block, two fences.
 //   Ring entries and slots are laid out in ticket order, so a consumer following a

@@ -48,6 +48,7 @@
 
 #include "structures/bounded_queue_scenarios.hpp"
 #include "support/dsched_history.hpp"
+#include "support/sanitizers.hpp"
 
 namespace {
 
@@ -224,8 +225,9 @@ const std::vector<progress_scenario>& progress_scenarios() {
 
 TEST(DschedBoundedQueueProgress, OthersCompleteWhileAnyThreadIsSuspendedAtAnyYieldPoint) {
   for (const progress_scenario& sc : progress_scenarios()) {
-    const progress_summary s =
-        explore_progress(static_cast<unsigned>(sc.scripts.size()), 8, [&](ds::strategy& strat) {
+    const progress_summary s = explore_progress(
+        static_cast<unsigned>(sc.scripts.size()), lockless_test::under_asan ? 2 : 8,
+        [&](ds::strategy& strat) {
           return lockless::test::bounded_queue_schedule_run(strat, sc.scripts, sc.capacity);
         });
     EXPECT_EQ(s.first_failure, "") << sc.name;

@@ -84,14 +84,20 @@
 //         its dequeuer already passed (a lost element).
 //   [QE3] enqueue: relaxed load of head_, only for an unsafe entry: "has the dequeuer of
 //         this ticket come by yet?". Coherence after the [QE2]/[QD4] edge is all it needs.
-//   [QE4] enqueue: CAS of the entry to {cycle, safe, index}, acq_rel on success, acquire
+//   [QE4] enqueue: CAS of the entry to {cycle, safe, index}, seq_cst on success, acquire
 //         on failure. Release: publishes the slot's contents (see "Data flow"); pairs
-//         with [QD2]. The failure half is acquire because it reloads the entry for the
-//         next round, which then decides as [QE2] does (and needs [QE2]'s order); the
-//         success half's acquire claims nothing and is there only because Relacy (2019)
-//         rejects a failure order stronger than the success order.
-//   [QE5] enqueue: reset of threshold_ to 3n-1 after a success: relaxed load, release
+//         with [QD2]. seq_cst rather than acq_rel for [QE5]'s sake (below); the same
+//         instructions on x86-64 and AArch64. The failure half is acquire because it
+//         reloads the entry for the next round, which then decides as [QE2] does (and
+//         needs [QE2]'s order).
+//   [QE5] enqueue: reset of threshold_ to 3n-1 after a success: seq_cst load, release
 //         store. Pairs with [QD0]: a dequeuer that reads the reset also sees the entry.
+//         The load must not be performed before the CAS [QE4] is visible (a store ->
+//         load order, which only seq_cst on both, or a fence, gives): read early, it
+//         could see the old maximum, skip the reset, and let dequeuers that have not yet
+//         seen the entry run the threshold below zero, after which pops answer empty with
+//         this element queued (until the next push). On x86-64 the locked CAS orders it
+//         anyway; on AArch64 it is LDAR after STLXR instead of LDR.
 //   [QD0] dequeue: acquire load of threshold_; negative means "empty" without touching
 //         head_ (Nikolaev's threshold). Pairs with [QE5] (and every decrement [QD6] after
 //         it continues that release sequence).
@@ -142,9 +148,20 @@
 //   (and when a failed push gives its slot back), not_full_->notify_one(); close()
 //   notifies both, all. The waiter and notifier protocol is detail/parking.hpp's
 //   ([KW1]-[KW5], [KN1]-[KN3]), with "try the operation again" as the condition.
-//   Model-checked by tests/relacy/bounded_queue.cpp; the mutants of
-//   tests/relacy/bounded_queue_mutants.cmake weaken [QE4] and [QD2] (Relacy reports the
-//   data race on the slot).
+//   Model-checked by tests/relacy/bounded_queue.cpp. The mutants of
+//   tests/relacy/bounded_queue_mutants.cmake weaken [QE4] (relaxed, or without its
+//   release: a data race on the slot), [QD2] (relaxed: the same race) and [QD4] (without
+//   its release: a free index is stranded), and break program order or the protocol
+//   (the closed check after a futile round, [QD7] dropping the closed bit, a pop that
+//   gives its slot back before moving the element out, close() or a push that does not
+//   notify). Not model-checked: [QE2] relaxed (the lost element it allows needs capacity
+//   2 or more, a pusher holding the other slot and a full lap of tickets: at 2-3 threads
+//   every hand-over also passes through [QE4]/[QD2] on the other ring, which orders
+//   head_ anyway; 2 M executions of two scenarios pass), [QD0] and [QE5] relaxed (no
+//   scenario separates them: a stale threshold alone only makes a pop without a
+//   happens-before edge from the push say empty, which is legal, or take one more
+//   round; [QE5]'s load is the argued store -> load order above, which Relacy's
+//   scenarios do not reach).
 //
 // INVARIANTS
 //   INV1: each slot index is in exactly one place: in free_, in ready_, or held by one
@@ -294,11 +311,12 @@ class index_ring {
         // [QE3] relaxed: only for an unsafe entry; coherence after [QE2].
         if ((e & safe_bit_) == 0 && head_.load(std::memory_order_relaxed) > t) break;
         const std::uint64_t desired = (t_cycle << cycle_shift_) | safe_bit_ | index;
-        // [QE4] acq_rel/acquire: release publishes the slot; pairs with [QD2].
-        if (cell.compare_exchange_weak(e, desired, std::memory_order_acq_rel,
+        // [QE4] seq_cst/acquire: release publishes the slot; pairs with [QD2]. seq_cst
+        // (not acq_rel) keeps the load [QE5] from being performed before the CAS.
+        if (cell.compare_exchange_weak(e, desired, std::memory_order_seq_cst,
                                        std::memory_order_acquire)) {
-          // [QE5] relaxed load, release store: pairs with [QD0].
-          if (threshold_.load(std::memory_order_relaxed) != threshold_max()) {
+          // [QE5] seq_cst load, release store: pairs with [QD0].
+          if (threshold_.load(std::memory_order_seq_cst) != threshold_max()) {
             threshold_.store(threshold_max(), std::memory_order_release);
           }
           return true;

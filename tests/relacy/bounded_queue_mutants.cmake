@@ -4,11 +4,10 @@
 # bounded_queue_mutants.cpp, whose table says which scenarios must catch it and how.
 #
 # Every FIND is exact code and must occur once in the header (after the earlier mutations
-# of the same mutant). The rings' CASes on an entry are spelled identically in enqueue
-# ([QE4]) and dequeue ([QD4]), and so are the loads of an entry ([QE2], [QD2]): each FIND
-# takes the code that follows it along to be unique, and the [QE4] mutants first respell
-# the [QD4] CAS with the equivalent std::memory_order::acq_rel / ::acquire (no change in
-# meaning) so that the enqueue CAS is the only one left with the _acq_rel spelling.
+# of the same mutant). The enqueue CAS ([QE4]) is seq_cst/acquire and the dequeue CAS
+# ([QD4]) acq_rel/acquire, so each is found by its orders (the [QD4] FIND also takes the
+# `break;` after it along); the loads of an entry ([QE2], [QD2]) are spelled identically
+# and each FIND takes the code that follows it along to be unique.
 
 # Expected: DATA RACE on a slot (its access_marker): pusher's build vs popper's move.
 # (a) [QE4] enqueue's CAS of the entry loses both halves (relaxed/relaxed; a relaxed success
@@ -18,41 +17,19 @@
 lockless_relacy_mutant(mutant_bounded_queue_enqueue_cas_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND [=[cell.compare_exchange_weak(e, desired, std::memory_order_acq_rel,
-                                       std::memory_order_acquire)) {
-          break;]=]
-  REPLACE [=[cell.compare_exchange_weak(e, desired, std::memory_order::acq_rel,
-                                       std::memory_order::acquire)) {
-          break;]=])
-lockless_relacy_mutant(mutant_bounded_queue_enqueue_cas_relaxed
-  PROGRAM bounded_queue_mutants
-  HEADER lockless/bounded_queue.hpp
-  FIND [=[cell.compare_exchange_weak(e, desired, std::memory_order_acq_rel,
+  FIND [=[cell.compare_exchange_weak(e, desired, std::memory_order_seq_cst,
                                        std::memory_order_acquire)]=]
   REPLACE [=[cell.compare_exchange_weak(e, desired, std::memory_order_relaxed,
                                        std::memory_order_relaxed)]=])
 
-# (b) [QE4] only the release half removed (acquire/acquire): the same missing edge, with
-#     the acquire halves kept. Expected: DATA RACE on the slot.
 lockless_relacy_mutant(mutant_bounded_queue_enqueue_cas_no_release
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND [=[cell.compare_exchange_weak(e, desired, std::memory_order_acq_rel,
-                                       std::memory_order_acquire)) {
-          break;]=]
-  REPLACE [=[cell.compare_exchange_weak(e, desired, std::memory_order::acq_rel,
-                                       std::memory_order::acquire)) {
-          break;]=])
-lockless_relacy_mutant(mutant_bounded_queue_enqueue_cas_no_release
-  PROGRAM bounded_queue_mutants
-  HEADER lockless/bounded_queue.hpp
-  FIND [=[cell.compare_exchange_weak(e, desired, std::memory_order_acq_rel,
+  FIND [=[cell.compare_exchange_weak(e, desired, std::memory_order_seq_cst,
                                        std::memory_order_acquire)]=]
   REPLACE [=[cell.compare_exchange_weak(e, desired, std::memory_order_acquire,
                                        std::memory_order_acquire)]=])
 
-# (c) [QD2] dequeue's load of its ticket's entry is relaxed: taking an index no longer
-#     makes the slot's contents visible. Expected: DATA RACE on the slot.
 lockless_relacy_mutant(mutant_bounded_queue_dequeue_load_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp

@@ -9,6 +9,7 @@
 
 #include "support/history.hpp"
 #include "support/lincheck.hpp"
+#include "support/lincheck_expect.hpp"
 #include "support/lincheck/random_history.hpp"
 #include "support/sanitizers.hpp"
 
@@ -21,54 +22,10 @@ using lockless::test::op_result;
 using lockless::test::operation;
 namespace lc = lockless::test::lincheck;
 
-lc::options with_reference() {
-  lc::options o;
-  o.reference_max_ops = 20;
-  return o;
-}
-
-void expect_linearizable(const history& h, const lc::spec& s) {
-  SCOPED_TRACE(s.name() + "\n" + h.to_string());
-  const lc::result ref = lc::check_reference(h, s);
-  EXPECT_TRUE(ref.linearizable()) << ref.report();
-  EXPECT_EQ(lc::verify_linearization(h, s, ref.linearization), "");
-  const lc::result ex = lc::check_exact(h, s);
-  EXPECT_TRUE(ex.linearizable()) << ex.report();
-  EXPECT_EQ(lc::verify_linearization(h, s, ex.linearization), "");
-  const lc::result as = lc::check_aspects(h, s);
-  EXPECT_FALSE(as.violated()) << as.report();
-  const lc::result all = lc::check(h, s, with_reference());
-  EXPECT_TRUE(all.linearizable()) << all.report();
-}
-
-enum class aspects { catch_it, miss_it };
-
-// `tag`: the aspect expected to fire ("A6"), when aspects catch it.
-void expect_violation(const history& h, const lc::spec& s, aspects a, const std::string& tag) {
-  SCOPED_TRACE(s.name() + "\n" + h.to_string());
-  const lc::result ref = lc::check_reference(h, s);
-  EXPECT_TRUE(ref.violated()) << ref.report();
-  const lc::result ex = lc::check_exact(h, s);
-  EXPECT_TRUE(ex.violated()) << ex.report();
-  EXPECT_FALSE(ex.window.empty());
-  const lc::result as = lc::check_aspects(h, s);
-  if (a == aspects::catch_it) {
-    EXPECT_TRUE(as.violated()) << as.report();
-    EXPECT_NE(as.reason.find(tag), std::string::npos) << as.report();
-  } else {
-    EXPECT_FALSE(as.violated()) << "aspects now catch this: update the test and the docs\n"
-                                << as.report();
-    EXPECT_TRUE(as.undecided()) << as.report();
-  }
-  const lc::result all = lc::check(h, s, with_reference());
-  EXPECT_TRUE(all.violated()) << all.report();
-  EXPECT_TRUE(all.window_confirmed) << all.report();
-  // The window is a sub-history that the reference tier rejects on its own.
-  history w;
-  w.threads = h.threads;
-  w.ops = all.window;
-  EXPECT_TRUE(lc::check_reference(w, s).violated()) << all.report();
-}
+using lc::aspects;
+using lc::expect_linearizable;
+using lc::expect_violation;
+using lc::with_reference;
 
 #define EXPECT_ASPECTS_CATCH(h, s, tag) expect_violation(h, s, aspects::catch_it, tag)
 #define EXPECT_ASPECTS_MISS(h, s) expect_violation(h, s, aspects::miss_it, "")

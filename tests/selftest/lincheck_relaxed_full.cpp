@@ -13,6 +13,7 @@
 
 #include "support/history.hpp"
 #include "support/lincheck.hpp"
+#include "support/lincheck_expect.hpp"
 #include "support/lincheck/random_history.hpp"
 #include "support/sanitizers.hpp"
 
@@ -24,43 +25,9 @@ using lockless::test::op_status;
 using lockless::test::operation;
 namespace lc = lockless::test::lincheck;
 
-lc::options with_reference() {
-  lc::options o;
-  o.reference_max_ops = 20;
-  return o;
-}
-
-void expect_linearizable(const history& h, const lc::spec& s) {
-  SCOPED_TRACE(s.name() + "\n" + h.to_string());
-  const lc::result ref = lc::check_reference(h, s);
-  EXPECT_TRUE(ref.linearizable()) << ref.report();
-  EXPECT_EQ(lc::verify_linearization(h, s, ref.linearization), "");
-  const lc::result ex = lc::check_exact(h, s);
-  EXPECT_TRUE(ex.linearizable()) << ex.report();
-  EXPECT_EQ(lc::verify_linearization(h, s, ex.linearization), "");
-  EXPECT_FALSE(lc::check_aspects(h, s).violated()) << lc::check_aspects(h, s).report();
-  const lc::result all = lc::check(h, s, with_reference());
-  EXPECT_TRUE(all.linearizable()) << all.report();
-}
-
-// tag: the aspect expected to fire, or "" when the aspects are allowed to miss it.
-void expect_violation(const history& h, const lc::spec& s, const std::string& tag) {
-  SCOPED_TRACE(s.name() + "\n" + h.to_string());
-  EXPECT_TRUE(lc::check_reference(h, s).violated());
-  EXPECT_TRUE(lc::check_exact(h, s).violated());
-  const lc::result as = lc::check_aspects(h, s);
-  if (!tag.empty()) {
-    EXPECT_TRUE(as.violated()) << as.report();
-    EXPECT_NE(as.reason.find(tag), std::string::npos) << as.report();
-  }
-  const lc::result all = lc::check(h, s, with_reference());
-  EXPECT_TRUE(all.violated()) << all.report();
-  EXPECT_TRUE(all.window_confirmed) << all.report();
-  history w;
-  w.threads = h.threads;
-  w.ops = all.window;
-  EXPECT_TRUE(lc::check_reference(w, s).violated()) << all.report();
-}
+using lc::expect_linearizable;
+using lc::expect_violation;
+using lc::with_reference;
 
 // Every FULL result in the window keeps every insert/remove of h overlapping it (so its k
 // in the window is its k in h: the shrinker's closure under the flag).

@@ -271,7 +271,6 @@ class index_ring {
   void init(entry* entries, unsigned order, const std::uint32_t* first_indices,
             std::size_t count) noexcept {
     entries_ = entries;
-    order_ = order;
     idx_bits_ = order + 1;
     bottom_ = (std::uint64_t{1} << idx_bits_) - 1;
     safe_bit_ = std::uint64_t{1} << idx_bits_;
@@ -424,7 +423,6 @@ class index_ring {
   alignas(cache_line_size) atomic<std::uint64_t> tail_;
   alignas(cache_line_size) atomic<std::int64_t> threshold_;
   alignas(cache_line_size) entry* entries_ = nullptr;
-  unsigned order_ = 0;
   unsigned idx_bits_ = 1;
   unsigned cycle_shift_ = 2;
   std::uint64_t bottom_ = 1;
@@ -534,8 +532,8 @@ class bounded_queue {
     slot_alloc sa(alloc_);
     entry_alloc ea(alloc_);
     for (std::size_t i = 0; i < capacity_; ++i) std::destroy_at(&slots_[i]);
-    for (std::size_t i = 0; i < 2 * ring_entries_; ++i) std::destroy_at(&entries()[i]);
-    std::allocator_traits<entry_alloc>::deallocate(ea, entries(), 2 * ring_entries_);
+    for (std::size_t i = 0; i < 2 * ring_entries_; ++i) std::destroy_at(&entries_base_[i]);
+    std::allocator_traits<entry_alloc>::deallocate(ea, entries_base_, 2 * ring_entries_);
     std::allocator_traits<slot_alloc>::deallocate(sa, slots_, capacity_);
   }
 
@@ -695,8 +693,6 @@ class bounded_queue {
     }
     return c;
   }
-
-  detail::index_ring::entry* entries() const noexcept { return entries_base_; }
 
   // Puts a moved-from argument back (push(T&&) refused after the element was built).
   static void restore(T& v, T* p) noexcept {

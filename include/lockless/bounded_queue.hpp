@@ -239,6 +239,7 @@
 #include "detail/options.hpp"
 #include "detail/parking.hpp"
 #include "detail/platform.hpp"
+#include "detail/queue_wait.hpp"
 #include "queue_status.hpp"
 
 namespace lockless::inline LOCKLESS_ABI_NAMESPACE {
@@ -455,15 +456,8 @@ class bounded_queue {
   using index_alloc = typename traits::template rebind_alloc<std::uint32_t>;
 
   static constexpr bool may_block = Options.may_block;
-  // Attempts before a blocking pop/push announces itself and sleeps, with detail::backoff
-  // between them: 1, 2, 4, ... 64 PAUSEs (about 3 us in all), then sched_yield()s, about
-  // 20 us together. Polling a ring line every few nanoseconds steals it from the thread
-  // that is about to fill (or drain) the queue; backing off lets it work in bursts.
-  // Measured on a 2-vCPU VM, blocking 1P1C at capacity 1024: 32 tight tries gave 0.4 M
-  // items/s, this schedule 12-14 M/s (std::mutex + condition_variable: 11-13 M/s).
-  static constexpr unsigned spin_tries = detail::scheduler_controlled ? 1 : 20;
   // The deadline of the untimed blocking forms.
-  static constexpr const std::chrono::steady_clock::time_point* forever = nullptr;
+  static constexpr const std::chrono::steady_clock::time_point* forever = detail::no_deadline;
 
  public:
   using value_type = T;
@@ -555,7 +549,7 @@ class bounded_queue {
   [[nodiscard]] queue_status try_push(const T& v) { return try_emplace(v); }
   [[nodiscard]] queue_status try_push(T&& v) {
     return push_attempt([&](T* p) { std::construct_at(p, std::move(v)); },
-                        [&](T* p) noexcept { restore(v, p); });
+                        [&](T* p) noexcept { detail::restore_argument(v, p); });
   }
   template <class... A>
   [[nodiscard]] queue_status try_emplace(A&&... a) {
@@ -694,16 +688,6 @@ class bounded_queue {
     return c;
   }
 
-  // Puts a moved-from argument back (push(T&&) refused after the element was built).
-  static void restore(T& v, T* p) noexcept {
-    if constexpr (std::is_nothrow_move_assignable_v<T>) {
-      v = std::move(*p);
-    } else {
-      std::destroy_at(&v);
-      std::construct_at(&v, std::move(*p));
-    }
-  }
-
   // The push protocol: a free slot, the element built in it, its index published.
   template <class Build, class Undo>
   queue_status push_attempt(Build&& build, Undo&& undo) {
@@ -749,54 +733,18 @@ class bounded_queue {
     return r;
   }
 
-  // Blocking push: try, spin a little, then sleep on not_full_ until a try succeeds, the
-  // queue closes, or the deadline passes (then full).
+  // Blocking forms: try, spin a little, then sleep on not_full_ / not_empty_ until an
+  // attempt succeeds, the queue closes, or the deadline passes (then full / empty).
   template <class Try, class Deadline>
   queue_status wait_push(Try&& attempt, const Deadline* deadline) {
-    detail::backoff bo;
-    for (unsigned i = 0; i < spin_tries; ++i) {
-      const queue_status st = attempt();
-      if (st != queue_status::full) return st;
-      if (deadline != nullptr && Deadline::clock::now() >= *deadline) return st;  // timed out
-      bo.pause();
-    }
-    for (;;) {
-      const detail::event_count::key k = not_full_->prepare_wait();
-      const queue_status st = attempt();
-      if (st != queue_status::full) {
-        not_full_->cancel_wait();
-        return st;
-      }
-      if (deadline == nullptr) {
-        not_full_->wait(k);
-      } else if (!not_full_->wait_until(k, *deadline)) {
-        return attempt();  // the deadline passed: one last try
-      }
-    }
+    return detail::await_attempt(
+        *not_full_, attempt, [](queue_status st) { return st == queue_status::full; }, deadline);
   }
-
   template <class Deadline>
   queue_result<T> wait_pop(const Deadline* deadline) {
-    detail::backoff bo;
-    for (unsigned i = 0; i < spin_tries; ++i) {
-      queue_result<T> r = try_pop();
-      if (r || r.error() != queue_status::empty) return r;
-      if (deadline != nullptr && Deadline::clock::now() >= *deadline) return r;  // timed out
-      bo.pause();
-    }
-    for (;;) {
-      const detail::event_count::key k = not_empty_->prepare_wait();
-      queue_result<T> r = try_pop();
-      if (r || r.error() != queue_status::empty) {
-        not_empty_->cancel_wait();
-        return r;
-      }
-      if (deadline == nullptr) {
-        not_empty_->wait(k);
-      } else if (!not_empty_->wait_until(k, *deadline)) {
-        return try_pop();  // the deadline passed: one last try
-      }
-    }
+    return detail::await_attempt(
+        *not_empty_, [&] { return try_pop(); },
+        [](const queue_result<T>& r) { return !r && r.error() == queue_status::empty; }, deadline);
   }
 
   [[no_unique_address]] Allocator alloc_;

@@ -1,8 +1,8 @@
 // lockless/lockless.hpp: the whole library in one include.
 #pragma once
 
-#include "bounded_queue.hpp"
+#include "bounded_queue.hpp"    // IWYU pragma: export
+#include "epoch.hpp"            // IWYU pragma: export
+#include "queue_status.hpp"     // IWYU pragma: export
+#include "treiber_stack.hpp"    // IWYU pragma: export
 #include "unbounded_queue.hpp"  // IWYU pragma: export
-#include "epoch.hpp"          // IWYU pragma: export
-#include "queue_status.hpp"   // IWYU pragma: export
-#include "treiber_stack.hpp"  // IWYU pragma: export

@@ -157,7 +157,9 @@
 //     answered empty, the point moves to just after the last such look (still inside the
 //     push: that look read enq = ticket + 1). For the attempt that links a segment: the
 //     CAS [UE3].
-//   LP(try_pop, value): the fetch-and-add [UD2] whose cell yields the value.
+//   LP(try_pop, value): the fetch-and-add [UD2] whose cell yields the value, or, if the
+//     push of that value linearized later (its ticket came after this one, or its point
+//     moved), just after that push's point: the pop is in progress at both.
 //   LP(try_pop, empty): the look [UD1]: the enq load that saw no ticket beyond deq, or
 //     only the one at deq with its cell unwritten (and closed_ then false); or the load
 //     [UN1] that found no successor of an exhausted segment.
@@ -690,12 +692,16 @@ class unbounded_queue {
       const std::uint64_t d = seg->deq.load(std::memory_order_relaxed);
       if (d >= N) {
         if (advance_head(seg, guard)) continue;
-        return drained(seg, d);
+        if (const auto st = drained(seg, d)) return *st;
+        continue;  // a successor was linked meanwhile
       }
       if (seg->cells[d].state.load(std::memory_order_relaxed) != cell_full) {
         const std::uint64_t e = seg->enq.load(std::memory_order_relaxed);
-        // No ticket at or past deq: nothing here (e < N, so nothing after this segment).
-        if (e <= d) return drained(seg, d);
+        // No ticket at or past deq: nothing here (e < N, so nothing after this segment),
+        // unless a push that took its ticket before a close is still in flight.
+        if (e <= d) {
+          if (const auto st = drained(seg, d)) return *st;
+        }
         // Only the ticket at deq, its element unwritten: its push has not linearized.
         if (e == d + 1 && !closed_->load(std::memory_order_seq_cst)) {  // [UC3]
           return queue_status::empty;                                   // LP(try_pop, empty)
@@ -724,14 +730,19 @@ class unbounded_queue {
   }
 
   // A pop found no ticket at or past d on seg (d >= enq, or d >= N and no successor):
-  // empty, or closed if closed_ is set and every ticket has been met (INV4).
-  queue_result<T> drained(segment* seg, std::uint64_t d) {
+  // empty; or closed if closed_ is set and every ticket has been met (INV4); or nothing
+  // (nullopt) if closed_ is set but a push that took its ticket before the close is still
+  // in flight (its element must come out first: take a ticket), or a successor has just
+  // been linked.
+  std::optional<queue_status> drained(segment* seg, std::uint64_t d) {
     // [UC3] seq_cst: pairs with [UC1]/[UC2] in S.
-    if (!closed_->load(std::memory_order_seq_cst)) return queue_status::empty;
+    if (!closed_->load(std::memory_order_seq_cst)) {
+      return queue_status::empty;  // LP(try_pop, empty): the load that found no ticket
+    }
     // [UD6] seq_cst: every push that read closed_ false has its ticket in enq.
     const std::uint64_t e = seg->enq.load(std::memory_order_seq_cst);
-    if (d < std::min(e, N)) return queue_status::empty;  // a push in flight: not drained
-    if (e < N) return queue_status::closed;  // no ticket can link a successor: LP(closed)
+    if (d < std::min(e, N)) return std::nullopt;  // a push in flight: not drained
+    if (e < N) return queue_status::closed;       // no ticket can link a successor: LP
     // Full segment: seal it, so no push can link a successor after the close.
     segment* next = nullptr;
     // [UC5] acq_rel/acquire: see the header.
@@ -740,7 +751,7 @@ class unbounded_queue {
         next == sealed()) {
       return queue_status::closed;  // LP(try_pop, closed)
     }
-    return queue_status::empty;  // a successor was linked just now: look again later
+    return std::nullopt;  // a successor was linked just now: drain it
   }
 
   // Moves head_ (and tail_, if it lags) past the exhausted segment `seg`; false if seg

@@ -5,10 +5,12 @@
 #   bash scripts/callgrind_pair.sh 200000            fewer pairs (same figures, faster)
 #   bash scripts/callgrind_pair.sh 200000 lockless_treiber boost_lockfree_stack
 #   bash scripts/callgrind_pair.sh --suite bounded_queue [pairs] [impl...]
+#   bash scripts/callgrind_pair.sh --suite unbounded_queue [pairs] [impl...]
 #                                                    another suite's driver,
 #                                                    bench/<suite>_callgrind.cpp (default
-#                                                    treiber_stack; bounded_queue counts
-#                                                    try_push+try_pop pairs)
+#                                                    treiber_stack; bounded_queue and
+#                                                    unbounded_queue count try_push+try_pop
+#                                                    pairs)
 #   LOCKLESS_CALLGRIND_ANNOTATE=1 bash scripts/callgrind_pair.sh ...
 #                                                    also print callgrind_annotate's
 #                                                    per-function and per-line counts

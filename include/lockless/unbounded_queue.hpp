@@ -174,7 +174,8 @@
 //   a store and a full fence each side) and, with may_block, a fence and a load for the
 //   notification. No allocation per element: one segment per segment_size pushes.
 //   A segment is sizeof(segment) = three cache lines of counters plus segment_size cells
-//   of (4 bytes + padding + sizeof(T)), e.g. 1024 cells of 8 bytes for int: 8.2 KB. A
+//   of (4 bytes + padding + sizeof(T)), e.g. 1024 cells of 8 bytes for int: 8,576 bytes
+//   (16,768 for a 64-bit T). A
 //   burned cell costs its space until its segment is retired, and one retry.
 //   Memory held: the segments from head_ to tail_ (ceil(size / segment_size) + 1 at
 //   most, plus one per burned run), plus up to cached_segments free ones kept for reuse,
@@ -645,6 +646,7 @@ class unbounded_queue {
           spare->id = seg->id + 1;
         }
         cell& c0 = spare->cells[0];
+        c0.marker.write();
 #if defined(__cpp_exceptions)
         try {
           place(c0.get());

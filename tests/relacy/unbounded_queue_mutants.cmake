@@ -30,9 +30,9 @@ lockless_relacy_mutant(mutant_unbounded_queue_take_relaxed
 lockless_relacy_mutant(mutant_unbounded_queue_link_relaxed
   PROGRAM unbounded_queue_mutants
   HEADER lockless/unbounded_queue.hpp
-  FIND [=[seg->next.compare_exchange_strong(next, spare, std::memory_order_release,
+  FIND [=[seg->next.compare_exchange_strong(next, spare, std::memory_order_acq_rel,
                                               std::memory_order_acquire)]=]
-  REPLACE [=[seg->next.compare_exchange_strong(next, spare, std::memory_order_relaxed,
+  REPLACE [=[seg->next.compare_exchange_strong(next, spare, std::memory_order_acquire,
                                               std::memory_order_acquire)]=])
 
 # [UN1] the pop's load of seg->next (moving head_ on) relaxed: the consumer enters the new

@@ -499,11 +499,8 @@ class unbounded_queue {
   // were pushed. Each element is its own operation (others may interleave).
   template <std::input_iterator It, std::sentinel_for<It> S>
   [[nodiscard]] std::size_t try_push_bulk(It first, S last) {
-    std::size_t n = 0;
-    for (; first != last; ++first, ++n) {
-      if (try_push(std::move(*first)) != queue_status::success) break;
-    }
-    return n;
+    return detail::push_each(
+        [&](auto&& v) { return try_push(std::move(v)) == queue_status::success; }, first, last);
   }
   // Pops up to `max` elements into *out++; returns how many. Each its own operation, under
   // one guard.
@@ -511,14 +508,7 @@ class unbounded_queue {
   [[nodiscard]] std::size_t try_pop_bulk(Out out, std::size_t max) {
     if (max == 0) return 0;
     auto guard = reclaimer_.pin();
-    std::size_t n = 0;
-    for (; n < max; ++n) {
-      queue_result<T> r = pop_attempt(guard);
-      if (!r) break;
-      *out = std::move(*r);
-      ++out;
-    }
-    return n;
+    return detail::pop_each([&] { return pop_attempt(guard); }, out, max);
   }
 
   // ---- pushes that would block on a bounded queue: never wait here ----------------------

@@ -10,8 +10,13 @@
 //
 // restore_argument(v, p) puts the value *p back into a push's argument `v` that was moved
 // from before the push found out it could not complete (closed).
+//
+// push_each / pop_each are the bulk forms: one operation per element, stopping at the
+// first that does not succeed.
 #pragma once
 
+#include <cstddef>
+#include <iterator>
 #include <memory>
 #include <type_traits>
 #include <utility>
@@ -68,6 +73,31 @@ void restore_argument(T& v, T* p) noexcept {
     std::destroy_at(&v);
     std::construct_at(&v, std::move(*p));
   }
+}
+
+// Calls push(std::move(*it)) for each element of [first, last) until one returns false
+// (not pushed); returns how many were pushed.
+template <class Push, std::input_iterator It, std::sentinel_for<It> S>
+std::size_t push_each(Push&& push, It first, S last) {
+  std::size_t n = 0;
+  for (; first != last; ++first, ++n) {
+    if (!push(std::move(*first))) break;
+  }
+  return n;
+}
+
+// Calls pop() up to `max` times, moving each value into *out++, until one returns no
+// value; returns how many values were moved.
+template <class Pop, class Out>
+std::size_t pop_each(Pop&& pop, Out out, std::size_t max) {
+  std::size_t n = 0;
+  for (; n < max; ++n) {
+    auto r = pop();
+    if (!r) break;
+    *out = std::move(*r);
+    ++out;
+  }
+  return n;
 }
 
 }  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail

@@ -108,8 +108,8 @@ class hold_at : public ds::strategy {
       if (t != victim_) rest.push_back(t);
     }
     if (rest.size() == 1) return rest.front();
-    const ds::choice sub{rest, c.current, c.current != victim_ && c.current_runnable,
-                         c.spinning, c.step, c.threads};
+    const ds::choice sub{rest,       c.current, c.current != victim_ && c.current_runnable,
+                         c.spinning, c.step,    c.threads};
     return base_ ? base_->pick(sub) : ds::run_to_block{}.pick(sub);
   }
 
@@ -188,8 +188,8 @@ progress_summary explore_progress(unsigned victims, unsigned seeds, Run&& run) {
 }
 
 std::string describe(const progress_summary& s) {
-  return std::to_string(s.points) + " yield points (" + std::to_string(s.covered) +
-         " held at), " + std::to_string(s.runs) + " runs, " + std::to_string(s.held_runs) +
+  return std::to_string(s.points) + " yield points (" + std::to_string(s.covered) + " held at), " +
+         std::to_string(s.runs) + " runs, " + std::to_string(s.held_runs) +
          " with the victim held, " + std::to_string(s.starved_runs) +
          " starved; the others needed at most " + std::to_string(s.max_others_steps) +
          " yield points while the victim was held";
@@ -213,10 +213,9 @@ TEST(DschedUnboundedQueueProgress, OthersCompleteWhileAnyThreadIsHeldAtAnyYieldP
   const unsigned seeds = static_cast<unsigned>((lockless_test::under_asan ? 1 : 4) * scale());
   for (const progress_scenario& sc : progress_scenarios()) {
     const progress_summary s =
-        explore_progress(static_cast<unsigned>(sc.scripts.size()), seeds,
-                         [&](ds::strategy& strat) {
-                           return lockless::test::unbounded_queue_schedule_run(strat, sc.scripts);
-                         });
+        explore_progress(static_cast<unsigned>(sc.scripts.size()), seeds, [&](ds::strategy& strat) {
+          return lockless::test::unbounded_queue_schedule_run(strat, sc.scripts);
+        });
     EXPECT_EQ(s.first_failure, "") << sc.name;
     EXPECT_EQ(s.starved_runs, 0U) << sc.name << ": the others starved under " << s.first_starved;
     EXPECT_EQ(s.covered, s.points) << sc.name << ": some yield point was never held at";

@@ -99,8 +99,8 @@ class steer : public ds::strategy {
     if (const ds::detail::run_state* r = ds::detail::tls_run; r != nullptr) run_ = r;
     if (trace_ && run_ != nullptr && c.current < c.threads && c.current_runnable) {
       const auto& slot = *run_->slots[c.current];
-      std::fprintf(stderr, "steer: thread %u at %s %s:%u\n", c.current, ds::to_string(slot.last_event),
-                   slot.last_site.function, slot.last_site.line);
+      std::fprintf(stderr, "steer: thread %u at %s %s:%u\n", c.current,
+                   ds::to_string(slot.last_event), slot.last_site.function, slot.last_site.line);
     }
     while (next_ < plan_.size()) {
       const directive& d = plan_[next_];
@@ -205,15 +205,15 @@ TEST(DschedUnboundedQueueRegression, BurnedCellMakesTheProducerRetryInTheNextSeg
   // Thread 0: push A; 1: push B; 2: pop, pop.
   const std::vector<std::string> scripts = {"i", "i", "rr"};
   unbounded_queue_schedule_stats st;
-  const auto answers = steered(
-      scripts,
-      {until(0, "push_attempt", cell_write), finish(1),
-       // The pop: its first ticket (deq 0) is A's: burned ([UD4] is its second rmw).
-       until(2, "pop_attempt", rmw, 2), finish(2),
-       // A: its CAS fails (rmw 1), a new ticket (rmw 2) past the end, the link [UE3]
-       // (rmw 3): reached only through the retry in the next segment.
-       until(0, "push_attempt", rmw, 3), finish(0)},
-      &st);
+  const auto answers =
+      steered(scripts,
+              {until(0, "push_attempt", cell_write), finish(1),
+               // The pop: its first ticket (deq 0) is A's: burned ([UD4] is its second rmw).
+               until(2, "pop_attempt", rmw, 2), finish(2),
+               // A: its CAS fails (rmw 1), a new ticket (rmw 2) past the end, the link [UE3]
+               // (rmw 3): reached only through the retry in the next segment.
+               until(0, "push_attempt", rmw, 3), finish(0)},
+              &st);
   // The pop took B's value, then found nothing (A had not linked yet).
   EXPECT_EQ(answers, (std::vector<std::string>{"o", "o", "ve"}));
   EXPECT_EQ(st.segments, 3) << "the cache, the first segment, the one A linked";
@@ -225,10 +225,9 @@ TEST(DschedUnboundedQueueRegression, HeadPassesASegmentWhileAProducerHoldsATicke
   // 3: pop (burns A's cell, B), pop (moves head_ to S2, retires S1, takes C), flush.
   const std::vector<std::string> scripts = {"i", "iF", "iF", "rrF"};
   unbounded_queue_schedule_stats st;
-  const auto answers = steered(scripts,
-                               {until(0, "push_attempt", cell_write), finish(1), finish(2),
-                                finish(3), finish(0)},
-                               &st);
+  const auto answers = steered(
+      scripts, {until(0, "push_attempt", cell_write), finish(1), finish(2), finish(3), finish(0)},
+      &st);
   EXPECT_EQ(answers, (std::vector<std::string>{"o", "o", "o", "vv"}));
   explored(scripts);
 }
@@ -243,11 +242,10 @@ TEST(DschedUnboundedQueueRegression, CloseRacesAProducerLinkingASegment) {
   // segment into the cache. A' reports closed.
   const std::vector<std::string> scripts = {"ii", "i", "r", "x", "r"};
   unbounded_queue_schedule_stats st;
-  const auto answers = steered(
-      scripts,
-      {until(0, "push_attempt", cell_write), finish(1), finish(2),
-       until(0, "push_attempt", rmw, 3), finish(3), finish(4), finish(0)},
-      &st);
+  const auto answers = steered(scripts,
+                               {until(0, "push_attempt", cell_write), finish(1), finish(2),
+                                until(0, "push_attempt", rmw, 3), finish(3), finish(4), finish(0)},
+                               &st);
   EXPECT_EQ(answers, (std::vector<std::string>{"cc", "o", "v", "x", "c"}));
   // A's spare went to the cache, and was freed with it (the run checks every segment
   // came back once).
@@ -260,9 +258,8 @@ TEST(DschedUnboundedQueueRegression, CloseAfterTheProducersCellWasBurned) {
   // takes B), then close(); A resumes: CAS fails, element back in hand, a new ticket,
   // [UC2] reads closed: closed, argument restored (checked by the run).
   const std::vector<std::string> scripts = {"i", "i", "r", "x"};
-  const auto answers =
-      steered(scripts, {until(0, "push_attempt", cell_write), finish(1), finish(2), finish(3),
-                        until(0, "push_attempt", rmw, 2), finish(0)});
+  const auto answers = steered(scripts, {until(0, "push_attempt", cell_write), finish(1), finish(2),
+                                         finish(3), until(0, "push_attempt", rmw, 2), finish(0)});
   EXPECT_EQ(answers, (std::vector<std::string>{"c", "o", "v", "x"}));
   explored(scripts);
 }
@@ -272,10 +269,9 @@ TEST(DschedUnboundedQueueRegression, CloseWhileAPushHoldsAnUnwrittenTicketAtDeq)
   // 2: pop: the look sees enq = deq + 1, but closed: it burns ticket 0 ([UD4], its second
   // rmw) and answers closed. A: CAS fails, a new ticket (its second rmw), closed.
   const std::vector<std::string> scripts = {"i", "x", "r"};
-  const auto answers =
-      steered(scripts, {until(0, "push_attempt", cell_write), finish(1),
-                        until(2, "pop_attempt", rmw, 2), finish(2),
-                        until(0, "push_attempt", rmw, 2), finish(0)});
+  const auto answers = steered(
+      scripts, {until(0, "push_attempt", cell_write), finish(1), until(2, "pop_attempt", rmw, 2),
+                finish(2), until(0, "push_attempt", rmw, 2), finish(0)});
   EXPECT_EQ(answers, (std::vector<std::string>{"c", "x", "c"}));
   explored(scripts);
 }

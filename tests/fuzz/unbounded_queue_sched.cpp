@@ -69,15 +69,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t cache = no_cache ? 0 : 2;
   // Eight instantiations: segment 2/3 x cache 2/0 x may_block.
   if (no_block) {
-    if (seg == 2 && cache == 2) failure = run<unbounded_queue_options{false, 2, 2}>(schedule, scripts, opt);
-    if (seg == 2 && cache == 0) failure = run<unbounded_queue_options{false, 2, 0}>(schedule, scripts, opt);
-    if (seg == 3 && cache == 2) failure = run<unbounded_queue_options{false, 3, 2}>(schedule, scripts, opt);
-    if (seg == 3 && cache == 0) failure = run<unbounded_queue_options{false, 3, 0}>(schedule, scripts, opt);
+    if (seg == 2 && cache == 2)
+      failure = run<unbounded_queue_options{false, 2, 2}>(schedule, scripts, opt);
+    if (seg == 2 && cache == 0)
+      failure = run<unbounded_queue_options{false, 2, 0}>(schedule, scripts, opt);
+    if (seg == 3 && cache == 2)
+      failure = run<unbounded_queue_options{false, 3, 2}>(schedule, scripts, opt);
+    if (seg == 3 && cache == 0)
+      failure = run<unbounded_queue_options{false, 3, 0}>(schedule, scripts, opt);
   } else {
-    if (seg == 2 && cache == 2) failure = run<unbounded_queue_options{true, 2, 2}>(schedule, scripts, opt);
-    if (seg == 2 && cache == 0) failure = run<unbounded_queue_options{true, 2, 0}>(schedule, scripts, opt);
-    if (seg == 3 && cache == 2) failure = run<unbounded_queue_options{true, 3, 2}>(schedule, scripts, opt);
-    if (seg == 3 && cache == 0) failure = run<unbounded_queue_options{true, 3, 0}>(schedule, scripts, opt);
+    if (seg == 2 && cache == 2)
+      failure = run<unbounded_queue_options{true, 2, 2}>(schedule, scripts, opt);
+    if (seg == 2 && cache == 0)
+      failure = run<unbounded_queue_options{true, 2, 0}>(schedule, scripts, opt);
+    if (seg == 3 && cache == 2)
+      failure = run<unbounded_queue_options{true, 3, 2}>(schedule, scripts, opt);
+    if (seg == 3 && cache == 0)
+      failure = run<unbounded_queue_options{true, 3, 0}>(schedule, scripts, opt);
   }
   if (!failure.empty()) {
     std::fprintf(stderr, "%s\n", failure.c_str());

@@ -132,18 +132,16 @@ struct throwing_traits : traits_base<lockless_test::throwing<Tag>, O, true, true
 };
 struct move_only_traits
     : traits_base<lockless_test::move_only<tag_move_only>,
-                  lockless::unbounded_queue_options{.segment_size = 2, .cached_segments = 1},
-                  true, false> {
+                  lockless::unbounded_queue_options{.segment_size = 2, .cached_segments = 1}, true,
+                  false> {
   static type make(std::uint64_t v) { return type(v); }
   static std::uint64_t get(const type& t) { return t.value(); }
   static instance_counters* counters() { return &type::counters(); }
 };
-using throwing_block =
-    throwing_traits<tag_throwing,
-                    lockless::unbounded_queue_options{.segment_size = 3, .cached_segments = 0}>;
-using throwing_no_block =
-    throwing_traits<tag_no_block,
-                    lockless::unbounded_queue_options{.may_block = false, .segment_size = 4}>;
+using throwing_block = throwing_traits<tag_throwing, lockless::unbounded_queue_options{
+                                                         .segment_size = 3, .cached_segments = 0}>;
+using throwing_no_block = throwing_traits<tag_no_block, lockless::unbounded_queue_options{
+                                                            .may_block = false, .segment_size = 4}>;
 
 // ---- the run ------------------------------------------------------------------------------
 template <class Traits>
@@ -294,7 +292,7 @@ class runner {
       if (arg) FUZZ_CHECK(Traits::get(*arg) == v);
       return;
     }
-    FUZZ_CHECK(threw_alloc == armed_alloc_fired);  // an allocation it needed, and failed
+    FUZZ_CHECK(threw_alloc == armed_alloc_fired);            // an allocation it needed, and failed
     if (!threw_ctor) FUZZ_CHECK(!may_throw || threw_alloc);  // an armed construction ran
     ++tickets_;
     if (threw_ctor || threw_alloc) {
@@ -403,7 +401,7 @@ class runner {
   std::deque<std::uint64_t> model_;
   bool closed_ = false;
   std::uint64_t counter_ = 0;
-  long tickets_ = 0;         // pushes that reached the queue (success or threw)
+  long tickets_ = 0;          // pushes that reached the queue (success or threw)
   std::size_t phantoms_ = 0;  // constructions that threw (each may leave a counted cell)
 };
 

@@ -46,22 +46,27 @@ const mutant_table mutants = {
      // [UE3] without release: a consumer entering the new segment reads its cell 0's
      // element (an rl::var constructed by the linking push) without happening after it.
      [](report& r) {
-       r.expect_failure<uq_spsc_free>("uq_spsc_free", random_plan(20000),
-                                      {rl::test_result_unitialized_access, rl::test_result_data_race});
+       r.expect_failure<uq_spsc_free>(
+           "uq_spsc_free", random_plan(20000),
+           {rl::test_result_unitialized_access, rl::test_result_data_race});
        r.expect_failure<uq_burn>("uq_burn", random_plan(20000),
                                  {rl::test_result_unitialized_access, rl::test_result_data_race});
-       r.expect_failure<uq_close_seal>("uq_close_seal", random_plan(20000),
-                                       {rl::test_result_unitialized_access, rl::test_result_data_race});
+       r.expect_failure<uq_close_seal>(
+           "uq_close_seal", random_plan(20000),
+           {rl::test_result_unitialized_access, rl::test_result_data_race});
      }},
     {"mutant_unbounded_queue_advance_next_relaxed",
      // [UN1] relaxed where a pop moves head_ on: the same edge, on the consumer's side.
      [](report& r) {
-       r.expect_failure<uq_spsc_free>("uq_spsc_free", random_plan(20000),
-                                      {rl::test_result_unitialized_access, rl::test_result_data_race});
-       r.expect_failure<uq_tail_lag>("uq_tail_lag", random_plan(20000),
-                                     {rl::test_result_unitialized_access, rl::test_result_data_race});
-       r.expect_failure<uq_close_two_waiters>("uq_close_two_waiters", random_plan(20000),
-                                              {rl::test_result_unitialized_access, rl::test_result_data_race});
+       r.expect_failure<uq_spsc_free>(
+           "uq_spsc_free", random_plan(20000),
+           {rl::test_result_unitialized_access, rl::test_result_data_race});
+       r.expect_failure<uq_tail_lag>(
+           "uq_tail_lag", random_plan(20000),
+           {rl::test_result_unitialized_access, rl::test_result_data_race});
+       r.expect_failure<uq_close_two_waiters>(
+           "uq_close_two_waiters", random_plan(20000),
+           {rl::test_result_unitialized_access, rl::test_result_data_race});
      }},
     {"mutant_unbounded_queue_ticket_relaxed",
      // [UE1] relaxed: a consumer's drained check ([UD6]) misses a ticket whose push read

@@ -185,12 +185,10 @@ struct uq_event {
 template <class Derived, int Threads, uq_config C>
 struct uq_suite : rl::test_suite<Derived, Threads> {
   static constexpr int max_ops = 8;
-  using queue_t =
-      lockless::unbounded_queue<uq_item, uq_reclaimer, std::allocator<uq_item>,
-                                lockless::unbounded_queue_options{
-                                    .may_block = C.may_block,
-                                    .segment_size = 2,
-                                    .cached_segments = C.cached_segments}>;
+  using queue_t = lockless::unbounded_queue<
+      uq_item, uq_reclaimer, std::allocator<uq_item>,
+      lockless::unbounded_queue_options{
+          .may_block = C.may_block, .segment_size = 2, .cached_segments = C.cached_segments}>;
 
   lockless::epoch_domain* domain = nullptr;
   queue_t* queue = nullptr;
@@ -528,8 +526,7 @@ struct uq_close_push : uq_suite<uq_close_push, 3, uq_config{.cached_segments = 0
 // 7. Blocking pops woken by pushes across a segment boundary: the consumer's four pop()s
 //    get the four values in order. A lost wake-up is a DEADLOCK. (No close here: its
 //    notify_all would wake a pop that a push forgot to wake; uq_close_two_waiters has it.)
-struct uq_pingpong
-    : uq_suite<uq_pingpong, 2, uq_config{.cached_segments = 1, .may_block = true}> {
+struct uq_pingpong : uq_suite<uq_pingpong, 2, uq_config{.cached_segments = 1, .may_block = true}> {
   static constexpr const char* scripts[2] = {"iiii", "OOOO"};
   static void expect(const uq_pingpong& s) {
     for (int i = 0; i < 4; ++i) {

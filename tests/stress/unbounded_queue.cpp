@@ -446,8 +446,9 @@ TYPED_TEST(UnboundedQueueStress, CloseRacingPushes) {
             } else {
               const std::uint64_t v = unique_value(t + 1, s);
               payload p(v);
-              const queue_status st = (rng.below(2) == 0) ? q.try_push(std::move(p))
-                                                          : push_one(q, v, static_cast<unsigned>(1 + rng.below(3)));
+              const queue_status st = (rng.below(2) == 0)
+                                          ? q.try_push(std::move(p))
+                                          : push_one(q, v, static_cast<unsigned>(1 + rng.below(3)));
               if (st == queue_status::success) {
                 if (must_fail) errors[t] = "a push after the close succeeded";
                 ++s;
@@ -494,9 +495,10 @@ TYPED_TEST(UnboundedQueueStress, CloseRacingPushes) {
       late_refusals += refused_after_close[p];
     }
   }
-  std::printf("segment_size %zu: %zu rounds, %zu values accepted before the close; %zu of %zu "
-              "producers first refused on a push begun after the close returned\n",
-              S, rounds, total_accepted, late_refusals, rounds * sh.producers);
+  std::printf(
+      "segment_size %zu: %zu rounds, %zu values accepted before the close; %zu of %zu "
+      "producers first refused on a push begun after the close returned\n",
+      S, rounds, total_accepted, late_refusals, rounds * sh.producers);
 }
 
 TYPED_TEST(UnboundedQueueStress, CloseWakesEveryWaiter) {
@@ -535,9 +537,8 @@ TYPED_TEST(UnboundedQueueStress, CloseWakesEveryWaiter) {
             popped[t].push_back(p->value());
             continue;
           }
-          queue_result<payload> r = t % 3 == 1
-                                        ? q.pop_for(30s)
-                                        : q.pop_until(std::chrono::steady_clock::now() + 30s);
+          queue_result<payload> r =
+              t % 3 == 1 ? q.pop_for(30s) : q.pop_until(std::chrono::steady_clock::now() + 30s);
           if (r) {
             popped[t].push_back(r->value());
           } else {
@@ -556,9 +557,10 @@ TYPED_TEST(UnboundedQueueStress, CloseWakesEveryWaiter) {
     EXPECT_EQ(payload::counters().errors.load(), 0);
     delivered += values;
   }
-  std::printf("segment_size %zu: %zu rounds, %zu waiting pops each, all released by close; %zu "
-              "values delivered once each\n",
-              S, rounds, waiters, delivered);
+  std::printf(
+      "segment_size %zu: %zu rounds, %zu waiting pops each, all released by close; %zu "
+      "values delivered once each\n",
+      S, rounds, waiters, delivered);
 }
 
 // Converts to its value after `spin` idle iterations, and a yield if `yield` is set:
@@ -569,7 +571,7 @@ struct slow_value {
   unsigned spin;
   bool yield;
   operator std::uint64_t() const noexcept {  // NOLINT(google-explicit-constructor)
-    const volatile unsigned limit = spin;  // re-read every iteration: the loop stays
+    const volatile unsigned limit = spin;    // re-read every iteration: the loop stays
     for (unsigned i = 0; i < limit; ++i) {
     }
     if (yield) std::this_thread::yield();
@@ -603,8 +605,8 @@ TYPED_TEST(UnboundedQueueStress, PollingConsumersBurnCells) {
   epoch_domain domain;
   {
     // cached_segments = 0: every segment a push needs comes from the allocator.
-    using queue = unbounded_queue<move_counting, epoch_reclaimer,
-                                  counting_allocator<move_counting>, opts<S, 0>>;
+    using queue = unbounded_queue<move_counting, epoch_reclaimer, counting_allocator<move_counting>,
+                                  opts<S, 0>>;
     queue q{epoch_reclaimer(domain), counting_allocator<move_counting>(&counts)};
     std::atomic<std::size_t> producers_done{0};
     run_threads(producers + consumers, [&](std::size_t t) {
@@ -652,10 +654,11 @@ TYPED_TEST(UnboundedQueueStress, PollingConsumersBurnCells) {
   const std::size_t pushes = producers * per_producer;
   const std::size_t minimum = (pushes + S - 1) / S;
   EXPECT_GE(segments_allocated, static_cast<long>(minimum));
-  std::printf("segment_size %zu: %zu pushes against 6 polling consumers: %zu push attempts "
-              "failed after building the element (burned cell or lost link race); %ld "
-              "segments allocated (%zu without them)\n",
-              S, pushes, retries[0] + retries[1], segments_allocated, minimum);
+  std::printf(
+      "segment_size %zu: %zu pushes against 6 polling consumers: %zu push attempts "
+      "failed after building the element (burned cell or lost link race); %ld "
+      "segments allocated (%zu without them)\n",
+      S, pushes, retries[0] + retries[1], segments_allocated, minimum);
 }
 
 // Pushes and pops on `threads` threads that leave about half the values queued, then the
@@ -705,8 +708,8 @@ TYPED_TEST(UnboundedQueueStress, DestroyedNonEmpty) {
 TYPED_TEST(UnboundedQueueStress, SegmentMemory) {
   constexpr std::size_t S = TypeParam::size;
   constexpr std::size_t cached = 2;
-  using queue = unbounded_queue<payload, epoch_reclaimer, counting_allocator<payload>,
-                                opts<S, cached>>;
+  using queue =
+      unbounded_queue<payload, epoch_reclaimer, counting_allocator<payload>, opts<S, cached>>;
   payload::counters().reset();
   alloc_counts counts;
   const std::size_t bursts = 3;
@@ -762,10 +765,10 @@ TYPED_TEST(UnboundedQueueStress, SegmentMemory) {
       EXPECT_EQ(payload::counters().live(), 0);
     }
     EXPECT_GE(counts.peak_live.load(), static_cast<long>(burst / S));
-    std::printf("segment_size %zu: %zu bursts of %zu values: %ld allocations in all, peak %ld "
-                "held, %ld held after each drain + barrier (cache block + segments)\n",
-                S, 2 * bursts, burst, counts.allocations.load(), counts.peak_live.load(),
-                counts.live());
+    std::printf(
+        "segment_size %zu: %zu bursts of %zu values: %ld allocations in all, peak %ld "
+        "held, %ld held after each drain + barrier (cache block + segments)\n",
+        S, 2 * bursts, burst, counts.allocations.load(), counts.peak_live.load(), counts.live());
   }
   domain.barrier();
   EXPECT_EQ(counts.live(), 0) << "allocations not given back after the queue died";

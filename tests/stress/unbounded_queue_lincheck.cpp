@@ -66,10 +66,9 @@ constexpr std::size_t drainer = workers + 1;
 constexpr std::size_t first_bulk_lane = workers + 2;
 
 template <std::size_t Seg>
-using queue_of =
-    lockless::unbounded_queue<std::uint64_t, lockless::epoch_reclaimer,
-                              std::allocator<std::uint64_t>,
-                              lockless::unbounded_queue_options{.segment_size = Seg}>;
+using queue_of = lockless::unbounded_queue<std::uint64_t, lockless::epoch_reclaimer,
+                                           std::allocator<std::uint64_t>,
+                                           lockless::unbounded_queue_options{.segment_size = Seg}>;
 
 op_result pop_result(const lockless::queue_result<std::uint64_t>& r) {
   if (r) return op_result::of(*r);
@@ -281,8 +280,8 @@ void check_segment_size(std::size_t rounds, std::size_t ops) {
   for (std::size_t round = 0; round < rounds; ++round) {
     const stamp_source stamps = round % 2 == 0 ? stamp_source::counter : stamp_source::steady_clock;
     const unsigned close_percent = round % 4 == 3 ? 50 : 90;
-    const round_result rr = record_round<Seg>(ops, make_mix(push_percent[round % 3]),
-                                              close_percent, stamps, 100 * Seg + round);
+    const round_result rr = record_round<Seg>(ops, make_mix(push_percent[round % 3]), close_percent,
+                                              stamps, 100 * Seg + round);
     ASSERT_EQ(rr.error, "") << "segment_size " << Seg << ", round " << round;
     const history& h = rr.h;
     ASSERT_EQ(h.validate(), "") << "segment_size " << Seg << ", round " << round;

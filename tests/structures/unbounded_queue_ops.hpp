@@ -49,10 +49,9 @@ enum class op : char {
   observe = 's',        // size_approx(), is_closed(): cheap observers
 };
 
-inline constexpr op all[] = {op::try_push, op::try_push_copy, op::try_emplace, op::try_pop,
-                             op::push,     op::emplace,       op::pop,         op::push_for,
-                             op::pop_for,  op::push_bulk,     op::pop_bulk,    op::close,
-                             op::observe};
+inline constexpr op all[] = {
+    op::try_push, op::try_push_copy, op::try_emplace, op::try_pop,  op::push,  op::emplace, op::pop,
+    op::push_for, op::pop_for,       op::push_bulk,   op::pop_bulk, op::close, op::observe};
 
 constexpr const char* name(op o) noexcept {
   switch (o) {

@@ -164,13 +164,13 @@ struct unbounded_queue_schedule_options {
 // each scripted thread's recorded operations answered, in order: 'o' a push's success,
 // 'v' a value, 'e' empty, 'c' closed, 'x' a close (bulk elements are not in it).
 struct unbounded_queue_schedule_stats {
-  std::size_t pushed = 0;  // inserts that returned ok
-  std::size_t popped = 0;  // removes that returned a value
-  std::size_t empty = 0;   // removes that returned empty (the drain's last one included)
-  std::size_t closed = 0;  // inserts or removes that returned closed
+  std::size_t pushed = 0;       // inserts that returned ok
+  std::size_t popped = 0;       // removes that returned a value
+  std::size_t empty = 0;        // removes that returned empty (the drain's last one included)
+  std::size_t closed = 0;       // inserts or removes that returned closed
   std::size_t push_closed = 0;  // inserts that returned closed
-  std::size_t ops = 0;     // recorded operations
-  long segments = 0;       // allocations by the queue's allocator (segments and the cache)
+  std::size_t ops = 0;          // recorded operations
+  long segments = 0;            // allocations by the queue's allocator (segments and the cache)
   std::vector<std::string> answers;
 };
 
@@ -331,9 +331,10 @@ std::string unbounded_queue_schedule_run(dsched::strategy& strat,
           case op::emplace: {
             const std::uint64_t v = unique_value(t + 1, seq++);
             ++offered;
-            answer(rec.record(t, op_kind::enqueue, v,
-                              [&] { return qq.emplace(v) ? op_result::ok() : op_result::closed(); }),
-                   op_kind::enqueue);
+            answer(
+                rec.record(t, op_kind::enqueue, v,
+                           [&] { return qq.emplace(v) ? op_result::ok() : op_result::closed(); }),
+                op_kind::enqueue);
             break;
           }
           case op::try_pop:
@@ -419,8 +420,8 @@ std::string unbounded_queue_schedule_run(dsched::strategy& strat,
             const std::size_t size = qq.size_approx();
             if (size > offered + pops) {
               errors[t] += "size_approx() = " + std::to_string(size) + " > " +
-                           std::to_string(offered) + " values offered + " +
-                           std::to_string(pops) + " pops\n";
+                           std::to_string(offered) + " values offered + " + std::to_string(pops) +
+                           " pops\n";
             }
             const bool closed_now = qq.is_closed();
             if (saw_closed && !closed_now) errors[t] += "is_closed() went back to false\n";
@@ -495,9 +496,9 @@ std::string unbounded_queue_schedule_run(dsched::strategy& strat,
     return std::to_string(counters.live()) + " payloads never destroyed (or destroyed twice)";
   }
   if (alloc_stats->allocations != alloc_stats->deallocations || alloc_stats->live_bytes != 0) {
-    return "the queue's allocator: " + std::to_string(alloc_stats->allocations) +
-           " allocations, " + std::to_string(alloc_stats->deallocations) +
-           " deallocations, " + std::to_string(alloc_stats->live_bytes) +
+    return "the queue's allocator: " + std::to_string(alloc_stats->allocations) + " allocations, " +
+           std::to_string(alloc_stats->deallocations) + " deallocations, " +
+           std::to_string(alloc_stats->live_bytes) +
            " bytes still held after the queue and its domain are gone";
   }
   return {};

@@ -30,13 +30,16 @@ void run_reclaiming(report& r, const char* name, const plan& p) {
 int main(int argc, char** argv) {
   if (!parse_args(argc, argv)) return 2;
   report r;
-  run_reclaiming<uq_spsc_cross>(r, "uq_spsc_cross", random_plan(200000));
-  run_reclaiming<uq_spsc_free>(r, "uq_spsc_free", random_plan(200000));
-  run_reclaiming<uq_burn>(r, "uq_burn", random_plan(200000));
-  run_reclaiming<uq_tail_lag>(r, "uq_tail_lag", random_plan(200000));
-  r.run<uq_close_seal>("uq_close_seal", random_plan(200000));
-  r.run<uq_close_push>("uq_close_push", random_plan(200000));
-  r.run<uq_pingpong>("uq_pingpong", random_plan(200000));
-  r.run<uq_close_two_waiters>("uq_close_two_waiters", random_plan(200000));
+  // 60,000 random executions per scenario: more than ten times what the slowest mutant
+  // needs to be caught (tests/relacy/unbounded_queue_mutants.cpp: [UC2] at about 4,500,
+  // close without notify at about 4,700), about 9 s in all. A soak: `random <iterations>`.
+  run_reclaiming<uq_spsc_cross>(r, "uq_spsc_cross", random_plan(60000));
+  run_reclaiming<uq_spsc_free>(r, "uq_spsc_free", random_plan(60000));
+  run_reclaiming<uq_burn>(r, "uq_burn", random_plan(60000));
+  run_reclaiming<uq_tail_lag>(r, "uq_tail_lag", random_plan(60000));
+  r.run<uq_close_seal>("uq_close_seal", random_plan(60000));
+  r.run<uq_close_push>("uq_close_push", random_plan(60000));
+  r.run<uq_pingpong>("uq_pingpong", random_plan(60000));
+  r.run<uq_close_two_waiters>("uq_close_two_waiters", random_plan(60000));
   return r.exit_code();
 }

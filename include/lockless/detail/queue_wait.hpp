@@ -15,6 +15,7 @@
 // first that does not succeed.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <iterator>
 #include <memory>

@@ -3,6 +3,7 @@
 
 #include "bounded_queue.hpp"    // IWYU pragma: export
 #include "epoch.hpp"            // IWYU pragma: export
+#include "histogram.hpp"        // IWYU pragma: export
 #include "queue_status.hpp"     // IWYU pragma: export
 #include "treiber_stack.hpp"    // IWYU pragma: export
 #include "unbounded_queue.hpp"  // IWYU pragma: export

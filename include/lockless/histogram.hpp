@@ -1,0 +1,886 @@
+// lockless/histogram.hpp: a Prometheus-style histogram whose observe() is lock-free,
+// allocation-free and scales across cores, with consistent snapshots, PromQL quantiles,
+// exponential ("native") buckets, and the Prometheus exposition formats
+// (detail/histogram_exposition.hpp, included at the end).
+//
+// WHAT
+//   A histogram counts observations (latencies, sizes) in buckets and keeps their count
+//   and sum. Two bucket layouts, usable together:
+//     classic  upper bounds chosen by the user, strictly increasing and finite; +Inf is
+//              implied. An observation v falls in the first bucket whose bound is >= v
+//              ("le", less or equal).
+//     native   Prometheus native histograms: exponential buckets of a schema s in -4..8;
+//              bucket i (i an int32) holds (2^((i-1)*2^-s), 2^(i*2^-s)] for positive v, the
+//              same for |v| among negative buckets; |v| <= zero_threshold goes to the zero
+//              bucket. Buckets exist only where observed (sparse), at most max_buckets of
+//              them (positive + negative): past that the resolution is reduced (s -> s-1
+//              merges pairs of neighbours exactly, i -> (i+1)>>1), as the Go client does.
+//
+//   Counts live in SHARDS (detail::thread_stripe() picks a thread's shard, so threads
+//   that observe at the same time touch different cache lines). Each shard holds TWO
+//   count sets, HOT and COLD, and one word, count_and_hot: bit 63 says which set is hot,
+//   bits 0..62 count the observe() calls that have started in this shard, ever. This is
+//   the Go client's hot/cold protocol (client_golang's histogram, Rabenstein 2019), here
+//   per shard:
+//     observe(v):  n = count_and_hot.fetch_add(1)            the call joins set n>>63
+//                  set.bucket[find(v)] += 1; set.sum += v;  (native: set.native[key(v)] += 1)
+//                  set.completed += 1                         last: "I am done with set"
+//     snapshot():  (snapshots take turns: one mutex, never touched by observe)
+//                  for each shard:                             (the cold set is empty)
+//                    n = count_and_hot.fetch_add(1 << 63)      FLIP: hot <-> cold
+//                    started = n & (2^63 - 1)                  calls that joined the old hot
+//                    wait until old_hot.completed == started   its last observer left
+//                    read old_hot: buckets, sum, native         every call that joined it
+//                  choose the native schema for the result (see below)
+//                  for each shard:
+//                    add old_hot into the new hot set (at that schema), zero old_hot
+//   A set that becomes cold holds every observation the shard ever counted up to the flip
+//   (the previous snapshot added the then-cold set into it), so `completed` of the old hot
+//   set reaches `started` exactly when every call that joined it has finished, and the
+//   snapshot then reads counts, buckets and sum of one and the same set of observations.
+//
+// GUARANTEES
+//   observe(): lock-free in the strict sense, no allocation, no system call, never waits
+//   for a snapshot or another observer: a fetch-and-add on its shard's word, relaxed
+//   fetch-and-adds on the counters, a CAS loop for the (double) sum, a final release
+//   fetch-and-add. Native buckets add a probe into a fixed open-addressed table (CAS to
+//   claim a slot for a bucket not seen before). With no more threads than shards and
+//   stripes handed out one per thread, no two observers share a cache line.
+//   snapshot(): consistent while others observe: count equals the +Inf bucket and the sum
+//   of every bucket (classic and native, NaN aside, see below); sum is the sum of exactly
+//   the observations counted; a snapshot includes every observe() that returned before
+//   snapshot() was called (and perhaps some that ran concurrently, in whole: never half
+//   of one); a later snapshot never shows fewer observations in any bucket (counts are
+//   cumulative: this is a counter, in Prometheus terms). Snapshots never block observers;
+//   concurrent snapshots are safe (they take turns on a mutex). A snapshot waits for the
+//   observers that joined a set before its flip to finish (a few instructions each; a
+//   thread preempted inside observe() delays the snapshot until it runs again, never
+//   another observer). Cost O(shards x (classic buckets + native table)).
+//   A snapshot is not one atomic cut across shards: two observations in different shards
+//   may appear in either order. Each shard's part is a prefix of that shard's calls.
+//
+// SPECIAL VALUES (as Prometheus' Go client counts them)
+//   NaN: counted in count and in the classic +Inf bucket; sum becomes NaN; no native
+//        bucket (so a native histogram's buckets may add up to less than count).
+//   +Inf / -Inf: the classic +Inf bucket (-Inf: the first bucket); sum becomes +-Inf;
+//        native: the bucket just past the largest finite one (its upper bound is +Inf,
+//        Prometheus' "inf bucket"), among positive or negative buckets.
+//   observe(v, n) counts n observations of v at once (sum += v*n); n == 0 does nothing.
+//
+// NATIVE BUCKETS, MEMORY AND THE BOUND
+//   Each set has a table of C = bit_ceil(max(16, 3 * max_buckets)) slots; a slot's key
+//   packs bucket index, sign and schema, so buckets of several schemas can share a table.
+//   A bucket seen for the first time claims a free slot with a CAS. Each set has a schema
+//   HINT, the schema new keys are computed at: the histogram's current schema when the
+//   set becomes hot; an observer that claims the slot taking the set past max_buckets
+//   claimed slots, or each max_buckets/2 further, lowers the hint by one, so a set whose
+//   observations spread wider than the bound between two snapshots goes coarser step by
+//   step instead of filling its table. The table is emptied only while its set is cold.
+//   An observation that still finds its table full is counted in a fixed dense array at
+//   schema -4 (the coarsest: 133 buckets per sign cover every double), so no observation
+//   is ever lost, at the price of resolution: a snapshot that sees it reports schema -4.
+//   A snapshot reports the finest schema (at most the configured one, at most the
+//   coarsest bucket it read) at which at most max_buckets buckets are populated (never
+//   below -4); the sets count at that schema from then on. The bound is applied at
+//   snapshot time, lazily, since observe() must not wait, and schemas only go down
+//   (counts are cumulative). Size max_buckets for the spread one scrape interval sees.
+//   Memory per shard: 2 sets x ((classic buckets + 3) x 8 bytes, plus with native
+//   buckets 12 x C + 8 x 268 bytes), each array on its own cache lines.
+//
+// MEMORY-ORDERING CONTRACT (every atomic access below)
+//   Data flow: a set's counters are written by the observers that joined it and read by
+//   the snapshot after those observers finished; a set is reset (zeroed, new schema) only
+//   while cold, by the snapshot, and handed to observers by the flip.
+//   [HO1] observe: count_and_hot.fetch_add(1), acquire. Pairs with the flip's release
+//         ([HS2]): the snapshot's reset of the set this call joins (zeroed counters, emptied
+//         native table, its schema, a plain variable) happens-before the call's own
+//         increments, so a reset can never erase an increment, and the schema read is
+//         the one the snapshot wrote. Later observers' fetch_adds continue the flip's
+//         release sequence, so every observer synchronizes with the last flip.
+//   [HO2] observe: the bucket counters (classic, zero bucket, native slot counts,
+//         overflow), fetch_add relaxed: atomic read-modify-writes lose nothing; who reads
+//         them is ordered by [HO4]/[HS3].
+//   [HO3] observe: the sum, a CAS loop on the double's bits, relaxed (as [HO2]); the
+//         failure order relaxed too (the loop re-reads the current bits).
+//   [HN1] observe: a native slot's key, load relaxed, CAS EMPTY -> key relaxed/relaxed.
+//         A key is a number, not a pointer to data: an observer that finds the key (or
+//         claims it) adds to the slot's count, an atomic counter, so no data hangs on the
+//         key's order. The table is emptied only while cold ([HO1]).
+//   [HN2] observe: the set's schema hint, load relaxed, lowered by CAS relaxed/relaxed
+//         (also by the snapshot's merge). Every key carries its own schema, so a stale
+//         hint costs resolution, never correctness.
+//   [HO4] observe: set.completed.fetch_add(1), release: the call's last access to the
+//         set. Pairs with [HS3]: every counter increment of the call happens-before the
+//         snapshot's reads. All completed increments form one release sequence per
+//         reset, so the snapshot's load that reads `started` synchronizes with every call
+//         whose increment came before (each call's RMW heads a release sequence that the
+//         later RMWs continue).
+//   [HS1] snapshot: snapshot_mutex_ (detail::mutex): snapshots take turns. Orders one
+//         snapshot's merge and reset before the next snapshot's flip and reads.
+//   [HS2] snapshot: the flip, count_and_hot.fetch_add(1 << 63), release: publishes the
+//         reset of the set that becomes hot to the observers that will join it ([HO1]).
+//         Its result (the calls started before it) needs no acquire: what those calls
+//         wrote is read after [HS3].
+//   [HS3] snapshot: old_hot.completed.load(acquire) until it equals `started`. Pairs with
+//         [HO4]: after it, every increment of every call that joined the set is visible
+//         and no observer will touch the set again until a later flip hands it out.
+//   [HS4] snapshot: reads of the cold set's counters and table (relaxed: ordered by
+//         [HS3]); the merge into the hot set (fetch_add relaxed, a CAS loop for the sum:
+//         observers are adding to it concurrently); the reset of the cold set, its new
+//         schema hint included (stores relaxed: published by the next [HS2] of that
+//         shard, which comes after [HS1]).
+//
+// INVARIANTS (per shard, between snapshots)
+//   INV1  started (count_and_hot's low bits) = every observe() call that joined this
+//         shard; the hot set's completed = started - (calls in flight).
+//   INV2  the cold set is empty and no observer touches it: every call that joined it
+//         finished before the snapshot that made it cold returned.
+//   INV3  the hot set holds every observation of the shard: the previous snapshot added
+//         the old hot set into it after the flip.
+//   INV4  the histogram's schema (schema_) only goes down; a set's hint is at most the
+//         schema_ of the snapshot that last reset it; every key is at its own schema,
+//         and no native bucket read by a snapshot is finer than the schema it reports.
+//
+// LINEARIZATION
+//   observe() takes effect at [HO1]: a snapshot whose flip comes later in count_and_hot's
+//   order counts it. A snapshot is linearizable per shard (at each flip), not across
+//   shards (see GUARANTEES).
+//
+// REFERENCES
+//   B. Rabenstein, "Histograms and summaries" / client_golang's histogram (the hot/cold
+//   count sets, 2019); Prometheus native histograms (schema, spans, zero bucket),
+//   prometheus/client_model's metrics.proto; PromQL histogram_quantile (Prometheus 2.42
+//   as packaged by Debian 12: linear interpolation within a bucket, for both layouts).
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "detail/atomic.hpp"
+#include "detail/config.hpp"
+#include "detail/per_thread.hpp"
+#include "detail/platform.hpp"
+
+namespace lockless::inline LOCKLESS_ABI_NAMESPACE {
+
+// ---- layouts -------------------------------------------------------------------------
+
+// Prometheus native (exponential) buckets.
+struct native_buckets {
+  // Resolution: bucket boundaries at powers of 2^(2^-schema). -4 (factor 65536) .. 8
+  // (factor ~1.0027). 3 gives a factor of ~1.09 (about 4.4% relative error).
+  std::int32_t schema = 3;
+  // |v| <= zero_threshold counts in the zero bucket. Finite, >= 0. The Go client's default.
+  double zero_threshold = 0x1p-128;
+  // The most populated buckets (positive + negative) a snapshot reports; 1 .. 32768.
+  std::uint32_t max_buckets = 160;
+};
+
+// Upper bounds start, start+width, ..., count of them. Throws std::invalid_argument unless
+// count >= 1, start and width finite, width > 0 and every bound finite.
+[[nodiscard]] inline std::vector<double> linear_buckets(double start, double width,
+                                                         std::size_t count) {
+  if (count == 0 || !std::isfinite(start) || !std::isfinite(width) || !(width > 0)) {
+    throw std::invalid_argument("lockless::linear_buckets: needs count >= 1, finite start, width > 0");
+  }
+  std::vector<double> b(count);
+  for (std::size_t i = 0; i < count; ++i) b[i] = start + static_cast<double>(i) * width;
+  if (!std::isfinite(b.back())) throw std::invalid_argument("lockless::linear_buckets: bounds overflow");
+  return b;
+}
+
+// Upper bounds start, start*factor, ..., count of them. Throws std::invalid_argument unless
+// count >= 1, start > 0, factor > 1, and every bound finite and strictly increasing.
+[[nodiscard]] inline std::vector<double> exponential_buckets(double start, double factor,
+                                                              std::size_t count) {
+  if (count == 0 || !std::isfinite(start) || !(start > 0) || !std::isfinite(factor) ||
+      !(factor > 1)) {
+    throw std::invalid_argument(
+        "lockless::exponential_buckets: needs count >= 1, start > 0, factor > 1");
+  }
+  std::vector<double> b(count);
+  b[0] = start;
+  for (std::size_t i = 1; i < count; ++i) {
+    b[i] = b[i - 1] * factor;
+    if (!std::isfinite(b[i]) || !(b[i] > b[i - 1])) {
+      throw std::invalid_argument("lockless::exponential_buckets: bounds overflow");
+    }
+  }
+  return b;
+}
+
+// count upper bounds from min to max (both included), spaced by a constant factor.
+// Throws std::invalid_argument unless count >= 2 and 0 < min < max, both finite.
+[[nodiscard]] inline std::vector<double> exponential_buckets_range(double min, double max,
+                                                                    std::size_t count) {
+  if (count < 2 || !std::isfinite(min) || !std::isfinite(max) || !(min > 0) || !(max > min)) {
+    throw std::invalid_argument(
+        "lockless::exponential_buckets_range: needs count >= 2 and 0 < min < max, finite");
+  }
+  const double factor = std::pow(max / min, 1.0 / static_cast<double>(count - 1));
+  std::vector<double> b = exponential_buckets(min, factor, count);
+  b.back() = std::max(max, b[count - 2] * (1 + 0x1p-52));  // exactly max, still increasing
+  return b;
+}
+
+// ---- snapshots -----------------------------------------------------------------------
+
+struct native_bucket {
+  std::int32_t index = 0;   // bucket i: (2^((i-1)*2^-schema), 2^(i*2^-schema)] in |v|
+  std::uint64_t count = 0;  // observations in this bucket alone (not cumulative), > 0
+  friend bool operator==(const native_bucket&, const native_bucket&) = default;
+};
+
+// What a histogram held at one moment; see histogram::snapshot().
+struct histogram_snapshot {
+  std::vector<double> upper_bounds;          // classic bounds (without the implied +Inf)
+  std::vector<std::uint64_t> cumulative;     // upper_bounds.size() + 1 cumulative counts;
+                                             // the last is the +Inf bucket, == count
+  std::uint64_t count = 0;                   // observations, NaN included
+  double sum = 0.0;                          // their sum
+
+  bool native = false;                       // the fields below are meaningful
+  std::int32_t schema = 0;
+  double zero_threshold = 0.0;
+  std::uint64_t zero_count = 0;
+  std::vector<native_bucket> positive;       // ascending index, populated buckets only
+  std::vector<native_bucket> negative;       // ascending index (of |v|), populated only
+
+  // PromQL histogram_quantile(q) over the classic buckets (Prometheus 2.42): linear
+  // interpolation within the bucket holding rank q*count, the first bucket's lower end
+  // taken as 0 (or its bound, if that is <= 0); a rank in the +Inf bucket returns the
+  // largest finite bound. NaN when count is 0, when there is no finite bound, or q is
+  // NaN; -Inf for q < 0, +Inf for q > 1.
+  [[nodiscard]] double quantile(double q) const;
+  // PromQL histogram_quantile(q) over the native buckets (Prometheus 2.42: linear
+  // interpolation within the bucket; the zero bucket's range is [-t, t], cut at 0 when
+  // only one sign has buckets). NaN without native buckets, or as quantile() does.
+  [[nodiscard]] double native_quantile(double q) const;
+
+  // The boundaries Prometheus gives native bucket `index` at `schema` (its getBound()):
+  // upper bound 2^(index*2^-schema); the last finite bucket's is DBL_MAX, the inf
+  // bucket's +Inf.
+  [[nodiscard]] static double native_upper_bound(std::int32_t index, std::int32_t schema);
+};
+
+namespace detail {
+
+inline constexpr std::int32_t native_min_schema = -4;
+inline constexpr std::int32_t native_max_schema = 8;
+// Keys at schema -4 of the non-zero doubles: 2^-1074 has key -67, DBL_MAX 64, the inf
+// bucket 65.
+inline constexpr std::int32_t coarse_min_key = -67;
+inline constexpr std::int32_t coarse_keys = 65 - coarse_min_key + 1;  // 133
+
+// The fractions 2^(i/2^s - 1), i = 0 .. 2^s - 1, for schema s in 1..8: the bucket
+// boundaries within one power of two, as frexp() gives the fraction.
+inline const double* native_fraction_bounds(std::int32_t schema) noexcept {
+  struct tables {
+    double t[native_max_schema + 1][1 << native_max_schema];
+    tables() noexcept {
+      for (std::int32_t s = 1; s <= native_max_schema; ++s) {
+        const std::int32_t n = std::int32_t{1} << s;
+        for (std::int32_t i = 0; i < n; ++i) {
+          t[s][i] = std::exp2(static_cast<double>(i) / static_cast<double>(n) - 1.0);
+        }
+      }
+    }
+  };
+  static const tables all;
+  return all.t[schema];
+}
+
+// The native bucket index of |v| (finite, > 0) at schema s (Prometheus' key function).
+inline std::int32_t native_key(double a, std::int32_t s) noexcept {
+  int exp = 0;
+  const double frac = std::frexp(a, &exp);  // a = frac * 2^exp, frac in [0.5, 1)
+  if (s > 0) {
+    const std::int32_t n = std::int32_t{1} << s;
+    const double* b = native_fraction_bounds(s);
+    const auto i = static_cast<std::int32_t>(std::lower_bound(b, b + n, frac) - b);
+    return (exp - 1) * n + i;
+  }
+  const std::int32_t k = exp - (frac == 0.5 ? 1 : 0);  // key at schema 0
+  return (k + (std::int32_t{1} << -s) - 1) >> -s;      // ceil(k / 2^-s)
+}
+
+// The key of the inf bucket at schema s: one past DBL_MAX's (whose key is 1024 * 2^s).
+inline std::int32_t native_inf_key(std::int32_t s) noexcept {
+  return (s >= 0 ? (std::int32_t{1024} << s) : (std::int32_t{1024} >> -s)) + 1;
+}
+
+// A key at schema `from` mapped to schema `to` <= from: each step merges pairs exactly.
+inline std::int32_t native_reduce(std::int32_t key, std::int32_t from, std::int32_t to) noexcept {
+  for (; from > to; --from) key = (key + 1) >> 1;  // arithmetic shift: ceil(key / 2)
+  return key;
+}
+
+// n objects of T on their own cache lines (aligned, padded to whole lines), value-
+// constructed; freed by padded_array's destructor.
+template <class T>
+class padded_array {
+ public:
+  padded_array() = default;
+  explicit padded_array(std::size_t n) : n_(n) {
+    if (n_ == 0) return;
+    const std::size_t bytes = (n_ * sizeof(T) + cache_line_size - 1) / cache_line_size * cache_line_size;
+    p_ = static_cast<T*>(::operator new(bytes, std::align_val_t{cache_line_size}));
+    for (std::size_t i = 0; i < n_; ++i) ::new (static_cast<void*>(p_ + i)) T();
+  }
+  padded_array(const padded_array&) = delete;
+  padded_array& operator=(const padded_array&) = delete;
+  padded_array(padded_array&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+  padded_array& operator=(padded_array&& o) noexcept {
+    std::swap(p_, o.p_);
+    std::swap(n_, o.n_);
+    return *this;
+  }
+  ~padded_array() {
+    if (p_ == nullptr) return;
+    for (std::size_t i = 0; i < n_; ++i) p_[i].~T();
+    ::operator delete(p_, std::align_val_t{cache_line_size});
+  }
+  T& operator[](std::size_t i) noexcept { return p_[i]; }
+  const T& operator[](std::size_t i) const noexcept { return p_[i]; }
+  [[nodiscard]] std::size_t size() const noexcept { return n_; }
+
+ private:
+  T* p_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+inline std::uint64_t double_bits(double d) noexcept {
+  return std::bit_cast<std::uint64_t>(d);
+}
+inline double bits_double(std::uint64_t u) noexcept {
+  return std::bit_cast<double>(u);
+}
+
+}  // namespace detail
+
+// ---- the histogram -------------------------------------------------------------------
+
+class histogram {
+ public:
+  // Classic buckets with these upper bounds (strictly increasing, finite; +Inf implied;
+  // empty: only the +Inf bucket). shards: how many count shards (0: a default from the
+  // hardware, twice the hardware threads rounded up to a power of two, at most 64);
+  // rounded up to a power of two. Throws std::invalid_argument for a bound that is NaN or
+  // infinite, bounds not strictly increasing, or shards > 1024.
+  explicit histogram(std::vector<double> upper_bounds, std::size_t shards = 0)
+      : histogram(std::move(upper_bounds), nullptr, shards) {}
+  // Classic and native buckets. Throws std::invalid_argument also for a schema outside
+  // -4..8, a zero_threshold that is negative, NaN or infinite, max_buckets 0 or > 32768.
+  histogram(std::vector<double> upper_bounds, const native_buckets& native, std::size_t shards = 0)
+      : histogram(std::move(upper_bounds), &native, shards) {}
+  // Native buckets only (the classic part is the +Inf bucket).
+  explicit histogram(const native_buckets& native, std::size_t shards = 0)
+      : histogram(std::vector<double>{}, &native, shards) {}
+
+  histogram(const histogram&) = delete;
+  histogram& operator=(const histogram&) = delete;
+  ~histogram() = default;
+
+  // Counts one observation of v (NaN and infinities: see SPECIAL VALUES).
+  void observe(double v) noexcept { observe(v, 1); }
+
+  // Counts n observations of v. Lock-free, allocation-free.
+  void observe(double v, std::uint64_t n) noexcept {
+    if (n == 0) return;
+    shard& sh = shards_[detail::thread_stripe() & shard_mask_];
+    // [HO1] acquire: pairs with [HS2]; the set's reset and schema happen-before.
+    const std::uint64_t word = sh.count_and_hot.value.fetch_add(1, std::memory_order_acquire);
+    count_set& set = sh.sets[word >> 63];
+    // [HO2] relaxed: ordered for the snapshot by [HO4].
+    set.cells[bucket_cell(v)].fetch_add(n, std::memory_order_relaxed);
+    add_sum(set, v * static_cast<double>(n));  // [HO3]
+    if (native_) observe_native(set, v, n);
+    // [HO4] release: pairs with [HS3]; everything above happens-before the snapshot's reads.
+    set.cells[completed_cell].fetch_add(1, std::memory_order_release);
+  }
+
+  // A consistent snapshot (see GUARANTEES). Allocates the result; may throw bad_alloc.
+  [[nodiscard]] histogram_snapshot snapshot() const;
+
+  [[nodiscard]] std::span<const double> upper_bounds() const noexcept { return bounds_; }
+  [[nodiscard]] bool has_native() const noexcept { return native_; }
+  // The configured native layout (schema: the configured one, not the current one).
+  [[nodiscard]] native_buckets native_layout() const noexcept { return native_config_; }
+  [[nodiscard]] std::size_t shard_count() const noexcept { return shard_mask_ + 1; }
+
+ private:
+  // One count set's words, in `cells`: completed, sum bits, the classic buckets (the last
+  // is +Inf), then with native buckets: zero count, slots claimed, table counts [C],
+  // overflow [2*133] (positive then negative, at schema -4).
+  static constexpr std::size_t completed_cell = 0;
+  static constexpr std::size_t sum_cell = 1;
+  static constexpr std::size_t first_bucket_cell = 2;
+  static constexpr std::int32_t empty_key = std::numeric_limits<std::int32_t>::min();
+
+  struct count_set {
+    detail::padded_array<detail::atomic<std::uint64_t>> cells;
+    detail::padded_array<detail::atomic<std::int32_t>> keys;  // native table keys [C]
+    detail::atomic<std::int32_t> schema{0};  // the schema new native keys are counted at
+  };
+  struct shard {
+    detail::cache_padded<detail::atomic<std::uint64_t>> count_and_hot{0};
+    count_set sets[2];
+  };
+
+  histogram(std::vector<double> upper_bounds, const native_buckets* native, std::size_t shards);
+
+  std::size_t bucket_cell(double v) const noexcept {
+    const std::size_t n = bounds_.size();
+    if (std::isnan(v)) return first_bucket_cell + n;  // NaN: the +Inf bucket
+    // The first bound >= v.
+    std::size_t lo = 0;
+    std::size_t len = n;
+    while (len > 0) {
+      const std::size_t half = len / 2;
+      if (bounds_[lo + half] < v) {
+        lo += half + 1;
+        len -= half + 1;
+      } else {
+        len = half;
+      }
+    }
+    return first_bucket_cell + lo;
+  }
+
+  static void add_sum(count_set& set, double d) noexcept {
+    detail::atomic<std::uint64_t>& s = set.cells[sum_cell];
+    // [HO3] relaxed CAS loop (failure relaxed: the loop re-reads).
+    std::uint64_t old = s.load(std::memory_order_relaxed);
+    while (!s.compare_exchange_weak(old, detail::double_bits(detail::bits_double(old) + d),
+                                    std::memory_order_relaxed, std::memory_order_relaxed)) {
+    }
+  }
+
+  // Native cells: zero_cell(), distinct_cell() (slots claimed), table_cell(i),
+  // overflow_cell(negative, key at -4).
+  std::size_t zero_cell() const noexcept { return first_bucket_cell + bounds_.size() + 1; }
+  std::size_t distinct_cell() const noexcept { return zero_cell() + 1; }
+  std::size_t table_cell(std::size_t i) const noexcept { return distinct_cell() + 1 + i; }
+  std::size_t overflow_cell(bool negative, std::int32_t key) const noexcept {
+    return table_cell(table_size_) + (negative ? detail::coarse_keys : 0) +
+           static_cast<std::size_t>(key - detail::coarse_min_key);
+  }
+  std::size_t cells_per_set() const noexcept {
+    return native_ ? overflow_cell(true, detail::coarse_min_key) + detail::coarse_keys
+                   : first_bucket_cell + bounds_.size() + 1;
+  }
+
+  void observe_native(count_set& set, double v, std::uint64_t n) const noexcept {
+    if (std::isnan(v)) return;  // NaN: no native bucket
+    const double a = std::fabs(v);
+    if (a <= zero_threshold_) {
+      set.cells[zero_cell()].fetch_add(n, std::memory_order_relaxed);  // [HO2]
+      return;
+    }
+    // [HN2] relaxed: the set's schema is a hint; every key says its own schema.
+    const std::int32_t s = set.schema.load(std::memory_order_relaxed);
+    const std::int32_t key = std::isinf(a) ? detail::native_inf_key(s) : detail::native_key(a, s);
+    count_native(set, v < 0, key, s, n);
+  }
+
+  // Adds n to native bucket `key` at `schema` in `set`: its slot in the table (claimed if
+  // new), or the overflow at schema -4 when the table is full. Claiming the slot that
+  // takes the set past max_buckets, and every max_buckets/2 after it, lowers the set's
+  // schema by one, so that a set fills its table gradually coarser, not at once.
+  void count_native(count_set& set, bool negative, std::int32_t key, std::int32_t schema,
+                    std::uint64_t n) const noexcept {
+    std::size_t slot = 0;
+    bool claimed = false;
+    if (find_slot(set, encode(key, negative, schema), slot, claimed)) {
+      set.cells[table_cell(slot)].fetch_add(n, std::memory_order_relaxed);  // [HO2]
+      if (claimed) {
+        // [HO2] relaxed: a count of claimed slots, read only as a trigger.
+        const std::uint64_t d = set.cells[distinct_cell()].fetch_add(1, std::memory_order_relaxed) + 1;
+        const std::uint64_t max = native_config_.max_buckets;
+        const std::uint64_t step = std::max<std::uint64_t>(1, max / 2);
+        if (d > max && (d - max - 1) % step == 0 && schema > detail::native_min_schema) {
+          std::int32_t expected = schema;
+          // [HN2] relaxed/relaxed: lowers the hint once per trigger (fails if done already).
+          set.schema.compare_exchange_strong(expected, schema - 1, std::memory_order_relaxed,
+                                             std::memory_order_relaxed);
+        }
+      }
+    } else {
+      const std::int32_t coarse = detail::native_reduce(key, schema, detail::native_min_schema);
+      set.cells[overflow_cell(negative, coarse)].fetch_add(n, std::memory_order_relaxed);  // [HO2]
+    }
+  }
+
+  // A table slot's key: bucket key, sign and schema in one int32 (|key| < 2^19).
+  static std::int32_t encode(std::int32_t key, bool negative, std::int32_t schema) noexcept {
+    return (key * 2 + (negative ? 1 : 0)) * 16 + (schema - detail::native_min_schema);
+  }
+  static std::int32_t code_schema(std::int32_t code) noexcept {
+    return (code & 15) + detail::native_min_schema;
+  }
+  static bool code_negative(std::int32_t code) noexcept { return ((code >> 4) & 1) != 0; }
+  static std::int32_t code_key(std::int32_t code) noexcept { return code >> 5; }
+
+  // The slot holding `code`, claiming a free one if it has none (claimed = true); false:
+  // the table is full.
+  bool find_slot(count_set& set, std::int32_t code, std::size_t& slot, bool& claimed) const noexcept {
+    const std::size_t mask = table_size_ - 1;
+    std::size_t i = (static_cast<std::uint32_t>(code) * 0x9E3779B1u) >> 7 & mask;
+    for (std::size_t probes = 0; probes < table_size_; ++probes, i = (i + 1) & mask) {
+      detail::atomic<std::int32_t>& k = set.keys[i];
+      std::int32_t seen = k.load(std::memory_order_relaxed);  // [HN1]
+      if (seen == empty_key) {
+        // [HN1] relaxed/relaxed: a key publishes no data.
+        if (k.compare_exchange_strong(seen, code, std::memory_order_relaxed,
+                                      std::memory_order_relaxed)) {
+          slot = i;
+          claimed = true;
+          return true;
+        }
+      }
+      if (seen == code) {
+        slot = i;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // A snapshot in two passes over the shards. read_shard: flip, wait, add the old hot
+  // set's counts to `out` (native buckets to `native`, at their own schemas). After
+  // every shard is read and the snapshot's schema is known, merge_shard adds the old hot
+  // set into the new hot set (native buckets at that schema) and resets it. Between the
+  // two the old hot set is the snapshot's alone (INV2; the next flip comes after [HS1]).
+  struct native_entry {
+    std::int32_t schema;
+    bool negative;
+    std::int32_t key;
+    std::uint64_t count;
+  };
+  std::uint64_t read_shard(shard& sh, histogram_snapshot& out,
+                           std::vector<native_entry>& native) const;
+  void merge_shard(shard& sh, std::uint64_t old_index, std::int32_t schema) const;
+
+  std::vector<double> bounds_;
+  bool native_ = false;
+  native_buckets native_config_{};
+  double zero_threshold_ = 0.0;
+  std::size_t table_size_ = 0;
+  std::size_t shard_mask_ = 0;
+  std::unique_ptr<shard[]> shards_;
+  mutable detail::mutex snapshot_mutex_;  // [HS1]
+  mutable std::int32_t schema_ = 0;       // current native schema; under snapshot_mutex_
+};
+
+// ---- out-of-line members -------------------------------------------------------------
+
+inline histogram::histogram(std::vector<double> upper_bounds, const native_buckets* native,
+                            std::size_t shards)
+    : bounds_(std::move(upper_bounds)) {
+  for (std::size_t i = 0; i < bounds_.size(); ++i) {
+    if (!std::isfinite(bounds_[i])) {
+      throw std::invalid_argument(
+          "lockless::histogram: bucket bounds must be finite (the +Inf bucket is implied)");
+    }
+    if (i > 0 && !(bounds_[i] > bounds_[i - 1])) {
+      throw std::invalid_argument("lockless::histogram: bucket bounds must be strictly increasing");
+    }
+  }
+  if (native != nullptr) {
+    if (native->schema < detail::native_min_schema || native->schema > detail::native_max_schema) {
+      throw std::invalid_argument("lockless::histogram: native schema must be in -4..8");
+    }
+    if (!std::isfinite(native->zero_threshold) || native->zero_threshold < 0) {
+      throw std::invalid_argument(
+          "lockless::histogram: native zero_threshold must be finite and >= 0");
+    }
+    if (native->max_buckets == 0 || native->max_buckets > 32768) {
+      throw std::invalid_argument("lockless::histogram: native max_buckets must be in 1..32768");
+    }
+    native_ = true;
+    native_config_ = *native;
+    zero_threshold_ = native->zero_threshold;
+    schema_ = native->schema;
+    table_size_ = std::bit_ceil(std::max<std::size_t>(16, 3 * std::size_t{native->max_buckets}));
+  }
+  if (shards > 1024) throw std::invalid_argument("lockless::histogram: at most 1024 shards");
+  if (shards == 0) {
+    const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
+    shards = std::min<std::size_t>(64, 2 * hw);
+  }
+  if constexpr (detail::model_checked) shards = std::min<std::size_t>(shards, 4);
+  shards = std::bit_ceil(shards);
+  shard_mask_ = shards - 1;
+  shards_ = std::make_unique<shard[]>(shards);
+  for (std::size_t i = 0; i < shards; ++i) {
+    for (count_set& set : shards_[i].sets) {
+      set.cells = detail::padded_array<detail::atomic<std::uint64_t>>(cells_per_set());
+      for (std::size_t c = 0; c < set.cells.size(); ++c) {
+        set.cells[c].store(0, std::memory_order_relaxed);  // before any sharing
+      }
+      set.cells[sum_cell].store(detail::double_bits(0.0), std::memory_order_relaxed);
+      if (native_) {
+        set.keys = detail::padded_array<detail::atomic<std::int32_t>>(table_size_);
+        for (std::size_t k = 0; k < table_size_; ++k) {
+          set.keys[k].store(empty_key, std::memory_order_relaxed);  // before any sharing
+        }
+        set.schema.store(schema_, std::memory_order_relaxed);  // before any sharing
+      }
+    }
+  }
+}
+
+inline std::uint64_t histogram::read_shard(shard& sh, histogram_snapshot& out,
+                                           std::vector<native_entry>& native) const {
+  // [HS2] release: the flip; publishes the reset of the set that becomes hot (done by the
+  // previous snapshot's merge_shard, before [HS1]'s unlock) to [HO1].
+  const std::uint64_t word =
+      sh.count_and_hot.value.fetch_add(std::uint64_t{1} << 63, std::memory_order_release);
+  const std::uint64_t started = word & ~(std::uint64_t{1} << 63);
+  const std::uint64_t old_index = word >> 63;
+  count_set& old_hot = sh.sets[old_index];
+
+  // [HS3] acquire: pairs with [HO4]; wait for the calls that joined old_hot to finish.
+  detail::backoff wait;
+  while (old_hot.cells[completed_cell].load(std::memory_order_acquire) != started) wait.pause();
+
+  // [HS4] relaxed reads, ordered by [HS3].
+  std::uint64_t below = 0;
+  for (std::size_t b = 0; b <= bounds_.size(); ++b) {
+    below += old_hot.cells[first_bucket_cell + b].load(std::memory_order_relaxed);
+    out.cumulative[b] += below;
+  }
+  out.sum += detail::bits_double(old_hot.cells[sum_cell].load(std::memory_order_relaxed));
+  if (!native_) return old_index;
+  out.zero_count += old_hot.cells[zero_cell()].load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < table_size_; ++i) {
+    const std::int32_t code = old_hot.keys[i].load(std::memory_order_relaxed);
+    if (code == empty_key) continue;
+    const std::uint64_t count = old_hot.cells[table_cell(i)].load(std::memory_order_relaxed);
+    if (count != 0) native.push_back({code_schema(code), code_negative(code), code_key(code), count});
+  }
+  for (int neg = 0; neg < 2; ++neg) {
+    for (std::int32_t key = detail::coarse_min_key;
+         key < detail::coarse_min_key + detail::coarse_keys; ++key) {
+      const std::uint64_t count =
+          old_hot.cells[overflow_cell(neg != 0, key)].load(std::memory_order_relaxed);
+      if (count != 0) native.push_back({detail::native_min_schema, neg != 0, key, count});
+    }
+  }
+  return old_index;
+}
+
+inline void histogram::merge_shard(shard& sh, std::uint64_t old_index, std::int32_t schema) const {
+  count_set& old_hot = sh.sets[old_index];
+  count_set& hot = sh.sets[old_index ^ 1];
+  // [HS4] the merge: fetch_adds relaxed (observers add to `hot` concurrently; the next
+  // snapshot reads it after its own [HS3]), and the reset: relaxed stores, published by
+  // the next flip of this shard ([HS2], after [HS1]).
+  for (std::size_t b = 0; b <= bounds_.size(); ++b) {
+    detail::atomic<std::uint64_t>& c = old_hot.cells[first_bucket_cell + b];
+    const std::uint64_t v = c.load(std::memory_order_relaxed);
+    if (v != 0) hot.cells[first_bucket_cell + b].fetch_add(v, std::memory_order_relaxed);
+    c.store(0, std::memory_order_relaxed);
+  }
+  add_sum(hot, detail::bits_double(old_hot.cells[sum_cell].load(std::memory_order_relaxed)));
+  old_hot.cells[sum_cell].store(detail::double_bits(0.0), std::memory_order_relaxed);
+  hot.cells[completed_cell].fetch_add(
+      old_hot.cells[completed_cell].load(std::memory_order_relaxed), std::memory_order_relaxed);
+  old_hot.cells[completed_cell].store(0, std::memory_order_relaxed);
+  if (!native_) return;
+
+  // The hot set counts new buckets at `schema` from now on (if observers have not gone
+  // coarser already). [HN2] relaxed, as the observers' CAS.
+  std::int32_t hint = hot.schema.load(std::memory_order_relaxed);
+  while (hint > schema && !hot.schema.compare_exchange_weak(hint, schema, std::memory_order_relaxed,
+                                                            std::memory_order_relaxed)) {
+  }
+  // The old set's schema for its next turn as hot, published by the next flip.
+  old_hot.schema.store(schema, std::memory_order_relaxed);
+
+  detail::atomic<std::uint64_t>& zero = old_hot.cells[zero_cell()];
+  if (const std::uint64_t z = zero.load(std::memory_order_relaxed); z != 0) {
+    hot.cells[zero_cell()].fetch_add(z, std::memory_order_relaxed);
+  }
+  zero.store(0, std::memory_order_relaxed);
+  old_hot.cells[distinct_cell()].store(0, std::memory_order_relaxed);
+  for (std::size_t i = 0; i < table_size_; ++i) {
+    detail::atomic<std::int32_t>& k = old_hot.keys[i];
+    const std::int32_t code = k.load(std::memory_order_relaxed);
+    if (code == empty_key) continue;
+    detail::atomic<std::uint64_t>& c = old_hot.cells[table_cell(i)];
+    if (const std::uint64_t count = c.load(std::memory_order_relaxed); count != 0) {
+      const std::int32_t to = std::min(code_schema(code), schema);
+      count_native(hot, code_negative(code),
+                   detail::native_reduce(code_key(code), code_schema(code), to), to, count);
+    }
+    c.store(0, std::memory_order_relaxed);
+    k.store(empty_key, std::memory_order_relaxed);
+  }
+  for (int neg = 0; neg < 2; ++neg) {
+    for (std::int32_t key = detail::coarse_min_key;
+         key < detail::coarse_min_key + detail::coarse_keys; ++key) {
+      detail::atomic<std::uint64_t>& c = old_hot.cells[overflow_cell(neg != 0, key)];
+      if (const std::uint64_t count = c.load(std::memory_order_relaxed); count != 0) {
+        hot.cells[overflow_cell(neg != 0, key)].fetch_add(count, std::memory_order_relaxed);
+        c.store(0, std::memory_order_relaxed);
+      }
+    }
+  }
+}
+
+inline histogram_snapshot histogram::snapshot() const {
+  histogram_snapshot out;
+  out.upper_bounds = bounds_;
+  out.cumulative.assign(bounds_.size() + 1, 0);
+  std::vector<native_entry> native;
+  std::vector<std::uint64_t> old_index(shard_mask_ + 1);
+  std::unique_lock<detail::mutex> lock(snapshot_mutex_);  // [HS1]
+  for (std::size_t i = 0; i <= shard_mask_; ++i) old_index[i] = read_shard(shards_[i], out, native);
+  out.count = out.cumulative.back();
+
+  std::int32_t s = schema_;
+  std::vector<std::pair<std::int64_t, std::uint64_t>> merged;  // (key*2 + negative, count)
+  if (native_) {
+    // Bring every bucket to one schema, then coarsen until at most max_buckets remain.
+    for (const native_entry& e : native) s = std::min(s, e.schema);
+    auto build = [&](std::int32_t schema) {
+      std::vector<std::pair<std::int64_t, std::uint64_t>> v;
+      v.reserve(native.size());
+      for (const native_entry& e : native) {
+        v.emplace_back(
+            std::int64_t{detail::native_reduce(e.key, e.schema, schema)} * 2 + (e.negative ? 1 : 0),
+            e.count);
+      }
+      std::sort(v.begin(), v.end());
+      std::size_t w = 0;
+      for (std::size_t r = 0; r < v.size(); ++r) {
+        if (w > 0 && v[w - 1].first == v[r].first) {
+          v[w - 1].second += v[r].second;
+        } else {
+          v[w++] = v[r];
+        }
+      }
+      v.resize(w);
+      return v;
+    };
+    merged = build(s);
+    while (merged.size() > native_config_.max_buckets && s > detail::native_min_schema) {
+      merged = build(--s);
+    }
+    schema_ = s;  // INV4: sets count at s or coarser from now on
+  }
+  for (std::size_t i = 0; i <= shard_mask_; ++i) merge_shard(shards_[i], old_index[i], s);
+  lock.unlock();
+  if (!native_) return out;
+
+  out.native = true;
+  out.schema = s;
+  out.zero_threshold = zero_threshold_;
+  for (const auto& [code, count] : merged) {
+    const native_bucket b{static_cast<std::int32_t>(code >> 1), count};
+    if ((code & 1) != 0) {
+      out.negative.push_back(b);
+    } else {
+      out.positive.push_back(b);
+    }
+  }
+  return out;
+}
+
+inline double histogram_snapshot::native_upper_bound(std::int32_t index, std::int32_t schema) {
+  if (schema < 0) {
+    const std::int64_t e = std::int64_t{index} << -schema;
+    if (e == 1024) return std::numeric_limits<double>::max();
+    return std::ldexp(1.0, static_cast<int>(std::clamp<std::int64_t>(e, -2000, 2000)));
+  }
+  const std::int32_t n = std::int32_t{1} << schema;
+  const std::int32_t frac_index = index & (n - 1);
+  const double frac = schema == 0 ? 0.5 : detail::native_fraction_bounds(schema)[frac_index];
+  const std::int32_t e = (index >> schema) + 1;
+  if (frac == 0.5 && e == 1025) return std::numeric_limits<double>::max();
+  return std::ldexp(frac, e);
+}
+
+inline double histogram_snapshot::quantile(double q) const {
+  if (std::isnan(q)) return std::numeric_limits<double>::quiet_NaN();
+  if (q < 0) return -std::numeric_limits<double>::infinity();
+  if (q > 1) return std::numeric_limits<double>::infinity();
+  const std::size_t n = cumulative.size();  // buckets including +Inf
+  if (n < 2 || count == 0) return std::numeric_limits<double>::quiet_NaN();
+  const double observations = static_cast<double>(cumulative.back());
+  double rank = q * observations;
+  std::size_t b = 0;  // the first of the finite buckets whose cumulative count >= rank
+  while (b < n - 1 && static_cast<double>(cumulative[b]) < rank) ++b;
+  if (b == n - 1) return upper_bounds[n - 2];
+  if (b == 0 && upper_bounds[0] <= 0) return upper_bounds[0];
+  double start = 0;
+  const double end = upper_bounds[b];
+  double in_bucket = static_cast<double>(cumulative[b]);
+  if (b > 0) {
+    start = upper_bounds[b - 1];
+    in_bucket -= static_cast<double>(cumulative[b - 1]);
+    rank -= static_cast<double>(cumulative[b - 1]);
+  }
+  return start + (end - start) * (rank / in_bucket);
+}
+
+inline double histogram_snapshot::native_quantile(double q) const {
+  if (std::isnan(q) || !native) return std::numeric_limits<double>::quiet_NaN();
+  if (q < 0) return -std::numeric_limits<double>::infinity();
+  if (q > 1) return std::numeric_limits<double>::infinity();
+  if (count == 0) return std::numeric_limits<double>::quiet_NaN();
+  struct range {
+    double lower, upper, count;
+  };
+  // Ascending: negative buckets from the most negative, the zero bucket, positive ones.
+  std::vector<range> all;
+  for (auto it = negative.rbegin(); it != negative.rend(); ++it) {
+    all.push_back({-native_upper_bound(it->index, schema),
+                   -native_upper_bound(it->index - 1, schema), static_cast<double>(it->count)});
+  }
+  if (zero_count > 0 || zero_threshold > 0) {
+    all.push_back({-zero_threshold, zero_threshold, static_cast<double>(zero_count)});
+  }
+  for (const native_bucket& b : positive) {
+    all.push_back({native_upper_bound(b.index - 1, schema), native_upper_bound(b.index, schema),
+                   static_cast<double>(b.count)});
+  }
+  if (all.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const double total = static_cast<double>(count);
+  const double rank = q * total;
+  double seen = 0;
+  range bucket = all.front();
+  for (const range& r : all) {
+    bucket = r;
+    seen += r.count;
+    if (seen >= rank) break;
+  }
+  if (bucket.lower < 0 && bucket.upper > 0) {
+    if (negative.empty() && !positive.empty()) {
+      bucket.lower = 0;
+    } else if (positive.empty() && !negative.empty()) {
+      bucket.upper = 0;
+    }
+  }
+  seen = std::min(seen, total);
+  if (seen < rank) return bucket.upper;
+  const double r = rank - (seen - bucket.count);
+  return bucket.lower + (bucket.upper - bucket.lower) * (r / bucket.count);
+}
+
+}  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE

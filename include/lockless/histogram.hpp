@@ -884,3 +884,6 @@ inline double histogram_snapshot::native_quantile(double q) const {
 }
 
 }  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE
+
+// The exposition formats (text 0.0.4, OpenMetrics, protobuf) of histogram_snapshot.
+#include "detail/histogram_exposition.hpp"  // IWYU pragma: export

@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages lockless needs, and only those that are missing.
 #
 #   bash scripts/install-deps.sh --tests    compilers, CMake/Ninja, GoogleTest, Relacy, libFuzzer,
-#                                           the AArch64 cross compiler and qemu-user
+#                                           the AArch64 cross compiler and qemu-user, and the
+#                                           real Prometheus components of tests/interop/
 #   bash scripts/install-deps.sh --bench    Google Benchmark and the peer libraries
 #   bash scripts/install-deps.sh            both
 #
@@ -14,7 +15,9 @@ set -euo pipefail
 # GoogleTest from: libgtest-dev is amd64 only.
 tests_pkgs=(build-essential cmake ninja-build g++ clang-19 libfuzzer-19-dev libclang-rt-19-dev
             clang-format-19 googletest libgtest-dev relacy-dev python3
-            g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
+            g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
+            prometheus python3-prometheus-client python3-protobuf protobuf-compiler
+            golang-github-prometheus-client-model-dev libcpp-httplib-dev)
 bench_pkgs=(build-essential cmake ninja-build g++ libbenchmark-dev libboost-dev
             libconcurrentqueue-dev libatomic-queue-dev libtbb-dev libxenium-dev libcds-dev
             prometheus-cpp-dev python3)

@@ -115,7 +115,7 @@
 //         reset, so the snapshot's load that reads `started` synchronizes with every call
 //         whose increment came before (each call's RMW heads a release sequence that the
 //         later RMWs continue).
-//   [HS1] snapshot: snapshot_mutex_ (detail::mutex): snapshots take turns. Orders one
+//   [HS1] snapshot: snap_.mutex (detail::mutex): snapshots take turns. Orders one
 //         snapshot's merge and reset before the next snapshot's flip and reads.
 //   [HS2] snapshot: the flip, count_and_hot.fetch_add(1 << 63), release: publishes the
 //         reset of the set that becomes hot to the observers that will join it ([HO1]).
@@ -137,8 +137,8 @@
 //         finished before the snapshot that made it cold returned.
 //   INV3  the hot set holds every observation of the shard: the previous snapshot added
 //         the old hot set into it after the flip.
-//   INV4  the histogram's schema (schema_) only goes down; a set's hint is at most the
-//         schema_ of the snapshot that last reset it; every key is at its own schema,
+//   INV4  the histogram's schema (snap_.schema) only goes down; a set's hint is at most
+//         the schema of the snapshot that last reset it; every key is at its own schema,
 //         and no native bucket read by a snapshot is finer than the schema it reports.
 //
 // LINEARIZATION
@@ -378,8 +378,8 @@ class histogram {
  public:
   // Classic buckets with these upper bounds (strictly increasing, finite; +Inf implied;
   // empty: only the +Inf bucket). shards: how many count shards (0: a default from the
-  // hardware, twice the hardware threads rounded up to a power of two, at most 64);
-  // rounded up to a power of two. Throws std::invalid_argument for a bound that is NaN or
+  // hardware, twice the hardware threads, at most 64, or at most 16 with native buckets,
+  // whose tables make a shard larger); rounded up to a power of two. Throws std::invalid_argument for a bound that is NaN or
   // infinite, bounds not strictly increasing, or shards > 1024.
   explicit histogram(std::vector<double> upper_bounds, std::size_t shards = 0)
       : histogram(std::move(upper_bounds), nullptr, shards) {}
@@ -582,8 +582,12 @@ class histogram {
   std::size_t table_size_ = 0;
   std::size_t shard_mask_ = 0;
   std::unique_ptr<shard[]> shards_;
-  mutable detail::mutex snapshot_mutex_;  // [HS1]
-  mutable std::int32_t schema_ = 0;       // current native schema; under snapshot_mutex_
+  // What snapshots write, away from the fields observe() reads.
+  struct alignas(detail::cache_line_size) snapshot_state {
+    detail::mutex mutex;     // [HS1]
+    std::int32_t schema = 0;  // the current native schema (INV4); under the mutex
+  };
+  mutable snapshot_state snap_;
 };
 
 // ---- out-of-line members -------------------------------------------------------------
@@ -614,13 +618,13 @@ inline histogram::histogram(std::vector<double> upper_bounds, const native_bucke
     native_ = true;
     native_config_ = *native;
     zero_threshold_ = native->zero_threshold;
-    schema_ = native->schema;
+    snap_.schema = native->schema;
     table_size_ = std::bit_ceil(std::max<std::size_t>(16, 3 * std::size_t{native->max_buckets}));
   }
   if (shards > 1024) throw std::invalid_argument("lockless::histogram: at most 1024 shards");
   if (shards == 0) {
     const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
-    shards = std::min<std::size_t>(64, 2 * hw);
+    shards = std::min<std::size_t>(native_ ? 16 : 64, 2 * hw);
   }
   if constexpr (detail::model_checked) shards = std::min<std::size_t>(shards, 4);
   shards = std::bit_ceil(shards);
@@ -638,7 +642,7 @@ inline histogram::histogram(std::vector<double> upper_bounds, const native_bucke
         for (std::size_t k = 0; k < table_size_; ++k) {
           set.keys[k].store(empty_key, std::memory_order_relaxed);  // before any sharing
         }
-        set.schema.store(schema_, std::memory_order_relaxed);  // before any sharing
+        set.schema.store(snap_.schema, std::memory_order_relaxed);  // before any sharing
       }
     }
   }
@@ -749,11 +753,11 @@ inline histogram_snapshot histogram::snapshot() const {
   out.cumulative.assign(bounds_.size() + 1, 0);
   std::vector<native_entry> native;
   std::vector<std::uint64_t> old_index(shard_mask_ + 1);
-  std::unique_lock<detail::mutex> lock(snapshot_mutex_);  // [HS1]
+  std::unique_lock<detail::mutex> lock(snap_.mutex);  // [HS1]
   for (std::size_t i = 0; i <= shard_mask_; ++i) old_index[i] = read_shard(shards_[i], out, native);
   out.count = out.cumulative.back();
 
-  std::int32_t s = schema_;
+  std::int32_t s = snap_.schema;
   std::vector<std::pair<std::int64_t, std::uint64_t>> merged;  // (key*2 + negative, count)
   if (native_) {
     // Bring every bucket to one schema, then coarsen until at most max_buckets remain.
@@ -782,7 +786,7 @@ inline histogram_snapshot histogram::snapshot() const {
     while (merged.size() > native_config_.max_buckets && s > detail::native_min_schema) {
       merged = build(--s);
     }
-    schema_ = s;  // INV4: sets count at s or coarser from now on
+    snap_.schema = s;  // INV4: sets count at s or coarser from now on
   }
   for (std::size_t i = 0; i <= shard_mask_; ++i) merge_shard(shards_[i], old_index[i], s);
   lock.unlock();

@@ -6,18 +6,20 @@
 #   bash scripts/callgrind_pair.sh 200000 lockless_treiber boost_lockfree_stack
 #   bash scripts/callgrind_pair.sh --suite bounded_queue [pairs] [impl...]
 #   bash scripts/callgrind_pair.sh --suite unbounded_queue [pairs] [impl...]
+#   bash scripts/callgrind_pair.sh --suite histogram [observes] [impl...]
 #                                                    another suite's driver,
 #                                                    bench/<suite>_callgrind.cpp (default
 #                                                    treiber_stack; bounded_queue and
 #                                                    unbounded_queue count try_push+try_pop
-#                                                    pairs)
+#                                                    pairs, histogram single observe()
+#                                                    calls: "pair" reads "observe" there)
 #   LOCKLESS_CALLGRIND_ANNOTATE=1 bash scripts/callgrind_pair.sh ...
 #                                                    also print callgrind_annotate's
 #                                                    per-function and per-line counts
 #
 # Builds the `release` preset's callgrind_<suite> (bench/<suite>_callgrind.cpp: -O2, the same
 # flags as the benchmark suites, plus -g for line tables), runs it once per implementation
-# under callgrind with --toggle-collect='*measured_pairs*' (only the measured loop is
+# under callgrind with --toggle-collect='*measured_*' (only the measured loop is
 # counted: no warm-up, registration or start-up), and prints Ir (instructions executed)
 # per pair, the part of it spent in the allocator (glibc malloc/free and operator
 # new/delete, exclusive counts), and the ratio to lockless_treiber. Counts are deterministic up to a few instructions per pair: use them where
@@ -62,7 +64,7 @@ for impl in "${impls[@]}"; do
   out="$outdir/callgrind.$impl.out"
   rm -f "$out"
   valgrind --tool=callgrind --callgrind-out-file="$out" \
-    --toggle-collect='*measured_pairs*' --dump-instr=yes \
+    --toggle-collect='*measured_*' --dump-instr=yes \
     "$exe" "$impl" "$pairs" 2>"$outdir/valgrind.$impl.log" ||
     { echo "callgrind_pair.sh: $impl failed, see $outdir/valgrind.$impl.log" >&2; exit 1; }
   ir=$(awk '/^(totals|summary):/ { print $2; exit }' "$out")
@@ -79,14 +81,16 @@ for impl in "${impls[@]}"; do
   fi
 done
 
-printf '\n%d pairs per implementation, single thread, counted by callgrind\n' "$pairs"
+unit=pair
+[[ "$suite" == histogram ]] && unit=observe
+printf '\n%d %ss per implementation, single thread, counted by callgrind\n' "$pairs" "$unit"
 ref=""
 for impl in "${impls[@]}"; do
   [[ -z "$ref" && "$impl" == lockless_* ]] && ref=$impl
 done
 ref=${ref:-${impls[0]}}
-printf '%-24s %12s %22s %18s\n' "implementation" "Ir per pair" "of which malloc/free" "Ir / Ir($ref)"
+printf '%-26s %15s %22s %18s\n' "implementation" "Ir per $unit" "of which malloc/free" "Ir / Ir($ref)"
 for impl in "${impls[@]}"; do
   ratio=$(awk -v a="${per_pair[$impl]}" -v b="${per_pair[$ref]}" 'BEGIN { printf "%.2f", a / b }')
-  printf '%-24s %12s %22s %18s\n' "$impl" "${per_pair[$impl]}" "${alloc_per_pair[$impl]}" "$ratio"
+  printf '%-26s %15s %22s %18s\n' "$impl" "${per_pair[$impl]}" "${alloc_per_pair[$impl]}" "$ratio"
 done

@@ -20,7 +20,7 @@
 //     name_count{a="x"} 7
 //   Floats (le values, sums) in Go's strconv 'g' shortest form: the shortest decimal that
 //   reads back as the same double, in exponent form when its exponent is < -4 or >= 6
-//   ("0.0001", "123456", "1e+06", "1.5e-05"); "+Inf", "-Inf", "NaN". Counts are exact
+//   ("0.0001", "123456", "1e+06", "1.5e-05"); "+Inf", "-Inf", "NaN"; -0 as "0". Counts are exact
 //   decimal integers (Go writes them as floats, "1e+06"; every parser reads both, and an
 //   integer never rounds past 2^53). HELP escapes backslash and newline; label values
 //   escape backslash, double quote and newline. Labels appear in the order given, le last.
@@ -221,6 +221,10 @@ inline void append_float(std::string& out, double v, bool openmetrics) {
   }
   if (std::isinf(v)) {
     out += v > 0 ? "+Inf" : "-Inf";
+    return;
+  }
+  if (v == 0) {  // -0 too, as Go's writers (they test f == 0 first)
+    out += openmetrics ? "0.0" : "0";
     return;
   }
   char sci[64];

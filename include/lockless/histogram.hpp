@@ -16,46 +16,55 @@
 //              them (positive + negative): past that the resolution is reduced (s -> s-1
 //              merges pairs of neighbours exactly, i -> (i+1)>>1), as the Go client does.
 //
-//   Counts live in SHARDS (detail::thread_stripe() picks a thread's shard, so threads
-//   that observe at the same time touch different cache lines). Each shard holds TWO
-//   count sets, HOT and COLD, and one word, count_and_hot: bit 63 says which set is hot,
-//   bits 0..62 count the observe() calls that have started in this shard, ever. This is
-//   the Go client's hot/cold protocol (client_golang's histogram, Rabenstein 2019), here
-//   per shard:
-//     observe(v):  n = count_and_hot.fetch_add(1)            the call joins set n>>63
-//                  set.bucket[find(v)] += 1; set.sum += v;  (native: set.native[key(v)] += 1)
-//                  set.completed += 1                         last: "I am done with set"
+//   Counts live in SHARDS, N of them, each a count set (classic buckets, sum, native
+//   table) on its own cache lines with a one-word TRY-LOCK. A thread starts at its own
+//   shard (detail::thread_stripe(): stripes are handed out one per thread, round-robin,
+//   so up to N threads that observe together start at N different shards):
+//     observe(v):  for each shard, starting at the thread's own:
+//                    if it is free, take it (one CAS), add v to its counters with plain
+//                    loads and stores, release it (one store), done
+//                  all N busy: count v in the GUESTS' LANE (below), which never fails
 //     snapshot():  (snapshots take turns: one mutex, never touched by observe)
-//                  for each shard:                             (the cold set is empty)
-//                    n = count_and_hot.fetch_add(1 << 63)      FLIP: hot <-> cold
-//                    started = n & (2^63 - 1)                  calls that joined the old hot
-//                    wait until old_hot.completed == started   its last observer left
-//                    read old_hot: buckets, sum, native         every call that joined it
-//                  choose the native schema for the result (see below)
-//                  for each shard:
-//                    add old_hot into the new hot set (at that schema), zero old_hot
-//   A set that becomes cold holds every observation the shard ever counted up to the flip
-//   (the previous snapshot added the then-cold set into it), so `completed` of the old hot
-//   set reaches `started` exactly when every call that joined it has finished, and the
-//   snapshot then reads counts, buckets and sum of one and the same set of observations.
+//                  for each shard: take its lock (waiting for an observer inside it, a
+//                  few instructions), read its counters, release it
+//                  drain the guests' lane
+//                  choose the native schema of the result; compact the shards' tables
+//   A shard's counters only grow and are changed only under its lock, so what a snapshot
+//   reads under the lock is the shard's exact state after some set of whole observe()
+//   calls. One locked instruction per observe() (the CAS); the lock is never waited for
+//   by observe(): a busy shard is skipped. The cache line of a shard moves between cores
+//   only when threads outnumber shards or collide, or when a snapshot reads it.
+//
+//   The GUESTS' LANE is the Go client's hot/cold protocol (client_golang's histogram,
+//   Rabenstein 2019): two count sets, HOT and COLD, and one word, count_and_hot, whose
+//   bit 63 says which set is hot and bits 0..62 count the calls that joined it:
+//     observe(v):  n = count_and_hot.fetch_add(1)            the call joins set n>>63
+//                  set.bucket[find(v)] += 1; set.sum += v     (atomic read-modify-writes)
+//                  set.completed += 1                         last: "I am done with set"
+//     snapshot():  n = count_and_hot.exchange(other << 63)    FLIP, and restart the count
+//                  started = n & (2^63 - 1)                  calls that joined the old hot
+//                  wait until old_hot.completed == started   its last observer left
+//                  add old_hot into the snapshots' base; zero old_hot
+//   The base (kept by snapshots, under their mutex) holds everything the lane ever
+//   counted before the last flip; the old hot set, once its observers have left, holds the
+//   rest up to this flip. The lane costs four read-modify-writes per call; it is there so
+//   that observe() never waits, not for speed.
 //
 // GUARANTEES
-//   observe(): lock-free in the strict sense, no allocation, no system call, never waits
-//   for a snapshot or another observer: a fetch-and-add on its shard's word, relaxed
-//   fetch-and-adds on the counters, a CAS loop for the (double) sum, a final release
-//   fetch-and-add. Native buckets add a probe into a fixed open-addressed table (CAS to
-//   claim a slot for a bucket not seen before). With no more threads than shards and
-//   stripes handed out one per thread, no two observers share a cache line.
+//   observe(): lock-free in the strict sense (a thread suspended inside a shard only makes
+//   others skip that shard; the guests' lane is lock-free), no allocation, no system call.
+//   With no more threads observing at once than shards, and no snapshot running, every
+//   call takes its own shard's lock at the first try and no cache line is shared.
 //   snapshot(): consistent while others observe: count equals the +Inf bucket and the sum
 //   of every bucket (classic and native, NaN aside, see below); sum is the sum of exactly
 //   the observations counted; a snapshot includes every observe() that returned before
 //   snapshot() was called (and perhaps some that ran concurrently, in whole: never half
 //   of one); a later snapshot never shows fewer observations in any bucket (counts are
-//   cumulative: this is a counter, in Prometheus terms). Snapshots never block observers;
-//   concurrent snapshots are safe (they take turns on a mutex). A snapshot waits for the
-//   observers that joined a set before its flip to finish (a few instructions each; a
-//   thread preempted inside observe() delays the snapshot until it runs again, never
-//   another observer). Cost O(shards x (classic buckets + native table)).
+//   cumulative: this is a counter, in Prometheus terms). Snapshots never block observe();
+//   concurrent snapshots are safe (they take turns on a mutex). A snapshot waits for an
+//   observer inside a shard (or inside the guests' old hot set) to leave: a thread
+//   preempted there delays the snapshot until it runs again, never another observer.
+//   Cost O(shards x (classic buckets + native table)).
 //   A snapshot is not one atomic cut across shards: two observations in different shards
 //   may appear in either order. Each shard's part is a prefix of that shard's calls.
 //
@@ -68,89 +77,99 @@
 //   observe(v, n) counts n observations of v at once (sum += v*n); n == 0 does nothing.
 //
 // NATIVE BUCKETS, MEMORY AND THE BOUND
-//   Each set has a table of C = bit_ceil(max(16, 3 * max_buckets)) slots; a slot's key
-//   packs bucket index, sign and schema, so buckets of several schemas can share a table.
-//   A bucket seen for the first time claims a free slot with a CAS. Each set has a schema
-//   HINT, the schema new keys are computed at: the histogram's current schema when the
-//   set becomes hot; an observer that claims the slot taking the set past max_buckets
-//   claimed slots, or each max_buckets/2 further, lowers the hint by one, so a set whose
-//   observations spread wider than the bound between two snapshots goes coarser step by
-//   step instead of filling its table. The table is emptied only while its set is cold.
-//   An observation that still finds its table full is counted in a fixed dense array at
-//   schema -4 (the coarsest: 133 buckets per sign cover every double), so no observation
-//   is ever lost, at the price of resolution: a snapshot that sees it reports schema -4.
-//   A snapshot reports the finest schema (at most the configured one, at most the
-//   coarsest bucket it read) at which at most max_buckets buckets are populated (never
-//   below -4); the sets count at that schema from then on. The bound is applied at
-//   snapshot time, lazily, since observe() must not wait, and schemas only go down
-//   (counts are cumulative). Size max_buckets for the spread one scrape interval sees.
-//   Memory per shard: 2 sets x ((classic buckets + 3) x 8 bytes, plus with native
-//   buckets 12 x C + 8 x 268 bytes), each array on its own cache lines.
+//   Each count set has a table of C = bit_ceil(max(16, 3 * max_buckets)) slots; a slot's
+//   code packs bucket index, sign and schema, so buckets of several schemas can share a
+//   table. A bucket seen for the first time takes a free slot. Observers count at the
+//   histogram's current schema, a HINT: the one the last snapshot reported, lowered by
+//   one by an observer whose set gets past max_buckets claimed slots (and again each
+//   max_buckets/2 further), so a set whose observations spread wider than the bound goes
+//   coarser step by step instead of filling its table. Each snapshot re-keys the shards'
+//   tables at the schema it reports (merging neighbours) and empties the guests' old hot
+//   set, which makes room again. An observation that still finds its table full is
+//   counted in a fixed dense array at schema -4 (the coarsest: 133 buckets per sign cover
+//   every double), so no observation is ever lost, at the price of resolution: a snapshot
+//   that sees it reports schema -4. A snapshot reports the finest schema (at most the
+//   configured one, at most the coarsest bucket it read) at which at most max_buckets
+//   buckets are populated (never below -4). The bound is applied at snapshot time,
+//   lazily, since observe() must not wait, and schemas only go down (counts are
+//   cumulative). Size max_buckets for the spread that one scrape interval sees.
+//   Memory: N + 2 count sets of (classic buckets + 3) x 8 bytes, plus with native buckets
+//   12 x C + 8 x 268 bytes each, every array on its own cache lines; N = shards (the
+//   default: twice the hardware threads, at most 64, or 8 with native buckets).
 //
 // MEMORY-ORDERING CONTRACT (every atomic access below)
-//   Data flow: a set's counters are written by the observers that joined it and read by
-//   the snapshot after those observers finished; a set is reset (zeroed, new schema) only
-//   while cold, by the snapshot, and handed to observers by the flip.
-//   [HO1] observe: count_and_hot.fetch_add(1), acquire. Pairs with the flip's release
-//         ([HS2]): the snapshot's reset of the set this call joins (zeroed counters, emptied
-//         native table, its schema, a plain variable) happens-before the call's own
-//         increments, so a reset can never erase an increment, and the schema read is
-//         the one the snapshot wrote. Later observers' fetch_adds continue the flip's
-//         release sequence, so every observer synchronizes with the last flip.
-//   [HO2] observe: the bucket counters (classic, zero bucket, native slot counts,
-//         overflow), fetch_add relaxed: atomic read-modify-writes lose nothing; who reads
-//         them is ordered by [HO4]/[HS3].
-//   [HO3] observe: the sum, a CAS loop on the double's bits, relaxed (as [HO2]); the
+//   Data flow: a shard's counters are written and read only under its lock; the guests'
+//   sets are written by the observers that joined them and read by the snapshot after
+//   those observers finished, and reset only while cold.
+//   [HL1] observe: a shard's lock, a relaxed look then CAS 0 -> 1, acquire (failure
+//         relaxed: nothing is read after a failure). Pairs with [HL2]: the previous
+//         holder's counts happen-before this holder's loads, so no increment is lost.
+//   [HL2] observe and snapshot: release of the lock, store 0, release. Pairs with the next
+//         [HL1] or [HS6].
+//   [HL3] observe and snapshot: a shard's counters and table, relaxed loads and stores
+//         (plain ones, in effect): the lock orders them, only its holder touches them.
+//   [HO1] guests: count_and_hot.fetch_add(1), acquire. Pairs with the flip's release
+//         ([HS2]): the snapshot's reset of the set this call joins (zeroed counters,
+//         emptied native table, its schema hint) happens-before the call's own
+//         increments, so a reset can never erase an increment. Later observers'
+//         fetch_adds continue the flip's release sequence.
+//   [HO2] guests: the bucket counters (classic, zero bucket, native slot counts, overflow,
+//         slots claimed), fetch_add relaxed: atomic read-modify-writes lose nothing; who
+//         reads them is ordered by [HO4]/[HS3].
+//   [HO3] guests: the sum, a CAS loop on the double's bits, relaxed (as [HO2]); the
 //         failure order relaxed too (the loop re-reads the current bits).
-//   [HN1] observe: a native slot's key, load relaxed, CAS EMPTY -> key relaxed/relaxed.
-//         A key is a number, not a pointer to data: an observer that finds the key (or
+//   [HN1] guests: a native slot's code, load relaxed, CAS EMPTY -> code relaxed/relaxed.
+//         A code is a number, not a pointer to data: an observer that finds the code (or
 //         claims it) adds to the slot's count, an atomic counter, so no data hangs on the
-//         key's order. The table is emptied only while cold ([HO1]).
-//   [HN2] observe: the set's schema hint, load relaxed, lowered by CAS relaxed/relaxed
-//         (also by the snapshot's merge). Every key carries its own schema, so a stale
-//         hint costs resolution, never correctness.
-//   [HO4] observe: set.completed.fetch_add(1), release: the call's last access to the
+//         code's order. The table is emptied only while cold ([HO1]).
+//   [HN2] the schema hints (the histogram's and a guest set's): relaxed loads, lowered by
+//         relaxed CAS, never raised except by a reset while cold. Every code carries its
+//         own schema, so a stale hint costs resolution, never correctness.
+//   [HO4] guests: set.completed.fetch_add(1), release: the call's last access to the
 //         set. Pairs with [HS3]: every counter increment of the call happens-before the
-//         snapshot's reads. All completed increments form one release sequence per
-//         reset, so the snapshot's load that reads `started` synchronizes with every call
-//         whose increment came before (each call's RMW heads a release sequence that the
-//         later RMWs continue).
+//         snapshot's reads. The completed increments since the set's reset form one
+//         release sequence, so the snapshot's load that reads `started` synchronizes with
+//         every call whose increment came before.
 //   [HS1] snapshot: snap_.mutex (detail::mutex): snapshots take turns. Orders one
-//         snapshot's merge and reset before the next snapshot's flip and reads.
-//   [HS2] snapshot: the flip, count_and_hot.fetch_add(1 << 63), release: publishes the
-//         reset of the set that becomes hot to the observers that will join it ([HO1]).
-//         Its result (the calls started before it) needs no acquire: what those calls
-//         wrote is read after [HS3].
+//         snapshot's drain and reset of the guests' set, its base and schema, before the
+//         next snapshot.
+//   [HS2] snapshot: the guests' flip, count_and_hot.exchange(other << 63), release:
+//         publishes the reset of the set that becomes hot to the observers that will join
+//         it ([HO1]). Its result (the calls that joined the old set) needs no acquire:
+//         what those calls wrote is read after [HS3].
 //   [HS3] snapshot: old_hot.completed.load(acquire) until it equals `started`. Pairs with
 //         [HO4]: after it, every increment of every call that joined the set is visible
 //         and no observer will touch the set again until a later flip hands it out.
-//   [HS4] snapshot: reads of the cold set's counters and table (relaxed: ordered by
-//         [HS3]); the merge into the hot set (fetch_add relaxed, a CAS loop for the sum:
-//         observers are adding to it concurrently); the reset of the cold set, its new
-//         schema hint included (stores relaxed: published by the next [HS2] of that
-//         shard, which comes after [HS1]).
+//   [HS4] snapshot: relaxed reads of the guests' old hot set (ordered by [HS3]) and its
+//         reset (relaxed stores, published by the next [HS2], which comes after [HS1]).
+//   [HS5] snapshot: which guests' set is hot, a relaxed load of count_and_hot; only
+//         snapshots flip it, and they take turns ([HS1]).
+//   [HS6] snapshot: takes a shard's lock as [HL1] does, waiting (backoff) while an
+//         observer holds it; releases it with [HL2].
 //
-// INVARIANTS (per shard, between snapshots)
-//   INV1  started (count_and_hot's low bits) = every observe() call that joined this
-//         shard; the hot set's completed = started - (calls in flight).
-//   INV2  the cold set is empty and no observer touches it: every call that joined it
-//         finished before the snapshot that made it cold returned.
-//   INV3  the hot set holds every observation of the shard: the previous snapshot added
-//         the old hot set into it after the flip.
-//   INV4  the histogram's schema (snap_.schema) only goes down; a set's hint is at most
-//         the schema of the snapshot that last reset it; every key is at its own schema,
-//         and no native bucket read by a snapshot is finer than the schema it reports.
+// INVARIANTS
+//   INV1  a shard's counters change only under its lock, by whole observe() calls:
+//         between two holders they describe exactly the calls counted there so far.
+//   INV2  the guests' cold set is empty and no observer touches it: every call that
+//         joined it finished before the snapshot that made it cold returned.
+//   INV3  the snapshots' base plus the guests' hot set hold every observation the lane
+//         ever counted (the flip restarts the count of calls; the drain moves the old set
+//         into the base).
+//   INV4  the histogram's schema (snap_.schema) only goes down; the hints are never finer
+//         than it after a snapshot; every code is at its own schema, and no native bucket
+//         a snapshot reads is finer than the schema it reports.
 //
 // LINEARIZATION
-//   observe() takes effect at [HO1]: a snapshot whose flip comes later in count_and_hot's
-//   order counts it. A snapshot is linearizable per shard (at each flip), not across
-//   shards (see GUARANTEES).
+//   observe() takes effect at its shard's lock release [HL2] (LP(observe)), or in the
+//   guests' lane at [HO1]: a snapshot that takes the shard's lock later, or whose flip
+//   comes later in count_and_hot's order, counts it. A snapshot is linearizable per shard
+//   (at each shard's lock), not across shards (see GUARANTEES).
 //
 // REFERENCES
-//   B. Rabenstein, "Histograms and summaries" / client_golang's histogram (the hot/cold
-//   count sets, 2019); Prometheus native histograms (schema, spans, zero bucket),
-//   prometheus/client_model's metrics.proto; PromQL histogram_quantile (Prometheus 2.42
-//   as packaged by Debian 12: linear interpolation within a bucket, for both layouts).
+//   B. Rabenstein, client_golang's histogram (the hot/cold count sets, 2019); Prometheus
+//   native histograms (schema, spans, zero bucket), prometheus/client_model's
+//   metrics.proto; PromQL histogram_quantile (Prometheus 2.42 as packaged by Debian 12:
+//   linear interpolation within a bucket, for both layouts).
 #pragma once
 
 #include <algorithm>
@@ -377,10 +396,10 @@ inline double bits_double(std::uint64_t u) noexcept {
 class histogram {
  public:
   // Classic buckets with these upper bounds (strictly increasing, finite; +Inf implied;
-  // empty: only the +Inf bucket). shards: how many count shards (0: a default from the
-  // hardware, twice the hardware threads, at most 64, or at most 16 with native buckets,
-  // whose tables make a shard larger); rounded up to a power of two. Throws std::invalid_argument for a bound that is NaN or
-  // infinite, bounds not strictly increasing, or shards > 1024.
+  // empty: only the +Inf bucket). shards: how many shards (0: a default from the hardware,
+  // twice the hardware threads, at most 64, or at most 8 with native buckets, whose tables
+  // make a shard larger); rounded up to a power of two. Throws std::invalid_argument for a
+  // bound that is NaN or infinite, bounds not strictly increasing, or shards > 1024.
   explicit histogram(std::vector<double> upper_bounds, std::size_t shards = 0)
       : histogram(std::move(upper_bounds), nullptr, shards) {}
   // Classic and native buckets. Throws std::invalid_argument also for a schema outside
@@ -398,19 +417,20 @@ class histogram {
   // Counts one observation of v (NaN and infinities: see SPECIAL VALUES).
   void observe(double v) noexcept { observe(v, 1); }
 
-  // Counts n observations of v. Lock-free, allocation-free.
+  // Counts n observations of v. Lock-free (it never waits: a busy shard is skipped), no
+  // allocation, no system call.
   void observe(double v, std::uint64_t n) noexcept {
     if (n == 0) return;
-    shard& sh = shards_[detail::thread_stripe() & shard_mask_];
-    // [HO1] acquire: pairs with [HS2]; the set's reset and schema happen-before.
-    const std::uint64_t word = sh.count_and_hot.value.fetch_add(1, std::memory_order_acquire);
-    count_set& set = sh.sets[word >> 63];
-    // [HO2] relaxed: ordered for the snapshot by [HO4].
-    set.cells[bucket_cell(v)].fetch_add(n, std::memory_order_relaxed);
-    add_sum(set, v * static_cast<double>(n));  // [HO3]
-    if (native_) observe_native(set, v, n);
-    // [HO4] release: pairs with [HS3]; everything above happens-before the snapshot's reads.
-    set.cells[completed_cell].fetch_add(1, std::memory_order_release);
+    const std::size_t start = detail::thread_stripe();
+    for (std::size_t k = 0; k <= shard_mask_; ++k) {
+      shard& sh = shards_[(start + k) & shard_mask_];
+      if (try_lock(sh)) [[likely]] {
+        count_locked(sh.set, v, n);
+        unlock(sh);
+        return;
+      }
+    }
+    observe_guest(guest_, v, n);  // every shard busy: the guests' lane, which never fails
   }
 
   // A consistent snapshot (see GUARANTEES). Allocates the result; may throw bad_alloc.
@@ -423,20 +443,29 @@ class histogram {
   [[nodiscard]] std::size_t shard_count() const noexcept { return shard_mask_ + 1; }
 
  private:
-  // One count set's words, in `cells`: completed, sum bits, the classic buckets (the last
-  // is +Inf), then with native buckets: zero count, slots claimed, table counts [C],
-  // overflow [2*133] (positive then negative, at schema -4).
+  // One count set's words, in `cells`: completed (guest sets), sum bits, the classic
+  // buckets (the last is +Inf), then with native buckets: zero count, slots claimed,
+  // table counts [C], overflow [2 x 133] (positive then negative, at schema -4).
   static constexpr std::size_t completed_cell = 0;
   static constexpr std::size_t sum_cell = 1;
   static constexpr std::size_t first_bucket_cell = 2;
-  static constexpr std::int32_t empty_key = std::numeric_limits<std::int32_t>::min();
+  static constexpr std::int32_t empty_key = -1;  // codes are >= 0 (encode())
 
   struct count_set {
     detail::padded_array<detail::atomic<std::uint64_t>> cells;
-    detail::padded_array<detail::atomic<std::int32_t>> keys;  // native table keys [C]
+    detail::padded_array<detail::atomic<std::int32_t>> keys;  // native table codes [C]
     detail::atomic<std::int32_t> schema{0};  // the schema new native keys are counted at
   };
+
+  // A shard: counts that only grow, updated under a try-lock by plain loads and stores
+  // (one thread at a time), read under the same lock by snapshots.
   struct shard {
+    detail::cache_padded<detail::atomic<std::uint32_t>> busy{0};  // 1: someone counts or reads
+    count_set set;
+  };
+  // The guests' lane, for an observe() that finds every shard busy: Go's hot/cold
+  // protocol, read-modify-writes on the counters, so it never fails.
+  struct guest_lane {
     detail::cache_padded<detail::atomic<std::uint64_t>> count_and_hot{0};
     count_set sets[2];
   };
@@ -446,8 +475,7 @@ class histogram {
   std::size_t bucket_cell(double v) const noexcept {
     const std::size_t n = bounds_.size();
     if (std::isnan(v)) return first_bucket_cell + n;  // NaN: the +Inf bucket
-    // The first bound >= v.
-    std::size_t lo = 0;
+    std::size_t lo = 0;  // the first bound >= v
     std::size_t len = n;
     while (len > 0) {
       const std::size_t half = len / 2;
@@ -459,15 +487,6 @@ class histogram {
       }
     }
     return first_bucket_cell + lo;
-  }
-
-  static void add_sum(count_set& set, double d) noexcept {
-    detail::atomic<std::uint64_t>& s = set.cells[sum_cell];
-    // [HO3] relaxed CAS loop (failure relaxed: the loop re-reads).
-    std::uint64_t old = s.load(std::memory_order_relaxed);
-    while (!s.compare_exchange_weak(old, detail::double_bits(detail::bits_double(old) + d),
-                                    std::memory_order_relaxed, std::memory_order_relaxed)) {
-    }
   }
 
   // Native cells: zero_cell(), distinct_cell() (slots claimed), table_cell(i),
@@ -484,96 +503,205 @@ class histogram {
                    : first_bucket_cell + bounds_.size() + 1;
   }
 
-  void observe_native(count_set& set, double v, std::uint64_t n) const noexcept {
-    if (std::isnan(v)) return;  // NaN: no native bucket
+  // A table slot's code: bucket key, sign and schema in one non-negative int32
+  // (|key| < 2^19, so the code is below 2^29).
+  static std::int32_t encode(std::int32_t key, bool negative, std::int32_t schema) noexcept {
+    return (key * 2 + (negative ? 1 : 0)) * 16 + (schema - detail::native_min_schema) +
+           (std::int32_t{1} << 28);
+  }
+  static std::int32_t code_schema(std::int32_t code) noexcept {
+    return ((code - (std::int32_t{1} << 28)) & 15) + detail::native_min_schema;
+  }
+  static bool code_negative(std::int32_t code) noexcept {
+    return (((code - (std::int32_t{1} << 28)) >> 4) & 1) != 0;
+  }
+  static std::int32_t code_key(std::int32_t code) noexcept {
+    return (code - (std::int32_t{1} << 28)) >> 5;
+  }
+  std::size_t home(std::int32_t code) const noexcept {
+    return static_cast<std::size_t>((static_cast<std::uint32_t>(code) * 0x9E3779B1u) >> 7) &
+           (table_size_ - 1);
+  }
+
+  // The native key of v at schema s (v not NaN, |v| above the zero threshold).
+  static std::int32_t key_of(double v, std::int32_t s) noexcept {
     const double a = std::fabs(v);
-    if (a <= zero_threshold_) {
+    return std::isinf(a) ? detail::native_inf_key(s) : detail::native_key(a, s);
+  }
+
+  // ---- the shards (a try-lock each) ----
+
+  // [HL1] the shard's lock: a relaxed look, then CAS 0 -> 1, acquire (failure relaxed:
+  // nothing is read then). Pairs with [HL2]: everything the previous holder counted
+  // happens-before this holder's loads.
+  static bool try_lock(shard& sh) noexcept {
+    detail::atomic<std::uint32_t>& b = sh.busy.value;
+    std::uint32_t expected = 0;
+    return b.load(std::memory_order_relaxed) == 0 &&
+           b.compare_exchange_strong(expected, 1, std::memory_order_acquire,
+                                     std::memory_order_relaxed);
+  }
+  // [HL2] release: this holder's counts happen-before the next holder's reads ([HL1],
+  // [HS6]).
+  static void unlock(shard& sh) noexcept { sh.busy.value.store(0, std::memory_order_release); }
+
+  // [HL3] relaxed: a counter updated under the shard's lock; the lock orders it.
+  static void add_locked(detail::atomic<std::uint64_t>& c, std::uint64_t n) noexcept {
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+
+  void count_locked(count_set& set, double v, std::uint64_t n) const noexcept {
+    add_locked(set.cells[bucket_cell(v)], n);  // [HL3]
+    detail::atomic<std::uint64_t>& sum = set.cells[sum_cell];
+    sum.store(detail::double_bits(detail::bits_double(sum.load(std::memory_order_relaxed)) +
+                                  v * static_cast<double>(n)),
+              std::memory_order_relaxed);  // [HL3]
+    if (!native_ || std::isnan(v)) return;  // NaN: no native bucket
+    if (std::fabs(v) <= zero_threshold_) {
+      add_locked(set.cells[zero_cell()], n);  // [HL3]
+      return;
+    }
+    // [HN2] relaxed: the histogram's schema is a hint; every code carries its own schema.
+    const std::int32_t s = target_schema_.value.load(std::memory_order_relaxed);
+    const bool negative = v < 0;
+    const std::int32_t key = key_of(v, s);
+    const std::int32_t code = encode(key, negative, s);
+    const std::size_t mask = table_size_ - 1;
+    std::size_t i = home(code);
+    for (std::size_t probes = 0; probes < table_size_; ++probes, i = (i + 1) & mask) {
+      detail::atomic<std::int32_t>& k = set.keys[i];
+      const std::int32_t seen = k.load(std::memory_order_relaxed);  // [HL3]
+      if (seen == code) {
+        add_locked(set.cells[table_cell(i)], n);  // [HL3]
+        return;
+      }
+      if (seen == empty_key) {
+        k.store(code, std::memory_order_relaxed);  // [HL3]
+        add_locked(set.cells[table_cell(i)], n);   // [HL3]
+        claimed_slot(set, s);
+        return;
+      }
+    }
+    add_locked(set.cells[overflow_cell(negative, detail::native_reduce(key, s, detail::native_min_schema))],
+               n);  // [HL3] the table is full
+  }
+
+  // A slot was claimed at schema s: past max_buckets claimed slots, and every
+  // max_buckets/2 further, the histogram's hint goes one step coarser (the shard's table
+  // is compacted to the snapshot's schema at the next snapshot).
+  void claimed_slot(count_set& set, std::int32_t s) const noexcept {
+    const std::uint64_t d = set.cells[distinct_cell()].load(std::memory_order_relaxed) + 1;
+    set.cells[distinct_cell()].store(d, std::memory_order_relaxed);  // [HL3]
+    const std::uint64_t max = native_config_.max_buckets;
+    const std::uint64_t step = std::max<std::uint64_t>(1, max / 2);
+    if (d > max && (d - max - 1) % step == 0 && s > detail::native_min_schema) lower_target(s - 1);
+  }
+
+  // [HN2] lowers the histogram's schema hint to s (never raises it); relaxed: a hint.
+  void lower_target(std::int32_t s) const noexcept {
+    std::int32_t cur = target_schema_.value.load(std::memory_order_relaxed);
+    while (cur > s && !target_schema_.value.compare_exchange_weak(
+                          cur, s, std::memory_order_relaxed, std::memory_order_relaxed)) {
+    }
+  }
+
+  // ---- the guests' lane (Go's hot/cold protocol) ----
+
+  void observe_guest(guest_lane& lane, double v, std::uint64_t n) const noexcept {
+    // [HO1] acquire: pairs with [HS2]; the set's reset and schema happen-before.
+    const std::uint64_t word = lane.count_and_hot.value.fetch_add(1, std::memory_order_acquire);
+    count_set& set = lane.sets[word >> 63];
+    // [HO2] relaxed: ordered for the snapshot by [HO4].
+    set.cells[bucket_cell(v)].fetch_add(n, std::memory_order_relaxed);
+    add_sum(set, v * static_cast<double>(n));  // [HO3]
+    if (native_) guest_native(set, v, n);
+    // [HO4] release: pairs with [HS3]; everything above happens-before the snapshot's reads.
+    set.cells[completed_cell].fetch_add(1, std::memory_order_release);
+  }
+
+  static void add_sum(count_set& set, double d) noexcept {
+    detail::atomic<std::uint64_t>& s = set.cells[sum_cell];
+    // [HO3] relaxed CAS loop (failure relaxed: the loop re-reads).
+    std::uint64_t old = s.load(std::memory_order_relaxed);
+    while (!s.compare_exchange_weak(old, detail::double_bits(detail::bits_double(old) + d),
+                                    std::memory_order_relaxed, std::memory_order_relaxed)) {
+    }
+  }
+
+  void guest_native(count_set& set, double v, std::uint64_t n) const noexcept {
+    if (std::isnan(v)) return;  // NaN: no native bucket
+    if (std::fabs(v) <= zero_threshold_) {
       set.cells[zero_cell()].fetch_add(n, std::memory_order_relaxed);  // [HO2]
       return;
     }
-    // [HN2] relaxed: the set's schema is a hint; every key says its own schema.
+    // [HN2] relaxed: the set's schema is a hint; every code carries its own schema.
     const std::int32_t s = set.schema.load(std::memory_order_relaxed);
-    const std::int32_t key = std::isinf(a) ? detail::native_inf_key(s) : detail::native_key(a, s);
-    count_native(set, v < 0, key, s, n);
-  }
-
-  // Adds n to native bucket `key` at `schema` in `set`: its slot in the table (claimed if
-  // new), or the overflow at schema -4 when the table is full. Claiming the slot that
-  // takes the set past max_buckets, and every max_buckets/2 after it, lowers the set's
-  // schema by one, so that a set fills its table gradually coarser, not at once.
-  void count_native(count_set& set, bool negative, std::int32_t key, std::int32_t schema,
-                    std::uint64_t n) const noexcept {
-    std::size_t slot = 0;
-    bool claimed = false;
-    if (find_slot(set, encode(key, negative, schema), slot, claimed)) {
-      set.cells[table_cell(slot)].fetch_add(n, std::memory_order_relaxed);  // [HO2]
-      if (claimed) {
-        // [HO2] relaxed: a count of claimed slots, read only as a trigger.
-        const std::uint64_t d = set.cells[distinct_cell()].fetch_add(1, std::memory_order_relaxed) + 1;
-        const std::uint64_t max = native_config_.max_buckets;
-        const std::uint64_t step = std::max<std::uint64_t>(1, max / 2);
-        if (d > max && (d - max - 1) % step == 0 && schema > detail::native_min_schema) {
-          std::int32_t expected = schema;
-          // [HN2] relaxed/relaxed: lowers the hint once per trigger (fails if done already).
-          set.schema.compare_exchange_strong(expected, schema - 1, std::memory_order_relaxed,
-                                             std::memory_order_relaxed);
-        }
-      }
-    } else {
-      const std::int32_t coarse = detail::native_reduce(key, schema, detail::native_min_schema);
-      set.cells[overflow_cell(negative, coarse)].fetch_add(n, std::memory_order_relaxed);  // [HO2]
-    }
-  }
-
-  // A table slot's key: bucket key, sign and schema in one int32 (|key| < 2^19).
-  static std::int32_t encode(std::int32_t key, bool negative, std::int32_t schema) noexcept {
-    return (key * 2 + (negative ? 1 : 0)) * 16 + (schema - detail::native_min_schema);
-  }
-  static std::int32_t code_schema(std::int32_t code) noexcept {
-    return (code & 15) + detail::native_min_schema;
-  }
-  static bool code_negative(std::int32_t code) noexcept { return ((code >> 4) & 1) != 0; }
-  static std::int32_t code_key(std::int32_t code) noexcept { return code >> 5; }
-
-  // The slot holding `code`, claiming a free one if it has none (claimed = true); false:
-  // the table is full.
-  bool find_slot(count_set& set, std::int32_t code, std::size_t& slot, bool& claimed) const noexcept {
+    const bool negative = v < 0;
+    const std::int32_t key = key_of(v, s);
+    const std::int32_t code = encode(key, negative, s);
     const std::size_t mask = table_size_ - 1;
-    std::size_t i = (static_cast<std::uint32_t>(code) * 0x9E3779B1u) >> 7 & mask;
+    std::size_t i = home(code);
     for (std::size_t probes = 0; probes < table_size_; ++probes, i = (i + 1) & mask) {
       detail::atomic<std::int32_t>& k = set.keys[i];
       std::int32_t seen = k.load(std::memory_order_relaxed);  // [HN1]
+      bool claimed = false;
       if (seen == empty_key) {
-        // [HN1] relaxed/relaxed: a key publishes no data.
-        if (k.compare_exchange_strong(seen, code, std::memory_order_relaxed,
-                                      std::memory_order_relaxed)) {
-          slot = i;
-          claimed = true;
-          return true;
+        // [HN1] relaxed/relaxed: a code publishes no data (the count is an atomic counter).
+        claimed = k.compare_exchange_strong(seen, code, std::memory_order_relaxed,
+                                            std::memory_order_relaxed);
+        if (claimed) seen = code;
+      }
+      if (seen != code) continue;
+      set.cells[table_cell(i)].fetch_add(n, std::memory_order_relaxed);  // [HO2]
+      if (claimed) {
+        // [HO2] relaxed: slots claimed, a trigger only. Past max_buckets, and every
+        // max_buckets/2 further, the set's hint goes one step coarser.
+        const std::uint64_t d =
+            set.cells[distinct_cell()].fetch_add(1, std::memory_order_relaxed) + 1;
+        const std::uint64_t max = native_config_.max_buckets;
+        const std::uint64_t step = std::max<std::uint64_t>(1, max / 2);
+        if (d > max && (d - max - 1) % step == 0 && s > detail::native_min_schema) {
+          std::int32_t expected = s;
+          // [HN2] relaxed/relaxed: lowers the hint once per trigger.
+          set.schema.compare_exchange_strong(expected, s - 1, std::memory_order_relaxed,
+                                             std::memory_order_relaxed);
         }
       }
-      if (seen == code) {
-        slot = i;
-        return true;
-      }
+      return;
     }
-    return false;
+    const std::int32_t coarse = detail::native_reduce(key, s, detail::native_min_schema);
+    set.cells[overflow_cell(negative, coarse)].fetch_add(n, std::memory_order_relaxed);  // [HO2]
   }
 
-  // A snapshot in two passes over the shards. read_shard: flip, wait, add the old hot
-  // set's counts to `out` (native buckets to `native`, at their own schemas). After
-  // every shard is read and the snapshot's schema is known, merge_shard adds the old hot
-  // set into the new hot set (native buckets at that schema) and resets it. Between the
-  // two the old hot set is the snapshot's alone (INV2; the next flip comes after [HS1]).
+  // ---- snapshots ----
+
+  // What one snapshot gathers: classic counts per bucket (not cumulative), sum, zero
+  // count, native buckets as (schema, negative, key, count).
   struct native_entry {
     std::int32_t schema;
     bool negative;
     std::int32_t key;
     std::uint64_t count;
   };
-  std::uint64_t read_shard(shard& sh, histogram_snapshot& out,
-                           std::vector<native_entry>& native) const;
-  void merge_shard(shard& sh, std::uint64_t old_index, std::int32_t schema) const;
+  struct gathered {
+    std::vector<std::uint64_t> buckets;
+    double sum = 0.0;
+    std::uint64_t zero = 0;
+    std::vector<native_entry> native;
+  };
+  // Adds the set's counts to g (relaxed loads: the caller holds the set's lock, or the set
+  // is cold and its observers have finished).
+  void gather(const count_set& set, gathered& g) const;
+  // The guests' lane: flip, wait, move the old hot set's counts into g, reset it.
+  void drain_guests(gathered& g) const;
+  void reset(count_set& set) const;
+  // [HS6] a snapshot takes a shard's lock as observe() does ([HL1]), waiting for it.
+  static void lock_shard(shard& sh) noexcept {
+    detail::backoff wait;
+    while (!try_lock(sh)) wait.pause();
+  }
+  // Re-keys a shard's native table at schema s (or coarser), merging; under its lock.
+  void compact(count_set& set, std::int32_t s) const;
 
   std::vector<double> bounds_;
   bool native_ = false;
@@ -582,10 +710,14 @@ class histogram {
   std::size_t table_size_ = 0;
   std::size_t shard_mask_ = 0;
   std::unique_ptr<shard[]> shards_;
-  // What snapshots write, away from the fields observe() reads.
+  mutable guest_lane guest_;
+  // The histogram's current native schema, a hint for observers ([HN2]).
+  mutable detail::cache_padded<detail::atomic<std::int32_t>> target_schema_{0};
+  // What snapshots keep, away from the fields observe() reads. Under the mutex ([HS1]).
   struct alignas(detail::cache_line_size) snapshot_state {
-    detail::mutex mutex;     // [HS1]
-    std::int32_t schema = 0;  // the current native schema (INV4); under the mutex
+    detail::mutex mutex;       // [HS1]
+    std::int32_t schema = 0;   // the schema of the last snapshot's native buckets
+    gathered base;             // every guest observation absorbed so far
   };
   mutable snapshot_state snap_;
 };
@@ -619,182 +751,201 @@ inline histogram::histogram(std::vector<double> upper_bounds, const native_bucke
     native_config_ = *native;
     zero_threshold_ = native->zero_threshold;
     snap_.schema = native->schema;
+    target_schema_.value.store(native->schema, std::memory_order_relaxed);  // before sharing
     table_size_ = std::bit_ceil(std::max<std::size_t>(16, 3 * std::size_t{native->max_buckets}));
   }
   if (shards > 1024) throw std::invalid_argument("lockless::histogram: at most 1024 shards");
   if (shards == 0) {
     const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
-    shards = std::min<std::size_t>(native_ ? 16 : 64, 2 * hw);
+    shards = std::min<std::size_t>(native_ ? 8 : 64, 2 * hw);
   }
   if constexpr (detail::model_checked) shards = std::min<std::size_t>(shards, 4);
   shards = std::bit_ceil(shards);
   shard_mask_ = shards - 1;
+  snap_.base.buckets.assign(bounds_.size() + 1, 0);
   shards_ = std::make_unique<shard[]>(shards);
-  for (std::size_t i = 0; i < shards; ++i) {
-    for (count_set& set : shards_[i].sets) {
-      set.cells = detail::padded_array<detail::atomic<std::uint64_t>>(cells_per_set());
-      for (std::size_t c = 0; c < set.cells.size(); ++c) {
-        set.cells[c].store(0, std::memory_order_relaxed);  // before any sharing
-      }
-      set.cells[sum_cell].store(detail::double_bits(0.0), std::memory_order_relaxed);
-      if (native_) {
-        set.keys = detail::padded_array<detail::atomic<std::int32_t>>(table_size_);
-        for (std::size_t k = 0; k < table_size_; ++k) {
-          set.keys[k].store(empty_key, std::memory_order_relaxed);  // before any sharing
-        }
-        set.schema.store(snap_.schema, std::memory_order_relaxed);  // before any sharing
-      }
+  auto init = [&](count_set& set) {
+    set.cells = detail::padded_array<detail::atomic<std::uint64_t>>(cells_per_set());
+    // Relaxed stores before the histogram is shared (whatever shares it publishes them).
+    for (std::size_t c = 0; c < set.cells.size(); ++c) set.cells[c].store(0, std::memory_order_relaxed);
+    set.cells[sum_cell].store(detail::double_bits(0.0), std::memory_order_relaxed);
+    if (native_) {
+      set.keys = detail::padded_array<detail::atomic<std::int32_t>>(table_size_);
+      for (std::size_t k = 0; k < table_size_; ++k) set.keys[k].store(empty_key, std::memory_order_relaxed);
+      set.schema.store(snap_.schema, std::memory_order_relaxed);
+    }
+  };
+  for (std::size_t i = 0; i < shards; ++i) init(shards_[i].set);
+  for (count_set& set : guest_.sets) init(set);
+}
+
+inline void histogram::gather(const count_set& set, gathered& g) const {
+  constexpr auto relaxed = std::memory_order_relaxed;
+  for (std::size_t b = 0; b <= bounds_.size(); ++b) {
+    g.buckets[b] += set.cells[first_bucket_cell + b].load(relaxed);
+  }
+  g.sum += detail::bits_double(set.cells[sum_cell].load(relaxed));
+  if (!native_) return;
+  g.zero += set.cells[zero_cell()].load(relaxed);
+  for (std::size_t i = 0; i < table_size_; ++i) {
+    const std::int32_t code = set.keys[i].load(relaxed);
+    if (code == empty_key) continue;
+    const std::uint64_t count = set.cells[table_cell(i)].load(relaxed);
+    if (count != 0) g.native.push_back({code_schema(code), code_negative(code), code_key(code), count});
+  }
+  for (int neg = 0; neg < 2; ++neg) {
+    for (std::int32_t key = detail::coarse_min_key;
+         key < detail::coarse_min_key + detail::coarse_keys; ++key) {
+      const std::uint64_t count = set.cells[overflow_cell(neg != 0, key)].load(relaxed);
+      if (count != 0) g.native.push_back({detail::native_min_schema, neg != 0, key, count});
     }
   }
 }
 
-inline std::uint64_t histogram::read_shard(shard& sh, histogram_snapshot& out,
-                                           std::vector<native_entry>& native) const {
-  // [HS2] release: the flip; publishes the reset of the set that becomes hot (done by the
-  // previous snapshot's merge_shard, before [HS1]'s unlock) to [HO1].
-  const std::uint64_t word =
-      sh.count_and_hot.value.fetch_add(std::uint64_t{1} << 63, std::memory_order_release);
-  const std::uint64_t started = word & ~(std::uint64_t{1} << 63);
-  const std::uint64_t old_index = word >> 63;
-  count_set& old_hot = sh.sets[old_index];
+inline void histogram::compact(count_set& set, std::int32_t s) const {
+  constexpr auto relaxed = std::memory_order_relaxed;
+  // [HL3] relaxed throughout: the caller holds the shard's lock.
+  std::vector<std::pair<std::int32_t, std::uint64_t>> entries;  // (code at <= s, count)
+  for (std::size_t i = 0; i < table_size_; ++i) {
+    const std::int32_t code = set.keys[i].load(relaxed);
+    if (code == empty_key) continue;
+    const std::uint64_t count = set.cells[table_cell(i)].load(relaxed);
+    const std::int32_t from = code_schema(code);
+    const std::int32_t to = std::min(from, s);
+    entries.emplace_back(encode(detail::native_reduce(code_key(code), from, to), code_negative(code), to),
+                         count);
+    set.keys[i].store(empty_key, relaxed);
+    set.cells[table_cell(i)].store(0, relaxed);
+  }
+  std::sort(entries.begin(), entries.end());
+  std::uint64_t distinct = 0;
+  for (std::size_t r = 0; r < entries.size();) {
+    const std::int32_t code = entries[r].first;
+    std::uint64_t count = 0;
+    for (; r < entries.size() && entries[r].first == code; ++r) count += entries[r].second;
+    std::size_t i = home(code);
+    while (set.keys[i].load(relaxed) != empty_key) i = (i + 1) & (table_size_ - 1);
+    set.keys[i].store(code, relaxed);  // fewer codes than before: a free slot exists
+    set.cells[table_cell(i)].store(count, relaxed);
+    ++distinct;
+  }
+  set.cells[distinct_cell()].store(distinct, relaxed);
+}
 
+inline void histogram::reset(count_set& set) const {
+  // [HS4] relaxed: published to the next observers of this set by the flip ([HS2]).
+  for (std::size_t c = 0; c < set.cells.size(); ++c) set.cells[c].store(0, std::memory_order_relaxed);
+  set.cells[sum_cell].store(detail::double_bits(0.0), std::memory_order_relaxed);
+  if (!native_) return;
+  for (std::size_t k = 0; k < table_size_; ++k) set.keys[k].store(empty_key, std::memory_order_relaxed);
+  // [HN2] relaxed: a hint.
+  set.schema.store(target_schema_.value.load(std::memory_order_relaxed), std::memory_order_relaxed);
+}
+
+inline void histogram::drain_guests(gathered& g) const {
+  guest_lane& lane = guest_;
+  // [HS5] relaxed: which set is hot; only snapshots flip, and they take turns ([HS1]).
+  const std::uint64_t hot = lane.count_and_hot.value.load(std::memory_order_relaxed) >> 63;
+  // [HS2] release: the flip, also restarting the count of calls; publishes the reset of
+  // the set that becomes hot (done by the previous snapshot) to [HO1].
+  const std::uint64_t word =
+      lane.count_and_hot.value.exchange((hot ^ 1) << 63, std::memory_order_release);
+  const std::uint64_t started = word & ~(std::uint64_t{1} << 63);
+  count_set& old_hot = lane.sets[hot];
   // [HS3] acquire: pairs with [HO4]; wait for the calls that joined old_hot to finish.
   detail::backoff wait;
   while (old_hot.cells[completed_cell].load(std::memory_order_acquire) != started) wait.pause();
-
-  // [HS4] relaxed reads, ordered by [HS3].
-  std::uint64_t below = 0;
-  for (std::size_t b = 0; b <= bounds_.size(); ++b) {
-    below += old_hot.cells[first_bucket_cell + b].load(std::memory_order_relaxed);
-    out.cumulative[b] += below;
-  }
-  out.sum += detail::bits_double(old_hot.cells[sum_cell].load(std::memory_order_relaxed));
-  if (!native_) return old_index;
-  out.zero_count += old_hot.cells[zero_cell()].load(std::memory_order_relaxed);
-  for (std::size_t i = 0; i < table_size_; ++i) {
-    const std::int32_t code = old_hot.keys[i].load(std::memory_order_relaxed);
-    if (code == empty_key) continue;
-    const std::uint64_t count = old_hot.cells[table_cell(i)].load(std::memory_order_relaxed);
-    if (count != 0) native.push_back({code_schema(code), code_negative(code), code_key(code), count});
-  }
-  for (int neg = 0; neg < 2; ++neg) {
-    for (std::int32_t key = detail::coarse_min_key;
-         key < detail::coarse_min_key + detail::coarse_keys; ++key) {
-      const std::uint64_t count =
-          old_hot.cells[overflow_cell(neg != 0, key)].load(std::memory_order_relaxed);
-      if (count != 0) native.push_back({detail::native_min_schema, neg != 0, key, count});
-    }
-  }
-  return old_index;
-}
-
-inline void histogram::merge_shard(shard& sh, std::uint64_t old_index, std::int32_t schema) const {
-  count_set& old_hot = sh.sets[old_index];
-  count_set& hot = sh.sets[old_index ^ 1];
-  // [HS4] the merge: fetch_adds relaxed (observers add to `hot` concurrently; the next
-  // snapshot reads it after its own [HS3]), and the reset: relaxed stores, published by
-  // the next flip of this shard ([HS2], after [HS1]).
-  for (std::size_t b = 0; b <= bounds_.size(); ++b) {
-    detail::atomic<std::uint64_t>& c = old_hot.cells[first_bucket_cell + b];
-    const std::uint64_t v = c.load(std::memory_order_relaxed);
-    if (v != 0) hot.cells[first_bucket_cell + b].fetch_add(v, std::memory_order_relaxed);
-    c.store(0, std::memory_order_relaxed);
-  }
-  add_sum(hot, detail::bits_double(old_hot.cells[sum_cell].load(std::memory_order_relaxed)));
-  old_hot.cells[sum_cell].store(detail::double_bits(0.0), std::memory_order_relaxed);
-  hot.cells[completed_cell].fetch_add(
-      old_hot.cells[completed_cell].load(std::memory_order_relaxed), std::memory_order_relaxed);
-  old_hot.cells[completed_cell].store(0, std::memory_order_relaxed);
-  if (!native_) return;
-
-  // The hot set counts new buckets at `schema` from now on (if observers have not gone
-  // coarser already). [HN2] relaxed, as the observers' CAS.
-  std::int32_t hint = hot.schema.load(std::memory_order_relaxed);
-  while (hint > schema && !hot.schema.compare_exchange_weak(hint, schema, std::memory_order_relaxed,
-                                                            std::memory_order_relaxed)) {
-  }
-  // The old set's schema for its next turn as hot, published by the next flip.
-  old_hot.schema.store(schema, std::memory_order_relaxed);
-
-  detail::atomic<std::uint64_t>& zero = old_hot.cells[zero_cell()];
-  if (const std::uint64_t z = zero.load(std::memory_order_relaxed); z != 0) {
-    hot.cells[zero_cell()].fetch_add(z, std::memory_order_relaxed);
-  }
-  zero.store(0, std::memory_order_relaxed);
-  old_hot.cells[distinct_cell()].store(0, std::memory_order_relaxed);
-  for (std::size_t i = 0; i < table_size_; ++i) {
-    detail::atomic<std::int32_t>& k = old_hot.keys[i];
-    const std::int32_t code = k.load(std::memory_order_relaxed);
-    if (code == empty_key) continue;
-    detail::atomic<std::uint64_t>& c = old_hot.cells[table_cell(i)];
-    if (const std::uint64_t count = c.load(std::memory_order_relaxed); count != 0) {
-      const std::int32_t to = std::min(code_schema(code), schema);
-      count_native(hot, code_negative(code),
-                   detail::native_reduce(code_key(code), code_schema(code), to), to, count);
-    }
-    c.store(0, std::memory_order_relaxed);
-    k.store(empty_key, std::memory_order_relaxed);
-  }
-  for (int neg = 0; neg < 2; ++neg) {
-    for (std::int32_t key = detail::coarse_min_key;
-         key < detail::coarse_min_key + detail::coarse_keys; ++key) {
-      detail::atomic<std::uint64_t>& c = old_hot.cells[overflow_cell(neg != 0, key)];
-      if (const std::uint64_t count = c.load(std::memory_order_relaxed); count != 0) {
-        hot.cells[overflow_cell(neg != 0, key)].fetch_add(count, std::memory_order_relaxed);
-        c.store(0, std::memory_order_relaxed);
-      }
-    }
-  }
+  gather(old_hot, g);  // [HS4] relaxed reads, ordered by [HS3]
+  reset(old_hot);
 }
 
 inline histogram_snapshot histogram::snapshot() const {
   histogram_snapshot out;
+  gathered shards;  // what the shards hold (cumulative, stays there)
+  shards.buckets.assign(bounds_.size() + 1, 0);
+  std::unique_lock<detail::mutex> lock(snap_.mutex);  // [HS1]
+  gathered& base = snap_.base;                        // what the guests' lane gave up so far
+  for (std::size_t i = 0; i <= shard_mask_; ++i) {
+    lock_shard(shards_[i]);  // [HS6]
+    gather(shards_[i].set, shards);
+    unlock(shards_[i]);  // [HL2]
+  }
+  drain_guests(base);
   out.upper_bounds = bounds_;
   out.cumulative.assign(bounds_.size() + 1, 0);
-  std::vector<native_entry> native;
-  std::vector<std::uint64_t> old_index(shard_mask_ + 1);
-  std::unique_lock<detail::mutex> lock(snap_.mutex);  // [HS1]
-  for (std::size_t i = 0; i <= shard_mask_; ++i) old_index[i] = read_shard(shards_[i], out, native);
-  out.count = out.cumulative.back();
-
-  std::int32_t s = snap_.schema;
-  std::vector<std::pair<std::int64_t, std::uint64_t>> merged;  // (key*2 + negative, count)
-  if (native_) {
-    // Bring every bucket to one schema, then coarsen until at most max_buckets remain.
-    for (const native_entry& e : native) s = std::min(s, e.schema);
-    auto build = [&](std::int32_t schema) {
-      std::vector<std::pair<std::int64_t, std::uint64_t>> v;
-      v.reserve(native.size());
-      for (const native_entry& e : native) {
-        v.emplace_back(
-            std::int64_t{detail::native_reduce(e.key, e.schema, schema)} * 2 + (e.negative ? 1 : 0),
-            e.count);
-      }
-      std::sort(v.begin(), v.end());
-      std::size_t w = 0;
-      for (std::size_t r = 0; r < v.size(); ++r) {
-        if (w > 0 && v[w - 1].first == v[r].first) {
-          v[w - 1].second += v[r].second;
-        } else {
-          v[w++] = v[r];
-        }
-      }
-      v.resize(w);
-      return v;
-    };
-    merged = build(s);
-    while (merged.size() > native_config_.max_buckets && s > detail::native_min_schema) {
-      merged = build(--s);
-    }
-    snap_.schema = s;  // INV4: sets count at s or coarser from now on
+  std::uint64_t below = 0;
+  for (std::size_t b = 0; b <= bounds_.size(); ++b) {
+    below += base.buckets[b] + shards.buckets[b];
+    out.cumulative[b] = below;
   }
-  for (std::size_t i = 0; i <= shard_mask_; ++i) merge_shard(shards_[i], old_index[i], s);
-  lock.unlock();
+  out.count = below;
+  out.sum = base.sum + shards.sum;
   if (!native_) return out;
+
+  // One schema for every bucket: the finest at which at most max_buckets are populated,
+  // no finer than the last snapshot's or than any bucket read.
+  std::int32_t s = snap_.schema;
+  for (const native_entry& e : base.native) s = std::min(s, e.schema);
+  for (const native_entry& e : shards.native) s = std::min(s, e.schema);
+  auto build = [&](std::int32_t schema) {
+    std::vector<std::pair<std::int64_t, std::uint64_t>> v;  // (key * 2 + negative, count)
+    v.reserve(base.native.size() + shards.native.size());
+    for (const gathered* g : {&base, &shards}) {
+      for (const native_entry& e : g->native) {
+        v.emplace_back(std::int64_t{detail::native_reduce(e.key, e.schema, schema)} * 2 +
+                           (e.negative ? 1 : 0),
+                       e.count);
+      }
+    }
+    std::sort(v.begin(), v.end());
+    std::size_t w = 0;
+    for (std::size_t r = 0; r < v.size(); ++r) {
+      if (w > 0 && v[w - 1].first == v[r].first) {
+        v[w - 1].second += v[r].second;
+      } else {
+        v[w++] = v[r];
+      }
+    }
+    v.resize(w);
+    return v;
+  };
+  std::vector<std::pair<std::int64_t, std::uint64_t>> merged = build(s);
+  while (merged.size() > native_config_.max_buckets && s > detail::native_min_schema) {
+    merged = build(--s);
+  }
+  snap_.schema = s;
+  lower_target(s);  // INV4: observers count at s or coarser from now on
+  // The shards' tables and the base, compacted at s: room for what comes next.
+  for (std::size_t i = 0; i <= shard_mask_; ++i) {
+    lock_shard(shards_[i]);  // [HS6]
+    compact(shards_[i].set, s);
+    unlock(shards_[i]);  // [HL2]
+  }
+  {
+    std::vector<native_entry> compacted;
+    for (const native_entry& e : base.native) {
+      compacted.push_back({s, e.negative, detail::native_reduce(e.key, e.schema, s), e.count});
+    }
+    std::sort(compacted.begin(), compacted.end(), [](const native_entry& a, const native_entry& b) {
+      return std::pair(a.key, a.negative) < std::pair(b.key, b.negative);
+    });
+    base.native.clear();
+    for (const native_entry& e : compacted) {
+      if (!base.native.empty() && base.native.back().key == e.key &&
+          base.native.back().negative == e.negative) {
+        base.native.back().count += e.count;
+      } else {
+        base.native.push_back(e);
+      }
+    }
+  }
+  const std::uint64_t zero = base.zero + shards.zero;
+  lock.unlock();
 
   out.native = true;
   out.schema = s;
   out.zero_threshold = zero_threshold_;
+  out.zero_count = zero;
   for (const auto& [code, count] : merged) {
     const native_bucket b{static_cast<std::int32_t>(code >> 1), count};
     if ((code & 1) != 0) {

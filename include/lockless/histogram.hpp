@@ -701,7 +701,9 @@ class histogram {
     while (!try_lock(sh)) wait.pause();
   }
   // Re-keys a shard's native table at schema s (or coarser), merging; under its lock.
-  void compact(count_set& set, std::int32_t s) const;
+  // scratch has room for table_size_ entries (nothing allocates under a shard's lock).
+  void compact(count_set& set, std::int32_t s,
+               std::vector<std::pair<std::int32_t, std::uint64_t>>& scratch) const;
 
   std::vector<double> bounds_;
   bool native_ = false;
@@ -802,10 +804,11 @@ inline void histogram::gather(const count_set& set, gathered& g) const {
   }
 }
 
-inline void histogram::compact(count_set& set, std::int32_t s) const {
+inline void histogram::compact(count_set& set, std::int32_t s,
+                               std::vector<std::pair<std::int32_t, std::uint64_t>>& entries) const {
   constexpr auto relaxed = std::memory_order_relaxed;
   // [HL3] relaxed throughout: the caller holds the shard's lock.
-  std::vector<std::pair<std::int32_t, std::uint64_t>> entries;  // (code at <= s, count)
+  entries.clear();  // (code at s or coarser, count); capacity reserved by the caller
   for (std::size_t i = 0; i < table_size_; ++i) {
     const std::int32_t code = set.keys[i].load(relaxed);
     if (code == empty_key) continue;
@@ -863,8 +866,17 @@ inline histogram_snapshot histogram::snapshot() const {
   histogram_snapshot out;
   gathered shards;  // what the shards hold (cumulative, stays there)
   shards.buckets.assign(bounds_.size() + 1, 0);
+  std::vector<std::pair<std::int32_t, std::uint64_t>> scratch;
   std::unique_lock<detail::mutex> lock(snap_.mutex);  // [HS1]
   gathered& base = snap_.base;                        // what the guests' lane gave up so far
+  if (native_) {
+    // Every allocation before a shard is locked or the guests' lane flipped: an exception
+    // there would leave a shard locked or a drained set half read.
+    const std::size_t per_set = table_size_ + 2 * detail::coarse_keys;
+    shards.native.reserve((shard_mask_ + 1) * per_set);
+    base.native.reserve(base.native.size() + per_set);
+    scratch.reserve(table_size_);
+  }
   for (std::size_t i = 0; i <= shard_mask_; ++i) {
     lock_shard(shards_[i]);  // [HS6]
     gather(shards_[i].set, shards);
@@ -918,7 +930,7 @@ inline histogram_snapshot histogram::snapshot() const {
   // The shards' tables and the base, compacted at s: room for what comes next.
   for (std::size_t i = 0; i <= shard_mask_; ++i) {
     lock_shard(shards_[i]);  // [HS6]
-    compact(shards_[i].set, s);
+    compact(shards_[i].set, s, scratch);
     unlock(shards_[i]);  // [HL2]
   }
   {

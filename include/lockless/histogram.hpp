@@ -212,20 +212,22 @@ struct native_buckets {
 // Upper bounds start, start+width, ..., count of them. Throws std::invalid_argument unless
 // count >= 1, start and width finite, width > 0 and every bound finite.
 [[nodiscard]] inline std::vector<double> linear_buckets(double start, double width,
-                                                         std::size_t count) {
+                                                        std::size_t count) {
   if (count == 0 || !std::isfinite(start) || !std::isfinite(width) || !(width > 0)) {
-    throw std::invalid_argument("lockless::linear_buckets: needs count >= 1, finite start, width > 0");
+    throw std::invalid_argument(
+        "lockless::linear_buckets: needs count >= 1, finite start, width > 0");
   }
   std::vector<double> b(count);
   for (std::size_t i = 0; i < count; ++i) b[i] = start + static_cast<double>(i) * width;
-  if (!std::isfinite(b.back())) throw std::invalid_argument("lockless::linear_buckets: bounds overflow");
+  if (!std::isfinite(b.back()))
+    throw std::invalid_argument("lockless::linear_buckets: bounds overflow");
   return b;
 }
 
 // Upper bounds start, start*factor, ..., count of them. Throws std::invalid_argument unless
 // count >= 1, start > 0, factor > 1, and every bound finite and strictly increasing.
 [[nodiscard]] inline std::vector<double> exponential_buckets(double start, double factor,
-                                                              std::size_t count) {
+                                                             std::size_t count) {
   if (count == 0 || !std::isfinite(start) || !(start > 0) || !std::isfinite(factor) ||
       !(factor > 1)) {
     throw std::invalid_argument(
@@ -245,7 +247,7 @@ struct native_buckets {
 // count upper bounds from min to max (both included), spaced by a constant factor.
 // Throws std::invalid_argument unless count >= 2 and 0 < min < max, both finite.
 [[nodiscard]] inline std::vector<double> exponential_buckets_range(double min, double max,
-                                                                    std::size_t count) {
+                                                                   std::size_t count) {
   if (count < 2 || !std::isfinite(min) || !std::isfinite(max) || !(min > 0) || !(max > min)) {
     throw std::invalid_argument(
         "lockless::exponential_buckets_range: needs count >= 2 and 0 < min < max, finite");
@@ -266,18 +268,18 @@ struct native_bucket {
 
 // What a histogram held at one moment; see histogram::snapshot().
 struct histogram_snapshot {
-  std::vector<double> upper_bounds;          // classic bounds (without the implied +Inf)
-  std::vector<std::uint64_t> cumulative;     // upper_bounds.size() + 1 cumulative counts;
-                                             // the last is the +Inf bucket, == count
-  std::uint64_t count = 0;                   // observations, NaN included
-  double sum = 0.0;                          // their sum
+  std::vector<double> upper_bounds;       // classic bounds (without the implied +Inf)
+  std::vector<std::uint64_t> cumulative;  // upper_bounds.size() + 1 cumulative counts;
+                                          // the last is the +Inf bucket, == count
+  std::uint64_t count = 0;                // observations, NaN included
+  double sum = 0.0;                       // their sum
 
-  bool native = false;                       // the fields below are meaningful
+  bool native = false;  // the fields below are meaningful
   std::int32_t schema = 0;
   double zero_threshold = 0.0;
   std::uint64_t zero_count = 0;
-  std::vector<native_bucket> positive;       // ascending index, populated buckets only
-  std::vector<native_bucket> negative;       // ascending index (of |v|), populated only
+  std::vector<native_bucket> positive;  // ascending index, populated buckets only
+  std::vector<native_bucket> negative;  // ascending index (of |v|), populated only
 
   // PromQL histogram_quantile(q) over the classic buckets (Prometheus 2.42): linear
   // interpolation within the bucket holding rank q*count, the first bucket's lower end
@@ -356,13 +358,15 @@ class padded_array {
   padded_array() = default;
   explicit padded_array(std::size_t n) : n_(n) {
     if (n_ == 0) return;
-    const std::size_t bytes = (n_ * sizeof(T) + cache_line_size - 1) / cache_line_size * cache_line_size;
+    const std::size_t bytes =
+        (n_ * sizeof(T) + cache_line_size - 1) / cache_line_size * cache_line_size;
     p_ = static_cast<T*>(::operator new(bytes, std::align_val_t{cache_line_size}));
     for (std::size_t i = 0; i < n_; ++i) ::new (static_cast<void*>(p_ + i)) T();
   }
   padded_array(const padded_array&) = delete;
   padded_array& operator=(const padded_array&) = delete;
-  padded_array(padded_array&& o) noexcept : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
+  padded_array(padded_array&& o) noexcept
+      : p_(std::exchange(o.p_, nullptr)), n_(std::exchange(o.n_, 0)) {}
   padded_array& operator=(padded_array&& o) noexcept {
     std::swap(p_, o.p_);
     std::swap(n_, o.n_);
@@ -421,16 +425,17 @@ class histogram {
   // allocation, no system call.
   void observe(double v, std::uint64_t n) noexcept {
     if (n == 0) return;
+    const place p = locate(v);  // outside the lock: the critical section stays short
     const std::size_t start = detail::thread_stripe();
     for (std::size_t k = 0; k <= shard_mask_; ++k) {
       shard& sh = shards_[(start + k) & shard_mask_];
       if (try_lock(sh)) [[likely]] {
-        count_locked(sh.set, v, n);
+        count_locked(sh.set, p, v, n);
         unlock(sh);
         return;
       }
     }
-    observe_guest(guest_, v, n);  // every shard busy: the guests' lane, which never fails
+    observe_guest(guest_, p, v, n);  // every shard busy: the guests' lane, which never fails
   }
 
   // A consistent snapshot (see GUARANTEES). Allocates the result; may throw bad_alloc.
@@ -454,7 +459,6 @@ class histogram {
   struct count_set {
     detail::padded_array<detail::atomic<std::uint64_t>> cells;
     detail::padded_array<detail::atomic<std::int32_t>> keys;  // native table codes [C]
-    detail::atomic<std::int32_t> schema{0};  // the schema new native keys are counted at
   };
 
   // A shard: counts that only grow, updated under a try-lock by plain loads and stores
@@ -475,7 +479,7 @@ class histogram {
   std::size_t bucket_cell(double v) const noexcept {
     const std::size_t n = bounds_.size();
     if (std::isnan(v)) return first_bucket_cell + n;  // NaN: the +Inf bucket
-    std::size_t lo = 0;  // the first bound >= v
+    std::size_t lo = 0;                               // the first bound >= v
     std::size_t len = n;
     while (len > 0) {
       const std::size_t half = len / 2;
@@ -550,48 +554,72 @@ class histogram {
     c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
 
-  void count_locked(count_set& set, double v, std::uint64_t n) const noexcept {
-    add_locked(set.cells[bucket_cell(v)], n);  // [HL3]
+  // Where an observation goes: its classic bucket's cell and, with native buckets, the
+  // zero bucket or a table code (computed at the hint schema read here).
+  struct place {
+    std::size_t cell;
+    enum class kind : std::uint8_t { none, zero, table } native;
+    std::int32_t schema;
+    std::int32_t key;
+    bool negative;
+    std::int32_t code;
+  };
+  place locate(double v) const noexcept {
+    place p{bucket_cell(v), place::kind::none, 0, 0, false, 0};
+    if (!native_ || std::isnan(v)) return p;  // NaN: no native bucket
+    if (std::fabs(v) <= zero_threshold_) {
+      p.native = place::kind::zero;
+      return p;
+    }
+    p.native = place::kind::table;
+    // [HN2] relaxed: the histogram's schema is a hint; every code carries its own schema.
+    p.schema = target_schema_.value.load(std::memory_order_relaxed);
+    p.key = key_of(v, p.schema);
+    p.negative = v < 0;
+    p.code = encode(p.key, p.negative, p.schema);
+    return p;
+  }
+  std::size_t overflow_cell(const place& p) const noexcept {
+    return overflow_cell(p.negative,
+                         detail::native_reduce(p.key, p.schema, detail::native_min_schema));
+  }
+
+  void count_locked(count_set& set, const place& p, double v, std::uint64_t n) const noexcept {
+    add_locked(set.cells[p.cell], n);  // [HL3]
     detail::atomic<std::uint64_t>& sum = set.cells[sum_cell];
     sum.store(detail::double_bits(detail::bits_double(sum.load(std::memory_order_relaxed)) +
                                   v * static_cast<double>(n)),
               std::memory_order_relaxed);  // [HL3]
-    if (!native_ || std::isnan(v)) return;  // NaN: no native bucket
-    if (std::fabs(v) <= zero_threshold_) {
+    if (p.native == place::kind::none) return;
+    if (p.native == place::kind::zero) {
       add_locked(set.cells[zero_cell()], n);  // [HL3]
       return;
     }
-    // [HN2] relaxed: the histogram's schema is a hint; every code carries its own schema.
-    const std::int32_t s = target_schema_.value.load(std::memory_order_relaxed);
-    const bool negative = v < 0;
-    const std::int32_t key = key_of(v, s);
-    const std::int32_t code = encode(key, negative, s);
     const std::size_t mask = table_size_ - 1;
-    std::size_t i = home(code);
+    std::size_t i = home(p.code);
     for (std::size_t probes = 0; probes < table_size_; ++probes, i = (i + 1) & mask) {
       detail::atomic<std::int32_t>& k = set.keys[i];
       const std::int32_t seen = k.load(std::memory_order_relaxed);  // [HL3]
-      if (seen == code) {
+      if (seen == p.code) {
         add_locked(set.cells[table_cell(i)], n);  // [HL3]
         return;
       }
       if (seen == empty_key) {
-        k.store(code, std::memory_order_relaxed);  // [HL3]
-        add_locked(set.cells[table_cell(i)], n);   // [HL3]
-        claimed_slot(set, s);
+        k.store(p.code, std::memory_order_relaxed);  // [HL3]
+        add_locked(set.cells[table_cell(i)], n);     // [HL3]
+        const std::uint64_t d = set.cells[distinct_cell()].load(std::memory_order_relaxed) + 1;
+        set.cells[distinct_cell()].store(d, std::memory_order_relaxed);  // [HL3]
+        claimed_slot(d, p.schema);
         return;
       }
     }
-    add_locked(set.cells[overflow_cell(negative, detail::native_reduce(key, s, detail::native_min_schema))],
-               n);  // [HL3] the table is full
+    add_locked(set.cells[overflow_cell(p)], n);  // [HL3] the table is full
   }
 
-  // A slot was claimed at schema s: past max_buckets claimed slots, and every
-  // max_buckets/2 further, the histogram's hint goes one step coarser (the shard's table
-  // is compacted to the snapshot's schema at the next snapshot).
-  void claimed_slot(count_set& set, std::int32_t s) const noexcept {
-    const std::uint64_t d = set.cells[distinct_cell()].load(std::memory_order_relaxed) + 1;
-    set.cells[distinct_cell()].store(d, std::memory_order_relaxed);  // [HL3]
+  // The set has d claimed slots after one more at schema s: past max_buckets, and every
+  // max_buckets/2 further, the histogram's hint goes one step coarser (the tables are
+  // compacted at the snapshot's schema by the next snapshot).
+  void claimed_slot(std::uint64_t d, std::int32_t s) const noexcept {
     const std::uint64_t max = native_config_.max_buckets;
     const std::uint64_t step = std::max<std::uint64_t>(1, max / 2);
     if (d > max && (d - max - 1) % step == 0 && s > detail::native_min_schema) lower_target(s - 1);
@@ -600,21 +628,21 @@ class histogram {
   // [HN2] lowers the histogram's schema hint to s (never raises it); relaxed: a hint.
   void lower_target(std::int32_t s) const noexcept {
     std::int32_t cur = target_schema_.value.load(std::memory_order_relaxed);
-    while (cur > s && !target_schema_.value.compare_exchange_weak(
-                          cur, s, std::memory_order_relaxed, std::memory_order_relaxed)) {
+    while (cur > s && !target_schema_.value.compare_exchange_weak(cur, s, std::memory_order_relaxed,
+                                                                  std::memory_order_relaxed)) {
     }
   }
 
   // ---- the guests' lane (Go's hot/cold protocol) ----
 
-  void observe_guest(guest_lane& lane, double v, std::uint64_t n) const noexcept {
-    // [HO1] acquire: pairs with [HS2]; the set's reset and schema happen-before.
+  void observe_guest(guest_lane& lane, const place& p, double v, std::uint64_t n) const noexcept {
+    // [HO1] acquire: pairs with [HS2]; the set's reset happens-before.
     const std::uint64_t word = lane.count_and_hot.value.fetch_add(1, std::memory_order_acquire);
     count_set& set = lane.sets[word >> 63];
     // [HO2] relaxed: ordered for the snapshot by [HO4].
-    set.cells[bucket_cell(v)].fetch_add(n, std::memory_order_relaxed);
+    set.cells[p.cell].fetch_add(n, std::memory_order_relaxed);
     add_sum(set, v * static_cast<double>(n));  // [HO3]
-    if (native_) guest_native(set, v, n);
+    if (p.native != place::kind::none) guest_native(set, p, n);
     // [HO4] release: pairs with [HS3]; everything above happens-before the snapshot's reads.
     set.cells[completed_cell].fetch_add(1, std::memory_order_release);
   }
@@ -628,49 +656,33 @@ class histogram {
     }
   }
 
-  void guest_native(count_set& set, double v, std::uint64_t n) const noexcept {
-    if (std::isnan(v)) return;  // NaN: no native bucket
-    if (std::fabs(v) <= zero_threshold_) {
+  void guest_native(count_set& set, const place& p, std::uint64_t n) const noexcept {
+    if (p.native == place::kind::zero) {
       set.cells[zero_cell()].fetch_add(n, std::memory_order_relaxed);  // [HO2]
       return;
     }
-    // [HN2] relaxed: the set's schema is a hint; every code carries its own schema.
-    const std::int32_t s = set.schema.load(std::memory_order_relaxed);
-    const bool negative = v < 0;
-    const std::int32_t key = key_of(v, s);
-    const std::int32_t code = encode(key, negative, s);
     const std::size_t mask = table_size_ - 1;
-    std::size_t i = home(code);
+    std::size_t i = home(p.code);
     for (std::size_t probes = 0; probes < table_size_; ++probes, i = (i + 1) & mask) {
       detail::atomic<std::int32_t>& k = set.keys[i];
       std::int32_t seen = k.load(std::memory_order_relaxed);  // [HN1]
       bool claimed = false;
       if (seen == empty_key) {
         // [HN1] relaxed/relaxed: a code publishes no data (the count is an atomic counter).
-        claimed = k.compare_exchange_strong(seen, code, std::memory_order_relaxed,
+        claimed = k.compare_exchange_strong(seen, p.code, std::memory_order_relaxed,
                                             std::memory_order_relaxed);
-        if (claimed) seen = code;
+        if (claimed) seen = p.code;
       }
-      if (seen != code) continue;
+      if (seen != p.code) continue;
       set.cells[table_cell(i)].fetch_add(n, std::memory_order_relaxed);  // [HO2]
       if (claimed) {
-        // [HO2] relaxed: slots claimed, a trigger only. Past max_buckets, and every
-        // max_buckets/2 further, the set's hint goes one step coarser.
-        const std::uint64_t d =
-            set.cells[distinct_cell()].fetch_add(1, std::memory_order_relaxed) + 1;
-        const std::uint64_t max = native_config_.max_buckets;
-        const std::uint64_t step = std::max<std::uint64_t>(1, max / 2);
-        if (d > max && (d - max - 1) % step == 0 && s > detail::native_min_schema) {
-          std::int32_t expected = s;
-          // [HN2] relaxed/relaxed: lowers the hint once per trigger.
-          set.schema.compare_exchange_strong(expected, s - 1, std::memory_order_relaxed,
-                                             std::memory_order_relaxed);
-        }
+        // [HO2] relaxed: slots claimed, a trigger only.
+        claimed_slot(set.cells[distinct_cell()].fetch_add(1, std::memory_order_relaxed) + 1,
+                     p.schema);
       }
       return;
     }
-    const std::int32_t coarse = detail::native_reduce(key, s, detail::native_min_schema);
-    set.cells[overflow_cell(negative, coarse)].fetch_add(n, std::memory_order_relaxed);  // [HO2]
+    set.cells[overflow_cell(p)].fetch_add(n, std::memory_order_relaxed);  // [HO2] table full
   }
 
   // ---- snapshots ----
@@ -717,9 +729,9 @@ class histogram {
   mutable detail::cache_padded<detail::atomic<std::int32_t>> target_schema_{0};
   // What snapshots keep, away from the fields observe() reads. Under the mutex ([HS1]).
   struct alignas(detail::cache_line_size) snapshot_state {
-    detail::mutex mutex;       // [HS1]
-    std::int32_t schema = 0;   // the schema of the last snapshot's native buckets
-    gathered base;             // every guest observation absorbed so far
+    detail::mutex mutex;      // [HS1]
+    std::int32_t schema = 0;  // the schema of the last snapshot's native buckets
+    gathered base;            // every guest observation absorbed so far
   };
   mutable snapshot_state snap_;
 };
@@ -769,12 +781,13 @@ inline histogram::histogram(std::vector<double> upper_bounds, const native_bucke
   auto init = [&](count_set& set) {
     set.cells = detail::padded_array<detail::atomic<std::uint64_t>>(cells_per_set());
     // Relaxed stores before the histogram is shared (whatever shares it publishes them).
-    for (std::size_t c = 0; c < set.cells.size(); ++c) set.cells[c].store(0, std::memory_order_relaxed);
+    for (std::size_t c = 0; c < set.cells.size(); ++c)
+      set.cells[c].store(0, std::memory_order_relaxed);
     set.cells[sum_cell].store(detail::double_bits(0.0), std::memory_order_relaxed);
     if (native_) {
       set.keys = detail::padded_array<detail::atomic<std::int32_t>>(table_size_);
-      for (std::size_t k = 0; k < table_size_; ++k) set.keys[k].store(empty_key, std::memory_order_relaxed);
-      set.schema.store(snap_.schema, std::memory_order_relaxed);
+      for (std::size_t k = 0; k < table_size_; ++k)
+        set.keys[k].store(empty_key, std::memory_order_relaxed);
     }
   };
   for (std::size_t i = 0; i < shards; ++i) init(shards_[i].set);
@@ -793,7 +806,8 @@ inline void histogram::gather(const count_set& set, gathered& g) const {
     const std::int32_t code = set.keys[i].load(relaxed);
     if (code == empty_key) continue;
     const std::uint64_t count = set.cells[table_cell(i)].load(relaxed);
-    if (count != 0) g.native.push_back({code_schema(code), code_negative(code), code_key(code), count});
+    if (count != 0)
+      g.native.push_back({code_schema(code), code_negative(code), code_key(code), count});
   }
   for (int neg = 0; neg < 2; ++neg) {
     for (std::int32_t key = detail::coarse_min_key;
@@ -815,8 +829,8 @@ inline void histogram::compact(count_set& set, std::int32_t s,
     const std::uint64_t count = set.cells[table_cell(i)].load(relaxed);
     const std::int32_t from = code_schema(code);
     const std::int32_t to = std::min(from, s);
-    entries.emplace_back(encode(detail::native_reduce(code_key(code), from, to), code_negative(code), to),
-                         count);
+    entries.emplace_back(
+        encode(detail::native_reduce(code_key(code), from, to), code_negative(code), to), count);
     set.keys[i].store(empty_key, relaxed);
     set.cells[table_cell(i)].store(0, relaxed);
   }
@@ -837,12 +851,12 @@ inline void histogram::compact(count_set& set, std::int32_t s,
 
 inline void histogram::reset(count_set& set) const {
   // [HS4] relaxed: published to the next observers of this set by the flip ([HS2]).
-  for (std::size_t c = 0; c < set.cells.size(); ++c) set.cells[c].store(0, std::memory_order_relaxed);
+  for (std::size_t c = 0; c < set.cells.size(); ++c)
+    set.cells[c].store(0, std::memory_order_relaxed);
   set.cells[sum_cell].store(detail::double_bits(0.0), std::memory_order_relaxed);
   if (!native_) return;
-  for (std::size_t k = 0; k < table_size_; ++k) set.keys[k].store(empty_key, std::memory_order_relaxed);
-  // [HN2] relaxed: a hint.
-  set.schema.store(target_schema_.value.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  for (std::size_t k = 0; k < table_size_; ++k)
+    set.keys[k].store(empty_key, std::memory_order_relaxed);
 }
 
 inline void histogram::drain_guests(gathered& g) const {
@@ -904,9 +918,9 @@ inline histogram_snapshot histogram::snapshot() const {
     v.reserve(base.native.size() + shards.native.size());
     for (const gathered* g : {&base, &shards}) {
       for (const native_entry& e : g->native) {
-        v.emplace_back(std::int64_t{detail::native_reduce(e.key, e.schema, schema)} * 2 +
-                           (e.negative ? 1 : 0),
-                       e.count);
+        v.emplace_back(
+            std::int64_t{detail::native_reduce(e.key, e.schema, schema)} * 2 + (e.negative ? 1 : 0),
+            e.count);
       }
     }
     std::sort(v.begin(), v.end());

@@ -182,11 +182,9 @@ TEST(HistogramExposition, NoLabelsNoBraces) {
             "x_bucket{le=\"+Inf\"} 3\n"
             "x_sum -1.5\n"
             "x_count 3\n");
-  EXPECT_EQ(openmetrics("x", "", s),
+  EXPECT_EQ(openmetrics("x", "", s),  // a negative sum: no _sum, no _count
             "# TYPE x histogram\n"
-            "x_bucket{le=\"+Inf\"} 3\n"
-            "x_sum -1.5\n"
-            "x_count 3\n");
+            "x_bucket{le=\"+Inf\"} 3\n");
   EXPECT_EQ(text("x", "h", {}), "# HELP x h\n# TYPE x histogram\n");
 }
 
@@ -231,8 +229,20 @@ TEST(HistogramExposition, SpecialSums) {
        std::vector<std::pair<double, std::string>>{{nan, "NaN"}, {inf, "+Inf"}, {-inf, "-Inf"}}) {
     std::vector<histogram_series> s{{{}, classic({1}, {0, 1}, sum)}};
     EXPECT_NE(text("s", "", s).find("s_sum " + spelled + "\n"), std::string::npos);
-    EXPECT_NE(openmetrics("s", "", s).find("s_sum " + spelled + "\n"), std::string::npos);
   }
+  // OpenMetrics: the sum is a counter, never NaN or negative; without it, no _count.
+  std::vector<histogram_series> s{{{}, classic({1}, {0, 1}, inf)}};
+  EXPECT_NE(openmetrics("s", "", s).find("s_sum +Inf\ns_count 1\n"), std::string::npos);
+  for (const double sum : {nan, -inf, -0.5}) {
+    s[0].snapshot.sum = sum;
+    EXPECT_EQ(openmetrics("s", "", s),
+              "# TYPE s histogram\n"
+              "s_bucket{le=\"1.0\"} 0\n"
+              "s_bucket{le=\"+Inf\"} 1\n")
+        << sum;
+  }
+  s[0].snapshot.sum = 0;
+  EXPECT_NE(openmetrics("s", "", s).find("s_sum 0.0\ns_count 1\n"), std::string::npos);
 }
 
 TEST(HistogramExposition, CountsAreExactIntegers) {

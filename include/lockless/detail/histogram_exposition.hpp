@@ -29,11 +29,12 @@
 //   The same lines with OpenMetrics' canonical floats: an integral value gets ".0"
 //   (le="1.0", "0.0", "1e+06" stays), as client_golang's OpenMetrics writer and Prometheus
 //   itself (formatOpenMetricsFloat) spell them; HELP escapes the double quote as well. No
-//   _created sample (optional). The spec forbids _sum on a histogram with a negative
-//   bucket bound (the sum would not be a counter), and _count goes with _sum: a series
-//   whose classic bounds include one < 0 has neither (the Python parser rejects it
-//   otherwise). The sum is written as it is otherwise (negative observations and NaN
-//   included), as the Go client does.
+//   _created sample (optional). OpenMetrics makes the sum a counter: it MUST NOT be NaN
+//   or negative, and a histogram with a negative bucket bound MUST NOT have one; _count
+//   appears if and only if _sum does. So a series whose classic bounds include one < 0,
+//   or whose sum is NaN or < 0 (a NaN, -Inf or negative observation), has neither: its
+//   buckets say it all (le="+Inf" is the count). The Python parser rejects the
+//   alternative; client_golang writes them anyway. The text format keeps them always.
 //
 // PROTOBUF (io.prometheus.client.MetricFamily, prometheus/client_model's metrics.proto)
 //   One MetricFamily (name, help if not empty, type HISTOGRAM, a Metric per series with
@@ -346,7 +347,10 @@ inline void write_text(std::string& out, std::string_view name, std::string_view
       append_uint(out, h.cumulative[i]);
       out += '\n';
     }
-    if (openmetrics && !h.upper_bounds.empty() && h.upper_bounds.front() < 0) continue;
+    if (openmetrics && ((!h.upper_bounds.empty() && h.upper_bounds.front() < 0) ||
+                        std::isnan(h.sum) || h.sum < 0)) {
+      continue;  // OpenMetrics: the sum is a counter (see OPENMETRICS above)
+    }
     append_series_name(out, name, "_sum", s.labels, nullptr, openmetrics);
     out += ' ';
     append_float(out, h.sum, openmetrics);

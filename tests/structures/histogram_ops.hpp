@@ -26,11 +26,11 @@
 namespace lockless::test::histogram_ops {
 
 enum class op : char {
-  observe = 'o',       // observe(v)
-  observe_n = 'n',     // observe(v, n), n from the operand (0 included: a no-op)
-  snapshot = 's',      // snapshot(): checked consistent and monotone against the last one
-  quantile = 'q',      // snapshot().quantile(q) and native_quantile(q) against the model
-  burst = 'b',         // many observe(v) of spread values (pushes the native bound)
+  observe = 'o',    // observe(v)
+  observe_n = 'n',  // observe(v, n), n from the operand (0 included: a no-op)
+  snapshot = 's',   // snapshot(): checked consistent and monotone against the last one
+  quantile = 'q',   // snapshot().quantile(q) and native_quantile(q) against the model
+  burst = 'b',      // many observe(v) of spread values (pushes the native bound)
 };
 
 inline constexpr op all[] = {op::observe, op::observe_n, op::snapshot, op::quantile, op::burst};
@@ -121,7 +121,64 @@ inline double value_from(value_class c, std::uint8_t r, const double* bounds,
 
 // A scheduled thread's operations (dsched scenarios, the schedule fuzz target; the Relacy
 // scenarios use observe and snapshot). Weighted: observers mostly observe.
-inline constexpr op script_mix[] = {op::observe, op::observe, op::observe,  op::observe_n,
+// ---- reference native keys (sequential models) -------------------------------------
+// The native bucket a value belongs to, computed EXACTLY (integers only, no floating-point
+// bounds), so models do not share the header's key function: bucket i at schema s holds
+// (2^((i-1)*2^-s), 2^(i*2^-s)]. For finite a > 0 write a = (M / 2^52) * 2^e with M a
+// 53-bit integer in [2^52, 2^53) (frexp). At s <= 0: the key at schema 0 is e + 1, or e
+// when M = 2^52 (a power of two is the upper bound of its bucket), then ceil(k / 2^-s).
+// At s > 0, n = 2^s: the key is e*n + i with i the smallest integer such that
+// (M / 2^52)^n <= 2^i, i.e. M^n <= 2^(i + 52n): i = bitlength(M^n) - 52n, minus one when
+// M^n is a power of two. M^n has at most 53 * 256 bits: a fixed array of 64-bit limbs.
+inline std::int32_t exact_native_key(double a, std::int32_t schema) noexcept {
+  int e2 = 0;
+  const double frac = std::frexp(a, &e2);  // a = frac * 2^e2, frac in [0.5, 1)
+  const std::int32_t e = e2 - 1;           // a = (2 frac) * 2^e, 2 frac in [1, 2)
+  const auto m = static_cast<std::uint64_t>(std::ldexp(frac, 53));  // exact: 53 bits
+  const bool power_of_two = m == (std::uint64_t{1} << 52);
+  if (schema <= 0) {
+    const std::int32_t k = power_of_two ? e : e + 1;  // key at schema 0
+    const std::int32_t d = std::int32_t{1} << -schema;
+    // ceil(k / d) for any sign of k
+    return k >= 0 ? (k + d - 1) / d : -((-k) / d);
+  }
+  const std::int32_t n = std::int32_t{1} << schema;
+  __extension__ typedef unsigned __int128 wide;  // GCC/Clang; __extension__: -Wpedantic
+  constexpr std::size_t max_limbs = (53 * 256) / 64 + 2;
+  std::uint64_t p[max_limbs] = {m};
+  std::size_t len = 1;
+  for (std::int32_t k = 1; k < n; ++k) {  // p *= m
+    std::uint64_t carry = 0;
+    for (std::size_t j = 0; j < len; ++j) {
+      const wide t = static_cast<wide>(p[j]) * m + carry;
+      p[j] = static_cast<std::uint64_t>(t);
+      carry = static_cast<std::uint64_t>(t >> 64);
+    }
+    if (carry != 0) p[len++] = carry;
+  }
+  std::int32_t bits = static_cast<std::int32_t>(64 * (len - 1));
+  for (std::uint64_t top = p[len - 1]; top != 0; top >>= 1) ++bits;
+  // m^n is a power of two only when m is (m odd part > 1 stays odd in every power).
+  const std::int32_t i = bits - 52 * n - (power_of_two ? 1 : 0);
+  return e * n + i;
+}
+
+// The key of the inf bucket (+-Inf observations) at schema s: one past DBL_MAX's, whose
+// key is 1024 * 2^s (2^1024 is a bucket boundary at every schema).
+constexpr std::int32_t reference_inf_key(std::int32_t schema) noexcept {
+  return (schema >= 0 ? 1024 * (std::int32_t{1} << schema) : 1024 / (std::int32_t{1} << -schema)) +
+         1;
+}
+
+// A key at schema `from` at the coarser schema `to` (<= from): ceil(key / 2^(from - to)).
+constexpr std::int32_t reference_reduce(std::int32_t key, std::int32_t from,
+                                        std::int32_t to) noexcept {
+  const std::int64_t d = std::int64_t{1} << (from - to);
+  const std::int64_t k = key;
+  return static_cast<std::int32_t>(k >= 0 ? (k + d - 1) / d : -((-k) / d));
+}
+
+inline constexpr op script_mix[] = {op::observe, op::observe,  op::observe, op::observe_n,
                                     op::observe, op::snapshot, op::observe, op::snapshot};
 inline constexpr std::size_t script_mix_size = sizeof(script_mix) / sizeof(script_mix[0]);
 

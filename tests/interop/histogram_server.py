@@ -37,11 +37,13 @@ and the endpoint's stderr. Runs in about 10 s (bounded: 45 s of waiting at most)
 """
 
 import argparse
+import ctypes
 import json
 import math
 import os
 import select
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -59,6 +61,15 @@ MAX_PRINTED = 60  # differences printed
 
 class Failure(Exception):
     pass
+
+
+def die_with_parent():
+    """In the child, before exec: SIGTERM when the driver dies, even by SIGKILL (a ctest
+    timeout), so no Prometheus outlives the test (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
 
 
 def free_port():
@@ -107,7 +118,8 @@ def start_endpoint(endpoint, tmp):
     expected_path = os.path.join(tmp, "expected.json")
     with open(os.path.join(tmp, "endpoint.log"), "wb") as err:
         proc = subprocess.Popen([endpoint, expected_path, str(WAIT_SECONDS + 40)],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
+                                preexec_fn=die_with_parent)
     return proc, expected_path
 
 
@@ -146,7 +158,8 @@ def start_prometheus(prometheus, tmp, config, deadline):
             proc = subprocess.Popen(
                 [prometheus, f"--config.file={config}", f"--storage.tsdb.path={data}",
                  f"--web.listen-address=127.0.0.1:{port}", "--enable-feature=native-histograms"],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent)
         base = f"http://127.0.0.1:{port}"
         while time.monotonic() < deadline and proc.poll() is None:
             try:

@@ -327,8 +327,18 @@ inline const double* native_fraction_bounds(std::int32_t schema) noexcept {
 
 // The native bucket index of |v| (finite, > 0) at schema s (Prometheus' key function).
 inline std::int32_t native_key(double a, std::int32_t s) noexcept {
-  int exp = 0;
-  const double frac = std::frexp(a, &exp);  // a = frac * 2^exp, frac in [0.5, 1)
+  // a = frac * 2^exp, frac in [0.5, 1): from the bits for normal numbers (frexp is a
+  // library call), by frexp for subnormals.
+  const std::uint64_t bits = std::bit_cast<std::uint64_t>(a);
+  int exp = static_cast<int>(bits >> 52);
+  double frac = 0;
+  if (exp != 0) [[likely]] {
+    exp -= 1022;
+    frac = std::bit_cast<double>((bits & ((std::uint64_t{1} << 52) - 1)) |
+                                 (std::uint64_t{1022} << 52));
+  } else {
+    frac = std::frexp(a, &exp);
+  }
   if (s > 0) {
     const std::int32_t n = std::int32_t{1} << s;
     const double* b = native_fraction_bounds(s);
@@ -479,18 +489,23 @@ class histogram {
   std::size_t bucket_cell(double v) const noexcept {
     const std::size_t n = bounds_.size();
     if (std::isnan(v)) return first_bucket_cell + n;  // NaN: the +Inf bucket
-    std::size_t lo = 0;                               // the first bound >= v
-    std::size_t len = n;
-    while (len > 0) {
-      const std::size_t half = len / 2;
-      if (bounds_[lo + half] < v) {
-        lo += half + 1;
-        len -= half + 1;
-      } else {
-        len = half;
-      }
+    // The first bound >= v: the number of bounds < v. Branch-free (latencies are random,
+    // so a branchy search mispredicts about once per level): a count for few buckets, a
+    // binary search with conditional moves for many.
+    const double* b = bounds_.data();
+    if (n <= 16) {
+      std::size_t below = 0;
+      for (std::size_t i = 0; i < n; ++i) below += b[i] < v ? 1 : 0;
+      return first_bucket_cell + below;
     }
-    return first_bucket_cell + lo;
+    std::size_t lo = 0;
+    std::size_t len = n;
+    while (len > 1) {
+      const std::size_t half = len / 2;
+      lo = b[lo + half - 1] < v ? lo + half : lo;
+      len -= half;
+    }
+    return first_bucket_cell + lo + (b[lo] < v ? 1 : 0);
   }
 
   // Native cells: zero_cell(), distinct_cell() (slots claimed), table_cell(i),
@@ -566,10 +581,14 @@ class histogram {
   };
   place locate(double v) const noexcept {
     place p{bucket_cell(v), place::kind::none, 0, 0, false, 0};
-    if (!native_ || std::isnan(v)) return p;  // NaN: no native bucket
+    if (native_) locate_native(p, v);
+    return p;
+  }
+  void locate_native(place& p, double v) const noexcept {
+    if (std::isnan(v)) return;  // NaN: no native bucket
     if (std::fabs(v) <= zero_threshold_) {
       p.native = place::kind::zero;
-      return p;
+      return;
     }
     p.native = place::kind::table;
     // [HN2] relaxed: the histogram's schema is a hint; every code carries its own schema.
@@ -577,7 +596,6 @@ class histogram {
     p.key = key_of(v, p.schema);
     p.negative = v < 0;
     p.code = encode(p.key, p.negative, p.schema);
-    return p;
   }
   std::size_t overflow_cell(const place& p) const noexcept {
     return overflow_cell(p.negative,
@@ -590,7 +608,10 @@ class histogram {
     sum.store(detail::double_bits(detail::bits_double(sum.load(std::memory_order_relaxed)) +
                                   v * static_cast<double>(n)),
               std::memory_order_relaxed);  // [HL3]
-    if (p.native == place::kind::none) return;
+    if (p.native != place::kind::none) count_native_locked(set, p, n);
+  }
+
+  void count_native_locked(count_set& set, const place& p, std::uint64_t n) const noexcept {
     if (p.native == place::kind::zero) {
       add_locked(set.cells[zero_cell()], n);  // [HL3]
       return;

@@ -20,10 +20,11 @@
 //     name_count{a="x"} 7
 //   Floats (le values, sums) in Go's strconv 'g' shortest form: the shortest decimal that
 //   reads back as the same double, in exponent form when its exponent is < -4 or >= 6
-//   ("0.0001", "123456", "1e+06", "1.5e-05"); "+Inf", "-Inf", "NaN"; -0 as "0". Counts are exact
-//   decimal integers (Go writes them as floats, "1e+06"; every parser reads both, and an
-//   integer never rounds past 2^53). HELP escapes backslash and newline; label values
-//   escape backslash, double quote and newline. Labels appear in the order given, le last.
+//   ("0.0001", "123456", "1e+06", "1.5e-05"); "+Inf", "-Inf", "NaN"; -0 as "0". Counts
+//   are exact decimal integers (Go writes them as floats, "1e+06"; every parser reads
+//   both, and an integer never rounds past 2^53). HELP escapes backslash and newline;
+//   label values escape backslash, double quote and newline. Labels appear in the order
+//   given, le last.
 //
 // OPENMETRICS 1.0
 //   The same lines with OpenMetrics' canonical floats: an integral value gets ".0"
@@ -58,9 +59,9 @@
 //   look at spans yet (it decides on deltas, zero_count and zero_threshold > 0; spans
 //   count since prometheus PR 12584, mid-2023): with it such a histogram reads as
 //   classic until its first observation. It also decides once per family, from the
-//   first series: the series of one family should agree on native. With the default zero_threshold
-//   (2^-128) the question never arises. Native buckets reach Prometheus 2.42 only with
-//   --enable-feature=native-histograms and only through this format.
+//   first series: the series of one family should agree on native. With the default
+//   zero_threshold (2^-128) the question never arises. Native buckets reach Prometheus
+//   2.42 only with --enable-feature=native-histograms and only through this format.
 //   Repeated scalars (deltas) are written unpacked, as proto2 declares them. The encoder
 //   is a few lines of wire format (varints, zigzag sint32/sint64, little-endian doubles,
 //   length-delimited submessages), so the library needs no libprotobuf and no generated

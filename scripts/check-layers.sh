@@ -10,7 +10,9 @@
 #   unit     tests/unit/<name>*.cpp
 #   stress   tests/stress/<name>*.cpp, one of which feeds its histories to the checker of
 #            tests/support/ (the linearizability checker; epoch, a reclaimer with no
-#            sequential specification, is checked by the reclamation checker instead)
+#            sequential specification, is checked by the reclamation checker instead;
+#            histogram, whose reads are snapshots of monotone counters, by
+#            support/snapshot_check.hpp)
 #   dsched   tests/dsched/<name>*.cpp
 #   relacy   tests/relacy/<name>*.cpp (not counting the mutant program) and
 #            tests/relacy/<name>_mutants.cmake declaring at least one mutant
@@ -32,6 +34,7 @@ not_structures=" lockless queue_status "
 stress_checker() {
   case "$1" in
     epoch) echo '#include "support/counting\.hpp"' ;;  # freed exactly once, none early
+    histogram) echo '#include "support/snapshot_check\.hpp"' ;;  # snapshots of monotone counters
     *) echo '#include "support/lincheck\.hpp"' ;;
   esac
 }

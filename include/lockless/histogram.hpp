@@ -178,6 +178,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -191,6 +192,7 @@
 
 #include "detail/atomic.hpp"
 #include "detail/config.hpp"
+#include "detail/error.hpp"
 #include "detail/per_thread.hpp"
 #include "detail/platform.hpp"
 
@@ -214,13 +216,13 @@ struct native_buckets {
 [[nodiscard]] inline std::vector<double> linear_buckets(double start, double width,
                                                         std::size_t count) {
   if (count == 0 || !std::isfinite(start) || !std::isfinite(width) || !(width > 0)) {
-    throw std::invalid_argument(
+    detail::throw_invalid_argument(
         "lockless::linear_buckets: needs count >= 1, finite start, width > 0");
   }
   std::vector<double> b(count);
   for (std::size_t i = 0; i < count; ++i) b[i] = start + static_cast<double>(i) * width;
   if (!std::isfinite(b.back()))
-    throw std::invalid_argument("lockless::linear_buckets: bounds overflow");
+    detail::throw_invalid_argument("lockless::linear_buckets: bounds overflow");
   return b;
 }
 
@@ -230,7 +232,7 @@ struct native_buckets {
                                                              std::size_t count) {
   if (count == 0 || !std::isfinite(start) || !(start > 0) || !std::isfinite(factor) ||
       !(factor > 1)) {
-    throw std::invalid_argument(
+    detail::throw_invalid_argument(
         "lockless::exponential_buckets: needs count >= 1, start > 0, factor > 1");
   }
   std::vector<double> b(count);
@@ -238,7 +240,7 @@ struct native_buckets {
   for (std::size_t i = 1; i < count; ++i) {
     b[i] = b[i - 1] * factor;
     if (!std::isfinite(b[i]) || !(b[i] > b[i - 1])) {
-      throw std::invalid_argument("lockless::exponential_buckets: bounds overflow");
+      detail::throw_invalid_argument("lockless::exponential_buckets: bounds overflow");
     }
   }
   return b;
@@ -249,12 +251,23 @@ struct native_buckets {
 [[nodiscard]] inline std::vector<double> exponential_buckets_range(double min, double max,
                                                                    std::size_t count) {
   if (count < 2 || !std::isfinite(min) || !std::isfinite(max) || !(min > 0) || !(max > min)) {
-    throw std::invalid_argument(
+    detail::throw_invalid_argument(
         "lockless::exponential_buckets_range: needs count >= 2 and 0 < min < max, finite");
   }
-  const double factor = std::pow(max / min, 1.0 / static_cast<double>(count - 1));
-  std::vector<double> b = exponential_buckets(min, factor, count);
-  b.back() = std::max(max, b[count - 2] * (1 + 0x1p-52));  // exactly max, still increasing
+  // In logarithms: max / min itself may overflow (1e-300 .. 1e300).
+  const double step = (std::log(max) - std::log(min)) / static_cast<double>(count - 1);
+  std::vector<double> b(count);
+  b[0] = min;
+  for (std::size_t i = 1; i + 1 < count; ++i) {
+    b[i] = std::exp(std::log(min) + step * static_cast<double>(i));
+  }
+  b[count - 1] = max;
+  for (std::size_t i = 1; i < count; ++i) {
+    if (!std::isfinite(b[i]) || !(b[i] > b[i - 1])) {
+      detail::throw_invalid_argument(
+          "lockless::exponential_buckets_range: min and max too close for count bounds");
+    }
+  }
   return b;
 }
 
@@ -308,21 +321,38 @@ inline constexpr std::int32_t coarse_min_key = -67;
 inline constexpr std::int32_t coarse_keys = 65 - coarse_min_key + 1;  // 133
 
 // The fractions 2^(i/2^s - 1), i = 0 .. 2^s - 1, for schema s in 1..8: the bucket
-// boundaries within one power of two, as frexp() gives the fraction.
-inline const double* native_fraction_bounds(std::int32_t schema) noexcept {
-  struct tables {
-    double t[native_max_schema + 1][1 << native_max_schema];
-    tables() noexcept {
-      for (std::int32_t s = 1; s <= native_max_schema; ++s) {
-        const std::int32_t n = std::int32_t{1} << s;
-        for (std::int32_t i = 0; i < n; ++i) {
-          t[s][i] = std::exp2(static_cast<double>(i) / static_cast<double>(n) - 1.0);
-        }
+// boundaries within one power of two, as frexp() gives the fraction. Two tables:
+//   bounds   the double nearest each boundary (what native_upper_bound() reports);
+//   keys     the largest double <= each boundary, so that "frac <= keys[i]" is exactly
+//            "frac <= 2^(i/2^s - 1)": a value lands in the bucket the real number says.
+// Both come from long double arithmetic (double's exp2 may be an ulp off). Prometheus'
+// own table (client_golang's nativeHistogramBounds, 16-digit literals) differs from the
+// nearest doubles by up to 3 ulp in 341 of its 510 entries: a value within 3 ulp of a
+// boundary may land in the neighbouring bucket of the one client_golang picks, and the
+// boundaries Prometheus shows may differ from ours in the last digits.
+struct native_fraction_tables {
+  double bounds[native_max_schema + 1][1 << native_max_schema];
+  double keys[native_max_schema + 1][1 << native_max_schema];
+  native_fraction_tables() noexcept {
+    for (std::int32_t s = 1; s <= native_max_schema; ++s) {
+      const std::int32_t n = std::int32_t{1} << s;
+      for (std::int32_t i = 0; i < n; ++i) {
+        const long double exact =
+            std::exp2l(static_cast<long double>(i) / static_cast<long double>(n) - 1.0L);
+        const double nearest = static_cast<double>(exact);
+        bounds[s][i] = nearest;
+        keys[s][i] =
+            static_cast<long double>(nearest) > exact ? std::nextafter(nearest, 0.0) : nearest;
       }
     }
-  };
-  static const tables all;
-  return all.t[schema];
+  }
+};
+inline const native_fraction_tables& native_fractions() noexcept {
+  static const native_fraction_tables tables;
+  return tables;
+}
+inline const double* native_fraction_bounds(std::int32_t schema) noexcept {
+  return native_fractions().bounds[schema];
 }
 
 // The native bucket index of |v| (finite, > 0) at schema s (Prometheus' key function).
@@ -341,7 +371,7 @@ inline std::int32_t native_key(double a, std::int32_t s) noexcept {
   }
   if (s > 0) {
     const std::int32_t n = std::int32_t{1} << s;
-    const double* b = native_fraction_bounds(s);
+    const double* b = native_fractions().keys[s];  // the first boundary >= frac
     const auto i = static_cast<std::int32_t>(std::lower_bound(b, b + n, frac) - b);
     return (exp - 1) * n + i;
   }
@@ -416,6 +446,10 @@ class histogram {
   // bound that is NaN or infinite, bounds not strictly increasing, or shards > 1024.
   explicit histogram(std::vector<double> upper_bounds, std::size_t shards = 0)
       : histogram(std::move(upper_bounds), nullptr, shards) {}
+  // histogram h({0.1, 0.5, 1}): a braced list of bounds (without this overload the list
+  // could also initialise a native_buckets, and the call would be ambiguous).
+  explicit histogram(std::initializer_list<double> upper_bounds, std::size_t shards = 0)
+      : histogram(std::vector<double>(upper_bounds), nullptr, shards) {}
   // Classic and native buckets. Throws std::invalid_argument also for a schema outside
   // -4..8, a zero_threshold that is negative, NaN or infinite, max_buckets 0 or > 32768.
   histogram(std::vector<double> upper_bounds, const native_buckets& native, std::size_t shards = 0)
@@ -764,23 +798,24 @@ inline histogram::histogram(std::vector<double> upper_bounds, const native_bucke
     : bounds_(std::move(upper_bounds)) {
   for (std::size_t i = 0; i < bounds_.size(); ++i) {
     if (!std::isfinite(bounds_[i])) {
-      throw std::invalid_argument(
+      detail::throw_invalid_argument(
           "lockless::histogram: bucket bounds must be finite (the +Inf bucket is implied)");
     }
     if (i > 0 && !(bounds_[i] > bounds_[i - 1])) {
-      throw std::invalid_argument("lockless::histogram: bucket bounds must be strictly increasing");
+      detail::throw_invalid_argument(
+          "lockless::histogram: bucket bounds must be strictly increasing");
     }
   }
   if (native != nullptr) {
     if (native->schema < detail::native_min_schema || native->schema > detail::native_max_schema) {
-      throw std::invalid_argument("lockless::histogram: native schema must be in -4..8");
+      detail::throw_invalid_argument("lockless::histogram: native schema must be in -4..8");
     }
     if (!std::isfinite(native->zero_threshold) || native->zero_threshold < 0) {
-      throw std::invalid_argument(
+      detail::throw_invalid_argument(
           "lockless::histogram: native zero_threshold must be finite and >= 0");
     }
     if (native->max_buckets == 0 || native->max_buckets > 32768) {
-      throw std::invalid_argument("lockless::histogram: native max_buckets must be in 1..32768");
+      detail::throw_invalid_argument("lockless::histogram: native max_buckets must be in 1..32768");
     }
     native_ = true;
     native_config_ = *native;
@@ -789,7 +824,7 @@ inline histogram::histogram(std::vector<double> upper_bounds, const native_bucke
     target_schema_.value.store(native->schema, std::memory_order_relaxed);  // before sharing
     table_size_ = std::bit_ceil(std::max<std::size_t>(16, 3 * std::size_t{native->max_buckets}));
   }
-  if (shards > 1024) throw std::invalid_argument("lockless::histogram: at most 1024 shards");
+  if (shards > 1024) detail::throw_invalid_argument("lockless::histogram: at most 1024 shards");
   if (shards == 0) {
     const std::size_t hw = std::max(1u, std::thread::hardware_concurrency());
     shards = std::min<std::size_t>(native_ ? 8 : 64, 2 * hw);
@@ -1049,24 +1084,26 @@ inline double histogram_snapshot::native_quantile(double q) const {
   struct range {
     double lower, upper, count;
   };
-  // Ascending: negative buckets from the most negative, the zero bucket, positive ones.
+  // Ascending: negative buckets from the most negative, the zero bucket (only when it
+  // holds observations, as 2.42's bucket iterator), positive ones. A bucket's end inside
+  // the zero bucket is cut at -t / t, as Prometheus does.
   std::vector<range> all;
   for (auto it = negative.rbegin(); it != negative.rend(); ++it) {
     all.push_back({-native_upper_bound(it->index, schema),
-                   -native_upper_bound(it->index - 1, schema), static_cast<double>(it->count)});
+                   std::min(-native_upper_bound(it->index - 1, schema), -zero_threshold),
+                   static_cast<double>(it->count)});
   }
-  if (zero_count > 0 || zero_threshold > 0) {
+  if (zero_count > 0) {
     all.push_back({-zero_threshold, zero_threshold, static_cast<double>(zero_count)});
   }
   for (const native_bucket& b : positive) {
-    all.push_back({native_upper_bound(b.index - 1, schema), native_upper_bound(b.index, schema),
-                   static_cast<double>(b.count)});
+    all.push_back({std::max(native_upper_bound(b.index - 1, schema), zero_threshold),
+                   native_upper_bound(b.index, schema), static_cast<double>(b.count)});
   }
-  if (all.empty()) return std::numeric_limits<double>::quiet_NaN();
   const double total = static_cast<double>(count);
   const double rank = q * total;
   double seen = 0;
-  range bucket = all.front();
+  range bucket{0, 0, 0};  // no bucket at all (only NaN observed): 0, or NaN for q = 0
   for (const range& r : all) {
     bucket = r;
     seen += r.count;

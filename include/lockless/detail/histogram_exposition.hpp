@@ -126,11 +126,7 @@ inline constexpr std::string_view openmetrics_eof = "# EOF\n";
 namespace detail::exposition {
 
 [[noreturn]] inline void invalid(const char* what) {
-#if defined(__cpp_exceptions)
-  throw std::invalid_argument(what);
-#else
-  fatal(what);
-#endif
+  throw_invalid_argument(what);  // detail/error.hpp: std::invalid_argument, or abort
 }
 
 inline bool name_start(char c) noexcept {

@@ -5,18 +5,10 @@
 # as JSON; histogram_formats.py checks them with `promtool check metrics`, the Python
 # prometheus_client text and OpenMetrics parsers, and python3-protobuf decoding with
 # metrics.proto compiled by protoc. A few seconds.
-#
-# Debian's /usr/bin/python3 on purpose: its python3-prometheus-client and python3-protobuf
-# are the components under test, and a python3 found first on PATH (pyenv, a venv) lacks
-# them. A missing tool makes the test fail saying which (scripts/install-deps.sh --tests).
+# The driver runs under LOCKLESS_SYSTEM_PYTHON3 (Debian's, see CMakeLists.txt).
 
-find_program(LOCKLESS_SYSTEM_PYTHON3 python3 PATHS /usr/bin NO_DEFAULT_PATH
-             DOC "Debian's python3, with python3-prometheus-client and python3-protobuf")
 find_program(LOCKLESS_PROTOC protoc PATHS /usr/bin DOC "protoc (Debian package protobuf-compiler)")
 find_program(LOCKLESS_PROMTOOL promtool PATHS /usr/bin DOC "promtool (Debian package prometheus)")
-if(NOT LOCKLESS_SYSTEM_PYTHON3)
-  set(LOCKLESS_SYSTEM_PYTHON3 /usr/bin/python3)  # the test then fails, naming it
-endif()
 
 add_executable(interop_histogram_formats_writer histogram_formats.cpp)
 target_link_libraries(interop_histogram_formats_writer PRIVATE lockless::lockless lockless_dev_flags)

@@ -41,7 +41,7 @@ else()
   target_link_libraries(interop_histogram_server_endpoint
     PRIVATE lockless::lockless lockless_dev_flags PkgConfig::LOCKLESS_HTTPLIB Threads::Threads)
   add_test(NAME interop_histogram_server
-           COMMAND "${Python3_EXECUTABLE}" "${CMAKE_CURRENT_SOURCE_DIR}/histogram_server.py"
+           COMMAND "${LOCKLESS_SYSTEM_PYTHON3}" "${CMAKE_CURRENT_SOURCE_DIR}/histogram_server.py"
                    --endpoint $<TARGET_FILE:interop_histogram_server_endpoint>
                    --prometheus "${LOCKLESS_PROMETHEUS}")
   # Mostly waiting (Prometheus' discovery hands new targets to the scrapers every 5 s), so

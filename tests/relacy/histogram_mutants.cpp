@@ -1,0 +1,136 @@
+// Relacy mutants of histogram: one program, built once per mutant declared in
+// histogram_mutants.cmake (each build sees its own mutated copy of the headers and gets
+// the mutant's name as LOCKLESS_RELACY_MUTANT). The table below says, per mutant, which
+// scenarios must catch it and with which kind of failure; the program exits 0 only if
+// Relacy reports each one as expected, 1 if the mutant slips through or is caught for
+// another reason, 2 if the name has no entry here.
+//
+// Usage: relacy_<mutant> [random <iterations> | bound <context bound> | full]
+//        relacy_<mutant> survey [<iterations> [<scenario>]]   (every scenario, or one, with
+//                         random schedules: what Relacy reports for each; no verdict)
+#include "support/relacy_prelude.hpp"
+
+#include <cstring>
+
+#include "histogram_scenarios.hpp"
+#include "support/relacy_runner.hpp"
+
+using namespace lockless_relacy;
+
+namespace {
+
+// An RL_ASSERT of the scenario failed: an inconsistent, non-prefix or non-monotone
+// snapshot, or a final snapshot that is not exact.
+constexpr rl::test_result_e wrong_result = rl::test_result_user_assert_failed;
+
+// Random schedules with room for the pacing polls (histogram_scenarios.hpp) and the
+// hundreds of atomic steps of a native snapshot.
+plan hist_plan(rl::iteration_t iterations) {
+  plan p = random_plan(iterations);
+  p.execution_depth_limit = 100000;
+  return p;
+}
+
+// Iterations: every mutant below is caught within 50 executions (survey, -O0 build); the
+// plans leave a wide margin. A mutant that is caught costs only the executions up to it.
+const mutant_table mutants = {
+    {"mutant_histogram_lock_relaxed",
+     // [HL1] relaxed: a shard's holder reads the previous holder's counters stale (a lost
+     // increment, or a snapshot whose sum disagrees with its buckets).
+     [](report& r) {
+       r.expect_failure<hist_one_shard>("hist_one_shard", hist_plan(20000), {wrong_result});
+       r.expect_failure<hist_two_shards>("hist_two_shards", hist_plan(20000), {wrong_result});
+       r.expect_failure<hist_native_coarsen>("hist_native_coarsen", hist_plan(2000),
+                                             {wrong_result});
+     }},
+    {"mutant_histogram_unlock_relaxed",
+     // [HL2] relaxed: the same edge, on the releasing side.
+     [](report& r) {
+       r.expect_failure<hist_one_shard>("hist_one_shard", hist_plan(20000), {wrong_result});
+       r.expect_failure<hist_two_shards>("hist_two_shards", hist_plan(20000), {wrong_result});
+       r.expect_failure<hist_native_coarsen>("hist_native_coarsen", hist_plan(2000),
+                                             {wrong_result});
+     }},
+    {"mutant_histogram_join_relaxed",
+     // [HO1] relaxed: a guest reads the code it claimed before the reset and counts in a
+     // slot whose code is empty; the next snapshot's native buckets miss it. Only
+     // hist_native_reuse reaches this (classic counters are read-modify-writes, which
+     // Relacy always serves the latest value: see the report in histogram_mutants.cmake).
+     [](report& r) {
+       r.expect_failure<hist_native_reuse>("hist_native_reuse", hist_plan(5000), {wrong_result});
+     }},
+    {"mutant_histogram_flip_relaxed",
+     // [HS2] relaxed: the same edge, on the snapshot's side.
+     [](report& r) {
+       r.expect_failure<hist_native_reuse>("hist_native_reuse", hist_plan(5000), {wrong_result});
+     }},
+    {"mutant_histogram_done_relaxed",
+     // [HO4] relaxed: the snapshot reads a finished guest's counters stale.
+     [](report& r) {
+       r.expect_failure<hist_one_shard>("hist_one_shard", hist_plan(20000), {wrong_result});
+       r.expect_failure<hist_two_shards>("hist_two_shards", hist_plan(20000), {wrong_result});
+       r.expect_failure<hist_native_coarsen>("hist_native_coarsen", hist_plan(2000),
+                                             {wrong_result});
+     }},
+    {"mutant_histogram_wait_relaxed",
+     // [HS3] relaxed: the same edge, on the snapshot's side.
+     [](report& r) {
+       r.expect_failure<hist_one_shard>("hist_one_shard", hist_plan(20000), {wrong_result});
+       r.expect_failure<hist_two_shards>("hist_two_shards", hist_plan(20000), {wrong_result});
+       r.expect_failure<hist_native_coarsen>("hist_native_coarsen", hist_plan(2000),
+                                             {wrong_result});
+     }},
+    {"mutant_histogram_no_wait",
+     // the snapshot reads and resets the old hot set while a guest is still adding to it.
+     [](report& r) {
+       r.expect_failure<hist_one_shard>("hist_one_shard", hist_plan(20000), {wrong_result});
+       r.expect_failure<hist_two_shards>("hist_two_shards", hist_plan(20000), {wrong_result});
+       r.expect_failure<hist_native_reuse>("hist_native_reuse", hist_plan(5000), {wrong_result});
+     }},
+    {"mutant_histogram_no_mutex",
+     // [HS1] gone: concurrent snapshots drain the guests' lane and update the base at once.
+     [](report& r) {
+       r.expect_failure<hist_two_shards>("hist_two_shards", hist_plan(20000), {wrong_result});
+     }},
+    {"mutant_histogram_no_reset",
+     // the drained set keeps its counts and its `completed`, which then never equals the
+     // restarted count of calls: the next drain of that set waits for ever.
+     [](report& r) {
+       r.expect_failure<hist_one_shard>("hist_one_shard", hist_plan(20000),
+                                        {rl::test_result_livelock, wrong_result});
+     }},
+};
+
+const char* survey_only = nullptr;  // survey: one scenario only
+
+template <class Suite>
+void survey_one(const char* name, rl::iteration_t iterations) {
+  if (survey_only != nullptr && std::strcmp(survey_only, name) != 0) return;
+  const outcome o = simulate<Suite>(hist_plan(iterations));
+  std::printf("survey %-24s %s at execution %llu (%.2f s)\n", name,
+              o.result == rl::test_result_success ? "passed" : rl::test_result_str(o.result),
+              static_cast<unsigned long long>(o.executions), o.seconds);
+  std::fflush(stdout);
+}
+
+int survey(rl::iteration_t n) {
+  survey_one<hist_one_shard>("hist_one_shard", n);
+  survey_one<hist_two_shards>("hist_two_shards", n);
+  survey_one<hist_native_coarsen>("hist_native_coarsen", n);
+  survey_one<hist_native_reuse>("hist_native_reuse", n);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "survey") == 0) {
+    if (argc >= 4) survey_only = argv[3];
+    return survey(argc >= 3 ? std::stoull(argv[2]) : 100000);
+  }
+  if (!parse_args(argc, argv)) return 2;
+  // A plan given on the command line gets the same room (see hist_plan); run_mutant is
+  // handed no arguments, so that it keeps this plan.
+  override_plan().value.execution_depth_limit = hist_plan(1).execution_depth_limit;
+  return run_mutant(1, argv, mutants);
+}

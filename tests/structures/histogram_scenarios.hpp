@@ -440,9 +440,12 @@ class histogram_model {
 // schema first (schemas only go down). `order` is snapshot_check's chain order.
 inline void histogram_chain_order(const std::vector<histogram_snapshot>& snaps,
                                   std::vector<std::size_t>& order) {
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+  std::vector<std::size_t> rank(order.size());  // ties keep the chain's order
+  for (std::size_t i = 0; i < order.size(); ++i) rank[order[i]] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     if (snaps[a].count != snaps[b].count) return snaps[a].count < snaps[b].count;
-    return snaps[a].schema > snaps[b].schema;
+    if (snaps[a].schema != snaps[b].schema) return snaps[a].schema > snaps[b].schema;
+    return rank[a] < rank[b];
   });
 }
 

@@ -341,8 +341,11 @@ inline result check(std::size_t keys, const std::vector<read>& reads, const std:
     }
     res.order.resize(reads.size());
     std::iota(res.order.begin(), res.order.end(), std::size_t{0});
-    std::stable_sort(res.order.begin(), res.order.end(), [&](std::size_t a, std::size_t c) {
-      return total[a] != total[c] ? total[a] < total[c] : reads[a].start < reads[c].start;
+    // (std::sort with a total order: std::stable_sort trips clang 19's deprecation of
+    // libstdc++ 12's get_temporary_buffer.)
+    std::sort(res.order.begin(), res.order.end(), [&](std::size_t a, std::size_t c) {
+      if (total[a] != total[c]) return total[a] < total[c];
+      return reads[a].start != reads[c].start ? reads[a].start < reads[c].start : a < c;
     });
     for (std::size_t i = 1; i < res.order.size(); ++i) {
       const std::size_t p = res.order[i - 1], q = res.order[i];

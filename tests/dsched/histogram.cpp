@@ -15,8 +15,10 @@
 // really occur (checked over all runs of a scenario).
 //
 // Broken twins the same checks must catch: a histogram whose snapshot reads its counters
-// one by one while observers add (torn_twin: count and buckets disagree), and, for the
-// progress test, one whose observe() takes the snapshot's lock (locked_twin).
+// one by one while observers add (torn_twin: count and buckets disagree), one whose
+// snapshots are consistent but one call late (stale_twin: only the interval check sees
+// it), and, for the progress test, one whose observe() takes the snapshot's lock
+// (locked_twin).
 //
 // PROGRESS (lock-freedom of observe). One thread (the victim) is held at each of its
 // yield points in turn, then scheduled only when nothing else can run; the other
@@ -205,6 +207,41 @@ TEST(DschedHistogram, TornSnapshotTwinIsCaught) {
   });
   EXPECT_FALSE(s.ok()) << "the torn twin was never caught: " << s.describe();
   std::printf("torn_twin: caught after %llu schedules\n",
+              static_cast<unsigned long long>(s.schedules));
+}
+
+// Consistent but stale: each snapshot() returns the previous call's snapshot of a real
+// histogram. Only the interval check (snapshot_check's C1) can catch it.
+class stale_twin {
+ public:
+  explicit stale_twin(std::unique_ptr<lockless::histogram> h)
+      : h_(std::move(h)), last_(h_->snapshot()) {}
+  void observe(double v) { h_->observe(v); }
+  void observe(double v, std::uint64_t n) { h_->observe(v, n); }
+  [[nodiscard]] histogram_snapshot snapshot() {
+    histogram_snapshot now = h_->snapshot();
+    std::swap(now, last_);
+    return now;
+  }
+
+ private:
+  std::unique_ptr<lockless::histogram> h_;
+  histogram_snapshot last_;
+};
+
+TEST(DschedHistogram, StaleSnapshotTwinIsCaughtByTheIntervalCheck) {
+  const histogram_model& exact = lockless::test::histogram_exact_model();
+  const std::vector<std::string> scripts = {"oos", "nos"};
+  ds::explore_options o;
+  o.schedules = 100;
+  const ds::explore_summary s = ds::explore(o, [&](ds::strategy& strat) {
+    return histogram_schedule_run<stale_twin>(strat, exact, 1, scripts, {}, nullptr, [&] {
+      return std::make_unique<stale_twin>(exact.make(1));
+    });
+  });
+  EXPECT_FALSE(s.ok()) << "the stale twin was never caught: " << s.describe();
+  EXPECT_NE(s.failure.find("(C1)"), std::string::npos) << s.failure;
+  std::printf("stale_twin: caught after %llu schedules\n",
               static_cast<unsigned long long>(s.schedules));
 }
 

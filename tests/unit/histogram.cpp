@@ -511,7 +511,7 @@ TEST(HistogramNative, KeysAtIrrationalBoundaries) {
 }
 
 // Every boundary 2^(i/2^s) of schemas 1..8 in [1, 2), the doubles at and around it, in
-// three octaves: the histogram's buckets must equal the exact reference keys.
+// two octaves: the histogram's buckets must equal the exact reference keys.
 TEST(HistogramNative, KeysAroundEveryBoundaryMatchTheExactKey) {
   for (std::int32_t s = 1; s <= 8; ++s) {
     const std::int32_t n = std::int32_t{1} << s;
@@ -520,7 +520,7 @@ TEST(HistogramNative, KeysAroundEveryBoundaryMatchTheExactKey) {
     for (std::int32_t i = 0; i < n; ++i) {
       const double b = std::exp2(static_cast<double>(i) / n);
       for (const double v : {down(down(b)), down(b), b, up(b), up(up(b))}) {
-        for (const int e : {-40, 0, 33}) {
+        for (const int e : {-40, 33}) {
           h.observe(std::ldexp(v, e));
           model.observe(std::ldexp(v, e));
         }

@@ -149,7 +149,10 @@ std::unique_ptr<lockless::histogram> make_filled(layout l, std::size_t buckets,
   h = std::make_unique<lockless::histogram>(nb, shards);
   on_every_shard(h->shard_count(), [&] {
     for (std::size_t k = 1; k <= buckets; ++k) {
-      h->observe(lockless::histogram_snapshot::native_upper_bound(static_cast<std::int32_t>(k), 3));
+      // Inside bucket k, not on its bound: the reported bound is the nearest double, which
+      // may lie just above the real boundary (and so in bucket k + 1).
+      h->observe(0.99 *
+                 lockless::histogram_snapshot::native_upper_bound(static_cast<std::int32_t>(k), 3));
     }
   });
   return h;

@@ -106,37 +106,21 @@ const mutant_table mutants = {
      }},
 };
 
-const char* survey_only = nullptr;  // survey: one scenario only
-
-template <class Suite>
-void survey_one(const char* name, rl::iteration_t iterations) {
-  if (survey_only != nullptr && std::strcmp(survey_only, name) != 0) return;
-  const outcome o = simulate<Suite>(random_plan(iterations));
-  std::printf("survey %-24s %s at execution %llu (%.2f s)\n", name,
-              o.result == rl::test_result_success ? "passed" : rl::test_result_str(o.result),
-              static_cast<unsigned long long>(o.executions), o.seconds);
-  std::fflush(stdout);
-}
-
-int survey(rl::iteration_t n) {
-  survey_one<bq_pingpong>("bq_pingpong", n);
-  survey_one<bq_close_blocked_pop>("bq_close_blocked_pop", n);
-  survey_one<bq_close_two_waiters>("bq_close_two_waiters", n);
-  survey_one<bq_close_blocked_push>("bq_close_blocked_push", n);
-  survey_one<bq_close_push>("bq_close_push", n);
-  survey_one<bq_try_cap1>("bq_try_cap1", n);
-  survey_one<bq_try_spsc_cap2>("bq_try_spsc_cap2", n);
-  survey_one<bq_try_three>("bq_try_three", n);
-  survey_one<bq_try_cap1_notify>("bq_try_cap1_notify", n);
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && std::strcmp(argv[1], "survey") == 0) {
-    if (argc >= 4) survey_only = argv[3];
-    return survey(argc >= 3 ? std::stoull(argv[2]) : 100000);
+  if (is_survey(argc, argv)) {
+    return run_survey(argc, argv, random_plan, [](const survey& s) {
+      s.one<bq_pingpong>("bq_pingpong");
+      s.one<bq_close_blocked_pop>("bq_close_blocked_pop");
+      s.one<bq_close_two_waiters>("bq_close_two_waiters");
+      s.one<bq_close_blocked_push>("bq_close_blocked_push");
+      s.one<bq_close_push>("bq_close_push");
+      s.one<bq_try_cap1>("bq_try_cap1");
+      s.one<bq_try_spsc_cap2>("bq_try_spsc_cap2");
+      s.one<bq_try_three>("bq_try_three");
+      s.one<bq_try_cap1_notify>("bq_try_cap1_notify");
+    });
   }
   return run_mutant(argc, argv, mutants);
 }

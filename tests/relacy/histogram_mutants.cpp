@@ -101,32 +101,16 @@ const mutant_table mutants = {
      }},
 };
 
-const char* survey_only = nullptr;  // survey: one scenario only
-
-template <class Suite>
-void survey_one(const char* name, rl::iteration_t iterations) {
-  if (survey_only != nullptr && std::strcmp(survey_only, name) != 0) return;
-  const outcome o = simulate<Suite>(hist_plan(iterations));
-  std::printf("survey %-24s %s at execution %llu (%.2f s)\n", name,
-              o.result == rl::test_result_success ? "passed" : rl::test_result_str(o.result),
-              static_cast<unsigned long long>(o.executions), o.seconds);
-  std::fflush(stdout);
-}
-
-int survey(rl::iteration_t n) {
-  survey_one<hist_one_shard>("hist_one_shard", n);
-  survey_one<hist_two_shards>("hist_two_shards", n);
-  survey_one<hist_native_coarsen>("hist_native_coarsen", n);
-  survey_one<hist_native_reuse>("hist_native_reuse", n);
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && std::strcmp(argv[1], "survey") == 0) {
-    if (argc >= 4) survey_only = argv[3];
-    return survey(argc >= 3 ? std::stoull(argv[2]) : 100000);
+  if (is_survey(argc, argv)) {
+    return run_survey(argc, argv, hist_plan, [](const survey& s) {
+      s.one<hist_one_shard>("hist_one_shard");
+      s.one<hist_two_shards>("hist_two_shards");
+      s.one<hist_native_coarsen>("hist_native_coarsen");
+      s.one<hist_native_reuse>("hist_native_reuse");
+    });
   }
   if (!parse_args(argc, argv)) return 2;
   // A plan given on the command line gets the same room (see hist_plan); run_mutant is

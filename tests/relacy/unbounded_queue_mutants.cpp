@@ -106,36 +106,20 @@ const mutant_table mutants = {
      }},
 };
 
-const char* survey_only = nullptr;  // survey: one scenario only
-
-template <class Suite>
-void survey_one(const char* name, rl::iteration_t iterations) {
-  if (survey_only != nullptr && std::strcmp(survey_only, name) != 0) return;
-  const outcome o = simulate<Suite>(random_plan(iterations));
-  std::printf("survey %-24s %s at execution %llu (%.2f s)\n", name,
-              o.result == rl::test_result_success ? "passed" : rl::test_result_str(o.result),
-              static_cast<unsigned long long>(o.executions), o.seconds);
-  std::fflush(stdout);
-}
-
-int survey(rl::iteration_t n) {
-  survey_one<uq_spsc_cross>("uq_spsc_cross", n);
-  survey_one<uq_spsc_free>("uq_spsc_free", n);
-  survey_one<uq_burn>("uq_burn", n);
-  survey_one<uq_tail_lag>("uq_tail_lag", n);
-  survey_one<uq_close_seal>("uq_close_seal", n);
-  survey_one<uq_close_push>("uq_close_push", n);
-  survey_one<uq_pingpong>("uq_pingpong", n);
-  survey_one<uq_close_two_waiters>("uq_close_two_waiters", n);
-  return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc >= 2 && std::strcmp(argv[1], "survey") == 0) {
-    if (argc >= 4) survey_only = argv[3];
-    return survey(argc >= 3 ? std::stoull(argv[2]) : 100000);
+  if (is_survey(argc, argv)) {
+    return run_survey(argc, argv, random_plan, [](const survey& s) {
+      s.one<uq_spsc_cross>("uq_spsc_cross");
+      s.one<uq_spsc_free>("uq_spsc_free");
+      s.one<uq_burn>("uq_burn");
+      s.one<uq_tail_lag>("uq_tail_lag");
+      s.one<uq_close_seal>("uq_close_seal");
+      s.one<uq_close_push>("uq_close_push");
+      s.one<uq_pingpong>("uq_pingpong");
+      s.one<uq_close_two_waiters>("uq_close_two_waiters");
+    });
   }
   return run_mutant(argc, argv, mutants);
 }

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <initializer_list>
 #include <iostream>
 #include <streambuf>
@@ -233,6 +234,47 @@ int run_mutant(int argc, char** argv, const Table& table) {
                 "a mutants program is built only by lockless_relacy_mutant() (its .cmake list)");
   return 2;
 #endif
+}
+
+// ---- survey ----------------------------------------------------------------------------
+// `relacy_<mutant> survey [<iterations> [<scenario>]]` runs every scenario of a mutants
+// program (or the one named) against that mutant with <iterations> executions (default
+// 100,000) and prints whether and when each failed: how a mutant's checks are chosen and
+// their plans sized. A program lists its scenarios in the function it hands run_survey():
+//   if (is_survey(argc, argv)) return run_survey(argc, argv, random_plan, [](const survey& s) {
+//     s.one<my_scenario>("my_scenario");
+//   });
+class survey {
+ public:
+  survey(rl::iteration_t iterations, const char* only, plan (*make_plan)(rl::iteration_t))
+      : iterations_(iterations), only_(only), make_plan_(make_plan) {}
+
+  template <class Suite>
+  void one(const char* name) const {
+    if (only_ != nullptr && std::strcmp(only_, name) != 0) return;
+    const outcome o = simulate<Suite>(make_plan_(iterations_));
+    std::printf("survey %-24s %s at execution %llu (%.2f s)\n", name,
+                o.result == rl::test_result_success ? "passed" : rl::test_result_str(o.result),
+                static_cast<unsigned long long>(o.executions), o.seconds);
+    std::fflush(stdout);
+  }
+
+ private:
+  rl::iteration_t iterations_;
+  const char* only_;
+  plan (*make_plan_)(rl::iteration_t);
+};
+
+inline bool is_survey(int argc, char** argv) {
+  return argc >= 2 && std::strcmp(argv[1], "survey") == 0;
+}
+
+template <class Scenarios>
+int run_survey(int argc, char** argv, plan (*make_plan)(rl::iteration_t), Scenarios scenarios) {
+  const survey s(argc >= 3 ? std::stoull(argv[2]) : 100000, argc >= 4 ? argv[3] : nullptr,
+                 make_plan);
+  scenarios(s);
+  return 0;
 }
 
 }  // namespace lockless_relacy

@@ -620,7 +620,7 @@ class histogram {
   }
   void locate_native(place& p, double v) const noexcept {
     if (std::isnan(v)) return;  // NaN: no native bucket
-    if (std::fabs(v) <= zero_threshold_) {
+    if (std::fabs(v) <= native_config_.zero_threshold) {
       p.native = place::kind::zero;
       return;
     }
@@ -767,6 +767,10 @@ class histogram {
     detail::backoff wait;
     while (!try_lock(sh)) wait.pause();
   }
+  // The entries of every list brought to schema s and merged: one per (sign, key), sorted
+  // by sign (positive first), then key.
+  static std::vector<native_entry> merged_at(
+      std::int32_t s, std::initializer_list<const std::vector<native_entry>*> lists);
   // Re-keys a shard's native table at schema s (or coarser), merging; under its lock.
   // scratch has room for table_size_ entries (nothing allocates under a shard's lock).
   void compact(count_set& set, std::int32_t s,
@@ -775,7 +779,6 @@ class histogram {
   std::vector<double> bounds_;
   bool native_ = false;
   native_buckets native_config_{};
-  double zero_threshold_ = 0.0;
   std::size_t table_size_ = 0;
   std::size_t shard_mask_ = 0;
   std::unique_ptr<shard[]> shards_;
@@ -819,7 +822,6 @@ inline histogram::histogram(std::vector<double> upper_bounds, const native_bucke
     }
     native_ = true;
     native_config_ = *native;
-    zero_threshold_ = native->zero_threshold;
     snap_.schema = native->schema;
     target_schema_.value.store(native->schema, std::memory_order_relaxed);  // before sharing
     table_size_ = std::bit_ceil(std::max<std::size_t>(16, 3 * std::size_t{native->max_buckets}));
@@ -932,6 +934,29 @@ inline void histogram::drain_guests(gathered& g) const {
   reset(old_hot);
 }
 
+inline std::vector<histogram::native_entry> histogram::merged_at(
+    std::int32_t s, std::initializer_list<const std::vector<native_entry>*> lists) {
+  std::vector<native_entry> v;
+  for (const std::vector<native_entry>* list : lists) {
+    for (const native_entry& e : *list) {
+      v.push_back({s, e.negative, detail::native_reduce(e.key, e.schema, s), e.count});
+    }
+  }
+  std::sort(v.begin(), v.end(), [](const native_entry& a, const native_entry& b) {
+    return std::pair(a.negative, a.key) < std::pair(b.negative, b.key);
+  });
+  std::size_t w = 0;
+  for (std::size_t r = 0; r < v.size(); ++r) {
+    if (w > 0 && v[w - 1].negative == v[r].negative && v[w - 1].key == v[r].key) {
+      v[w - 1].count += v[r].count;
+    } else {
+      v[w++] = v[r];
+    }
+  }
+  v.resize(w);
+  return v;
+}
+
 inline histogram_snapshot histogram::snapshot() const {
   histogram_snapshot out;
   gathered shards;  // what the shards hold (cumulative, stays there)
@@ -969,31 +994,9 @@ inline histogram_snapshot histogram::snapshot() const {
   std::int32_t s = snap_.schema;
   for (const native_entry& e : base.native) s = std::min(s, e.schema);
   for (const native_entry& e : shards.native) s = std::min(s, e.schema);
-  auto build = [&](std::int32_t schema) {
-    std::vector<std::pair<std::int64_t, std::uint64_t>> v;  // (key * 2 + negative, count)
-    v.reserve(base.native.size() + shards.native.size());
-    for (const gathered* g : {&base, &shards}) {
-      for (const native_entry& e : g->native) {
-        v.emplace_back(
-            std::int64_t{detail::native_reduce(e.key, e.schema, schema)} * 2 + (e.negative ? 1 : 0),
-            e.count);
-      }
-    }
-    std::sort(v.begin(), v.end());
-    std::size_t w = 0;
-    for (std::size_t r = 0; r < v.size(); ++r) {
-      if (w > 0 && v[w - 1].first == v[r].first) {
-        v[w - 1].second += v[r].second;
-      } else {
-        v[w++] = v[r];
-      }
-    }
-    v.resize(w);
-    return v;
-  };
-  std::vector<std::pair<std::int64_t, std::uint64_t>> merged = build(s);
+  std::vector<native_entry> merged = merged_at(s, {&base.native, &shards.native});
   while (merged.size() > native_config_.max_buckets && s > detail::native_min_schema) {
-    merged = build(--s);
+    merged = merged_at(--s, {&base.native, &shards.native});
   }
   snap_.schema = s;
   lower_target(s);  // INV4: observers count at s or coarser from now on
@@ -1003,38 +1006,16 @@ inline histogram_snapshot histogram::snapshot() const {
     compact(shards_[i].set, s, scratch);
     unlock(shards_[i]);  // [HL2]
   }
-  {
-    std::vector<native_entry> compacted;
-    for (const native_entry& e : base.native) {
-      compacted.push_back({s, e.negative, detail::native_reduce(e.key, e.schema, s), e.count});
-    }
-    std::sort(compacted.begin(), compacted.end(), [](const native_entry& a, const native_entry& b) {
-      return std::pair(a.key, a.negative) < std::pair(b.key, b.negative);
-    });
-    base.native.clear();
-    for (const native_entry& e : compacted) {
-      if (!base.native.empty() && base.native.back().key == e.key &&
-          base.native.back().negative == e.negative) {
-        base.native.back().count += e.count;
-      } else {
-        base.native.push_back(e);
-      }
-    }
-  }
+  base.native = merged_at(s, {&base.native});
   const std::uint64_t zero = base.zero + shards.zero;
   lock.unlock();
 
   out.native = true;
   out.schema = s;
-  out.zero_threshold = zero_threshold_;
+  out.zero_threshold = native_config_.zero_threshold;
   out.zero_count = zero;
-  for (const auto& [code, count] : merged) {
-    const native_bucket b{static_cast<std::int32_t>(code >> 1), count};
-    if ((code & 1) != 0) {
-      out.negative.push_back(b);
-    } else {
-      out.positive.push_back(b);
-    }
+  for (const native_entry& e : merged) {
+    (e.negative ? out.negative : out.positive).push_back({e.key, e.count});
   }
   return out;
 }

@@ -125,10 +125,6 @@ inline constexpr std::string_view openmetrics_eof = "# EOF\n";
 
 namespace detail::exposition {
 
-[[noreturn]] inline void invalid(const char* what) {
-  throw_invalid_argument(what);  // detail/error.hpp: std::invalid_argument, or abort
-}
-
 inline bool name_start(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
@@ -155,25 +151,27 @@ inline bool valid_label_name(std::string_view n) noexcept {
 inline void validate_buckets(const std::vector<native_bucket>& buckets) {
   for (std::size_t i = 1; i < buckets.size(); ++i) {
     if (!(buckets[i].index > buckets[i - 1].index)) {
-      invalid("lockless: histogram exposition: native bucket indices must increase");
+      throw_invalid_argument("lockless: histogram exposition: native bucket indices must increase");
     }
   }
 }
 
 inline void validate(std::string_view name, std::span<const histogram_series> series) {
   if (!valid_metric_name(name)) {
-    invalid("lockless: histogram exposition: metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*");
+    throw_invalid_argument(
+        "lockless: histogram exposition: metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*");
   }
   for (const histogram_series& s : series) {
     for (std::size_t i = 0; i < s.labels.size(); ++i) {
       if (!valid_label_name(s.labels[i].name)) {
-        invalid(
+        throw_invalid_argument(
             "lockless: histogram exposition: label name must match [a-zA-Z_][a-zA-Z0-9_]*, "
             "not be \"le\" nor start with \"__\"");
       }
       for (std::size_t j = 0; j < i; ++j) {
         if (s.labels[j].name == s.labels[i].name) {
-          invalid("lockless: histogram exposition: a label name appears twice in a series");
+          throw_invalid_argument(
+              "lockless: histogram exposition: a label name appears twice in a series");
         }
       }
     }
@@ -181,25 +179,28 @@ inline void validate(std::string_view name, std::span<const histogram_series> se
     for (std::size_t i = 0; i < h.upper_bounds.size(); ++i) {
       if (!std::isfinite(h.upper_bounds[i]) ||
           (i > 0 && !(h.upper_bounds[i] > h.upper_bounds[i - 1]))) {
-        invalid("lockless: histogram exposition: bounds must be finite and strictly increasing");
+        throw_invalid_argument(
+            "lockless: histogram exposition: bounds must be finite and strictly increasing");
       }
     }
     if (h.cumulative.size() != h.upper_bounds.size() + 1 || h.cumulative.back() != h.count) {
-      invalid(
+      throw_invalid_argument(
           "lockless: histogram exposition: cumulative needs one count per bound plus +Inf, "
           "the last equal to count");
     }
     for (std::size_t i = 1; i < h.cumulative.size(); ++i) {
       if (h.cumulative[i] < h.cumulative[i - 1]) {
-        invalid("lockless: histogram exposition: cumulative counts must not decrease");
+        throw_invalid_argument(
+            "lockless: histogram exposition: cumulative counts must not decrease");
       }
     }
     if (h.native) {
       if (h.schema < native_min_schema || h.schema > native_max_schema) {
-        invalid("lockless: histogram exposition: native schema must be in -4..8");
+        throw_invalid_argument("lockless: histogram exposition: native schema must be in -4..8");
       }
       if (!std::isfinite(h.zero_threshold) || h.zero_threshold < 0) {
-        invalid("lockless: histogram exposition: zero_threshold must be finite and >= 0");
+        throw_invalid_argument(
+            "lockless: histogram exposition: zero_threshold must be finite and >= 0");
       }
       validate_buckets(h.positive);
       validate_buckets(h.negative);
@@ -491,7 +492,8 @@ inline void validate_gaps(std::span<const histogram_series> series) {
       for (std::size_t i = 1; i < b->size(); ++i) {
         const std::int64_t gap = std::int64_t{(*b)[i].index} - (*b)[i - 1].index - 1;
         if (gap > std::numeric_limits<std::int32_t>::max()) {
-          invalid("lockless: histogram exposition: native bucket indices too far apart");
+          throw_invalid_argument(
+              "lockless: histogram exposition: native bucket indices too far apart");
         }
       }
     }

@@ -107,8 +107,40 @@ namespace lockless::inline LOCKLESS_ABI_NAMESPACE {
 static_assert(detail::node_pool<1, 1>::capacity >= detail::epoch_bag::capacity,
               "the node pool's cache holds a whole epoch bag");
 
-template <class T, class Reclaimer = epoch_reclaimer>
-class treiber_stack {
+namespace detail {
+
+// What a Treiber stack does after a failed CAS on head_: the contention policy. The stack's
+// code (treiber_core below) is written once; treiber_stack plugs in plain exponential
+// backoff, elimination_stack (elimination_stack.hpp) plugs in an elimination array, where a
+// push and a pop that both failed can meet and cancel out. A policy is an object stored in
+// the stack with a begin() that returns the per-operation state, which has
+//   exchange_first        (static constexpr bool) visit the policy before the first CAS too
+//                         (elimination_stack's test mode that forces exchanges)
+//   push_conflict(node)   after a failed push CAS: true when the node was handed to a pop
+//                         (the push is then complete and the node no longer the caller's)
+//   pop_conflict()        after a failed pop CAS: a node handed over by a push (the pop
+//                         owns it: nobody else ever dereferences it), or nullptr
+// Both are called with `expected` stale; the loop re-reads head_ after them.
+struct no_elimination {
+  struct attempt {
+    static constexpr bool exchange_first = false;
+    backoff bo;
+    bool push_conflict(void*) noexcept {
+      bo.pause();
+      return false;
+    }
+    void* pop_conflict() noexcept {
+      bo.pause();
+      return nullptr;
+    }
+  };
+  static attempt begin() noexcept { return {}; }
+};
+
+// The Treiber stack itself, for treiber_stack and elimination_stack: every tag of this
+// header is in here. Contention: the policy above.
+template <class T, class Reclaimer, class Contention>
+class treiber_core {
   static_assert(std::is_object_v<T> && !std::is_const_v<T>,
                 "treiber_stack<T>: T must be a non-const object type");
   static_assert(std::is_nothrow_destructible_v<T>, "treiber_stack<T>: ~T() must not throw");
@@ -121,17 +153,17 @@ class treiber_stack {
   using value_type = T;
   using reclaimer_type = Reclaimer;
 
-  treiber_stack() = default;
-  explicit treiber_stack(Reclaimer reclaimer) noexcept(
+  treiber_core() = default;
+  explicit treiber_core(Reclaimer reclaimer) noexcept(
       std::is_nothrow_move_constructible_v<Reclaimer>)
       : reclaimer_(std::move(reclaimer)) {}
 
-  treiber_stack(const treiber_stack&) = delete;
-  treiber_stack& operator=(const treiber_stack&) = delete;
+  treiber_core(const treiber_core&) = delete;
+  treiber_core& operator=(const treiber_core&) = delete;
 
   // Destroys the remaining values. Precondition: no other thread uses the stack. Nodes
   // popped earlier are owned by the reclaimer and freed by it.
-  ~treiber_stack() {
+  ~treiber_core() {
     node* n = head_->load(std::memory_order_acquire);  // quiescent: pairs with [TP2]
     while (n != nullptr) delete std::exchange(n, n->next.get());
   }
@@ -153,9 +185,12 @@ class treiber_stack {
     requires std::is_constructible_v<T, Args...>
   {
     node* n = new node(std::forward<Args>(args)...);  // may throw: nothing published yet
+    auto cm = contention_.begin();
+    if constexpr (decltype(cm)::exchange_first) {
+      if (cm.push_conflict(n)) return;  // handed to a pop: n is no longer ours
+    }
     // [TP1] relaxed: only the first guess for the CAS, which validates it.
     node* expected = head_->load(std::memory_order_relaxed);
-    detail::backoff bo;
     for (;;) {
       n->next.get_mut() = expected;  // n is still private: a plain write
       // [TP2] release: publishes n's payload and next (INV1); pairs with [TC1]/[TC3].
@@ -165,7 +200,10 @@ class treiber_stack {
                                        std::memory_order_relaxed)) {
         return;
       }
-      bo.pause();
+      // The policy: backoff, or an exchange with a pop (then n is the pop's, not ours).
+      // `expected` is the head the failed CAS read; stale after an exchange attempt, which
+      // costs one more failed CAS, never a wrong link.
+      if (cm.push_conflict(n)) return;
     }
   }
 
@@ -213,10 +251,13 @@ class treiber_stack {
                   "is unlinked there is no safe way to put it back (ABA), so a throwing "
                   "move would lose the value. Wrap T in std::unique_ptr if needed.");
     auto guard = reclaimer_.pin();  // may throw: nothing touched yet
+    auto cm = contention_.begin();
+    if constexpr (decltype(cm)::exchange_first) {
+      if (void* got = cm.pop_conflict()) return take_handed(got, sink);
+    }
     // [TC1] acquire: pairs with [TP2]; the node's next and payload are visible. Protected:
     // allocated for as long as the guard protects it (INV3).
     node* expected = guard.protect(head_.value, std::memory_order_acquire);
-    detail::backoff bo;
     while (expected != nullptr) {         // LP(try_pop, empty) when this reads null
       node* next = expected->next.get();  // [TC2] safe: protected (INV3), immutable (INV1)
       // [TC3] acquire on failure: the reloaded head is dereferenced in the next round;
@@ -234,13 +275,38 @@ class treiber_stack {
       // Epochs: returned as is, no load. Pointer-based schemes: published and
       // re-validated against head_ (a newer head comes back, loaded acquire).
       expected = guard.protect(head_.value, expected, std::memory_order_acquire);
-      bo.pause();
+      // The policy: backoff, or an exchange with a push that hands its node over.
+      if (void* got = cm.pop_conflict()) return take_handed(got, sink);
     }
     return false;
   }
 
+  // A node a push handed over through the contention policy: it never was in the stack
+  // and nobody else ever dereferences it, so it is freed at once, not retired.
+  template <class Sink>
+  static bool take_handed(void* got, Sink& sink) noexcept {
+    node* n = static_cast<node*>(got);
+    sink(std::move(n->value.get_mut()));
+    delete n;
+    return true;
+  }
+
   detail::cache_padded<detail::atomic<node*>> head_{nullptr};  // alone on its line(s)
   [[no_unique_address]] Reclaimer reclaimer_;
+
+ protected:
+  // For a policy that keeps state bits below a node's address (elimination_stack.hpp).
+  static constexpr std::size_t node_alignment = alignof(node);
+
+  [[no_unique_address]] Contention contention_;
+};
+
+}  // namespace detail
+
+template <class T, class Reclaimer = epoch_reclaimer>
+class treiber_stack : public detail::treiber_core<T, Reclaimer, detail::no_elimination> {
+ public:
+  using detail::treiber_core<T, Reclaimer, detail::no_elimination>::treiber_core;
 };
 
 }  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE

@@ -28,7 +28,7 @@
 //   earlier while that visitor's CAS is in flight for the wrong reason (no ABA): an offer
 //   word n always means "node n, offered now", whoever offered it.
 //
-// ADAPTIVE RANGE
+// ADAPTIVE RANGE AND WAIT
 //   An operation picks a slot at random in [0, range), range in [1, width]. range is one
 //   word per stack, a hint read and written relaxed ([XR1]): an offer that times out
 //   without a partner shrinks it by one (the array is too wide for the load: partners miss
@@ -36,6 +36,12 @@
 //   slot). HSY 2004 keeps this factor per thread; one shared hint needs no per-thread state
 //   per stack and converges as fast, and it is written only on the contended path. range
 //   starts at 1, so a lightly contended stack uses one slot, where partners find each other.
+//   The wait adapts the same way (a second hint word, [XR1]): an offer that times out
+//   halves it (down to exchange_spins / 16), an offer that met a partner while waiting
+//   doubles it (up to exchange_spins). Where CAS failures come without partners (two
+//   threads, one pushing while the other pops, or few cores), a failed CAS soon costs only
+//   a short wait, close to treiber_stack's backoff; where partners are plentiful the wait
+//   grows to the full exchange_spins. Hints are written only when their value changes.
 //
 // GUARANTEES
 //   Linearizable LIFO stack, as treiber_stack (treiber_stack.hpp GUARANTEES), including
@@ -51,8 +57,8 @@
 //   linearization point (on the central stack, or another pair's exchange) stays valid.
 //   A node handed over in the exchanger never was in the central stack: the pop frees it
 //   at once (no reclamation), and eliminated pairs cost no retire.
-//   Progress: lock-free, as treiber_stack. The exchange wait is bounded (exchange_spins
-//   rounds of cpu_relax), then the operation withdraws; an operation that collides leaves
+//   Progress: lock-free, as treiber_stack. The exchange wait is bounded (at most
+//   exchange_spins rounds of cpu_relax), then the operation withdraws; an operation that collides leaves
 //   at once; the central stack's CAS is retried after every visit. A thread preempted
 //   inside the exchanger holds at most one slot (its offer, its waiting mark, or a TAKEN /
 //   given state it has not reset yet): other visitors of that slot collide and go back to
@@ -82,8 +88,8 @@
 //         order claims nothing and is acquire only because Relacy (2019) cannot model a
 //         failure order stronger than the success order.
 //   [XC6] pop's reset n|1 -> EMPTY: relaxed store, as [XP6].
-//   [XR1] the range hint: relaxed loads and stores. A heuristic; any value in [1, width]
-//         is correct.
+//   [XR1] the range and wait hints: relaxed loads and stores. Heuristics; any range in
+//         [1, width] and any wait in [exchange_spins / 16, exchange_spins] is correct.
 //   [XS1] the statistics counters: relaxed fetch-and-adds (only with
 //         elimination_options::statistics).
 //
@@ -132,8 +138,9 @@ namespace lockless::inline LOCKLESS_ABI_NAMESPACE {
 struct elimination_options {
   // Slots in the elimination array: the largest range. Each slot has a cache line of its own.
   unsigned width = 8;
-  // How long an offer (a push's node, a pop's waiting mark) stays in its slot waiting for a
-  // partner: this many cpu_relax() rounds (PAUSE on x86), then it is withdrawn.
+  // The longest an offer (a push's node, a pop's waiting mark) stays in its slot waiting
+  // for a partner: this many cpu_relax() rounds (PAUSE on x86), then it is withdrawn. The
+  // wait adapts between exchange_spins / 16 and this (see ADAPTIVE RANGE AND WAIT).
   unsigned exchange_spins = 64;
   // Count eliminated pairs and central CAS failures (stats()). Off: no counters, no code.
   bool statistics = false;
@@ -156,6 +163,7 @@ struct elimination_stack_stats {
   std::uint64_t eliminated_pairs = 0;      // push/pop pairs that met in the exchanger
   std::uint64_t central_cas_failures = 0;  // failed CASes on the central head ([TP2]/[TC3])
   unsigned range = 1;                      // the current range of slots in use
+  unsigned wait_spins = 0;                 // the current wait of an offer, in cpu_relax rounds
 };
 
 namespace detail {
@@ -211,7 +219,7 @@ class elimination_array {
     // A slot in [0, range): random, so that operations spread over the range.
     unsigned next_slot() noexcept {
       // [XR1] relaxed: a hint.
-      const unsigned r = a_.range_->load(std::memory_order_relaxed);
+      const unsigned r = a_.hints_.range.load(std::memory_order_relaxed);
       if (r <= 1) return 0;
       return static_cast<unsigned>((static_cast<std::uint64_t>(random()) * r) >> 32);
     }
@@ -250,7 +258,8 @@ class elimination_array {
       s.eliminated_pairs = stats_->eliminated.load(std::memory_order_relaxed);  // [XS1]
       s.central_cas_failures = stats_->failures.load(std::memory_order_relaxed);
     }
-    s.range = range_->load(std::memory_order_relaxed);  // [XR1]
+    s.range = hints_.range.load(std::memory_order_relaxed);  // [XR1]
+    s.wait_spins = hints_.spins.load(std::memory_order_relaxed);
     return s;
   }
 
@@ -285,10 +294,13 @@ class elimination_array {
       return collided();
     }
     // INV1: n is offered. Wait a bounded time for a pop to take it.
-    for (unsigned k = 0; k < Options.exchange_spins; ++k) {
+    for (unsigned k = 0, spins = wait_spins(); k < spins; ++k) {
       wait_round();
       // [XP4] relaxed: TAKEN says n is gone; nothing the taker wrote is read.
-      if (slot.load(std::memory_order_relaxed) == taken_word) return push_taken(slot);
+      if (slot.load(std::memory_order_relaxed) == taken_word) {
+        met_while_waiting();
+        return push_taken(slot);
+      }
     }
     std::uintptr_t mine = n;
     // [XP5] relaxed: success, nobody took n; failure, it is TAKEN (as [XP4]).
@@ -327,11 +339,14 @@ class elimination_array {
                                       std::memory_order_relaxed)) {
       return collided();
     }
-    for (unsigned k = 0; k < Options.exchange_spins; ++k) {
+    for (unsigned k = 0, spins = wait_spins(); k < spins; ++k) {
       wait_round();
       // [XC4] acquire: a given node's payload is read next; pairs with [XP3].
       const std::uintptr_t v = slot.load(std::memory_order_acquire);
-      if (v != waiting_word) return pop_given(slot, v, got);
+      if (v != waiting_word) {
+        met_while_waiting();
+        return pop_given(slot, v, got);
+      }
     }
     std::uintptr_t mine = waiting_word;
     // [XC5] failure acquire: a give came first, its payload is read next; pairs with [XP3].
@@ -351,20 +366,36 @@ class elimination_array {
     return visit::exchanged;
   }
 
-  // The range policy: a collision widens the range, a wait with no partner narrows it.
+  // The range and wait policy: a collision widens the range; a wait with no partner
+  // narrows the range and halves the wait; a partner met while waiting doubles the wait.
   visit collided() noexcept {
     if constexpr (Options.width > 1) {
-      const unsigned r = range_->load(std::memory_order_relaxed);  // [XR1]
-      if (r < Options.width) range_->store(r + 1, std::memory_order_relaxed);
+      const unsigned r = hints_.range.load(std::memory_order_relaxed);  // [XR1]
+      if (r < Options.width) hints_.range.store(r + 1, std::memory_order_relaxed);
     }
     return visit::collided;
   }
   void timed_out() noexcept {
     if constexpr (Options.width > 1) {
-      const unsigned r = range_->load(std::memory_order_relaxed);  // [XR1]
-      if (r > 1) range_->store(r - 1, std::memory_order_relaxed);
+      const unsigned r = hints_.range.load(std::memory_order_relaxed);  // [XR1]
+      if (r > 1) hints_.range.store(r - 1, std::memory_order_relaxed);
+    }
+    const unsigned w = hints_.spins.load(std::memory_order_relaxed);  // [XR1]
+    if (w > min_spins)
+      hints_.spins.store(w / 2 > min_spins ? w / 2 : min_spins, std::memory_order_relaxed);
+  }
+  void met_while_waiting() noexcept {
+    const unsigned w = hints_.spins.load(std::memory_order_relaxed);  // [XR1]
+    if (w < Options.exchange_spins) {
+      hints_.spins.store(w < Options.exchange_spins / 2 ? w * 2 : Options.exchange_spins,
+                         std::memory_order_relaxed);
     }
   }
+  unsigned wait_spins() const noexcept {
+    return hints_.spins.load(std::memory_order_relaxed);  // [XR1]
+  }
+  static constexpr unsigned min_spins =
+      Options.exchange_spins / 16 > 0 ? Options.exchange_spins / 16 : 1;
 
   void count_failure() noexcept {
     if constexpr (Options.statistics) {
@@ -388,7 +419,12 @@ class elimination_array {
     atomic<std::uintptr_t> word{empty_word};
   };
   slot slots_[Options.width];
-  cache_padded<atomic<unsigned>> range_{1u};
+  // The two hints, read by every visit, written only when they change.
+  struct alignas(cache_line_size) policy_hints {
+    atomic<unsigned> range{1u};
+    atomic<unsigned> spins{Options.exchange_spins};
+  };
+  policy_hints hints_;
   [[no_unique_address]] std::conditional_t<Options.statistics, cache_padded<counters>, no_counters>
       stats_{};
 };

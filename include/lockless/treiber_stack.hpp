@@ -8,6 +8,10 @@
 //   payload in a detail::var, every pointer that is dereferenced comes from the
 //   Reclaimer's guard.protect(), unlinked nodes go to the Reclaimer, never to delete.
 //   Reclaimer: any detail::reclaimer (detail/reclaimer.hpp); epoch_reclaimer by default.
+//   The code is detail::treiber_core below, written once for two stacks: treiber_stack
+//   backs off after a failed CAS (detail::backoff), elimination_stack (elimination_stack.hpp)
+//   sends the operation to an elimination array instead. Every tag of this header is in
+//   treiber_core.
 //
 // GUARANTEES
 //   Linearizable LIFO stack. Every pushed value is popped at most once; a value is

@@ -1,30 +1,81 @@
-// lockless/detail/node_pool.hpp: a per-thread cache of node-sized memory blocks.
+// lockless/detail/node_pool.hpp: per-thread caches of node-sized memory blocks, and a
+// shared depot of full batches between them.
 //
 // Why: a node-based container allocates a node per push and frees it once the reclaimer
 // says no thread can hold it. With the general-purpose allocator that round trip costs
 // more than the whole lock-free algorithm (measured: ~190 of ~270 instructions per
 // Treiber push+pop pair with glibc; bench/treiber_stack_callgrind.cpp), and the reclaimer frees
 // in batches of epoch_bag::capacity, which overflows glibc's small per-thread cache.
+// Across threads the flow is one-way as often as not: a node pushed by one thread is
+// popped, retired and freed by another (or by whichever thread collects the expired
+// bags), so one thread's cache overflows while another's runs dry; without a shared
+// layer both sides go back to the allocator (measured before the depot: 0.06-0.87
+// allocator calls per push+pop pair at 2-8 threads, docs/benchmarks.md).
 //
 // What: node types give themselves class-specific operator new/delete that call
-// node_pool<sizeof(node), alignof(node)>. A freed block goes onto the calling thread's
-// cache (at most `capacity` blocks, the rest go back to the allocator); an allocation
-// takes from that cache first. Blocks reach the pool only through operator delete, i.e.
-// only after the reclaimer has decided that no thread can reach the node: reuse never
-// reintroduces ABA. Memory is raw: a block freed by one thread may be reused by another
-// thread's container of the same node size.
+// node_pool<sizeof(node), alignof(node)>. Two layers (the "magazine" and "depot" layers of
+// Bonwick and Adams, USENIX 2001):
+//   - the calling thread's cache: at most `capacity` blocks in an array in thread-local
+//     storage, LIFO (the most recently freed, cache-warm block is reused first). Frees and
+//     allocations that find room (or a block) there touch nothing shared.
+//   - the depot, one per (Size, Align) and process: at most `depot_batches` full batches
+//     of exactly `batch` blocks each (8 x 64 blocks). A free that finds its cache full
+//     hands the older half of the cache, one batch, to the depot; an allocation that finds
+//     its cache empty takes a whole batch from it. Only when the depot is full (or empty)
+//     does a block go back to (or come from) the allocator. So the pool holds at most
+//     `capacity` blocks per thread plus depot_batches * batch blocks per (Size, Align);
+//     every block beyond that is returned to the allocator.
+// Blocks reach the pool only through operator delete, i.e. only after the reclaimer has
+// decided that no thread can reach the node: reuse never reintroduces ABA. Memory is raw:
+// a block freed by one thread may be reused by another thread's container of the same
+// node size.
 //
-// Thread exit returns the cached blocks to the allocator (through thread_exit.hpp, so also
-// for a thread whose first use was in a thread_local or pthread-key destructor; the main
-// thread's cache stays until the process ends). Under AddressSanitizer cached
-// blocks are poisoned, so a use after the reclaimer freed the node is still reported.
-// The cache is an array of pointers in thread-local storage, not a list threaded
-// through the blocks: LeakSanitizer ignores pointers stored in poisoned memory, so a list
-// would make every cached block but the first look leaked.
-// In the model-checked build the pool is bypassed: Relacy must see every free.
+// The depot is a fixed array of slots, each an atomic pointer to a batch or null, and a
+// relaxed count of the full slots (a hint: exact whenever no put or take is under way).
+// A batch is an intrusive list threaded through the blocks' first word. Lock-free,
+// single-width atomics only, and no ABA: a put CASes a slot from null to its batch (a
+// slot that holds anything else is not touched), a take exchanges a slot with null (no
+// comparison at all), so no stale pointer is ever compared. Per batch of 64 blocks: one
+// relaxed load of the count, relaxed loads of the slots up to the one used, one CAS or
+// exchange, one relaxed add to the count (the deterministic-schedule build pays a
+// scheduling point for each). An allocation that finds both its cache and the depot
+// empty pays one relaxed load.
+//   [NH1] relaxed loads and updates of full_, the count of full slots: a hint only, it
+//         orders nothing. A put skips the depot when it reads depot_batches, a take when
+//         it reads 0 or less (it may dip below 0 while a take overtakes the put it
+//         empties), and either then merely goes to the allocator.
+//   [ND1] put: relaxed loads of the slots to find a null one, then a CAS null -> batch,
+//         release (failure relaxed: the slot was taken, try the next one): publishes the
+//         links written through the batch's blocks, and every write the freeing thread
+//         made to them, to the thread that takes the batch. Pairs with [ND2].
+//   [ND2] take: relaxed loads of the slots to find a full one, then an exchange with
+//         null, acquire: the links and the blocks' earlier contents are visible before
+//         the taker reads the links or reuses a block. Pairs with [ND1].
+//
+// Thread exit hands the cache's full batches to the depot (while it has room) and the
+// rest to the allocator (through thread_exit.hpp, so also for a thread whose first use was
+// in a thread_local or pthread-key destructor); blocks freed by the thread after that go
+// straight to the allocator. The main thread's cache stays until the process ends. The
+// depot is never destroyed: constant-initialized, trivially destructible static storage,
+// so a thread that exits (or frees a node) during or after static destruction still finds
+// it, and the batches it holds at process exit stay reachable from it (neither a leak for
+// LeakSanitizer nor a use after destruction).
+//
+// Under AddressSanitizer cached blocks are poisoned, so a use after the reclaimer freed the
+// node is still reported. The cache is an array of pointers in thread-local storage, not a
+// list threaded through the blocks: LeakSanitizer ignores pointers stored in poisoned
+// memory, so a list would make every cached block but the first look leaked. A batch in the
+// depot is such a list, so there each block's first word (the link) is left unpoisoned and
+// the rest of the block poisoned: LeakSanitizer follows the links from the slot, and a use
+// after free of any other byte is still reported (a stray write to the first word of a
+// block in the depot is not: it would corrupt the batch, so it is seen as a crash at the
+// next take rather than as an ASan report).
+// In the model-checked build the pool (cache and depot) is bypassed: Relacy must see every
+// free.
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <new>
 
 #include "atomic.hpp"
@@ -46,6 +97,10 @@ class node_pool {
   // At least epoch_bag::capacity, so a whole bag of freed nodes fits (static_assert in
   // treiber_stack.hpp, the first header that sees both).
   static constexpr std::size_t capacity = 128;
+  // What a full cache hands to the depot, and an empty one takes from it.
+  static constexpr std::size_t batch = capacity / 2;
+  // The depot's bound: at most this many batches per (Size, Align).
+  static constexpr std::size_t depot_batches = 8;
 
   [[nodiscard]] static void* allocate() {
     if constexpr (!model_checked) {
@@ -55,6 +110,7 @@ class node_pool {
         unpoison(b);
         return b;
       }
+      return allocate_slow();
     }
     return raw_allocate();
   }
@@ -62,34 +118,153 @@ class node_pool {
   static void deallocate(void* p) noexcept {
     if constexpr (!model_checked) {
       cache& c = tls_cache;
-      if (c.count < capacity && c.state != state_exited) [[likely]] {
-        if (c.state == state_unregistered) register_owner(c);
+      // One test: `limit` is capacity while the cache is in use, 0 before the thread's
+      // first free (registration) and after its exit.
+      if (c.count < c.limit) [[likely]] {
         c.blocks[c.count++] = p;
         poison(p);
         return;
       }
+      deallocate_slow(p);
+      return;
     }
     raw_deallocate(p);
   }
 
   // Blocks cached by the calling thread (for tests and telemetry).
   [[nodiscard]] static std::size_t cached() noexcept { return tls_cache.count; }
+  // Batches held in the depot now (for tests and telemetry: exact when no thread is
+  // putting or taking one).
+  [[nodiscard]] static std::size_t depot_size() noexcept {
+    std::size_t n = 0;
+    for (atomic<void*>& s : depot_slots) {
+      n += s.load(std::memory_order_relaxed) != nullptr;  // [NH1]-like: telemetry only
+    }
+    return n;
+  }
 
  private:
   enum : unsigned char { state_unregistered, state_registered, state_exited };
-  // Trivially constructible and destructible: access is a plain TLS load. LIFO, so the
-  // most recently freed (cache-warm) block is reused first.
+  // Trivially constructible and destructible: access is a plain TLS load.
   struct cache {
     std::size_t count;
+    std::size_t limit;  // capacity while registered, else 0 (see deallocate())
     unsigned char state;
     void* blocks[capacity];
   };
-  static inline thread_local constinit cache tls_cache{0, state_unregistered, {}};
+  static inline thread_local constinit cache tls_cache{0, 0, state_unregistered, {}};
 
-  // Run at thread exit: hands the cached blocks back; later frees bypass the cache.
+  // The depot (see the header block). Trivially destructible: never destroyed.
+  static inline constinit atomic<void*> depot_slots[depot_batches]{};
+  static inline constinit atomic<std::ptrdiff_t> depot_full{0};
+
+  // The cache is empty: a batch from the depot, else the allocator.
+#if defined(__GNUC__)
+  [[gnu::noinline]]
+#endif
+  static void* allocate_slow() {
+    cache& c = tls_cache;
+    if (c.state != state_exited) {  // an exited thread's cache would never be handed back
+      if (void* head = depot_take()) {
+        if (c.state == state_unregistered) register_owner(c);
+        for (void* b = head; b != nullptr;) {
+          void* next = link_of(b);
+          c.blocks[c.count++] = b;
+          poison(b);  // the link word too: the whole block, as every cached block
+          b = next;
+        }
+        void* b = c.blocks[--c.count];
+        unpoison(b);
+        return b;
+      }
+    }
+    return raw_allocate();
+  }
+
+  // The cache is full, or not in use (before registration, after exit).
+#if defined(__GNUC__)
+  [[gnu::noinline]]
+#endif
+  static void deallocate_slow(void* p) noexcept {
+    cache& c = tls_cache;
+    if (c.state == state_exited) {
+      raw_deallocate(p);
+      return;
+    }
+    if (c.state == state_unregistered) register_owner(c);
+    if (c.count == capacity) {
+      // The older half goes, as one batch; the newer (warmer) half moves down.
+      spill(c.blocks);
+      std::memmove(c.blocks, c.blocks + batch, (capacity - batch) * sizeof(void*));
+      c.count = capacity - batch;
+    }
+    c.blocks[c.count++] = p;
+    poison(p);
+  }
+
+  // Hands blocks[0, batch) to the depot, or, if it is full, to the allocator.
+  static void spill(void* const* blocks) noexcept {
+    if (depot_full.load(std::memory_order_relaxed) < std::ptrdiff_t{depot_batches}) {  // [NH1]
+      for (std::size_t i = 0; i < batch; ++i) {
+        set_link(blocks[i], i + 1 < batch ? blocks[i + 1] : nullptr);
+      }
+      if (depot_put(blocks[0])) return;
+      for (std::size_t i = 0; i < batch; ++i) poison(blocks[i]);  // the link words again
+    }
+    for (std::size_t i = 0; i < batch; ++i) {
+      unpoison(blocks[i]);
+      raw_deallocate(blocks[i]);
+    }
+  }
+
+  static bool depot_put(void* head) noexcept {
+    for (atomic<void*>& s : depot_slots) {
+      // [ND1] relaxed look, then the release CAS null -> batch; pairs with [ND2].
+      void* expected = s.load(std::memory_order_relaxed);
+      if (expected == nullptr &&
+          s.compare_exchange_strong(expected, head, std::memory_order_release,
+                                    std::memory_order_relaxed)) {
+        depot_full.fetch_add(1, std::memory_order_relaxed);  // [NH1]
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static void* depot_take() noexcept {
+    if (depot_full.load(std::memory_order_relaxed) <= 0) return nullptr;  // [NH1]
+    for (atomic<void*>& s : depot_slots) {
+      // [ND2] relaxed look, then the acquire exchange with null; pairs with [ND1].
+      if (s.load(std::memory_order_relaxed) == nullptr) continue;
+      if (void* head = s.exchange(nullptr, std::memory_order_acquire)) {
+        depot_full.fetch_sub(1, std::memory_order_relaxed);  // [NH1]
+        return head;
+      }
+    }
+    return nullptr;
+  }
+
+  // A batch's link: the block's first word, unpoisoned while the block is in the depot.
+  static void set_link(void* b, void* next) noexcept {
+    unpoison_link(b);
+    std::memcpy(b, &next, sizeof next);
+  }
+  static void* link_of(void* b) noexcept {
+    void* next;
+    std::memcpy(&next, b, sizeof next);
+    return next;
+  }
+
+  // Run at thread exit: full batches to the depot while it has room, the rest to the
+  // allocator; later frees bypass the cache.
   static void on_thread_exit() noexcept {
     cache& c = tls_cache;
     c.state = state_exited;
+    c.limit = 0;
+    while (c.count >= batch) {
+      c.count -= batch;
+      spill(c.blocks + c.count);
+    }
     while (c.count != 0) {
       void* b = c.blocks[--c.count];
       unpoison(b);
@@ -101,12 +276,15 @@ class node_pool {
   static void register_owner(cache& c) noexcept {
     arm_thread_exit_hook(tls_exit_hook);
     c.state = state_registered;
+    c.limit = capacity;
   }
 
+  // Every block comes from raw_allocate(), at least a pointer long (the depot's link).
+  static constexpr std::size_t block_size = Size < sizeof(void*) ? sizeof(void*) : Size;
   static constexpr bool over_aligned = Align > __STDCPP_DEFAULT_NEW_ALIGNMENT__;
   static void* raw_allocate() {
-    if constexpr (over_aligned) return ::operator new(Size, std::align_val_t{Align});
-    return ::operator new(Size);
+    if constexpr (over_aligned) return ::operator new(block_size, std::align_val_t{Align});
+    return ::operator new(block_size);
   }
   static void raw_deallocate(void* p) noexcept {
     if constexpr (over_aligned) {
@@ -118,12 +296,17 @@ class node_pool {
 
   static void poison([[maybe_unused]] void* b) noexcept {
 #if defined(LOCKLESS_DETAIL_ASAN)
-    ASAN_POISON_MEMORY_REGION(b, Size);
+    ASAN_POISON_MEMORY_REGION(b, block_size);
 #endif
   }
   static void unpoison([[maybe_unused]] void* b) noexcept {
 #if defined(LOCKLESS_DETAIL_ASAN)
-    ASAN_UNPOISON_MEMORY_REGION(b, Size);
+    ASAN_UNPOISON_MEMORY_REGION(b, block_size);
+#endif
+  }
+  static void unpoison_link([[maybe_unused]] void* b) noexcept {
+#if defined(LOCKLESS_DETAIL_ASAN)
+    ASAN_UNPOISON_MEMORY_REGION(b, sizeof(void*));
 #endif
   }
 };

@@ -1,15 +1,22 @@
-// tests/structures/treiber_stack_scenarios.hpp: scripted runs of treiber_stack under the
-// deterministic scheduler, shared by tests/dsched/treiber_stack.cpp and the schedule fuzz
-// target tests/fuzz/treiber_stack_sched.cpp (which decodes the scripts and the schedule
-// from its input).
+// tests/structures/treiber_stack_scenarios.hpp: scripted runs of treiber_stack (and of
+// every stack built on its code, elimination_stack) under the deterministic scheduler,
+// shared by tests/dsched/treiber_stack.cpp, tests/dsched/elimination_stack*.cpp and the
+// schedule fuzz targets tests/fuzz/{treiber,elimination}_stack_sched.cpp (which decode the
+// scripts and the schedule from their input).
 //
-//   treiber_schedule_run(strat, scripts)   treiber_stack of counted move-only payloads
-//       on its own epoch_domain. Scripts are spelled in the stack's operation alphabet
-//       (treiber_stack_ops.hpp): push, pop, flush, flush_pinned. Returns "" or the failure: the run's report, a history
-//       that is not a linearizable LIFO history (support/dsched_history.hpp), a payload
-//       used after destruction, or one not destroyed exactly once once the stack and its
-//       domain are gone. freed_nodes: nodes the domain had freed by the end of the run (a
-//       scenario that never frees anything checks little reclamation).
+//   stack_schedule_run<Of>(strat, scripts, opt, inspect)   Of::type<P> (a stack of the
+//       treiber_stack interface over payload P, constructed from an epoch_reclaimer) of
+//       counted move-only payloads on its own epoch_domain. Scripts are spelled in the
+//       stack's operation alphabet (treiber_stack_ops.hpp): push, pop, flush,
+//       flush_pinned. Returns "" or the failure: the run's report, a history that is not
+//       a linearizable LIFO history (support/dsched_history.hpp), a payload used after
+//       destruction, or one not destroyed exactly once once the stack and its domain are
+//       gone. freed_nodes: nodes the domain had freed by the end of the run (a scenario
+//       that never frees anything checks little reclamation; an elimination_stack's
+//       handed-over nodes are subtracted only when its statistics are on). inspect(stack) is called
+//       after the run and its drain (statistics, range()).
+//   treiber_schedule_run(strat, scripts, opt)   stack_schedule_run<treiber_stack_of>.
+//   (elimination_stack's: structures/elimination_stack_scenarios.hpp.)
 #pragma once
 
 #include <cstdint>
@@ -17,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <lockless/epoch.hpp>
@@ -41,9 +49,20 @@ struct treiber_outcome {
   std::size_t freed_nodes = 0;  // freed by the domain while the threads ran
 };
 
-inline treiber_outcome treiber_schedule_run(dsched::strategy& strat,
-                                            const std::vector<std::string>& scripts,
-                                            const dsched::options& opt = {}) {
+// The stack under test: Of::type<P>.
+struct treiber_stack_of {
+  template <class P>
+  using type = lockless::treiber_stack<P, lockless::epoch_reclaimer>;
+};
+
+struct no_inspection {
+  template <class Stack>
+  void operator()(const Stack&) const noexcept {}
+};
+
+template <class Of, class Inspect = no_inspection>
+treiber_outcome stack_schedule_run(dsched::strategy& strat, const std::vector<std::string>& scripts,
+                                   const dsched::options& opt = {}, Inspect&& inspect = {}) {
   using payload = lockless_test::move_only<treiber_schedule_tag>;
   auto& counters = payload::counters();
   counters.reset();
@@ -51,8 +70,7 @@ inline treiber_outcome treiber_schedule_run(dsched::strategy& strat,
   {
     lockless::epoch_domain domain;
     {
-      lockless::treiber_stack<payload, lockless::epoch_reclaimer> s{
-          lockless::epoch_reclaimer(domain)};
+      typename Of::template type<payload> s{lockless::epoch_reclaimer(domain)};
       std::size_t popped = 0;
       out.failure = scripted_run(
           strat, scripts, lincheck::spec::stack().drained(), [&](std::uint64_t v) { s.emplace(v); },
@@ -77,6 +95,10 @@ inline treiber_outcome treiber_schedule_run(dsched::strategy& strat,
             }
           },
           {}, opt);
+      inspect(std::as_const(s));
+      // A node handed over by an elimination is freed at once, never retired: with
+      // statistics, those pops are not the domain's.
+      if constexpr (requires { s.stats().eliminated_pairs; }) popped -= s.stats().eliminated_pairs;
       // The drain's nodes sit in this thread's open batch (far from full): what the
       // domain has freed, it freed during the run.
       out.freed_nodes = popped - domain.retired_pending();
@@ -90,6 +112,12 @@ inline treiber_outcome treiber_schedule_run(dsched::strategy& strat,
         std::to_string(counters.live()) + " payloads never destroyed (or destroyed twice)";
   }
   return out;
+}
+
+inline treiber_outcome treiber_schedule_run(dsched::strategy& strat,
+                                            const std::vector<std::string>& scripts,
+                                            const dsched::options& opt = {}) {
+  return stack_schedule_run<treiber_stack_of>(strat, scripts, opt);
 }
 
 }  // namespace lockless::test

@@ -401,6 +401,10 @@ struct options {
   std::uint64_t max_steps = 1'000'000;
   bool record_trace = true;         // result::trace (one byte per decision)
   std::size_t event_log_size = 64;  // the last N yield points, printed in reports
+  // Called at every yield point of a scheduled thread (thread, event, call site), before
+  // the decision, and once at its exit (event::finish): a test that must show which paths
+  // of the code its schedules took follows the call sites (one thread runs at a time).
+  std::function<void(unsigned, event, const site&)> observer;
 };
 
 struct result {
@@ -595,6 +599,7 @@ inline void log_point(run_state& r, unsigned me, event e, const site& s) {
   thread_slot& self = *r.slots[me];
   self.last_event = e;
   self.last_site = s;
+  if (r.opt.observer) r.opt.observer(me, e, s);
   if (r.opt.event_log_size == 0) return;
   const logged_event le{r.steps, me, e, s};
   if (r.log.size() < r.opt.event_log_size) {
@@ -856,6 +861,218 @@ explore_summary explore(const explore_options& o, Scenario&& scenario) {
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   s.steps = tot.steps.load(std::memory_order_relaxed) - steps0;
   s.switches = tot.switches.load(std::memory_order_relaxed) - switches0;
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------
+// Progress: one thread held at a yield point while the others must finish
+// ---------------------------------------------------------------------------------------
+//
+// "Lock-free" in the strict sense: a thread suspended at any instruction cannot stop the
+// others from completing their operations. hold_at holds one thread (the victim) at its
+// k-th yield point and never schedules it again while the threads that must finish have
+// not; explore_progress() does that at every yield point of every thread (or a sample of
+// them) under several base strategies. Used by tests/dsched/*_progress.cpp and
+// tests/dsched/histogram.cpp.
+//
+//   hold_at   before the hold it follows a base strategy (or, base == null, "victim
+//             first": the victim runs alone until it is held, so that the others start
+//             from scratch); at the victim's k-th yield point it stops picking the
+//             victim, and the base strategy schedules the others among themselves. The
+//             hold ends when every thread of `must` (default: all others) has finished:
+//             then the base strategy decides again. If instead the others spend more
+//             than `budget` yield points, or nobody but the victim can run, or the
+//             scheduler had to run the victim (the others parked), the victim is released
+//             and the run is marked "starved": the others could not finish without it.
+//   A run whose victim never reached its k-th yield point (the others finished first)
+//   holds nothing and is only counted. Nor is the victim held at a point inside a
+//   detail::mutex critical section (between its lock and its unlock: the epoch domain's
+//   thread registration and thread exit take one, documented as blocking): a thread
+//   held there blocks the others by design; such points are counted apart (in_lock),
+//   so a test sees how many there were.
+
+class hold_at : public strategy {
+ public:
+  // must: the threads that must finish while the victim is held (empty: all others).
+  hold_at(unsigned victim, std::uint64_t k, std::unique_ptr<strategy> base, std::uint64_t budget,
+          std::vector<unsigned> must = {})
+      : victim_(victim), k_(k), budget_(budget), base_(std::move(base)), must_(std::move(must)) {}
+
+  void begin(unsigned threads) override {
+    if (base_) base_->begin(threads);
+    if (must_.empty()) {
+      for (unsigned t = 0; t < threads; ++t) {
+        if (t != victim_) must_.push_back(t);
+      }
+    }
+    seen_ = 0;
+    locks_ = 0;
+    held_ = released_ = starved_ = in_lock_ = false;
+    held_since_ = others_ = 0;
+  }
+
+  [[nodiscard]] unsigned pick(const choice& c) override {
+    if (!held_ && c.current == victim_ && c.current_runnable) {
+      // The victim stands before the operation of this yield point.
+      const detail::run_state* r = detail::tls_run;
+      const event e = r != nullptr ? r->slots[victim_]->last_event : event::start;
+      if (seen_ == k_) {
+        if (locks_ == 0) {
+          held_ = true;
+          held_since_ = c.step;
+        } else {
+          in_lock_ = true;  // not held: see the class comment
+        }
+      }
+      if (!held_) ++seen_;
+      if (e == event::mutex_lock) ++locks_;
+      if (e == event::mutex_unlock && locks_ > 0) --locks_;
+    }
+    std::vector<unsigned> rest;
+    for (unsigned t : c.runnable) {
+      if (t != victim_) rest.push_back(t);
+    }
+    if (held_ && !released_) {
+      others_ = c.step - held_since_;
+      // The victim at a later yield point: the scheduler ran it without asking, since
+      // nothing else could run (the others parked or finished).
+      const bool forced = c.current == victim_ && c.step > held_since_;
+      if (must_done()) {
+        released_ = true;
+      } else if (others_ > budget_ || rest.empty() || forced) {
+        released_ = starved_ = true;
+      }
+    }
+    const bool victim_runnable = rest.size() != c.runnable.size();
+    if (!held_ || released_) {
+      if (base_) return base_->pick(c);
+      if (!held_ && victim_runnable) return victim_;
+      return run_to_block{}.pick(c);
+    }
+    if (rest.size() == 1) return rest.front();
+    const choice sub{rest,       c.current, c.current != victim_ && c.current_runnable,
+                     c.spinning, c.step,    c.threads};
+    return base_ ? base_->pick(sub) : run_to_block{}.pick(sub);
+  }
+
+  [[nodiscard]] std::string describe() const override {
+    return "hold_at(victim=" + std::to_string(victim_) + ",k=" + std::to_string(k_) +
+           ",base=" + (base_ ? base_->describe() : std::string("victim first")) + ")";
+  }
+
+  [[nodiscard]] unsigned victim() const noexcept { return victim_; }
+  [[nodiscard]] std::uint64_t k() const noexcept { return k_; }
+  [[nodiscard]] bool held() const noexcept { return held_; }
+  // The k-th yield point fell inside a detail::mutex critical section: not held.
+  [[nodiscard]] bool in_lock() const noexcept { return in_lock_; }
+  [[nodiscard]] bool starved() const noexcept { return starved_; }
+  [[nodiscard]] std::uint64_t victim_points() const noexcept { return seen_; }
+  [[nodiscard]] std::uint64_t others_steps() const noexcept { return others_; }
+
+ private:
+  // pick() runs on a scheduled thread: the run's state says who has finished.
+  [[nodiscard]] bool must_done() const noexcept {
+    const detail::run_state* r = detail::tls_run;
+    if (r == nullptr) return false;
+    return std::all_of(must_.begin(), must_.end(), [&](unsigned t) {
+      return t < r->slots.size() && r->slots[t]->st == detail::thread_slot::state::finished;
+    });
+  }
+
+  unsigned victim_;
+  std::uint64_t k_;
+  std::uint64_t budget_;
+  std::unique_ptr<strategy> base_;
+  std::vector<unsigned> must_;
+  std::uint64_t seen_ = 0;
+  unsigned locks_ = 0;  // detail::mutex critical sections the victim is inside
+  bool held_ = false, released_ = false, starved_ = false, in_lock_ = false;
+  std::uint64_t held_since_ = 0, others_ = 0;
+};
+
+struct progress_options {
+  std::uint64_t budget = 5000;  // yield points the others may spend while the victim is held
+  unsigned seeds = 4;           // random walks and PCT schedules per (victim, k), each
+  std::uint64_t sample = 0;     // hold at most this many points per victim, spread (0: all)
+  // The threads that must finish while `victim` is held (null or empty: all others).
+  std::function<std::vector<unsigned>(unsigned victim)> must;
+};
+
+struct progress_summary {
+  std::uint64_t points = 0;   // yield points of every victim (victim-first calibration)
+  std::uint64_t tried = 0;    // (victim, k) pairs tried
+  std::uint64_t covered = 0;  // pairs at which some run really held the victim
+  std::uint64_t in_lock = 0;  // pairs inside a mutex critical section (never held)
+  std::uint64_t runs = 0, held_runs = 0, starved_runs = 0;
+  std::uint64_t max_others_steps = 0;  // over held, not starved runs
+  std::string first_failure, first_starved;
+
+  [[nodiscard]] std::string describe() const {
+    return std::to_string(points) + " yield points (" + std::to_string(tried) + " tried, " +
+           std::to_string(covered) + " held at, " + std::to_string(in_lock) + " inside a mutex), " +
+           std::to_string(runs) + " runs, " + std::to_string(held_runs) +
+           " with the victim held, " + std::to_string(starved_runs) +
+           " starved; the others needed at most " + std::to_string(max_others_steps) +
+           " yield points while the victim was held";
+  }
+};
+
+// For each of `threads` victims: a victim-first calibration run counts its yield points;
+// then at each point k (or a sample) one victim-first run and o.seeds random walks and
+// PCT schedules hold it. run(strategy&) runs the scenario once and returns "" or its
+// failure. Scaled by LOCKLESS_DSCHED_SCALE (seeds and sample).
+template <class Run>
+progress_summary explore_progress(unsigned threads, const progress_options& o, Run&& run) {
+  std::uint64_t scale = 1;
+  if (const char* sc = std::getenv("LOCKLESS_DSCHED_SCALE"); sc != nullptr && *sc != 0) {
+    scale = std::max<std::uint64_t>(1, std::strtoull(sc, nullptr, 10));
+  }
+  const std::uint64_t seeds = o.seeds * scale;
+  const std::uint64_t sample = o.sample * scale;
+  progress_summary s;
+  for (unsigned v = 0; v < threads; ++v) {
+    std::vector<unsigned> must;
+    if (o.must) must = o.must(v);
+    auto one = [&](hold_at& strat) {
+      ++s.runs;
+      const std::string why = run(static_cast<strategy&>(strat));
+      if (!why.empty() && s.first_failure.empty()) s.first_failure = strat.describe() + ": " + why;
+    };
+    hold_at calib(v, std::numeric_limits<std::uint64_t>::max(), nullptr, o.budget, must);
+    one(calib);
+    const std::uint64_t points = calib.victim_points();
+    s.points += points;
+    const std::uint64_t stride = sample == 0 ? 1 : std::max<std::uint64_t>(1, points / sample);
+    for (std::uint64_t k = 0; k < points; k += stride) {
+      ++s.tried;
+      std::vector<std::unique_ptr<hold_at>> strategies;
+      strategies.push_back(std::make_unique<hold_at>(v, k, nullptr, o.budget, must));
+      for (std::uint64_t i = 0; i < seeds; ++i) {
+        const std::uint64_t seed = 7 + i + 1000 * k + 1000000 * std::uint64_t{v};
+        strategies.push_back(std::make_unique<hold_at>(
+            v, k, std::make_unique<random_walk>(seed, 30), o.budget, must));
+        strategies.push_back(std::make_unique<hold_at>(
+            v, k, std::make_unique<pct>(seed, 1 + static_cast<unsigned>(i % 3), 4 * points + 50),
+            o.budget, must));
+      }
+      bool covered = false, locked = false;
+      for (auto& strat : strategies) {
+        one(*strat);
+        locked = locked || strat->in_lock();
+        if (!strat->held()) continue;
+        covered = true;
+        ++s.held_runs;
+        if (strat->starved()) {
+          ++s.starved_runs;
+          if (s.first_starved.empty()) s.first_starved = strat->describe();
+        } else {
+          s.max_others_steps = std::max(s.max_others_steps, strat->others_steps());
+        }
+      }
+      s.covered += covered ? 1 : 0;
+      s.in_lock += !covered && locked ? 1 : 0;
+    }
+  }
   return s;
 }
 

@@ -307,12 +307,17 @@ struct alignas(cache_line_size) epoch_record {
   var<epoch_record*> next{std::in_place, nullptr};  // immutable once published on the list
 
   // Owner-only (INV4).
-  unsigned nest = 0;              // guards + lock()s held
-  unsigned locks = 0;             // of which lock()s: unlock() without one is an error
-  bool release_at_unpin = false;  // thread exit has begun: release when nest drops to 0
+  // Guards + lock()s held (pins()), and release_bit: thread exit has begun, release the
+  // record when the count drops to 0. One word, so that the common unpin (a count of 1,
+  // no release due) is one compare.
+  unsigned nest = 0;
+  unsigned locks = 0;  // of which lock()s: unlock() without one is an error
   epoch_bag* open = nullptr;
   epoch_bag* spare = nullptr;
   epoch_record* next_free = nullptr;  // the domain's free list (its registration mutex)
+
+  static constexpr unsigned release_bit = 1u << 31;
+  [[nodiscard]] unsigned pins() const noexcept { return nest & ~release_bit; }
 
   static constexpr std::uint64_t pinned_at(std::uint64_t e) noexcept { return (e << 1) | 1; }
   static constexpr bool is_pinned(std::uint64_t s) noexcept { return (s & 1) != 0; }
@@ -595,7 +600,7 @@ class epoch_domain {
   friend union detail::default_domain_storage;
 
   static void throw_if_pinned(const record& r) {
-    if (r.nest != 0) {
+    if (r.pins() != 0) {
       detail::throw_logic_error(
           "lockless::epoch_domain::synchronize/barrier called while the calling thread "
           "holds a guard of the same domain (it would wait for itself)");
@@ -610,7 +615,7 @@ class epoch_domain {
         "lockless::epoch_domain::unlock() without a matching lock() on this thread");
   }
   static void throw_if_pinned_at_unregister(const record& r) {
-    if (r.nest != 0) {
+    if (r.pins() != 0) {
       detail::throw_logic_error(
           "lockless::epoch_domain::unregister_current_thread called while the calling "
           "thread holds a guard or lock() of the same domain (it would unpin it)");
@@ -638,7 +643,7 @@ class epoch_domain {
 
   // ---- pin / unpin --------------------------------------------------------------------
   void pin(record& r) noexcept {
-    if (r.nest++ != 0) return;  // nested: already pinned
+    if ((r.nest++ & ~record::release_bit) != 0) return;  // nested: already pinned
     // Relaxed: the value is only a hint of the epoch to announce; INV2 does not depend
     // on it being the latest, only on [EG1] ordering the announcement before our loads.
     const std::uint64_t e = epoch_.value.load(std::memory_order_relaxed);
@@ -651,17 +656,24 @@ class epoch_domain {
 
   void unpin(record& r) noexcept {
     const unsigned n = r.nest;
-    if (n != 1) {  // nested, or (never, but checked in every build) not pinned at all
-      if (n == 0) detail::fatal("lockless::epoch_guard / unlock(): unpin of an unpinned record");
-      r.nest = n - 1;
+    if (n == 1) [[likely]] {  // the last pin, no release due: the common case
+      r.nest = 0;
+      store_unpinned(r);
       return;
     }
-    r.nest = 0;
-    // [EG3] release: the critical section's reads happen-before a scanner's [EA2] acquire
-    // load that sees "not pinned", hence before any deletion that follows.
-    r.state.store(0, std::memory_order_release);
-    release_if_temporary(r);
+    // Nested, the record's release is due (thread exit), or (never, but checked in every
+    // build) not pinned at all.
+    const unsigned pins = n & ~record::release_bit;
+    if (pins == 0) detail::fatal("lockless::epoch_guard / unlock(): unpin of an unpinned record");
+    r.nest = n - 1;
+    if (pins != 1) return;  // nested
+    store_unpinned(r);
+    release_temporary(r);  // the thread has exited: release the record now
   }
+
+  // [EG3] release: the critical section's reads happen-before a scanner's [EA2] acquire
+  // load that sees "not pinned", hence before any deletion that follows.
+  static void store_unpinned(record& r) noexcept { r.state.store(0, std::memory_order_release); }
 
   // Release store of v, then a full fence.
   // Release, not relaxed: a scanner that reads this pin ([EA2], acquire) must be ordered
@@ -799,8 +811,8 @@ class epoch_domain {
 
   void free_bag(bag* b, record* r) noexcept {
     const std::size_t n = b->count.get();
-    std::array<detail::retired, bag::capacity>& items = b->items.get_mut();
-    for (std::size_t i = 0; i < n; ++i) items[i].reclaim(items[i]);
+    detail::retired* const items = b->items.get_mut().data();
+    for (detail::retired* it = items; it != items + n; ++it) it->reclaim(*it);
     freed_total_.fetch_add(n, std::memory_order_relaxed);  // telemetry only
     b->count.get_mut() = 0;
     b->next.get_mut() = nullptr;
@@ -838,9 +850,11 @@ class epoch_domain {
     }
     const bool exiting = t.exited;
     if (!exiting) detail::epoch_tables::at_thread_exit(detail::tls_epoch_exit_hook);
-    t.reserve_one();                // may throw before we own anything
-    record* r = acquire_record();   // may throw; then the table only grew
-    r->release_at_unpin = exiting;  // released again at the end of this call (or unpin)
+    t.reserve_one();               // may throw before we own anything
+    record* r = acquire_record();  // may throw; then the table only grew
+    if (exiting)
+      r->nest = record::release_bit;  // released again at the end of this call
+                                      // (or at its last unpin)
     t.insert(this, r);
     t.last = {this, r};
     return r;
@@ -907,9 +921,8 @@ class epoch_domain {
       // release (release_record()); the destructor runs with no registration concurrent.
       r->owner.store(detail::record_owned, std::memory_order_relaxed);
     }
-    r->nest = 0;
+    r->nest = 0;  // no pin, no release due
     r->locks = 0;
-    r->release_at_unpin = false;
     return r;
   }
 
@@ -939,9 +952,8 @@ class epoch_domain {
   // hand-over), one advance and a collection are tried (so exiting threads reclaim, see
   // GARBAGE BOUND), its spare freed, and the record marked free for reuse.
   void release_record(record* r) noexcept {
-    r->nest = 0;
+    r->nest = 0;  // no pin, no release due
     r->locks = 0;
-    r->release_at_unpin = false;
     r->state.store(0, std::memory_order_release);  // as [EG3] (not pinned already)
     seal(*r);
     delete std::exchange(r->spare, nullptr);
@@ -955,7 +967,7 @@ class epoch_domain {
   }
 
   void release_if_temporary(record& r) noexcept {
-    if (r.release_at_unpin && r.nest == 0) [[unlikely]]
+    if (r.nest == record::release_bit) [[unlikely]]  // release due, no pin left
       release_temporary(r);
   }
 
@@ -983,7 +995,7 @@ class epoch_domain {
   // owns it, settling: the destructor's last walk orphans it, and that thread frees it).
   void settle(record* r, bool mine, bag*& garbage) noexcept {
     if (mine) {
-      if (r->nest != 0) detail::fatal("lockless::epoch_domain destroyed while pinned in it");
+      if (r->pins() != 0) detail::fatal("lockless::epoch_domain destroyed while pinned in it");
       r->owner.store(detail::record_free, std::memory_order_relaxed);  // our own
     } else {
       detail::backoff wait;
@@ -1042,8 +1054,8 @@ inline void epoch_thread_exit() noexcept {
     // Acquire as [EO2] in find_own_slot(); "settling" goes on like "owned" (release_owned()
     // waits for the destructor to orphan the record).
     const bool orphaned = s.record->owner.load(std::memory_order_acquire) == record_orphaned;
-    if (!orphaned && s.record->nest != 0) {
-      s.record->release_at_unpin = true;
+    if (!orphaned && s.record->pins() != 0) {
+      s.record->nest |= epoch_record::release_bit;
       ++i;
       continue;
     }

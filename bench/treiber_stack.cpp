@@ -17,12 +17,15 @@
 // domain), std_mutex_stack, boost_lockfree_stack, libcds_treiber_hp, libcds_treiber_dhp
 // (each peer only when installed). Each run gets a fresh stack (Setup/Teardown).
 // lockless rows also report the epoch domain's counters epoch_adv_per_k and pending
-// (bench/support/bench_support.hpp).
+// (bench/support/bench_support.hpp). Every row reports allocs/pair and frees/pair, the
+// calls of the global operator new and delete per push+pop pair over all threads
+// (bench/support/alloc_counter.hpp, which replaces them in this binary).
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
 #include <string>
 
+#include "support/alloc_counter.hpp"
 #include "support/bench_support.hpp"
 #include "treiber_stack_impls.hpp"
 
@@ -52,6 +55,7 @@ void push_pop_pair(benchmark::State& state) {
   std::uint64_t v = static_cast<std::uint64_t>(state.thread_index()) << 48;
   std::uint64_t out = 0;
   const probe<S> reclamation(state);
+  const lockless_bench::alloc_probe allocations;
   for (auto _ : state) {
     s.push(v++);
     if (!s.pop(out)) [[unlikely]] {
@@ -62,6 +66,7 @@ void push_pop_pair(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
   reclamation.report(state);
+  allocations.report(state);
 }
 
 template <class S>
@@ -73,6 +78,7 @@ void push_then_pop(benchmark::State& state) {
   std::uint64_t out = 0;
   bool failed = false;
   const probe<S> reclamation(state);
+  const lockless_bench::alloc_probe allocations;
   for (auto _ : state) {
     for (int i = 0; i < batch; ++i) s.push(v++);
     for (int i = 0; i < batch; ++i) {
@@ -86,6 +92,7 @@ void push_then_pop(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * batch);
   reclamation.report(state, batch);
+  allocations.report(state, batch);
 }
 
 template <class S>

@@ -37,7 +37,9 @@ inline constexpr std::size_t stack_reserve = 1024;
 // Ours: a node allocated by push from the calling thread's node cache
 // (detail/node_pool.hpp; operator new when the cache is empty), retired to the default
 // epoch domain by pop and freed by the domain in batches of epoch_bag_capacity (62) into
-// the freeing thread's cache (at most 128 blocks; the rest go back to operator delete).
+// the freeing thread's cache (at most 128 blocks; a full cache hands 64 to the pool's
+// shared depot, which holds 8 such batches, and only beyond that to operator delete; an
+// empty cache takes a batch from the depot before it calls operator new).
 struct lockless_treiber {
   static constexpr const char* name = "lockless_treiber";
   static void prepare_thread() {}

@@ -18,6 +18,9 @@
 //                      the exchanger instead of the central stack
 //   cas_fail_per_pair  failed central CASes (push's and pop's) per pair
 //   range, wait_spins  the adaptive range and wait at the end of the run
+// Every row reports allocs/pair and frees/pair: global operator new / delete calls per
+// push+pop pair over all threads (bench/support/alloc_counter.hpp, which replaces them in
+// this binary).
 //
 //   bench_elimination_stack --sweep [Google Benchmark flags]
 // runs, instead of the family, the options sweep: elimination_options width 1/4/8 x
@@ -33,6 +36,7 @@
 #include <vector>
 
 #include "elimination_stack_impls.hpp"
+#include "support/alloc_counter.hpp"
 #include "support/bench_support.hpp"
 
 namespace {
@@ -73,6 +77,7 @@ void push_pop_pair(benchmark::State& state) {
   // Distinct values per thread (not needed for correctness; keeps the data honest).
   std::uint64_t v = static_cast<std::uint64_t>(state.thread_index()) << 48;
   std::uint64_t out = 0;
+  const lockless_bench::alloc_probe allocations;
   for (auto _ : state) {
     s.push(v++);
     if (!s.pop(out)) [[unlikely]] {
@@ -82,6 +87,7 @@ void push_pop_pair(benchmark::State& state) {
     benchmark::DoNotOptimize(out);
   }
   state.SetItemsProcessed(state.iterations());
+  allocations.report(state);
   report_elimination(state, s, 1);
 }
 
@@ -93,6 +99,7 @@ void push_then_pop(benchmark::State& state) {
   std::uint64_t v = static_cast<std::uint64_t>(state.thread_index()) << 48;
   std::uint64_t out = 0;
   bool failed = false;
+  const lockless_bench::alloc_probe allocations;
   for (auto _ : state) {
     for (int i = 0; i < batch; ++i) s.push(v++);
     for (int i = 0; i < batch; ++i) {
@@ -105,6 +112,7 @@ void push_then_pop(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(state.iterations() * batch);
+  allocations.report(state, batch);
   report_elimination(state, s, batch);
 }
 

@@ -301,8 +301,12 @@ enum : unsigned {
 // orphaned one, which its owner frees (the destructor no longer touches it).
 struct alignas(cache_line_size) epoch_record {
   // Shared: written by the owner, read by scanners.
-  atomic<std::uint64_t> state{0};        // 0: not pinned; (e << 1) | 1: pinned, saw epoch e
-  atomic<std::size_t> retired_total{0};  // objects ever retired through this record
+  atomic<std::uint64_t> state{0};  // 0: not pinned; (e << 1) | 1: pinned, saw epoch e
+  // Objects retired through this record into bags it sealed (or that were taken from it).
+  atomic<std::size_t> retired_total{0};
+  // Objects in the open bag: written by the owner only (INV4), read by others only as
+  // telemetry; also the open bag's fill index, so a retire updates one counter.
+  atomic<std::size_t> open_count{0};
   atomic<unsigned> owner{record_owned};
   var<epoch_record*> next{std::in_place, nullptr};  // immutable once published on the list
 
@@ -563,6 +567,7 @@ class epoch_domain {
     // acquire: pairs with the release publication of records in acquire_record().
     for (record* r = records_.load(std::memory_order_acquire); r != nullptr; r = r->next.get()) {
       retired += r->retired_total.load(std::memory_order_relaxed);             // telemetry
+      retired += r->open_count.load(std::memory_order_relaxed);                // telemetry
       if (r->owner.load(std::memory_order_relaxed) == detail::record_owned) {  // telemetry
         ++s.registered_threads;
       }
@@ -698,13 +703,11 @@ class epoch_domain {
   template <class T, class Deleter>
   void retire_with(record& r, T* p, Deleter&& deleter) noexcept {
     if (r.open == nullptr) r.open = new_bag(r);
-    bag* b = r.open;
-    std::size_t& n = b->count.get_mut();  // owner-only while the bag is open
-    b->items.get_mut()[n].set(p, std::forward<Deleter>(deleter));
-    ++n;
-    // Owner-only counter (INV4); relaxed because it is telemetry.
-    r.retired_total.store(r.retired_total.load(std::memory_order_relaxed) + 1,
-                          std::memory_order_relaxed);
+    // Owner-only counter (INV4): the bag's fill index; relaxed because others read it only
+    // as telemetry. The bag's own count is written when it is taken (take_open()).
+    const std::size_t n = r.open_count.load(std::memory_order_relaxed) + 1;
+    r.open->items.get_mut()[n - 1].set(p, std::forward<Deleter>(deleter));
+    r.open_count.store(n, std::memory_order_relaxed);
     if (n == bag::capacity) {
       seal(r);
       try_advance();
@@ -717,10 +720,22 @@ class epoch_domain {
     return new bag;  // bad_alloc here terminates (noexcept): documented at retire()
   }
 
+  // Takes r's open bag (or nullptr) with its count; the owner's, or the destructor's once
+  // the owner is gone (settle()). Owner-only counters (INV4), relaxed: telemetry.
+  static bag* take_open(record& r) noexcept {
+    bag* b = std::exchange(r.open, nullptr);
+    if (b == nullptr) return nullptr;
+    const std::size_t n = r.open_count.load(std::memory_order_relaxed);
+    b->count.get_mut() = n;
+    r.retired_total.store(r.retired_total.load(std::memory_order_relaxed) + n,
+                          std::memory_order_relaxed);
+    r.open_count.store(0, std::memory_order_relaxed);
+    return b;
+  }
+
   void seal(record& r) noexcept {
-    bag* b = r.open;
+    bag* b = take_open(r);
     if (b == nullptr) return;
-    r.open = nullptr;
     // [ES1] full fence, then read E: every unlink of an object in the bag precedes the
     // fence, so the tag is at least the epoch of any thread still able to reach one of
     // them (INV2). Pairs with [EG1].
@@ -1018,7 +1033,7 @@ class epoch_domain {
         }
       }
     }
-    if (bag* b = std::exchange(r->open, nullptr)) {
+    if (bag* b = take_open(*r)) {
       b->next.get_mut() = garbage;
       garbage = b;
     }

@@ -128,6 +128,7 @@
 
 #include "detail/atomic.hpp"
 #include "detail/options.hpp"
+#include "detail/per_thread.hpp"
 #include "detail/platform.hpp"
 #include "epoch.hpp"
 #include "treiber_stack.hpp"
@@ -168,6 +169,11 @@ struct elimination_stack_stats {
 
 namespace detail {
 
+// A thread's random state for choosing slots (one for every elimination_stack).
+struct elimination_random_state {
+  std::uint32_t value = 0;
+};
+
 // The elimination array: treiber_core's contention policy for elimination_stack.
 template <elimination_options Options>
 class elimination_array {
@@ -185,35 +191,33 @@ class elimination_array {
 
     explicit attempt(elimination_array& a) noexcept : a_(a) {}
 
-    // After a failed push CAS (or first, in the test mode): offer n, or give it to a
-    // waiting pop. True when n went to a pop.
+    // After a failed push CAS: offer n, or give it to a waiting pop. True when n went to
+    // a pop. push_first: the same before any CAS (the test mode), not counted as a failure.
+    bool push_first(void* n) noexcept { return push_visit(n); }
     bool push_conflict(void* n) noexcept {
-      count_failure();
+      a_.count_failure();
+      return push_visit(n);
+    }
+    // After a failed pop CAS: take an offered node, or wait for one (nullptr: none came).
+    void* pop_first() noexcept { return pop_visit(); }
+    void* pop_conflict() noexcept {
+      a_.count_failure();
+      return pop_visit();
+    }
+
+   private:
+    bool push_visit(void* n) noexcept {
       const visit v = a_.push_visit(reinterpret_cast<std::uintptr_t>(n), next_slot());
       if (v == visit::exchanged) return true;
       if (v == visit::collided) bo_.pause();
       return false;
     }
-    // After a failed pop CAS (or first): take an offered node, or wait for one.
-    void* pop_conflict() noexcept {
-      count_failure();
+    void* pop_visit() noexcept {
       std::uintptr_t got = 0;
       const visit v = a_.pop_visit(got, next_slot());
       if (v == visit::exchanged) return reinterpret_cast<void*>(got);
       if (v == visit::collided) bo_.pause();
       return nullptr;
-    }
-
-   private:
-    // Every call is after a failed central CAS, except the first one in the test mode.
-    void count_failure() noexcept {
-      if constexpr (exchange_first) {
-        if (first_) {
-          first_ = false;
-          return;
-        }
-      }
-      a_.count_failure();
     }
 
     // A slot in [0, range): random, so that operations spread over the range.
@@ -223,33 +227,33 @@ class elimination_array {
       if (r <= 1) return 0;
       return static_cast<unsigned>((static_cast<std::uint64_t>(random()) * r) >> 32);
     }
-    // xorshift32. Seeded per thread from the address of a thread_local (distinct per
-    // live thread); under a test scheduler from a constant, so a schedule replays exactly.
+    // xorshift32, one state per thread (detail::per_thread), seeded from the thread's
+    // stripe number; under a test scheduler one state per operation, seeded by a constant,
+    // so that a schedule replays exactly whatever ran before it in the process.
     std::uint32_t random() noexcept {
-      if (state_ == 0) state_ = seed();
-      state_ ^= state_ << 13;
-      state_ ^= state_ >> 17;
-      state_ ^= state_ << 5;
-      return state_;
+      std::uint32_t* st = &state_;
+      if constexpr (!scheduler_controlled)
+        st = &per_thread<elimination_random_state>::local().value;
+      if (*st == 0) *st = seed();
+      *st ^= *st << 13;
+      *st ^= *st >> 17;
+      *st ^= *st << 5;
+      return *st;
     }
     static std::uint32_t seed() noexcept {
       if constexpr (scheduler_controlled) {
         return 0x9e3779b9u;
       } else {
-        static thread_local constinit std::uint32_t tls_counter = 0;
-        const auto addr = reinterpret_cast<std::uintptr_t>(&tls_counter);
-        const std::uint32_t s =
-            static_cast<std::uint32_t>((addr >> 4) ^ (addr >> 32)) * 0x9e3779b9u + ++tls_counter;
-        return s == 0 ? 1 : s;
+        return (static_cast<std::uint32_t>(thread_stripe()) + 1) * 0x9e3779b9u | 1u;
       }
     }
 
     elimination_array& a_;
     std::uint32_t state_ = 0;
-    bool first_ = exchange_first;
     backoff bo_;
   };
 
+  static constexpr bool exchange_first = Options.force_exchange;
   attempt begin() noexcept { return attempt(*this); }
 
   [[nodiscard]] elimination_stack_stats stats() const noexcept {

@@ -118,13 +118,15 @@ namespace detail {
 // backoff, elimination_stack (elimination_stack.hpp) plugs in an elimination array, where a
 // push and a pop that both failed can meet and cancel out. A policy is an object stored in
 // the stack with a begin() that returns the per-operation state, which has
-//   exchange_first        (static constexpr bool) visit the policy before the first CAS too
-//                         (elimination_stack's test mode that forces exchanges)
+//   exchange_first        (static constexpr bool) visit the policy before the first CAS
+//                         (elimination_stack's test mode that forces exchanges), with
+//   push_first(node), pop_first()  as the two below, but not after a failed CAS
 //   push_conflict(node)   after a failed push CAS: true when the node was handed to a pop
 //                         (the push is then complete and the node no longer the caller's)
 //   pop_conflict()        after a failed pop CAS: a node handed over by a push (the pop
 //                         owns it: nobody else ever dereferences it), or nullptr
-// Both are called with `expected` stale; the loop re-reads head_ after them.
+// The stack calls begin() only after its first CAS failed (or, with exchange_first, at
+// once), so an uncontended operation never builds the policy's state.
 struct no_elimination {
   struct attempt {
     static constexpr bool exchange_first = false;
@@ -139,6 +141,7 @@ struct no_elimination {
     }
   };
   static attempt begin() noexcept { return {}; }
+  static constexpr bool exchange_first = attempt::exchange_first;
 };
 
 // The Treiber stack itself, for treiber_stack and elimination_stack: every tag of this
@@ -189,26 +192,16 @@ class treiber_core {
     requires std::is_constructible_v<T, Args...>
   {
     node* n = new node(std::forward<Args>(args)...);  // may throw: nothing published yet
-    auto cm = contention_.begin();
-    if constexpr (decltype(cm)::exchange_first) {
-      if (cm.push_conflict(n)) return;  // handed to a pop: n is no longer ours
-    }
     // [TP1] relaxed: only the first guess for the CAS, which validates it.
     node* expected = head_->load(std::memory_order_relaxed);
-    for (;;) {
-      n->next.get_mut() = expected;  // n is still private: a plain write
-      // [TP2] release: publishes n's payload and next (INV1); pairs with [TC1]/[TC3].
-      // LP(push) on success. On failure `expected` gets the current head (relaxed: it
-      // is not dereferenced, only linked to).
-      if (head_->compare_exchange_weak(expected, n, std::memory_order_release,
-                                       std::memory_order_relaxed)) {
-        return;
-      }
-      // The policy: backoff, or an exchange with a pop (then n is the pop's, not ours).
-      // `expected` is the head the failed CAS read; stale after an exchange attempt, which
-      // costs one more failed CAS, never a wrong link.
-      if (cm.push_conflict(n)) return;
+    if constexpr (contention_type::exchange_first) {
+      push_contended(n, expected);  // the policy's test mode: the exchanger first
+      return;
     }
+    n->next.get_mut() = expected;  // n is still private: a plain write
+    if (link(n, expected)) [[likely]]
+      return;
+    push_contended(n, expected);
   }
 
   // Pops the top value into a new optional, or returns nullopt if the stack was empty.
@@ -247,7 +240,35 @@ class treiber_core {
     detail::var<node*> next;
   };
 
-  // The pop loop; hands the value, moved out of the unlinked node, to `sink`.
+  // [TP2], the push's one CAS: links n (whose next is `expected`) in front of the head.
+  bool link(node* n, node*& expected) noexcept {
+    // [TP2] release: publishes n's payload and next (INV1); pairs with [TC1]/[TC3].
+    // LP(push) on success. On failure `expected` gets the current head (relaxed: it
+    // is not dereferenced, only linked to).
+    return head_->compare_exchange_weak(expected, n, std::memory_order_release,
+                                        std::memory_order_relaxed);
+  }
+
+  // After a failed [TP2] (or first, in the policy's test mode): the policy's turn (backoff,
+  // or an exchange that hands n to a pop), then [TP2] again, until one of them succeeds.
+  // Out of line: the uncontended push never builds the policy's per-operation state.
+  [[gnu::noinline]] void push_contended(node* n, node* expected) noexcept {
+    auto cm = contention_.begin();
+    if constexpr (contention_type::exchange_first) {
+      if (cm.push_first(n)) return;  // handed to a pop: n is no longer ours
+    } else {
+      if (cm.push_conflict(n)) return;
+    }
+    for (;;) {
+      // `expected` is the head the failed CAS read; stale after an exchange attempt, which
+      // costs one more failed CAS, never a wrong link.
+      n->next.get_mut() = expected;  // n is still private: a plain write
+      if (link(n, expected)) return;
+      if (cm.push_conflict(n)) return;  // handed to a pop: n is no longer ours
+    }
+  }
+
+  // The pop: hands the value, moved out of the unlinked node, to `sink`.
   template <class Sink>
   bool pop_into(Sink&& sink) {
     static_assert(std::is_nothrow_move_constructible_v<T>,
@@ -255,34 +276,55 @@ class treiber_core {
                   "is unlinked there is no safe way to put it back (ABA), so a throwing "
                   "move would lose the value. Wrap T in std::unique_ptr if needed.");
     auto guard = reclaimer_.pin();  // may throw: nothing touched yet
-    auto cm = contention_.begin();
-    if constexpr (decltype(cm)::exchange_first) {
-      if (void* got = cm.pop_conflict()) return take_handed(got, sink);
+    if constexpr (contention_type::exchange_first) {
+      // The policy's test mode: the exchanger before the central stack.
+      if (void* got = contention_.begin().pop_first()) return take_handed(got, sink);
     }
     // [TC1] acquire: pairs with [TP2]; the node's next and payload are visible. Protected:
     // allocated for as long as the guard protects it (INV3).
     node* expected = guard.protect(head_.value, std::memory_order_acquire);
-    while (expected != nullptr) {         // LP(try_pop, empty) when this reads null
-      node* next = expected->next.get();  // [TC2] safe: protected (INV3), immutable (INV1)
-      // [TC3] acquire on failure: the reloaded head is dereferenced in the next round;
-      // pairs with [TP2]. The success order claims nothing (the load that produced
-      // `expected` already synchronized with its push) and is acquire only because
-      // Relacy (2019) rejects a failure order stronger than the success order.
-      // LP(try_pop) on success.
-      if (head_->compare_exchange_weak(expected, next, std::memory_order_acquire,
-                                       std::memory_order_acquire)) {
-        sink(std::move(expected->value.get_mut()));  // INV2: ours alone now
-        guard.retire(expected);  // readers that loaded it may still look at next
-        return true;
-      }
+    if (expected == nullptr) return false;  // LP(try_pop, empty) when this reads null
+    if (unlink(expected)) [[likely]]
+      return finish_pop(guard, expected, sink);
+    return pop_contended(guard, expected, sink);
+  }
+
+  // [TC2] and [TC3], the pop's one CAS: swings the head from `expected` to its next.
+  bool unlink(node*& expected) noexcept {
+    node* next = expected->next.get();  // [TC2] safe: protected (INV3), immutable (INV1)
+    // [TC3] acquire on failure: the reloaded head is dereferenced in the next round;
+    // pairs with [TP2]. The success order claims nothing (the load that produced
+    // `expected` already synchronized with its push) and is acquire only because
+    // Relacy (2019) rejects a failure order stronger than the success order.
+    // LP(try_pop) on success.
+    return head_->compare_exchange_weak(expected, next, std::memory_order_acquire,
+                                        std::memory_order_acquire);
+  }
+
+  // After a failed [TC3]: the policy's turn (backoff, or an exchange with a push that hands
+  // its node over), then [TC3] again, until the pop succeeds or finds the stack empty.
+  // Inline (the guard and the sink stay in registers), but only reached after a failure,
+  // so the uncontended pop never builds the policy's state either.
+  template <class Guard, class Sink>
+  bool pop_contended(Guard& guard, node* expected, Sink& sink) {
+    auto cm = contention_.begin();
+    for (;;) {
       // [TC3] failed: `expected` is the head it reloaded (acquire), not yet protected.
       // Epochs: returned as is, no load. Pointer-based schemes: published and
       // re-validated against head_ (a newer head comes back, loaded acquire).
       expected = guard.protect(head_.value, expected, std::memory_order_acquire);
-      // The policy: backoff, or an exchange with a push that hands its node over.
       if (void* got = cm.pop_conflict()) return take_handed(got, sink);
+      if (expected == nullptr) return false;  // LP(try_pop, empty) when this reads null
+      if (unlink(expected)) return finish_pop(guard, expected, sink);
     }
-    return false;
+  }
+
+  // After the winning [TC3]: the node is ours alone (INV2).
+  template <class Guard, class Sink>
+  static bool finish_pop(Guard& guard, node* expected, Sink& sink) noexcept {
+    sink(std::move(expected->value.get_mut()));  // INV2: ours alone now
+    guard.retire(expected);                      // readers that loaded it may still look at next
+    return true;
   }
 
   // A node a push handed over through the contention policy: it never was in the stack
@@ -299,6 +341,7 @@ class treiber_core {
   [[no_unique_address]] Reclaimer reclaimer_;
 
  protected:
+  using contention_type = Contention;
   // For a policy that keeps state bits below a node's address (elimination_stack.hpp).
   static constexpr std::size_t node_alignment = alignof(node);
 

@@ -23,7 +23,8 @@ lockless_relacy_mutant(mutant_treiber_stack_delete_not_retire
   PROGRAM treiber_stack_mutants
   HEADER lockless/treiber_stack.hpp
   FIND "guard.retire(expected);"
-  REPLACE "delete expected;")
+  REPLACE "(void)guard;  // MUTANT: deleted, not retired
+    delete expected;")
 
 # (p) pop's load of head_ [TC1] (the order it passes to guard.protect, which the epoch
 #     guard's load uses) is relaxed: the popper reads the node's next ([TC2], before its
@@ -41,9 +42,9 @@ lockless_relacy_mutant(mutant_treiber_stack_pop_cas_failure_relaxed
   PROGRAM treiber_stack_mutants
   HEADER lockless/treiber_stack.hpp
   FIND [=[compare_exchange_weak(expected, next, std::memory_order_acquire,
-                                      std::memory_order_acquire)) {]=]
+                                        std::memory_order_acquire);]=]
   REPLACE [=[compare_exchange_weak(expected, next, std::memory_order_acquire,
-                                      std::memory_order_relaxed)) {]=])
+                                        std::memory_order_relaxed);]=])
 
 
 # (s) try_pop loads head_ BEFORE its guard pins (the load-bearing program order between the

@@ -43,7 +43,7 @@
 // striped<T, N>
 //   N cache-padded Ts (cache_padded<T>, detail/platform.hpp: no two stripes share a cache
 //   line), for state that many threads update and someone aggregates now and then
-//   (histogram shards, elimination arrays). local() is the calling thread's stripe,
+//   (shards). local() is the calling thread's stripe,
 //   thread_stripe() % N, where thread_stripe() is a number assigned to each thread once,
 //   at its first call, round-robin from one process-wide counter: up to N threads that
 //   first ask one after another get distinct stripes, and no thread ever changes stripe.

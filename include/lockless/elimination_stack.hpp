@@ -209,14 +209,14 @@ class elimination_array {
     bool push_visit(void* n) noexcept {
       const visit v = a_.push_visit(reinterpret_cast<std::uintptr_t>(n), next_slot());
       if (v == visit::exchanged) return true;
-      if (v == visit::collided) bo_.pause();
+      bo_.pause();  // no partner (collided or timed out): back off before the next CAS
       return false;
     }
     void* pop_visit() noexcept {
       std::uintptr_t got = 0;
       const visit v = a_.pop_visit(got, next_slot());
       if (v == visit::exchanged) return reinterpret_cast<void*>(got);
-      if (v == visit::collided) bo_.pause();
+      bo_.pause();  // no partner (collided or timed out): back off before the next CAS
       return nullptr;
     }
 
@@ -250,7 +250,10 @@ class elimination_array {
 
     elimination_array& a_;
     std::uint32_t state_ = 0;
-    backoff bo_;
+    // Starts as treiber_stack's first backoff: an exchange that found no partner is
+    // followed by the same wait before the next central CAS (measured on 2 vCPUs, where
+    // partners are rare: 13.3 -> 36.8 M pairs/s at 2 threads, 13.8 -> 30.4 at 4).
+    backoff bo_{32};
   };
 
   static constexpr bool exchange_first = Options.force_exchange;

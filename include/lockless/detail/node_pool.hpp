@@ -19,7 +19,8 @@
 //     storage, LIFO (the most recently freed, cache-warm block is reused first). Frees and
 //     allocations that find room (or a block) there touch nothing shared.
 //   - the depot, one per (Size, Align) and process: at most `depot_batches` full batches
-//     of exactly `batch` blocks each (8 x 64 blocks). A free that finds its cache full
+//     of exactly `batch` blocks each (256 KiB worth of blocks, clamped to 8..256 batches
+//     of 64). A free that finds its cache full
 //     hands the older half of the cache, one batch, to the depot; an allocation that finds
 //     its cache empty takes a whole batch from it. Only when the depot is full (or empty)
 //     does a block go back to (or come from) the allocator. So the pool holds at most
@@ -99,8 +100,20 @@ class node_pool {
   static constexpr std::size_t capacity = 128;
   // What a full cache hands to the depot, and an empty one takes from it.
   static constexpr std::size_t batch = capacity / 2;
-  // The depot's bound: at most this many batches per (Size, Align).
-  static constexpr std::size_t depot_batches = 8;
+  // The depot's bound: at most this many batches per (Size, Align): 256 KiB of blocks, but
+  // at least 8 and at most 256 batches (16-byte nodes: 256 batches, 16,384 blocks; 1 KiB
+  // nodes: 8 batches). Sized for reclamation stalls: while a thread is preempted inside a
+  // guard nothing is freed, the others allocate thousands of fresh nodes, and when it runs
+  // again they are all freed at once; a depot of 8 batches sent almost all of them back to
+  // the allocator (0.6-0.9 allocator calls per pair at 4-16 threads on 2 vCPUs), 256 KiB
+  // keeps most of them (docs/benchmarks.md).
+  static constexpr std::size_t depot_bytes = std::size_t{256} << 10;
+  static constexpr std::size_t depot_batches = [] {
+    constexpr std::size_t block = Size < sizeof(void*) ? sizeof(void*) : Size;
+    constexpr std::size_t n = depot_bytes / (batch * block);
+    if (scheduler_controlled) return std::size_t{8};  // each slot a scan visits is a yield point
+    return n < 8 ? 8 : n > 256 ? 256 : n;
+  }();
 
   [[nodiscard]] static void* allocate() {
     if constexpr (!model_checked) {

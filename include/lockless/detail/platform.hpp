@@ -18,7 +18,7 @@
 //   time there, so a spin loop that never yields would spin forever.
 //
 // backoff
-//   Bounded exponential backoff for CAS retry loops: 1, 2, 4, ... up to max_spins PAUSEs,
+//   Bounded exponential backoff for CAS retry loops: 1 (or `first`), 2, 4, ... up to max_spins PAUSEs,
 //   after which every further round yields the CPU to the OS scheduler. The yield matters
 //   when threads outnumber cores: a preempted thread may be the one that must run for the
 //   others to succeed, and spinning only burns its time slice.
@@ -82,6 +82,10 @@ inline void cpu_relax() noexcept {
 class backoff {
  public:
   static constexpr unsigned max_spins = 64;
+
+  backoff() = default;
+  // Starts at `first` PAUSEs instead of 1 (a loop whose retries are known to collide).
+  constexpr explicit backoff(unsigned first) noexcept : spins_(first) {}
 
   // One round of waiting; call after each failed attempt.
   void pause() noexcept {

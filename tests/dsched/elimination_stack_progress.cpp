@@ -32,7 +32,6 @@
 #include <vector>
 
 #include "structures/elimination_stack_scenarios.hpp"
-#include "support/sanitizers.hpp"
 
 namespace {
 
@@ -57,7 +56,7 @@ TEST(DschedEliminationStackProgress, OthersCompleteWhileAnyThreadIsHeldAtAnyYiel
   };
   ds::progress_options o;
   o.budget = 5000;
-  o.seeds = lockless_test::under_asan ? 2 : 4;
+  o.seeds = 4;  // under ASan too: with 2 seeds a few yield points were never held at
   std::array<std::uint64_t, kinds> held_holding{};  // held runs by what the victim held
   for (const progress_scenario& sc : scenarios) {
     const ds::progress_summary s =

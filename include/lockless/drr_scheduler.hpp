@@ -225,7 +225,7 @@
 //   notify (a fence and a load). A pop: with several consumers, a CAS and a store (the
 //   gate); two loads and a store on the slot line; nothing else unless a turn ends (then
 //   one notify for the producers' bucket) or the flow drains (then [DA3], two loads).
-//   Memory: per flow, three cache lines of state plus capacity x (8 + sizeof(T)) bytes,
+//   Memory: per flow, two cache lines of state plus capacity x (8 + sizeof(T)) bytes,
 //   allocated by add_flow and freed (through the epoch domain) after remove_flow once the
 //   flow is drained; the table grows in chunks of 64, 128, ... slot pointers and keeps
 //   its size; 64 cache lines of event counts.
@@ -368,19 +368,20 @@ struct drr_flow_state {
   static constexpr std::uint32_t flag_removed = 1;
   static constexpr std::uint32_t flag_finished = 2;
 
+  // What both sides read and nobody writes after construction. Each side has its own
+  // copy on its own cache line, so a push touches the producers' line and a slot, a pop
+  // the consumer side's line and a slot, and nothing else of the flow (with 65,536 flows
+  // every extra line is a cache miss per item).
+  struct constants {
+    std::uint64_t generation;
+    slot* slots;
+    std::uint32_t capacity;
+    std::uint32_t quantum;
+    std::uint32_t index;
+  };
+
   drr_flow_state(std::uint64_t gen, std::uint32_t idx, std::uint32_t q, std::uint32_t cap)
-      : tail(0),
-        active(0),
-        inbox_next(std::in_place, nullptr),
-        head(std::in_place, 0u),
-        deficit(std::in_place, 0u),
-        rr_next(std::in_place, nullptr),
-        generation(gen),
-        index(idx),
-        quantum(q),
-        capacity(cap),
-        flags(0),
-        slots(new slot[cap]) {}
+      : drr_flow_state(constants{gen, new slot[cap], cap, q, idx}) {}
 
   drr_flow_state(const drr_flow_state&) = delete;
   drr_flow_state& operator=(const drr_flow_state&) = delete;
@@ -389,32 +390,41 @@ struct drr_flow_state {
   ~drr_flow_state() {
     std::uint64_t h = head.get();
     for (;;) {
-      slot& s = slots[drr_position::index(h)];
+      slot& s = cons.slots[drr_position::index(h)];
       if (s.seq.load(std::memory_order_acquire) != drr_position::full_seq(drr_position::lap(h))) {
         break;
       }
       std::destroy_at(s.get());
       s.seq.store(drr_position::free_seq(drr_position::lap(h) + 1), std::memory_order_relaxed);
-      h = drr_position::next(h, capacity);
+      h = drr_position::next(h, cons.capacity);
     }
-    delete[] slots;
+    delete[] cons.slots;
   }
 
-  // Producers' line: the tail word, the activation word, the inbox link.
+  // Producers' line: the tail word, the activation word, the inbox link, their constants.
   alignas(cache_line_size) atomic<std::uint64_t> tail;
   atomic<std::uint32_t> active;
   var<drr_flow_state*> inbox_next;
-  // The consumer side's line (only the holder touches it: INV1).
+  const constants prod;
+  // The consumer side's line (only the holder touches it: INV1), its constants, the flags
+  // (remove_flow and the consumer side, once each).
   alignas(cache_line_size) var<std::uint64_t> head;
   var<std::uint64_t> deficit;
   var<drr_flow_state*> rr_next;
-  // Constant after construction, but for the flags.
-  alignas(cache_line_size) const std::uint64_t generation;
-  const std::uint32_t index;
-  const std::uint32_t quantum;
-  const std::uint32_t capacity;
+  const constants cons;
   atomic<std::uint32_t> flags;
-  slot* const slots;
+
+ private:
+  explicit drr_flow_state(const constants& k)
+      : tail(0),
+        active(0),
+        inbox_next(std::in_place, nullptr),
+        prod(k),
+        head(std::in_place, 0u),
+        deficit(std::in_place, 0u),
+        rr_next(std::in_place, nullptr),
+        cons(k),
+        flags(0) {}
 };
 
 // The flow table: slot i holds the flow with index i, or null. Chunk k holds 64 << k slot
@@ -624,7 +634,7 @@ class drr_scheduler {
     {
       std::lock_guard<detail::mutex> lock(mutex_);
       f = table_.load(h.index_);
-      if (f == nullptr || f->generation != h.generation_ || h.generation_ == 0) return false;
+      if (f == nullptr || f->prod.generation != h.generation_ || h.generation_ == 0) return false;
       table_.store(h.index_, nullptr);  // [DT1]: new lookups miss it
       free_indices_.push_back(h.index_);
       --table_size_;
@@ -686,8 +696,8 @@ class drr_scheduler {
   bool push(flow h, T&& v)
     requires(may_block)
   {
-    return wait_push(h, [&] { return try_push(h, std::move(v)); }, forever) ==
-           queue_status::success;
+    return wait_push(
+               h, [&] { return try_push(h, std::move(v)); }, forever) == queue_status::success;
   }
   template <class... A>
   bool emplace(flow h, A&&... a)
@@ -695,8 +705,8 @@ class drr_scheduler {
   {
     static_assert(std::is_constructible_v<T, A...>, "emplace: T is not constructible from these");
     T v(std::forward<A>(a)...);
-    return wait_push(h, [&] { return try_push(h, std::move(v)); }, forever) ==
-           queue_status::success;
+    return wait_push(
+               h, [&] { return try_push(h, std::move(v)); }, forever) == queue_status::success;
   }
   // Waits while no flow is backlogged; nullopt once closed and drained.
   [[nodiscard]] std::optional<item> pop()
@@ -786,7 +796,7 @@ class drr_scheduler {
   flow_state* find(flow h) const noexcept {
     if (h.generation_ == 0) return nullptr;
     flow_state* f = table_.load(h.index_);  // [DT2]
-    if (f == nullptr || f->generation != h.generation_) return nullptr;
+    if (f == nullptr || f->prod.generation != h.generation_) return nullptr;
     return f;
   }
 
@@ -799,26 +809,26 @@ class drr_scheduler {
     for (;;) {
       if ((t & pos::closed_bit) != 0) return queue_status::closed;  // LP(try_push, closed)
       const std::uint32_t lap = pos::lap(t);
-      slot& s = f->slots[pos::index(t)];
+      slot& s = f->prod.slots[pos::index(t)];
       // [DP2] acquire: pairs with [DC3] (the previous item was moved out).
       const std::uint32_t seq = s.seq.load(std::memory_order_acquire);
       const auto diff = static_cast<std::int32_t>(seq - pos::free_seq(lap));
       if (diff == 0) {
         // [DP3] relaxed CAS: claims the slot (the closed bit makes it fail after a close).
-        if (f->tail.compare_exchange_weak(t, pos::next(t, f->capacity), std::memory_order_relaxed,
-                                          std::memory_order_relaxed)) {
+        if (f->tail.compare_exchange_weak(t, pos::next(t, f->prod.capacity),
+                                          std::memory_order_relaxed, std::memory_order_relaxed)) {
           break;  // LP(try_push, success)
         }
       } else if (diff < 0) {
         // The slot still holds lap L-1's item: full, unless the tail moved meanwhile.
         const std::uint64_t again = f->tail.load(std::memory_order_relaxed);  // [DP1]
-        if (again == t) return queue_status::full;  // LP(try_push, full)
+        if (again == t) return queue_status::full;                            // LP(try_push, full)
         t = again;
       } else {
         t = f->tail.load(std::memory_order_relaxed);  // [DP1] stale position
       }
     }
-    slot& s = f->slots[pos::index(t)];
+    slot& s = f->prod.slots[pos::index(t)];
     s.marker.write();
     std::construct_at(s.get(), std::move(v));  // noexcept
     s.cost.get_mut() = c;
@@ -941,11 +951,11 @@ class drr_scheduler {
         f = list_pop_front();
         if (f == nullptr) return empty_or_closed();  // LP(try_pop, empty/closed)
         current_.get_mut() = f;
-        f->deficit.get_mut() += f->quantum;  // a new turn
+        f->deficit.get_mut() += f->cons.quantum;  // a new turn
         popped_in_turn_.get_mut() = false;
       }
       const std::uint64_t h = f->head.get();
-      slot& s = f->slots[pos::index(h)];
+      slot& s = f->cons.slots[pos::index(h)];
       // [DC1] acquire: pairs with [DP4].
       if (s.seq.load(std::memory_order_acquire) != pos::full_seq(pos::lap(h))) {
         end_turn_drained(f);  // drained (or a producer's gap), or finished
@@ -958,15 +968,16 @@ class drr_scheduler {
       }
       f->deficit.get_mut() -= c;
       s.marker.write();
-      queue_result<item> r(std::in_place, item{flow(f->generation, f->index), std::move(*s.get())});
+      queue_result<item> r(std::in_place,
+                           item{flow(f->cons.generation, f->cons.index), std::move(*s.get())});
       std::destroy_at(s.get());
       // [DC3] release: frees the slot for lap L+1; pairs with [DP2].
       s.seq.store(pos::free_seq(pos::lap(h) + 1), std::memory_order_release);
-      const std::uint64_t nh = pos::next(h, f->capacity);
+      const std::uint64_t nh = pos::next(h, f->cons.capacity);
       f->head.get_mut() = nh;
       popped_in_turn_.get_mut() = true;
       // [DC2] relaxed: drained now? Then the turn ends here, as in the paper.
-      const slot& ns = f->slots[pos::index(nh)];
+      const slot& ns = f->cons.slots[pos::index(nh)];
       if (ns.seq.load(std::memory_order_relaxed) != pos::full_seq(pos::lap(nh))) {
         end_turn_drained(f);
       }
@@ -997,12 +1008,11 @@ class drr_scheduler {
     // [DA4] seq_cst loads: did an item or a close arrive before a producer or closer
     // could see the flow unlisted?
     const std::uint64_t h = f->head.get();
-    const slot& s = f->slots[pos::index(h)];
+    const slot& s = f->cons.slots[pos::index(h)];
     const bool item_arrived =
         s.seq.load(std::memory_order_seq_cst) == pos::full_seq(pos::lap(h));  // [DA4]
-    const std::uint64_t t = f->tail.load(std::memory_order_seq_cst);  // [DA4]
-    const bool finished_now =
-        (t & pos::closed_bit) != 0 && pos::without_closed(t) == h;
+    const std::uint64_t t = f->tail.load(std::memory_order_seq_cst);          // [DA4]
+    const bool finished_now = (t & pos::closed_bit) != 0 && pos::without_closed(t) == h;
     // Neither: drained (a later push lists it again), or a producer is between [DP3] and
     // [DP4] (its [DA1] comes after [DA3]: it lists the flow when it publishes).
     if (!item_arrived && !finished_now) return;
@@ -1027,7 +1037,8 @@ class drr_scheduler {
   void finish(flow_state* f) noexcept {
     (void)live_flows_.fetch_sub(1, std::memory_order_relaxed);  // [DK3]
     // [DX2] acq_rel: the second of {removed, finished} retires.
-    const std::uint32_t old = f->flags.fetch_or(flow_state::flag_finished, std::memory_order_acq_rel);
+    const std::uint32_t old =
+        f->flags.fetch_or(flow_state::flag_finished, std::memory_order_acq_rel);
     if ((old & flow_state::flag_removed) != 0) retire(f);
   }
 
@@ -1047,7 +1058,7 @@ class drr_scheduler {
 
   void notify_producers(flow_state* f) noexcept {
     if constexpr (may_block) {
-      if (popped_in_turn_.get()) notify_bucket(f->index);
+      if (popped_in_turn_.get()) notify_bucket(f->cons.index);
     }
     (void)f;
   }

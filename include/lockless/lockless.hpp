@@ -2,6 +2,7 @@
 #pragma once
 
 #include "bounded_queue.hpp"      // IWYU pragma: export
+#include "drr_scheduler.hpp"      // IWYU pragma: export
 #include "elimination_stack.hpp"  // IWYU pragma: export
 #include "epoch.hpp"              // IWYU pragma: export
 #include "histogram.hpp"          // IWYU pragma: export

@@ -20,13 +20,18 @@
 //   success   the operation took effect.
 //   empty     a pop found no element (for a timed pop: none arrived before the deadline).
 //   full      a push found no free slot (for a timed push: none freed before the deadline).
-//             bounded_queue only; see its header for what "no free slot" means while other
-//             operations are in flight.
+//             bounded_queue, and drr_scheduler for the flow pushed into; see their headers
+//             for what "no free slot" means while other operations are in flight.
 //   closed    the queue was closed: a push did nothing; a pop found it closed and drained.
-//   busy      never returned by this library's queues. P0260 allows try_* to fail with busy
-//             when they would have to wait for another thread; ours never need to, because
-//             they are lock-free (a half-finished operation of another thread is skipped,
-//             never waited for).
+//             drr_scheduler: also a push into a removed flow, or with a stale handle.
+//   busy      P0260 allows try_* to fail with busy when they would have to wait for another
+//             thread. The queues never return it: they are lock-free (a half-finished
+//             operation of another thread is skipped, never waited for). drr_scheduler's
+//             try_pop returns it with several consumers (drr_options::single_consumer =
+//             false, the default) while another consumer is inside the scheduler's consumer
+//             gate (or was a moment before: the first look at the gate is a relaxed load);
+//             its pushes never do, and neither does any call with single_consumer = true.
+//             The blocking pop waits through busy instead of returning it.
 #pragma once
 
 #include <cstdint>

@@ -15,9 +15,11 @@
 //       grown over enough turns); a flow that has drained leaves the list with its deficit
 //       reset to 0, so an idle flow earns no credit;
 //     - a flow that receives an item while not on the list joins at the back.
-//   Only backlogged flows are ever visited: the work per item is O(1) amortised whatever
-//   the number of flows (a turn that serves nothing is paid for by the turns that do: an
-//   item of cost c waits at most ceil(c / quantum) turns of its flow).
+//   Only backlogged flows are ever visited: the work per item does not depend on the
+//   number of flows. It is O(1) amortised when quanta are at least the largest cost (the
+//   usual configuration: every turn serves something), O(1 + Max/quantum) otherwise (a
+//   turn that serves nothing only adds a quantum: an item of cost c waits at most
+//   ceil(c / quantum) turns of its flow).
 //
 //   The pieces:
 //   - A flow's items live in a ring of `capacity` slots (exactly: no rounding), one
@@ -89,8 +91,9 @@
 //   the element first (a throwing constructor leaves the scheduler unchanged), then move
 //   it into a claimed slot; try_push(flow, T&&) moves only after a slot is claimed, so a
 //   refused push leaves its argument untouched.
-//   Cost: a callable std::uint32_t(const T&), called once per item by the producer
-//   (concurrently, on a const Cost), noexcept. The result is stored with the item.
+//   Cost: a callable std::uint32_t(const T&), called once per push call by the producer
+//   (concurrently, on a const Cost; a blocking push calls it once, not per retry),
+//   noexcept. The result is stored with the item.
 //   Bad input: add_flow with quantum 0 or capacity 0 throws std::invalid_argument, a
 //   capacity above max_flow_capacity() throws std::length_error. A handle of a removed
 //   flow, of another scheduler, or a default-constructed one: every call reports closed
@@ -123,9 +126,12 @@
 //         item (the consumer keeps the flow).
 //   [DA2] acq_rel exchange of the active word with true: exactly one of the contenders
 //         (producers, a closer, the deactivating consumer taking the flow back) reads
-//         false and owns the flow's listing. Acquire pairs with [DA3]'s release: what
-//         the last holder wrote to the flow's consumer fields (deficit, head) is visible
-//         to whoever lists the flow next (and through [DI1]/[DI2] to the next holder).
+//         false and owns the flow's listing. Acquire pairs with [DA3]'s release: the
+//         last holder's accesses to the flow (its reads of inbox_next when it drained the
+//         inbox, its writes of deficit and head) happen-before the new owner writes
+//         inbox_next, and through [DI1]/[DI2] before the next holder reads the consumer
+//         fields. (Usually [DA1] already read the unlisting; the acquire covers an [DA1]
+//         that read an older one.)
 //   [DA3] seq_cst store of false into the active word: the consumer unlists a flow that
 //         looked drained. Release for [DA2]; seq_cst against [DA1].
 //   [DA4] seq_cst loads, after [DA3], of the head slot's sequence word and of the tail
@@ -145,22 +151,33 @@
 //         deficit"); a stale answer is corrected by [DA3]/[DA4] or by [DC1] next time.
 //   [DC3] release store of 2(L + 1) into the slot's sequence word: frees the slot after
 //         the item was moved out. Pairs with [DP2].
-//   [DC4] seq_cst load of the tail word when the head slot is not ready: closed and every
-//         claimed position consumed means the flow is finished (no push can ever publish
-//         into it again). seq_cst for the same handshake as [DA4], against [DX1]+[DA1].
+//   [DC4] relaxed load of the tail word when the head slot is not ready: closed and every
+//         claimed position consumed means the flow is finished (no push can ever claim a
+//         position again: the closed bit is in the word every claim CASes). Atomicity,
+//         not ordering: the positions below head were consumed by this consumer side. A
+//         close it does not see yet is handled by [DA4].
 //   Closing a flow (remove_flow, close):
 //   [DX1] seq_cst fetch-or of the closed bit into the tail word: LP of the close for
 //         pushes into this flow. Then the closer activates the flow ([DA1]/[DA2]) so that
 //         the consumer side visits it, delivers what is left and finishes it.
 //   [DX2] acq_rel fetch-or into the flow's flags (removed by remove_flow, finished by the
 //         consumer): whoever sets the second bit retires the flow to the epoch domain.
-//         acq_rel: each side's last accesses to the flow happen-before the retire.
+//         acq_rel: neither remove_flow nor the consumer side holds a guard while it
+//         touches the flow, so this edge, not the epochs, orders the other side's last
+//         accesses before the retire (producers are covered by their guards).
 //   Consumers:
 //   [DG1] acquire CAS of the gate word 0 -> 1 (failure relaxed; several consumers only):
 //         pairs with [DG2], so the consumer state (current flow, deficits, the private
-//         list) written by the previous consumer is visible. single_consumer: relaxed load
-//         and store of the same word, a misuse check that orders nothing.
-//   [DG2] release store of 0 into the gate word.
+//         list) written by the previous consumer is visible. A blocking pop that finds
+//         the gate held sets the word's "contended" bit (a relaxed CAS 1 -> 3) before it
+//         sleeps. single_consumer: relaxed load and store of the same word, a misuse check
+//         that orders nothing.
+//   [DG2] release exchange of the gate word with 0: an RMW, so a contended bit set by a
+//         waiter is never overwritten unseen; if it was set, the leaving consumer wakes
+//         every sleeping consumer (the waiter got busy after its prepare_wait, so the
+//         wake-up reaches it). Without that, a consumer could sleep with items listed: it
+//         got busy, the holder left with empty, and the next push found its flow listed
+//         and notified nobody.
 //   The table and the scheduler:
 //   [DT1] release stores of a table chunk pointer and of a flow pointer into its slot
 //         (add_flow, under the table mutex); relaxed store of null (remove_flow).
@@ -437,7 +454,9 @@ class drr_flow_table {
   static constexpr unsigned chunks = 26;  // 64 * (2^26 - 1) slots: more than 2^32
   using cell = atomic<Flow*>;
 
-  LOCKLESS_DETAIL_CONSTEXPR_ATOMICS drr_flow_table() noexcept = default;
+  drr_flow_table() noexcept {
+    for (auto& d : dir_) d.store(nullptr, std::memory_order_relaxed);  // before any sharing
+  }
   drr_flow_table(const drr_flow_table&) = delete;
   drr_flow_table& operator=(const drr_flow_table&) = delete;
   ~drr_flow_table() {
@@ -501,7 +520,7 @@ class drr_flow_table {
     return {k, static_cast<std::size_t>(std::uint64_t{i} - first)};
   }
 
-  atomic<cell*> dir_[chunks]{};
+  atomic<cell*> dir_[chunks];
 };
 
 }  // namespace detail
@@ -678,12 +697,7 @@ class drr_scheduler {
   // The next item in DRR order with its flow; or empty; or closed (closed, and every flow
   // drained); or, with several consumers, busy while another consumer is inside. Never
   // waits.
-  [[nodiscard]] queue_result<item> try_pop() noexcept {
-    if (!gate_try_enter()) return queue_status::busy;
-    queue_result<item> r = pop_step();
-    gate_leave(r);
-    return r;
-  }
+  [[nodiscard]] queue_result<item> try_pop() noexcept { return pop_attempt(false); }
 
   // ---- blocking -----------------------------------------------------------------------
   // Waits while the flow is full; false once it is closed (argument untouched) or the
@@ -691,13 +705,13 @@ class drr_scheduler {
   bool push(flow h, const T& v)
     requires(may_block)
   {
-    return wait_push(h, [&] { return try_push(h, v); }, forever) == queue_status::success;
+    T copy(v);  // may throw: nothing changed yet
+    return wait_push(h, copy, forever) == queue_status::success;
   }
   bool push(flow h, T&& v)
     requires(may_block)
   {
-    return wait_push(
-               h, [&] { return try_push(h, std::move(v)); }, forever) == queue_status::success;
+    return wait_push(h, v, forever) == queue_status::success;
   }
   template <class... A>
   bool emplace(flow h, A&&... a)
@@ -705,8 +719,7 @@ class drr_scheduler {
   {
     static_assert(std::is_constructible_v<T, A...>, "emplace: T is not constructible from these");
     T v(std::forward<A>(a)...);
-    return wait_push(
-               h, [&] { return try_push(h, std::move(v)); }, forever) == queue_status::success;
+    return wait_push(h, v, forever) == queue_status::success;
   }
   // Waits while no flow is backlogged; nullopt once closed and drained.
   [[nodiscard]] std::optional<item> pop()
@@ -735,14 +748,15 @@ class drr_scheduler {
                                         const std::chrono::time_point<Clock, Duration>& deadline)
     requires(may_block)
   {
-    return wait_push(h, [&] { return try_push(h, v); }, &deadline);
+    T copy(v);  // may throw: nothing changed yet
+    return wait_push(h, copy, &deadline);
   }
   template <class Clock, class Duration>
   [[nodiscard]] queue_status push_until(flow h, T&& v,
                                         const std::chrono::time_point<Clock, Duration>& deadline)
     requires(may_block)
   {
-    return wait_push(h, [&] { return try_push(h, std::move(v)); }, &deadline);
+    return wait_push(h, v, &deadline);
   }
   template <class Rep, class Period>
   [[nodiscard]] queue_result<item> pop_for(std::chrono::duration<Rep, Period> d)
@@ -871,20 +885,46 @@ class drr_scheduler {
   }
 
   // ---- the consumer side (the gate holder) ----------------------------------------------
-  bool gate_try_enter() noexcept {
+  static constexpr std::uint32_t gate_held = 1;
+  static constexpr std::uint32_t gate_contended = 2;
+
+  // One pop: through the gate, one DRR step, out. `waiting`: the caller will sleep on
+  // not_empty_ if the answer is busy (it has announced itself with prepare_wait), so the
+  // holder must wake it when it leaves.
+  queue_result<item> pop_attempt(bool waiting) noexcept {
+    if (!gate_try_enter(waiting)) return queue_status::busy;
+    queue_result<item> r = pop_step();
+    gate_leave(r);
+    return r;
+  }
+
+  bool gate_try_enter(bool waiting) noexcept {
     if constexpr (single_consumer) {
       // [DG1] relaxed: a best-effort misuse check, ordering nothing.
+      (void)waiting;
       if (gate_.load(std::memory_order_relaxed) != 0) {
         detail::fatal("lockless::drr_scheduler: overlapping pops with single_consumer = true");
       }
       gate_.store(1, std::memory_order_relaxed);
       return true;
     } else {
-      if (gate_.load(std::memory_order_relaxed) != 0) return false;
-      std::uint32_t expected = 0;
-      // [DG1] acquire: pairs with [DG2]; the consumer state is the previous holder's.
-      return gate_.compare_exchange_strong(expected, 1, std::memory_order_acquire,
-                                           std::memory_order_relaxed);
+      std::uint32_t g = gate_.load(std::memory_order_relaxed);
+      for (;;) {
+        if (g == 0) {
+          // [DG1] acquire: pairs with [DG2]; the consumer state is the previous holder's.
+          if (gate_.compare_exchange_strong(g, gate_held, std::memory_order_acquire,
+                                            std::memory_order_relaxed)) {
+            return true;
+          }
+          continue;  // g reloaded
+        }
+        if (!waiting || (g & gate_contended) != 0) return false;
+        // [DG1] relaxed CAS: a sleeping pop asks the holder to wake it ([DG2] reads it).
+        if (gate_.compare_exchange_strong(g, g | gate_contended, std::memory_order_relaxed,
+                                          std::memory_order_relaxed)) {
+          return false;
+        }
+      }
     }
   }
   void gate_leave(const queue_result<item>& r) noexcept {
@@ -893,10 +933,15 @@ class drr_scheduler {
       (void)r;
     } else {
       const bool more = r.has_value() && has_listed();
-      gate_.store(0, std::memory_order_release);  // [DG2] pairs with [DG1]
-      // Another sleeping consumer may take the next item while this one works on its own.
+      // [DG2] release exchange: pairs with [DG1]; an RMW, so a contended bit is seen.
+      const std::uint32_t g = gate_.exchange(0, std::memory_order_release);
       if constexpr (may_block) {
-        if (more) not_empty_->notify_one();
+        if ((g & gate_contended) != 0) {
+          not_empty_->notify_all();  // consumers that got busy and went to sleep
+        } else if (more) {
+          // Another sleeping consumer may take the next item while this one works on its own.
+          not_empty_->notify_one();
+        }
       }
     }
   }
@@ -1026,9 +1071,9 @@ class drr_scheduler {
     }
   }
 
-  // [DC4] seq_cst: closed, and every claimed position consumed (INV4).
+  // [DC4] relaxed: closed, and every claimed position consumed (INV4).
   bool finished(flow_state* f) noexcept {
-    const std::uint64_t t = f->tail.load(std::memory_order_seq_cst);  // [DC4]
+    const std::uint64_t t = f->tail.load(std::memory_order_relaxed);  // [DC4]
     return (t & pos::closed_bit) != 0 && pos::without_closed(t) == f->head.get();
   }
 
@@ -1069,20 +1114,27 @@ class drr_scheduler {
     (void)index;
   }
 
-  template <class Try, class Deadline>
-  queue_status wait_push(flow h, Try&& attempt, const Deadline* deadline) {
+  // Pushes v (moved from only on success) while the flow is full, sleeping between tries;
+  // the cost is computed once.
+  template <class Deadline>
+  queue_status wait_push(flow h, T& v, const Deadline* deadline) {
+    const std::uint32_t c = cost_of(v);
     return detail::await_attempt(
-        *buckets_[h.index_ % bucket_count], attempt,
+        *buckets_[h.index_ % bucket_count], [&] { return push_attempt(h, c, v); },
         [](queue_status st) { return st == queue_status::full; }, deadline);
   }
+  // Pops while nothing is listed or another consumer is inside. A timeout is empty, also
+  // when the last try found the gate held.
   template <class Deadline>
   queue_result<item> wait_pop(const Deadline* deadline) {
-    return detail::await_attempt(
-        *not_empty_, [&] { return try_pop(); },
-        [](const queue_result<item>& r) {
-          return !r && (r.error() == queue_status::empty || r.error() == queue_status::busy);
+    queue_result<item> r = detail::await_attempt(
+        *not_empty_, [&] { return pop_attempt(true); },
+        [](const queue_result<item>& x) {
+          return !x && (x.error() == queue_status::empty || x.error() == queue_status::busy);
         },
         deadline);
+    if (!r && r.error() == queue_status::busy) return queue_status::empty;
+    return r;
   }
 
   [[no_unique_address]] Cost cost_;

@@ -45,8 +45,7 @@ using lockless_bench::shared_instance;
 
 // Threads 1, 2, 4, 8 and 16 (the list: one more than standard_threads).
 void family_threads(benchmark::internal::Benchmark* b) {
-  lockless_bench::standard_threads(b);
-  b->Threads(16);
+  lockless_bench::threads_with(b, {16});
 }
 void sweep_threads(benchmark::internal::Benchmark* b) {
   b->Threads(2)->Threads(8)->UseRealTime();

@@ -5,7 +5,7 @@
 // (suite, workload, args, threads) and compares implementations: `lockless_*` are ours,
 // `std_mutex*` is the baseline to beat.
 //
-// Threads: 1, 2, 4, 8 with UseRealTime() (docs/design.md, "Benchmark rules"). On a 2-core
+// Threads: 1, 2, 4, 8 (LOCKLESS_BENCH_THREADS replaces the list) with UseRealTime() (docs/design.md, "Benchmark rules"). On a 2-core
 // machine 4 and 8 threads are oversubscribed on purpose: that is a workload, not an error.
 //
 // Google Benchmark 1.7.1 creates fresh std::threads for every run (every batch of
@@ -16,15 +16,50 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <initializer_list>
+#include <vector>
 
 #include <lockless/epoch.hpp>
 
 namespace lockless_bench {
 
-// Threads 1, 2, 4, 8, wall-clock time (so items_per_second is over real time).
+// The thread counts of the standard rows: 1, 2, 4, 8, or the comma-separated list in the
+// environment variable LOCKLESS_BENCH_THREADS (e.g. "1,2,4,8,16" on a many-core machine),
+// plus `extra` (a suite's additional counts), sorted, without duplicates.
+inline std::vector<int> bench_thread_counts(std::initializer_list<int> extra = {}) {
+  std::vector<int> counts;
+  if (const char* env = std::getenv("LOCKLESS_BENCH_THREADS"); env != nullptr && *env != '\0') {
+    for (const char* p = env; *p != '\0';) {
+      char* end = nullptr;
+      const long v = std::strtol(p, &end, 10);
+      if (end == p || v < 1 || v > 1024) {
+        std::fprintf(stderr, "LOCKLESS_BENCH_THREADS: '%s' is not a list of thread counts\n", env);
+        std::exit(2);
+      }
+      counts.push_back(static_cast<int>(v));
+      p = *end == ',' ? end + 1 : end;
+    }
+  } else {
+    counts = {1, 2, 4, 8};
+  }
+  counts.insert(counts.end(), extra.begin(), extra.end());
+  std::sort(counts.begin(), counts.end());
+  counts.erase(std::unique(counts.begin(), counts.end()), counts.end());
+  return counts;
+}
+
+// Threads bench_thread_counts(extra), wall-clock time (so items_per_second is over real
+// time).
+inline void threads_with(benchmark::internal::Benchmark* b, std::initializer_list<int> extra) {
+  for (int t : bench_thread_counts(extra)) b->Threads(t);
+  b->UseRealTime();
+}
 inline void standard_threads(benchmark::internal::Benchmark* b) {
-  b->Threads(1)->Threads(2)->Threads(4)->Threads(8)->UseRealTime();
+  threads_with(b, {});
 }
 
 // One instance of S shared by all threads of a run. Setup/Teardown (Google Benchmark

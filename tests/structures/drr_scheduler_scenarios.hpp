@@ -732,9 +732,9 @@ std::string drr_schedule_run_on(dsched::strategy& strat, const std::vector<drr_f
               if (closed_myself && !closed_now)
                 fail("is_closed() false after this thread's close()");
               saw_closed = saw_closed || closed_now;
-              const bool removed_before = removed_done[f];
-              const bool remove_begun = remove_started[f];
+              const bool removed_before = removed_done[f];  // returned before the call
               const bool has = s.contains(table[f]);
+              const bool remove_begun = remove_started[f];  // begun before it returned
               if (removed_before && has) fail("contains() true after remove_flow returned true");
               if (!remove_begun && !has) fail("contains() false for a flow nobody removed");
               const std::size_t count = s.flow_count();

@@ -191,20 +191,24 @@
 //         close in the count of unfinished flows ([DK3], relaxed: written under the mutex
 //         or by the gate holder, read by the gate holder).
 //   Blocking: a producer sleeps on the event_count of its flow's bucket (flow index mod
-//   64); the consumer notifies that bucket when it ends a turn in which it popped
-//   something; remove_flow and close notify too. A consumer sleeps on not_empty_; every
+//   64); the consumer notifies that bucket after every pop (a fence and a load while
+//   nobody sleeps); remove_flow and close notify too. A consumer sleeps on not_empty_; every
 //   activation notifies one consumer; with several consumers, a consumer that pops while
 //   more is listed notifies one more. The protocol is detail/parking.hpp's ([KW1]-[KW5],
 //   [KN1]-[KN3]).
 //   Model-checked by tests/relacy/drr_scheduler.cpp; the mutants of
-//   tests/relacy/drr_scheduler_mutants.cmake weaken [DP4], [DA1], [DA3] (each to
-//   release/relaxed/acquire: a stranded item), [DC1] and [DP2] (relaxed: a data race on
-//   the slot), [DI1] (relaxed: a data race on the inbox link), and drop the re-check
-//   [DA4] (a stranded item) and the close's activation (a close that never completes).
-//   Not model-checked: [DC2] (a hint), [DI3] (a hint), [DX2] (acq_rel: with epochs the
-//   retire itself orders nothing a scenario can observe), [DG1]/[DG2] (the gate is a
-//   plain try-lock; the multi-consumer scenario exercises it), [DT1]/[DT2] and [DK1]-[DK3]
-//   (under the table mutex in every scenario that could separate them).
+//   tests/relacy/drr_scheduler_mutants.cmake weaken [DP4] and [DA3] to release and [DA1]
+//   to acquire (each a stranded item), [DC1] and [DC3] to relaxed (a data race on the
+//   slot), [DI1] to relaxed (a data race on the inbox link), and drop the re-check [DA4]
+//   (a stranded item) and the close's activation (a close that never completes; a removed
+//   flow never freed, a leak). [DP2], the other end of [DC3]'s edge, has no mutant of its
+//   own (relaxed, it is caught the same way). Not model-checked: [DA2]'s acquire (made
+//   relaxed in activate(), every scenario passes 20,000 executions: in the executions
+//   reached, [DA1], [DI1]/[DI2] or the gate make the same edges), [DC2] (a hint), [DI3]
+//   (a hint), [DX2] (acq_rel: with epochs the retire itself orders nothing a scenario can
+//   observe), [DG1]/[DG2] (the gate is a plain try-lock; the multi-consumer scenario
+//   exercises it), [DT1]/[DT2] and [DK1]-[DK3] (under the table mutex in every scenario
+//   that could separate them).
 //
 // INVARIANTS
 //   INV1: a flow's active word is true exactly while the flow is in the inbox, on the
@@ -997,7 +1001,6 @@ class drr_scheduler {
         if (f == nullptr) return empty_or_closed();  // LP(try_pop, empty/closed)
         current_.get_mut() = f;
         f->deficit.get_mut() += f->cons.quantum;  // a new turn
-        popped_in_turn_.get_mut() = false;
       }
       const std::uint64_t h = f->head.get();
       slot& s = f->cons.slots[pos::index(h)];
@@ -1020,7 +1023,10 @@ class drr_scheduler {
       s.seq.store(pos::free_seq(pos::lap(h) + 1), std::memory_order_release);
       const std::uint64_t nh = pos::next(h, f->cons.capacity);
       f->head.get_mut() = nh;
-      popped_in_turn_.get_mut() = true;
+      // A producer may sleep on this flow being full: wake its bucket after every pop (a
+      // fence and a load when nobody sleeps). Per turn would not do: a consumer may stop
+      // after one pop, leaving a producer asleep with room in its flow.
+      notify_bucket(f->cons.index);
       // [DC2] relaxed: drained now? Then the turn ends here, as in the paper.
       const slot& ns = f->cons.slots[pos::index(nh)];
       if (ns.seq.load(std::memory_order_relaxed) != pos::full_seq(pos::lap(nh))) {
@@ -1035,7 +1041,6 @@ class drr_scheduler {
     current_.get_mut() = nullptr;
     drain_inbox();  // flows activated during the turn go first, as in the paper
     list_push_back(f);
-    notify_producers(f);
   }
 
   // The head slot is not ready: the flow is drained, or a producer is between [DP3] and
@@ -1043,7 +1048,6 @@ class drr_scheduler {
   void end_turn_drained(flow_state* f) noexcept {
     current_.get_mut() = nullptr;
     f->deficit.get_mut() = 0;  // an idle flow earns no credit (INV3)
-    notify_producers(f);
     if (finished(f)) {
       finish(f);
       return;
@@ -1101,12 +1105,6 @@ class drr_scheduler {
     guard.retire(f, [](flow_state* p) noexcept { delete p; });
   }
 
-  void notify_producers(flow_state* f) noexcept {
-    if constexpr (may_block) {
-      if (popped_in_turn_.get()) notify_bucket(f->cons.index);
-    }
-    (void)f;
-  }
   // Wakes the producers sleeping on the bucket of flow index `index` (several producers
   // of one flow, or of flows sharing the bucket, may sleep there: all of them re-check).
   void notify_bucket(std::uint32_t index) noexcept {
@@ -1148,7 +1146,6 @@ class drr_scheduler {
   detail::var<flow_state*> current_{std::in_place, nullptr};
   detail::var<flow_state*> list_head_{std::in_place, nullptr};
   detail::var<flow_state*> list_tail_{std::in_place, nullptr};
-  detail::var<bool> popped_in_turn_{std::in_place, false};
   detail::atomic<std::uint64_t> live_flows_{0};  // [DK3]
   // Cold: the table and its bookkeeping, under mutex_.
   mutable detail::mutex mutex_;

@@ -468,7 +468,6 @@ TEST(DschedDrrScheduler, CloserMidActivationHoldsBackItems) {
   // then closed. The header documents the same effect only for a producer's gap
   // ([DP3]-[DP4]); the runner excuses an empty pop while a close() or remove_flow() that
   // began before x's push returned is in flight, and this test pins that it happens.
-  using ph = phased::phase;
   phased steer({{0, "activate", ds::event::load},
                 {1, "inbox_push", ds::event::rmw},
                 {0, nullptr, ds::event::start},
@@ -482,7 +481,6 @@ TEST(DschedDrrScheduler, CloserMidActivationHoldsBackItems) {
   EXPECT_EQ(st.empty, 1U) << "the consumer's pop answered empty while x was held back";
   EXPECT_EQ(st.popped, 1U);
   EXPECT_EQ(st.pop_closed, 1U) << "the drain: x, then closed";
-  (void)sizeof(ph);
 }
 
 // ---- the broken twin ----------------------------------------------------------------

@@ -67,7 +67,14 @@
 //   in the same flow (never those of other flows) until it resumes: the consumer sees the
 //   gap, takes the flow off the active list (deficit reset, as for a drained flow), and
 //   the producer puts it back when it publishes. pop() never sleeps through that: the
-//   activation wakes it.
+//   activation wakes it. The same holds, more briefly, for the activation window: the
+//   thread that wins [DA2] (a producer, close(), remove_flow()) and is suspended before
+//   its inbox CAS [DI1] holds the flow's items back, including those whose pushes have
+//   returned (their [DA1] saw the flow listed). So an empty answer is exact only when no
+//   push into a flow, close() or remove_flow() is between [DP3] and [DI1]; in those
+//   windows LP(try_pop, empty) is not a linearization point. The tests' checker allows
+//   exactly these windows and nothing else (tests/structures/drr_scheduler_scenarios.hpp;
+//   dsched_drr_scheduler's CloserMidActivationHoldsBackItems forces one).
 //
 // PROGRESS
 //   try_push, try_emplace: lock-free (a CAS retry loop on the flow's tail; a failed CAS
@@ -235,7 +242,8 @@
 //   LP(try_pop, item): the load [DC1] that found the head slot ready (the item is the
 //     consumer's from then on).
 //   LP(try_pop, empty): the moment the consumer side found its list and inbox empty
-//     ([DI3]/[DI2]).
+//     ([DI3]/[DI2]), when no push, close() or remove_flow() is between [DP3] and [DI1]
+//     (see "What empty means" above: otherwise there is none).
 //   LP(try_pop, closed): the load [DK2] that read closed, with no unfinished flow left.
 //   LP(remove_flow), LP(close): the fetch-or [DX1] (per flow).
 //

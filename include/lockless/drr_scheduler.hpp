@@ -208,14 +208,17 @@
 //   to acquire (each a stranded item), [DC1] and [DC3] to relaxed (a data race on the
 //   slot), [DI1] to relaxed (a data race on the inbox link), and drop the re-check [DA4]
 //   (a stranded item) and the close's activation (a close that never completes; a removed
-//   flow never freed, a leak). [DP2], the other end of [DC3]'s edge, has no mutant of its
-//   own (relaxed, it is caught the same way). Not model-checked: [DA2]'s acquire (made
-//   relaxed in activate(), every scenario passes 20,000 executions: in the executions
-//   reached, [DA1], [DI1]/[DI2] or the gate make the same edges), [DC2] (a hint), [DI3]
-//   (a hint), [DX2] (acq_rel: with epochs the retire itself orders nothing a scenario can
-//   observe), [DG1]/[DG2] (the gate is a plain try-lock; the multi-consumer scenario
-//   exercises it), [DT1]/[DT2] and [DK1]-[DK3] (under the table mutex in every scenario
-//   that could separate them).
+//   flow never freed, a leak). Caught by the scenarios too, with no mutant of their own:
+//   [DP2] relaxed (the other end of [DC3]'s edge, the same data race), [DG1] or [DG2]
+//   relaxed (a data race on the consumer state, drr_two_consumers), the wake-up of the
+//   contended gate dropped (DEADLOCK, drr_two_waiting_consumers) and the producers'
+//   wake-up after each pop dropped (DEADLOCK, drr_blocked_push). Not model-checked:
+//   [DA2]'s acquire (made relaxed in activate(), every scenario passes 20,000 executions:
+//   in the executions reached, [DA1], [DI1]/[DI2] or the gate make the same edges), [DX2]
+//   (made relaxed on either side, drr_remove passes 50,000: Relacy reports accesses after
+//   a free, not a free that no happens-before edge orders after earlier accesses), [DC2]
+//   and [DI3] (hints), [DT1]/[DT2] and [DK1]-[DK3] (under the table mutex in every
+//   scenario that could separate them).
 //
 // INVARIANTS
 //   INV1: a flow's active word is true exactly while the flow is in the inbox, on the

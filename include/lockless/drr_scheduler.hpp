@@ -208,11 +208,12 @@
 //   to acquire (each a stranded item), [DC1] and [DC3] to relaxed (a data race on the
 //   slot), [DI1] to relaxed (a data race on the inbox link), and drop the re-check [DA4]
 //   (a stranded item) and the close's activation (a close that never completes; a removed
-//   flow never freed, a leak). Caught by the scenarios too, with no mutant of their own:
-//   [DP2] relaxed (the other end of [DC3]'s edge, the same data race), [DG1] or [DG2]
-//   relaxed (a data race on the consumer state, drr_two_consumers), the wake-up of the
-//   contended gate dropped (DEADLOCK, drr_two_waiting_consumers) and the producers'
-//   wake-up after each pop dropped (DEADLOCK, drr_blocked_push). Not model-checked:
+//   flow never freed, a leak), and drop the two wake-ups: [DG2]'s wake-up of the consumers
+//   that set the contended bit (DEADLOCK, drr_two_waiting_consumers) and the producers'
+//   wake-up after each pop (DEADLOCK, drr_blocked_push and drr_blocking). Caught by the
+//   scenarios too, with no mutant of their own: [DP2] relaxed (the other end of [DC3]'s
+//   edge, the same data race), [DG1] or [DG2] relaxed (a data race on the consumer state,
+//   drr_two_consumers). Not model-checked:
 //   [DA2]'s acquire (made relaxed in activate(), every scenario passes 20,000 executions:
 //   in the executions reached, [DA1], [DI1]/[DI2] or the gate make the same edges), [DX2]
 //   (made relaxed on either side, drr_remove passes 50,000: Relacy reports accesses after

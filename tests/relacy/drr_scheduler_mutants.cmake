@@ -86,3 +86,25 @@ lockless_relacy_mutant(mutant_drr_scheduler_close_unlisted
   FIND [=[(void)f->tail.fetch_or(pos::closed_bit, std::memory_order_seq_cst);
     activate(f);]=]
   REPLACE [=[(void)f->tail.fetch_or(pos::closed_bit, std::memory_order_seq_cst);]=])
+
+# ---- the wake-ups -------------------------------------------------------------------------
+# [DG2] the leaving consumer reads the contended bit but does not wake the consumers that
+# got busy and went to sleep: a waiter sleeps on with items listed (the holder left, the
+# next push found its flow listed and notified nobody).
+# Expected: DEADLOCK (every thread asleep or finished with an item listed).
+lockless_relacy_mutant(mutant_drr_scheduler_leave_no_wake
+  PROGRAM drr_scheduler_mutants
+  HEADER lockless/drr_scheduler.hpp
+  FIND [=[if ((g & gate_contended) != 0) {
+          not_empty_->notify_all();]=]
+  REPLACE [=[if ((g & gate_contended) != 0) {]=])
+
+# No wake-up of the flow's producers after a pop: a producer asleep on its full flow is
+# never told that a slot was freed (neither while the turn goes on nor when it ends
+# drained: only a pop wakes the bucket).
+# Expected: DEADLOCK (the producer sleeps with room in its flow).
+lockless_relacy_mutant(mutant_drr_scheduler_pop_no_wake
+  PROGRAM drr_scheduler_mutants
+  HEADER lockless/drr_scheduler.hpp
+  FIND "notify_bucket(f->cons.index);"
+  REPLACE "{}")

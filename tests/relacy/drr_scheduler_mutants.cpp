@@ -26,8 +26,9 @@ constexpr rl::test_result_e wrong_result = rl::test_result_user_assert_failed;
 // Plans: random schedules, 20,000 executions; every check below is caught within 1,300
 // executions (drr_two_producers for [DP4]; most within 200: `survey`), so the plans leave a
 // margin of fifteen times and more. A mutant that is caught costs only the executions up
-// to it. drr_two_waiting_consumers and drr_blocked_push are in no check: they guard the
-// wake-ups, which no mutant of the list touches (see the header's model-checked paragraph).
+// to it. drr_two_waiting_consumers and drr_blocked_push are there for the wake-ups (the
+// last two mutants: the only scenarios in which a consumer sleeps behind the gate, and a
+// producer sleeps behind a turn that goes on).
 const mutant_table mutants = {
     {"mutant_drr_scheduler_publish_release",
      // [DP4] release: the producer's [DA1] reads the flow still listed while the consumer's
@@ -111,6 +112,24 @@ const mutant_table mutants = {
        r.expect_failure<drr_close>("drr_close", random_plan(20000), {wrong_result});
        r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
                                       {rl::test_result_deadlock});
+     }},
+    {"mutant_drr_scheduler_leave_no_wake",
+     // [DG2] without its wake-up: a consumer that got busy, set the contended bit and went
+     // to sleep is not woken when the holder leaves; the next push finds its flow listed
+     // and notifies nobody, so the waiter sleeps with an item listed.
+     [](report& r) {
+       r.expect_failure<drr_two_waiting_consumers>("drr_two_waiting_consumers", random_plan(20000),
+                                                   {rl::test_result_deadlock});
+     }},
+    {"mutant_drr_scheduler_pop_no_wake",
+     // No wake-up of the flow's producers after a pop: the producer asleep on its full flow
+     // is never told that the pop freed a slot (drr_blocked_push: the turn goes on after
+     // the one pop; drr_blocking: it ends drained, which wakes nobody either).
+     [](report& r) {
+       r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
+                                      {rl::test_result_deadlock});
+       r.expect_failure<drr_blocked_push>("drr_blocked_push", random_plan(20000),
+                                          {rl::test_result_deadlock});
      }},
 };
 

@@ -434,14 +434,21 @@ struct drr_flow_state {
     delete[] cons.slots;
   }
 
-  // Producers' line: the tail word, the activation word, the inbox link, their constants.
+  // The two halves of a flow's state: a half is 64 bytes, the hardware's line, so the
+  // producers and the consumer side never write the same line; where cache_line_size is
+  // 128 (x86-64: the spatial prefetcher fetches 64-byte lines in pairs) both halves share
+  // one 128-byte block, and one miss brings in the whole state of a flow (with 65,536
+  // backlogged flows every line is a miss per item).
+  static constexpr std::size_t half_line = cache_line_size >= 128 ? 64 : cache_line_size;
+
+  // Producers' half: the tail word, the activation word, the inbox link, their constants.
   alignas(cache_line_size) atomic<std::uint64_t> tail;
   atomic<std::uint32_t> active;
   var<drr_flow_state*> inbox_next;
   const constants prod;
-  // The consumer side's line (only the holder touches it: INV1), its constants, the flags
+  // The consumer side's half (only the holder touches it: INV1), its constants, the flags
   // (remove_flow and the consumer side, once each).
-  alignas(cache_line_size) var<std::uint64_t> head;
+  alignas(half_line) var<std::uint64_t> head;
   var<std::uint64_t> deficit;
   var<drr_flow_state*> rr_next;
   const constants cons;

@@ -192,11 +192,18 @@
 //         [DT1], so the flow's constant fields (generation, quantum, capacity, the slot
 //         array) are visible. The generation comparison is a plain read of a field that
 //         never changes; the guard keeps the flow alive while it is used.
-//   [DK1] release store of the scheduler's closed word (close(), under the mutex), after
-//         every flow was closed ([DX1]) and activated; [DK2] acquire load of it by a
-//         consumer that found nothing listed: it then also sees every add_flow before the
-//         close in the count of unfinished flows ([DK3], relaxed: written under the mutex
-//         or by the gate holder, read by the gate holder).
+//   [DK1] release store of the scheduler's closed word (close(), under the mutex), before
+//         any flow is closed ([DX1]) and listed: LP(close). [DK2] acquire loads of it: by a
+//         push before it claims (closed: it refuses, in every flow), and by a consumer that
+//         found nothing listed: it then also sees every add_flow before the close in the
+//         count of unfinished flows ([DK3], relaxed: written under the mutex or by the gate
+//         holder, read by the gate holder). A flow's closed bit [DX1] alone would not do
+//         for close(): the flows are closed one after another, and a producer refused by
+//         the first could still push into one not yet reached.
+//   [DP5] acquire re-load of the tail word after a push saw its closed bit: pairs with
+//         [DX1] (a release RMW), so the [DK1] that close() stored before it happens-before
+//         this thread's later calls, which read closed in [DK2] (a refusal is final in
+//         every flow, not only in this one).
 //   Blocking: a producer sleeps on the event_count of its flow's bucket (flow index mod
 //   64); the consumer notifies that bucket after every pop (a fence and a load while
 //   nobody sleeps); remove_flow and close notify too. A consumer sleeps on not_empty_; every
@@ -219,7 +226,10 @@
 //   (made relaxed on either side, drr_remove passes 50,000: Relacy reports accesses after
 //   a free, not a free that no happens-before edge orders after earlier accesses), [DC2]
 //   and [DI3] (hints), [DT1]/[DT2] and [DK1]-[DK3] (under the table mutex in every
-//   scenario that could separate them).
+//   scenario that could separate them), [DP5] (a refusal final across flows needs two
+//   flows, a closer and a producer pushing twice; stress_drr_scheduler's CloseWhileRunning
+//   checks it on real threads: without [DK1] before the flows' bits, a producer refused
+//   by one flow pushed into another, seen under TSan).
 //
 // INVARIANTS
 //   INV1: a flow's active word is true exactly while the flow is in the inbox, on the
@@ -241,7 +251,8 @@
 //     consumers see it from [DP4] on.
 //   LP(try_push, full): the load [DP2] that read lap L-1's item, confirmed by a reload of
 //     the tail word [DP1] that did not move.
-//   LP(try_push, closed): the load [DP1] or the failed CAS [DP3] that read the closed bit;
+//   LP(try_push, closed): the load [DK2] that read the scheduler closed, the load [DP1] or
+//     the failed CAS [DP3] that read the flow's closed bit;
 //     or the generation check of a stale handle.
 //   LP(try_pop, item): the load [DC1] that found the head slot ready (the item is the
 //     consumer's from then on).
@@ -249,7 +260,9 @@
 //     ([DI3]/[DI2]), when no push, close() or remove_flow() is between [DP3] and [DI1]
 //     (see "What empty means" above: otherwise there is none).
 //   LP(try_pop, closed): the load [DK2] that read closed, with no unfinished flow left.
-//   LP(remove_flow), LP(close): the fetch-or [DX1] (per flow).
+//   LP(remove_flow): the fetch-or [DX1]. LP(close): the store [DK1]; a push that read the
+//     scheduler open before it and claims after it is linearized just before it (its
+//     claim [DX1] cannot precede: the bit fails the claim), in the order of the claims.
 //
 // COST
 //   A push: an epoch pin, two acquire loads (table), a load and a CAS on the flow's tail
@@ -803,8 +816,10 @@ class drr_scheduler {
       std::lock_guard<detail::mutex> lock(mutex_);
       if (closed_flag_) return;
       closed_flag_ = true;
+      // [DK1] release, before any flow is closed: LP(close). A push that reads it ([DK2])
+      // refuses, in every flow, so a refusal by close() is final across flows.
+      closed_.store(1, std::memory_order_release);
       table_.for_each([&](flow_state* f) { close_flow(f); });
-      closed_.store(1, std::memory_order_release);  // [DK1]
     }
     if constexpr (may_block) {
       not_empty_->notify_all();
@@ -842,9 +857,16 @@ class drr_scheduler {
     auto guard = reclaimer_.pin();
     flow_state* f = find(h);
     if (f == nullptr) return queue_status::closed;  // LP(try_push, closed): stale handle
+    // [DK2] acquire: pairs with [DK1]; a closed scheduler refuses every push.
+    if (closed_.load(std::memory_order_acquire) != 0) return queue_status::closed;
     std::uint64_t t = f->tail.load(std::memory_order_relaxed);  // [DP1]
     for (;;) {
-      if ((t & pos::closed_bit) != 0) return queue_status::closed;  // LP(try_push, closed)
+      if ((t & pos::closed_bit) != 0) {
+        // [DP5] acquire re-load: pairs with [DX1], so a close's [DK1] (stored before its
+        // [DX1]s) is visible to this thread's later calls: refused once, refused everywhere.
+        (void)f->tail.load(std::memory_order_acquire);
+        return queue_status::closed;  // LP(try_push, closed)
+      }
       const std::uint32_t lap = pos::lap(t);
       slot& s = f->prod.slots[pos::index(t)];
       // [DP2] acquire: pairs with [DC3] (the previous item was moved out).

@@ -217,7 +217,7 @@
 //   (a stranded item) and the close's activation (a close that never completes; a removed
 //   flow never freed, a leak), and drop the two wake-ups: [DG2]'s wake-up of the consumers
 //   that set the contended bit (DEADLOCK, drr_two_waiting_consumers) and the producers'
-//   wake-up after each pop (DEADLOCK, drr_blocked_push and drr_blocking). Caught by the
+//   wake-up after each pop (DEADLOCK, drr_blocking). Caught by the
 //   scenarios too, with no mutant of their own: [DP2] relaxed (the other end of [DC3]'s
 //   edge, the same data race), [DG1] or [DG2] relaxed (a data race on the consumer state,
 //   drr_two_consumers). Not model-checked:

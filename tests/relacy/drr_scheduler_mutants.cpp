@@ -66,7 +66,10 @@ const mutant_table mutants = {
      [](report& r) {
        r.expect_failure<drr_activation>("drr_activation", random_plan(20000), {wrong_result});
        r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(20000), {wrong_result});
-       r.expect_failure<drr_remove>("drr_remove", random_plan(20000), {wrong_result});
+       // A removed flow left unlisted is never finished: the drain's assertion, or, when
+       // the run ends first, the flow never freed.
+       r.expect_failure<drr_remove>("drr_remove", random_plan(20000),
+                                    {wrong_result, rl::test_result_memory_leak});
        r.expect_failure<drr_close>("drr_close", random_plan(20000), {wrong_result});
        r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
                                       {rl::test_result_deadlock});
@@ -123,13 +126,13 @@ const mutant_table mutants = {
      }},
     {"mutant_drr_scheduler_pop_no_wake",
      // No wake-up of the flow's producers after a pop: the producer asleep on its full flow
-     // is never told that the pop freed a slot (drr_blocked_push: the turn goes on after
-     // the one pop; drr_blocking: it ends drained, which wakes nobody either).
+     // is never told that the pop freed a slot (drr_blocking: the turn ends drained, which
+     // wakes nobody either). drr_blocked_push (the turn goes on after the one pop) caught
+     // it at execution 169 before pushes read the scheduler's closed word [DK2]; since
+     // then its random plan of 20,000 executions no longer reaches that interleaving.
      [](report& r) {
        r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
                                       {rl::test_result_deadlock});
-       r.expect_failure<drr_blocked_push>("drr_blocked_push", random_plan(20000),
-                                          {rl::test_result_deadlock});
      }},
 };
 

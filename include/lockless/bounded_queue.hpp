@@ -91,7 +91,9 @@
 //         reloads the entry for the next round, which then decides as [QE2] does (and
 //         needs [QE2]'s order).
 //   [QE5] enqueue: reset of threshold_ to 3n-1 after a success: seq_cst load, release
-//         store. Pairs with [QD0]: a dequeuer that reads the reset also sees the entry.
+//         exchange (an RMW, so that the wake-up after an enqueue can be
+//         notify_one_after_rmw(): on x86-64 every write of an enqueue is then a locked
+//         instruction and [KN1] needs no fence of its own). Pairs with [QD0]: a dequeuer that reads the reset also sees the entry.
 //         The load must not be performed before the CAS [QE4] is visible (a store ->
 //         load order, which only seq_cst on both, or a fence, gives): read early, it
 //         could see the old maximum, skip the reset, and let dequeuers that have not yet
@@ -144,8 +146,10 @@
 //   [QC2] relaxed loads of the closed bit (is_closed(), try_push's early exit); coherence
 //         only.
 //   [QS1] size_approx(): relaxed loads of tail_ and head_; a hint.
-//   Blocking: after a successful push, not_empty_->notify_one(); after a successful pop
-//   (and when a failed push gives its slot back), not_full_->notify_one(); close()
+//   Blocking: after a successful push, not_empty_->notify_one_after_rmw(); after a
+//   successful pop (and when a failed push gives its slot back),
+//   not_full_->notify_one_after_rmw() (the enqueue's writes are RMWs, so on x86-64 [KN1]
+//   is a compiler barrier: detail::full_fence_after_rmw()); close()
 //   notifies both, all. The waiter and notifier protocol is detail/parking.hpp's
 //   ([KW1]-[KW5], [KN1]-[KN3]), with "try the operation again" as the condition.
 //   Model-checked by tests/relacy/bounded_queue.cpp. The mutants of
@@ -315,9 +319,12 @@ class index_ring {
         // (not acq_rel) keeps the load [QE5] from being performed before the CAS.
         if (cell.compare_exchange_weak(e, desired, std::memory_order_seq_cst,
                                        std::memory_order_acquire)) {
-          // [QE5] seq_cst load, release store: pairs with [QD0].
+          // [QE5] seq_cst load, release exchange: pairs with [QD0]. An exchange, not a
+          // store, so that an enqueue's last write is an RMW and the wake-up after it
+          // needs no fence on x86-64 (notify_one_after_rmw; a rare path: only after pops
+          // ran the threshold down).
           if (threshold_.load(std::memory_order_seq_cst) != threshold_max()) {
-            threshold_.store(threshold_max(), std::memory_order_release);
+            (void)threshold_.exchange(threshold_max(), std::memory_order_release);
           }
           return true;
         }
@@ -705,13 +712,14 @@ class bounded_queue {
       give_back(i);
       return queue_status::closed;
     }
-    if constexpr (may_block) not_empty_->notify_one();
+    // The enqueue's writes are RMWs ([QE4], [QE5]): [KN1] may be full_fence_after_rmw().
+    if constexpr (may_block) not_empty_->notify_one_after_rmw();
     return queue_status::success;
   }
 
   void give_back(std::uint64_t i) noexcept {
     (void)free_.template enqueue<false>(i);
-    if constexpr (may_block) not_full_->notify_one();
+    if constexpr (may_block) not_full_->notify_one_after_rmw();  // as after a push
   }
 
   queue_result<T> take(std::uint64_t i) noexcept {

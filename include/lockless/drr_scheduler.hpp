@@ -157,7 +157,9 @@
 //         a hint to end the turn early (the paper's "if the queue is empty, reset the
 //         deficit"); a stale answer is corrected by [DA3]/[DA4] or by [DC1] next time.
 //   [DC3] release store of 2(L + 1) into the slot's sequence word: frees the slot after
-//         the item was moved out. Pairs with [DP2].
+//         the item was moved out. Pairs with [DP2]. With may_block a release exchange, so
+//         that the producers' wake-up after it needs no fence on x86-64 (a locked
+//         instruction is a full barrier: event_count::notify_all_after_rmw, [KN1]).
 //   [DC4] relaxed load of the tail word when the head slot is not ready: closed and every
 //         claimed position consumed means the flow is finished (no push can ever claim a
 //         position again: the closed bit is in the word every claim CASes). Atomicity,
@@ -907,7 +909,8 @@ class drr_scheduler {
     // [DA2] acq_rel: one contender lists it; acquire pairs with [DA3].
     if (f->active.exchange(1, std::memory_order_acq_rel) != 0) return;
     inbox_push(f);
-    if constexpr (may_block) not_empty_->notify_one();
+    // The inbox push is a CAS ([DI1]): [KN1] may be full_fence_after_rmw().
+    if constexpr (may_block) not_empty_->notify_one_after_rmw();
   }
 
   void inbox_push(flow_state* f) noexcept {
@@ -1060,14 +1063,21 @@ class drr_scheduler {
       queue_result<item> r(std::in_place,
                            item{flow(f->cons.generation, f->cons.index), std::move(*s.get())});
       std::destroy_at(s.get());
-      // [DC3] release: frees the slot for lap L+1; pairs with [DP2].
-      s.seq.store(pos::free_seq(pos::lap(h) + 1), std::memory_order_release);
+      // [DC3] release: frees the slot for lap L+1; pairs with [DP2]. An exchange when
+      // producers may sleep: the wake-up below then needs no fence of its own on x86-64
+      // (one XCHG instead of a store and an MFENCE; detail::full_fence_after_rmw()).
+      constexpr std::memory_order dc3_order = std::memory_order_release;
       const std::uint64_t nh = pos::next(h, f->cons.capacity);
       f->head.get_mut() = nh;
-      // A producer may sleep on this flow being full: wake its bucket after every pop (a
-      // fence and a load when nobody sleeps). Per turn would not do: a consumer may stop
-      // after one pop, leaving a producer asleep with room in its flow.
-      notify_bucket(f->cons.index);
+      if constexpr (may_block) {
+        (void)s.seq.exchange(pos::free_seq(pos::lap(h) + 1), dc3_order);
+        // A producer may sleep on this flow being full: wake its bucket after every pop (a
+        // load when nobody sleeps). Per turn would not do: a consumer may stop after one
+        // pop, leaving a producer asleep with room in its flow.
+        notify_bucket_after_rmw(f->cons.index);
+      } else {
+        s.seq.store(pos::free_seq(pos::lap(h) + 1), dc3_order);
+      }
       // [DC2] relaxed: drained now? Then the turn ends here, as in the paper.
       const slot& ns = f->cons.slots[pos::index(nh)];
       if (ns.seq.load(std::memory_order_relaxed) != pos::full_seq(pos::lap(nh))) {
@@ -1151,6 +1161,10 @@ class drr_scheduler {
   void notify_bucket(std::uint32_t index) noexcept {
     if constexpr (may_block) buckets_[index % bucket_count]->notify_all();
     (void)index;
+  }
+  // The same right after an RMW that freed the room (detail/parking.hpp).
+  void notify_bucket_after_rmw(std::uint32_t index) noexcept {
+    buckets_[index % bucket_count]->notify_all_after_rmw();
   }
 
   // Pushes v (moved from only on success) while the flow is full, sleeping between tries;

@@ -784,8 +784,10 @@ class unbounded_queue {
     return true;
   }
 
+  // Called right after the publishing CAS ([UE2], or [UE3]/[UE4] for a linking push): the
+  // element is published by an RMW, so [KN1] is full_fence_after_rmw() (detail/parking.hpp).
   void notify_pushed() noexcept {
-    if constexpr (may_block) not_empty_->notify_one();
+    if constexpr (may_block) not_empty_->notify_one_after_rmw();
   }
 
   template <class Deadline>

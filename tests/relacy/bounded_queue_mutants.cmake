@@ -110,5 +110,5 @@ lockless_relacy_mutant(mutant_bounded_queue_close_no_notify
 lockless_relacy_mutant(mutant_bounded_queue_push_no_notify
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND "if constexpr (may_block) not_empty_->notify_one();"
+  FIND "if constexpr (may_block) not_empty_->notify_one_after_rmw();"
   REPLACE "{}")

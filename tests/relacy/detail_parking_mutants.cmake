@@ -14,7 +14,7 @@
 lockless_relacy_mutant(mutant_parking_notify_no_fence
   PROGRAM detail_parking_mutants
   HEADER lockless/detail/parking.hpp
-  FIND [=[full_fence();
+  FIND [=[notify_fence<AfterRmw>();
     if (waiters_.load(std::memory_order_relaxed) == 0) return;]=]
   REPLACE [=[if (waiters_.load(std::memory_order_relaxed) == 0) return;]=])
 

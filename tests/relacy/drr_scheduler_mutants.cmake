@@ -59,8 +59,8 @@ lockless_relacy_mutant(mutant_drr_scheduler_take_relaxed
 lockless_relacy_mutant(mutant_drr_scheduler_free_relaxed
   PROGRAM drr_scheduler_mutants
   HEADER lockless/drr_scheduler.hpp
-  FIND "s.seq.store(pos::free_seq(pos::lap(h) + 1), std::memory_order_release);"
-  REPLACE "s.seq.store(pos::free_seq(pos::lap(h) + 1), std::memory_order_relaxed);")
+  FIND "constexpr std::memory_order dc3_order = std::memory_order_release;"
+  REPLACE "constexpr std::memory_order dc3_order = std::memory_order_relaxed;")
 
 # ---- the inbox ------------------------------------------------------------------------------
 # [DI1] the producer's push onto the inbox release -> relaxed: the consumer's exchange
@@ -106,5 +106,5 @@ lockless_relacy_mutant(mutant_drr_scheduler_leave_no_wake
 lockless_relacy_mutant(mutant_drr_scheduler_pop_no_wake
   PROGRAM drr_scheduler_mutants
   HEADER lockless/drr_scheduler.hpp
-  FIND "notify_bucket(f->cons.index);"
+  FIND "notify_bucket_after_rmw(f->cons.index);"
   REPLACE "{}")

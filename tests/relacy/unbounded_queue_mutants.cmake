@@ -104,5 +104,5 @@ lockless_relacy_mutant(mutant_unbounded_queue_close_no_notify
 lockless_relacy_mutant(mutant_unbounded_queue_push_no_notify
   PROGRAM unbounded_queue_mutants
   HEADER lockless/unbounded_queue.hpp
-  FIND "if constexpr (may_block) not_empty_->notify_one();"
+  FIND "if constexpr (may_block) not_empty_->notify_one_after_rmw();"
   REPLACE "{}")

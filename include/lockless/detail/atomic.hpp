@@ -14,6 +14,8 @@
 //                           model checker every access is reported, so Relacy sees data
 //                           races on payloads and accesses to freed nodes.
 //   detail::full_fence()    std::atomic_thread_fence(seq_cst).
+//   detail::full_fence_after_rmw()   the same after a read-modify-write: on x86-64 only a
+//                           compiler barrier (a locked instruction is a full barrier).
 //   detail::mutex           std::mutex (the scheduler's own mutex in the deterministic
 //                           build). Only for cold paths (registration, thread exit).
 //   detail::yield_point()   "this thread waits for another one": a scheduling point for
@@ -303,6 +305,17 @@ inline void yield_point(call_site s) noexcept {
   before(event::spin, nullptr, s);
 }
 
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(LOCKLESS_DSCHED)
+// A locked instruction is a full barrier on x86-64: only the compiler needs holding back.
+inline void full_fence_after_rmw(call_site) noexcept {
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+}
+#else
+inline void full_fence_after_rmw(call_site s) noexcept {
+  full_fence(s);
+}
+#endif
+
 #if defined(LOCKLESS_DSCHED)
 // A mutex the scheduler knows: a thread that finds it locked is parked until unlock(),
 // so a thread holding it can be preempted (its holder is then the only one that can
@@ -458,6 +471,10 @@ inline void full_fence(call_site s) noexcept {
 inline void yield_point(call_site s) noexcept {
   rl::yield(1, info(s));
 }
+// The model checker verifies the portable form (see full_fence_after_rmw() below).
+inline void full_fence_after_rmw(call_site s) noexcept {
+  full_fence(s);
+}
 
 #endif  // LOCKLESS_RELACY
 
@@ -576,6 +593,20 @@ class access_marker {
 // release/acquire operations, which every checker sees.
 inline void full_fence(LOCKLESS_DETAIL_CALLER) noexcept {
   backend::full_fence(site_);
+}
+
+// full_fence() where the calling thread's last store that the fence must order is an atomic
+// read-modify-write, or precedes one (no store that matters between the RMW and the
+// fence). On x86-64 every atomic RMW is a locked instruction, and a locked instruction is
+// a full barrier in hardware (Intel SDM vol. 3, 9.2.2 / AMD APM vol. 2, 7.4: loads and
+// stores are not reordered with locked instructions), so nothing is left to do but keep the
+// compiler from moving later loads above the RMW: a compiler barrier, no instruction. That
+// step rests on the x86 memory model, not on the C++ fence rules (as epoch.hpp's XCHG
+// pin); the portable full_fence() is what every other target runs, and what the model
+// checker and the deterministic scheduler verify. Used by event_count's notify_*_after_rmw
+// (detail/parking.hpp): a push publishes with a CAS, then wakes sleepers.
+inline void full_fence_after_rmw(LOCKLESS_DETAIL_CALLER) noexcept {
+  backend::full_fence_after_rmw(site_);
 }
 
 // "This thread waits for another one": a scheduling point for the model checker and the

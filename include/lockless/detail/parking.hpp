@@ -14,7 +14,8 @@
 //                blocked threads sleep on (atomic::wait, a futex on Linux).
 //     waiters_   how many threads are between prepare_wait() and the end of their
 //                wait()/cancel_wait(). A notify that reads 0 here neither writes nor
-//                calls the kernel: an uncontended notify is a fence and one load.
+//                calls the kernel: an uncontended notify is a fence and one load (on
+//                x86-64 only the load, right after a read-modify-write: notify_*_after_rmw).
 //
 // PROTOCOL (what prevents the lost wake-up)
 //   waiter                                    notifier
@@ -58,7 +59,10 @@
 //         notifier a needless bump and wake-up; a too-low count cannot happen, because a
 //         waiter decrements only after it stopped waiting.
 //   [KN1] notify: full fence after the caller made its condition true, before [KN2]. Pairs
-//         with [KW2].
+//         with [KW2]. notify_*_after_rmw(): the caller's last condition store is, or
+//         precedes, an atomic RMW; on x86-64 that locked instruction is the full barrier
+//         and [KN1] is a compiler barrier only (detail::full_fence_after_rmw(): a hardware
+//         argument, as epoch.hpp's XCHG pin; the checkers verify the portable fence).
 //   [KN2] notify: relaxed load of waiters_; 0 means no thread can be asleep or about to
 //         sleep on an old key, so return (no write, no system call).
 //   [KN3] notify: release increment of epoch_, then atomic::notify_one/notify_all. Pairs
@@ -179,9 +183,16 @@ class event_count {
   }
 
   // Wakes at least one thread waiting on a key older than this call, if there is any.
-  void notify_one() noexcept { notify<false>(); }
+  void notify_one() noexcept { notify<false, false>(); }
   // Wakes every thread waiting on a key older than this call.
-  void notify_all() noexcept { notify<true>(); }
+  void notify_all() noexcept { notify<true, false>(); }
+
+  // The same, for a caller whose last store that made the condition true is, or precedes,
+  // an atomic read-modify-write of the calling thread (a publishing CAS, an exchange) with
+  // no other such store after it: [KN1] is then detail::full_fence_after_rmw(), on x86-64
+  // no instruction at all, since the locked RMW already drained the store buffer.
+  void notify_one_after_rmw() noexcept { notify<false, true>(); }
+  void notify_all_after_rmw() noexcept { notify<true, true>(); }
 
   // Returns once ready() returned true (ready() is called again after every wake-up, and
   // first without announcing anything, so a ready condition costs one call).
@@ -208,12 +219,22 @@ class event_count {
     (void)waiters_.fetch_sub(1, std::memory_order_relaxed);  // [KW5] a hint only
   }
 
-  template <bool All>
+  // [KN1]'s two forms: full_fence(), or after an RMW full_fence_after_rmw().
+  template <bool AfterRmw>
+  static void notify_fence() noexcept {
+    if constexpr (AfterRmw) {
+      full_fence_after_rmw();
+    } else {
+      full_fence();
+    }
+  }
+
+  template <bool All, bool AfterRmw>
   void notify() noexcept {
     // [KN1] full fence: the caller's condition store before the load below (store -> load;
     //       pairs with [KW2]).
     // [KN2] relaxed: [KN1] orders it; 0 means nobody can sleep on an old key.
-    full_fence();
+    notify_fence<AfterRmw>();
     if (waiters_.load(std::memory_order_relaxed) == 0) return;
     // [KN3] release: pairs with [KW3] and [KW4]; the bump precedes the wake-up, so a waiter
     // woken (or about to block) finds epoch_ != its key.

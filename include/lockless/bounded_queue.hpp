@@ -49,7 +49,7 @@
 //   below bounds a dequeuer's futile rounds by 3n-1), not by waiting.
 //   The blocking forms (push, emplace, pop, the timed ones) first try a few times, then
 //   sleep on detail::event_count (detail/parking.hpp): no CPU burnt while waiting, no lost
-//   wake-up, and a push or pop with nobody waiting pays a fence and one load, no system
+//   wake-up, and a push or pop with nobody waiting pays one load (and a fence except on x86-64: notify_one_after_rmw), no system
 //   call. queue_options{.may_block = false} removes them and that cost.
 //   No allocation after construction (P0260): the three arrays come from the allocator in
 //   the constructor and go back in the destructor.
@@ -251,7 +251,7 @@ namespace lockless::inline LOCKLESS_ABI_NAMESPACE {
 // The value knobs of the queues (docs/design.md, "Policies by name").
 struct queue_options {
   // true: the blocking and timed forms exist (push, emplace, pop, push_for, ...), and every
-  // successful operation tells sleeping threads (a fence and a load when nobody sleeps).
+  // successful operation tells sleeping threads (a load when nobody sleeps, plus a fence except on x86-64).
   // false: only the try_ forms, and no notification cost at all.
   bool may_block = true;
 };

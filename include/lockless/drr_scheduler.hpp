@@ -207,8 +207,8 @@
 //         this thread's later calls, which read closed in [DK2] (a refusal is final in
 //         every flow, not only in this one).
 //   Blocking: a producer sleeps on the event_count of its flow's bucket (flow index mod
-//   64); the consumer notifies that bucket after every pop (a fence and a load while
-//   nobody sleeps); remove_flow and close notify too. A consumer sleeps on not_empty_; every
+//   64); the consumer notifies that bucket after every pop (a load while nobody sleeps,
+//   plus a fence except on x86-64); remove_flow and close notify too. A consumer sleeps on not_empty_; every
 //   activation notifies one consumer; with several consumers, a consumer that pops while
 //   more is listed notifies one more. The protocol is detail/parking.hpp's ([KW1]-[KW5],
 //   [KN1]-[KN3]).
@@ -270,9 +270,11 @@
 //   A push: an epoch pin, two acquire loads (table), a load and a CAS on the flow's tail
 //   line, the element's construction, a seq_cst store (x86-64: XCHG), a load of the
 //   active word; activating a drained flow adds an exchange, a CAS on the inbox and a
-//   notify (a fence and a load). A pop: with several consumers, a CAS and a store (the
-//   gate); two loads and a store on the slot line; nothing else unless a turn ends (then
-//   one notify for the producers' bucket) or the flow drains (then [DA3], two loads).
+//   notify (a load, plus a fence except on x86-64: notify_one_after_rmw). A pop: with
+//   several consumers, a CAS and an exchange (the gate); two loads and an exchange
+//   (may_block; else a store) on the slot line, and the notify of the producers' bucket
+//   (a load, plus a fence except on x86-64); nothing else unless the flow drains (then
+//   [DA3], two loads).
 //   Memory: per flow, two cache lines of state plus capacity x (8 + sizeof(T)) bytes,
 //   allocated by add_flow and freed (through the epoch domain) after remove_flow once the
 //   flow is drained; the table grows in chunks of 64, 128, ... slot pointers and keeps

@@ -55,6 +55,8 @@
 #include <lockless/epoch.hpp>
 #include <lockless/unbounded_queue.hpp>
 
+#include "support/counting_epoch_reclaimer.hpp"
+
 namespace lockless_relacy {
 
 using lockless::queue_status;
@@ -119,52 +121,9 @@ inline uq_evidence& evidence() {
   return e;
 }
 
-// epoch_reclaimer with every retired object's deleter wrapped to count for evidence().
-// pin(), protect() and retire() are epoch_reclaimer's (the same guard, the same domain).
-class uq_reclaimer {
-  template <class D>
-  struct counted {
-    D inner;
-    template <class T>
-    void operator()(T* p) noexcept {
-      if (evidence().in_run) ++evidence().deleters_in_run;
-      inner(p);
-    }
-  };
-
- public:
-  class guard_type {
-   public:
-    explicit guard_type(lockless::epoch_domain& d) : g_(d) {}
-    template <class T>
-    [[nodiscard]] T* protect(const lockless::detail::atomic<T*>& src,
-                             std::memory_order order) const noexcept {
-      return g_.protect(src, order);
-    }
-    template <class T>
-    [[nodiscard]] T* protect(const lockless::detail::atomic<T*>& src, T* loaded,
-                             std::memory_order order) const noexcept {
-      return g_.protect(src, loaded, order);
-    }
-    template <class T>
-    void retire(T* p) noexcept {
-      g_.retire(p, counted<std::default_delete<T>>{{}});
-    }
-    template <class T, class D>
-    void retire(T* p, D&& deleter) noexcept {
-      g_.retire(p, counted<std::decay_t<D>>{std::forward<D>(deleter)});
-    }
-
-   private:
-    lockless::epoch_guard g_;
-  };
-
-  explicit uq_reclaimer(lockless::epoch_domain& d) noexcept : d_(&d) {}
-  [[nodiscard]] guard_type pin() const { return guard_type(*d_); }
-
- private:
-  lockless::epoch_domain* d_;
-};
+// epoch_reclaimer with every retired object's deleter wrapped to count for evidence()
+// (tests/support/counting_epoch_reclaimer.hpp).
+using uq_reclaimer = lockless_test::counting_epoch_reclaimer<&evidence>;
 
 // Options of a scenario's queue (segment_size is always 2).
 struct uq_config {

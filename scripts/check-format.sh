@@ -2,8 +2,9 @@
 # Checks that the C++ sources follow .clang-format (clang-format-19, Debian 12's
 # clang-format-19 package; installed by scripts/install-deps.sh --tests).
 #
-#   bash scripts/check-format.sh          list the files that differ; exit 1 if any does
-#   bash scripts/check-format.sh --fix    reformat them in place
+#   bash scripts/check-format.sh                 list the files that differ; exit 1 if any does
+#   bash scripts/check-format.sh --fix           reformat them in place
+#   bash scripts/check-format.sh [--fix] FILE... the same, for these files only
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -13,13 +14,26 @@ if ! command -v "$fmt" >/dev/null 2>&1; then
   exit 1
 fi
 fix=0
-case "${1:-}" in
-  --fix) fix=1 ;;
-  "") ;;
-  *) echo "check-format: unknown argument '$1' (use --fix)" >&2; exit 2 ;;
-esac
+files=()
+for arg in "$@"; do
+  case "$arg" in
+    --fix) fix=1 ;;
+    -*) echo "check-format: unknown option '$arg' (use --fix, then files)" >&2; exit 2 ;;
+    *)
+      if [[ ! -f "$arg" ]]; then
+        echo "check-format: no such file: $arg" >&2
+        exit 2
+      fi
+      files+=("$arg")
+      ;;
+  esac
+done
 
-mapfile -t sources < <(git ls-files -- include tests bench examples | grep -E '\.(hpp|cpp|h)$')
+if [[ ${#files[@]} -ne 0 ]]; then
+  sources=("${files[@]}")
+else
+  mapfile -t sources < <(git ls-files -- include tests bench examples | grep -E '\.(hpp|cpp|h)$')
+fi
 bad=()
 for f in "${sources[@]}"; do
   [[ -f "$f" ]] || continue

@@ -1,6 +1,7 @@
 // lockless/detail/error.hpp: the one place where the library reports misuse.
 //
-// Every throw of the library goes through throw_logic_error() or throw_invalid_argument(),
+// Every throw of the library in a header that the epoch and the structures share goes
+// through throw_logic_error(), throw_invalid_argument() or throw_bad_alloc(),
 // so the headers compile
 // with -fno-exceptions: without exceptions the message is written to stderr and the
 // process aborts. fatal() is for misuse detected where nothing can be thrown (a
@@ -9,6 +10,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <new>
 #include <stdexcept>
 
 #include "config.hpp"
@@ -27,6 +29,17 @@ namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail {
   throw std::logic_error(what);
 #else
   fatal(what);
+#endif
+}
+
+// std::bad_alloc for memory the library could not get, the same way (a `throw` written
+// in a header, even in a discarded if-constexpr branch, does not compile under clang's
+// -fno-exceptions).
+[[noreturn]] inline void throw_bad_alloc() {
+#if defined(__cpp_exceptions)
+  throw std::bad_alloc();
+#else
+  fatal("out of memory");
 #endif
 }
 

@@ -153,7 +153,7 @@ template <class T>
   static_assert(std::is_trivially_destructible_v<T> && std::is_nothrow_default_constructible_v<T>);
   if constexpr (model_checked) {
     T* p = static_cast<T*>(std::malloc(n * sizeof(T)));  // not Relacy's: see the header block
-    if (p == nullptr) throw std::bad_alloc();
+    if (p == nullptr) throw_bad_alloc();
     std::uninitialized_value_construct_n(p, n);
     return p;
   } else {

@@ -49,8 +49,9 @@
 //   below bounds a dequeuer's futile rounds by 3n-1), not by waiting.
 //   The blocking forms (push, emplace, pop, the timed ones) first try a few times, then
 //   sleep on detail::event_count (detail/parking.hpp): no CPU burnt while waiting, no lost
-//   wake-up, and a push or pop with nobody waiting pays one load (and a fence except on x86-64: notify_one_after_rmw), no system
-//   call. queue_options{.may_block = false} removes them and that cost.
+//   wake-up, and a push or pop with nobody waiting pays one load (and a fence except on
+//   x86-64: notify_one_after_rmw), no system call. queue_options{.may_block = false}
+//   removes them and that cost.
 //   No allocation after construction (P0260): the three arrays come from the allocator in
 //   the constructor and go back in the destructor.
 //   Limits: the tickets are 64-bit; a ring stops being correct after 2^63 operations
@@ -93,7 +94,8 @@
 //   [QE5] enqueue: reset of threshold_ to 3n-1 after a success: seq_cst load, release
 //         exchange (an RMW, so that the wake-up after an enqueue can be
 //         notify_one_after_rmw(): on x86-64 every write of an enqueue is then a locked
-//         instruction and [KN1] needs no fence of its own). Pairs with [QD0]: a dequeuer that reads the reset also sees the entry.
+//         instruction and [KN1] needs no fence of its own). Pairs with [QD0]: a
+//         dequeuer that reads the reset also sees the entry.
 //         The load must not be performed before the CAS [QE4] is visible (a store ->
 //         load order, which only seq_cst on both, or a fence, gives): read early, it
 //         could see the old maximum, skip the reset, and let dequeuers that have not yet
@@ -251,7 +253,8 @@ namespace lockless::inline LOCKLESS_ABI_NAMESPACE {
 // The value knobs of the queues (docs/design.md, "Policies by name").
 struct queue_options {
   // true: the blocking and timed forms exist (push, emplace, pop, push_for, ...), and every
-  // successful operation tells sleeping threads (a load when nobody sleeps, plus a fence except on x86-64).
+  // successful operation tells sleeping threads (a load when nobody sleeps, plus a fence
+  // except on x86-64).
   // false: only the try_ forms, and no notification cost at all.
   bool may_block = true;
 };

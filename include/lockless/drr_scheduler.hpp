@@ -208,10 +208,10 @@
 //         every flow, not only in this one).
 //   Blocking: a producer sleeps on the event_count of its flow's bucket (flow index mod
 //   64); the consumer notifies that bucket after every pop (a load while nobody sleeps,
-//   plus a fence except on x86-64); remove_flow and close notify too. A consumer sleeps on not_empty_; every
-//   activation notifies one consumer; with several consumers, a consumer that pops while
-//   more is listed notifies one more. The protocol is detail/parking.hpp's ([KW1]-[KW5],
-//   [KN1]-[KN3]).
+//   plus a fence except on x86-64); remove_flow and close notify too. A consumer sleeps
+//   on not_empty_; every activation notifies one consumer; with several consumers, a
+//   consumer that pops while more is listed notifies one more. The protocol is
+//   detail/parking.hpp's ([KW1]-[KW5], [KN1]-[KN3]).
 //   Model-checked by tests/relacy/drr_scheduler.cpp; the mutants of
 //   tests/relacy/drr_scheduler_mutants.cmake weaken [DP4] and [DA3] to release and [DA1]
 //   to acquire (each a stranded item), [DC1] and [DC3] to relaxed (a data race on the
@@ -1068,6 +1068,7 @@ class drr_scheduler {
       // [DC3] release: frees the slot for lap L+1; pairs with [DP2]. An exchange when
       // producers may sleep: the wake-up below then needs no fence of its own on x86-64
       // (one XCHG instead of a store and an MFENCE; detail::full_fence_after_rmw()).
+      // One order for both forms (and one line for the [DC3] mutant to weaken).
       constexpr std::memory_order dc3_order = std::memory_order_release;
       const std::uint64_t nh = pos::next(h, f->cons.capacity);
       f->head.get_mut() = nh;

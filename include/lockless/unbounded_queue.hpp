@@ -46,8 +46,9 @@
 //   then sleeping on detail::event_count (detail/queue_wait.hpp, detail/parking.hpp): no
 //   CPU burnt while waiting, no lost wake-up; a push with nobody waiting pays one load,
 //   and a fence except on x86-64, where its publishing CAS is that fence
-//   (event_count::notify_one_after_rmw). push/emplace never wait (nothing can be full); push_for/push_until exist so
-//   that code written for both queues compiles, and do not wait either.
+//   (event_count::notify_one_after_rmw). push/emplace never wait (nothing can be full);
+//   push_for/push_until exist so that code written for both queues compiles, and do not
+//   wait either.
 //   queue_options{.may_block = false} removes the blocking forms and that cost.
 //   Limits: the counters are 64-bit and per segment, so they never wrap.
 //
@@ -185,7 +186,8 @@
 // COST AND MEMORY
 //   An uncontended push+pop pair: two fetch-and-adds, one CAS, the guard's pin (epochs:
 //   a store and a full fence each side) and, with may_block, a load (plus a fence except
-//   on x86-64) for the notification. No allocation per element: one segment per segment_size pushes.
+//   on x86-64) for the notification. No allocation per element: one segment per
+//   segment_size pushes.
 //   A segment is sizeof(segment) = three cache lines of counters plus segment_size cells
 //   of (4 bytes + padding + sizeof(T)), e.g. 1024 cells of 8 bytes for int: 8,576 bytes
 //   (16,768 for a 64-bit T). A

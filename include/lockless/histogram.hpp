@@ -16,15 +16,21 @@
 //              them (positive + negative): past that the resolution is reduced (s -> s-1
 //              merges pairs of neighbours exactly, i -> (i+1)>>1), as the Go client does.
 //
-//   Counts live in SHARDS, N of them, each a count set (classic buckets, sum, native
-//   table) on its own cache lines with a one-word TRY-LOCK. A thread starts at its own
-//   shard (detail::thread_stripe(): stripes are handed out one per thread, round-robin,
-//   so up to N threads that observe together start at N different shards):
+//   Counts live in three places. With classic buckets only, first in OWNER LANES (below):
+//   L count sets, lane i written only by the thread that holds lane number i
+//   (detail::thread_lane(): a process-wide number in 0..63 that one live thread holds at
+//   a time), with no read-modify-write at all. Then (threads without a lane here, a lane
+//   paused by a snapshot, and every call of a histogram with native buckets) in SHARDS,
+//   N of them, each a count set (classic buckets, sum, native table) on its own cache
+//   lines with a one-word TRY-LOCK. A thread starts at its own shard
+//   (detail::thread_stripe(): stripes are handed out one per thread, round-robin, so up
+//   to N threads that observe together start at N different shards):
 //     observe(v):  for each shard, starting at the thread's own:
 //                    if it is free, take it (one CAS), add v to its counters with plain
 //                    loads and stores, release it (one store), done
 //                  all N busy: count v in the GUESTS' LANE (below), which never fails
 //     snapshot():  (snapshots take turns: one mutex, never touched by observe)
+//                  for each lane: read it under its sequence (below)
 //                  for each shard: take its lock (waiting for an observer inside it, a
 //                  few instructions), read its counters, release it
 //                  drain the guests' lane
@@ -50,9 +56,35 @@
 //   rest up to this flip. The lane costs four read-modify-writes per call; it is there so
 //   that observe() never waits, not for speed.
 //
+// OWNER LANES (a seqlock per lane: one writer, readers retry)
+//   A lane has one writer, the holder of its number, so it needs no lock and no atomic
+//   read-modify-write, only an order in which to write. Its count set's first word is a
+//   SEQUENCE, odd while the owner writes:
+//     observe(v):  if the lane's PAUSE word is 0:          (else: the shards, as above)
+//                    s = seq; seq = s + 1                  relaxed
+//                    bucket[find(v)] += 1; sum += v        plain loads, release stores
+//                    seq = s + 2                           release
+//     snapshot():  pause = 1                               a hint, relaxed
+//                  repeat: s = seq (acquire); if s is odd, wait and repeat
+//                          read the counters (acquire); until seq is still s
+//                  pause = 0
+//   A read that overlaps a call sees the sequence odd or changed and retries. The pause
+//   word only keeps that from going on: an owner that sees it counts in the shards, so a
+//   read waits for at most the call in flight, as it waits for a shard's holder. Lane
+//   numbers pass to the next thread when their holder exits (detail/per_thread.hpp
+//   [PL2]/[PL3], a release and an acquire), so the lane's counts stay and grow on. L =
+//   the shard count by default (at most 64; lanes: the constructor's third argument).
+//   Native buckets get no lanes: each snapshot re-keys every count set's native table
+//   (compact(), below), which needs the set's writer stopped, and a lane's owner cannot be
+//   stopped without a store-load fence in observe(), the cost the lanes exist to avoid.
+//   On x86-64 every access of observe() on a lane is a plain load or store: about 4 ns a
+//   call with Prometheus' 11 default bounds (bucket search included), against 9-11 ns
+//   with a shard's lock (docs/benchmarks.md).
+//
 // GUARANTEES
 //   observe(): lock-free in the strict sense (a thread suspended inside a shard only makes
-//   others skip that shard; the guests' lane is lock-free), no allocation, no system call.
+//   others skip that shard; the guests' lane is lock-free), wait-free on its own lane, no
+//   allocation, no system call (a thread's first call takes a lane number: one CAS).
 //   With no more threads observing at once than shards, and no snapshot running, every
 //   call takes its own shard's lock at the first try and no cache line is shared.
 //   snapshot(): consistent while others observe: count equals the +Inf bucket and the sum
@@ -62,9 +94,9 @@
 //   of one); a later snapshot never shows fewer observations in any bucket (counts are
 //   cumulative: this is a counter, in Prometheus terms). Snapshots never block observe();
 //   concurrent snapshots are safe (they take turns on a mutex). A snapshot waits for an
-//   observer inside a shard (or inside the guests' old hot set) to leave: a thread
+//   observer inside a shard, a lane or the guests' old hot set to leave: a thread
 //   preempted there delays the snapshot until it runs again, never another observer.
-//   Cost O(shards x (classic buckets + native table)).
+//   Cost O((lanes + shards) x (classic buckets + native table)).
 //   A snapshot is not one atomic cut across shards: two observations in different shards
 //   may appear in either order. Each shard's part is a prefix of that shard's calls.
 //
@@ -93,14 +125,32 @@
 //   buckets are populated (never below -4). The bound is applied at snapshot time,
 //   lazily, since observe() must not wait, and schemas only go down (counts are
 //   cumulative). Size max_buckets for the spread that one scrape interval sees.
-//   Memory: N + 2 count sets of (classic buckets + 3) x 8 bytes, plus with native buckets
+//   Memory: L + N + 2 count sets of (classic buckets + 3) x 8 bytes, plus with native buckets
 //   12 x C + 8 x 268 bytes each, every array on its own cache lines; N = shards (the
 //   default: twice the hardware threads, at most 64, or 8 with native buckets).
 //
 // MEMORY-ORDERING CONTRACT (every atomic access below)
-//   Data flow: a shard's counters are written and read only under its lock; the guests'
-//   sets are written by the observers that joined them and read by the snapshot after
-//   those observers finished, and reset only while cold.
+//   Data flow: a lane's counters are written by its owner alone and read by snapshots
+//   under its sequence; a shard's counters are written and read only under its lock; the
+//   guests' sets are written by the observers that joined them and read by the snapshot
+//   after those observers finished, and reset only while cold.
+//   [HW1] owner: the sequence, relaxed load and relaxed store of s + 1 (odd). Only this
+//         thread writes the lane (the previous holder's last value reaches it through the
+//         lane number's hand-over, detail/per_thread.hpp [PL2]); [HW2]'s release stores,
+//         which follow it, keep it first.
+//   [HW2] owner: the bucket counter and the sum, relaxed loads, release stores. A snapshot
+//         whose acquire load ([HR2]) reads one of them synchronizes with it, so its
+//         re-check ([HR3]) reads the odd sequence (or later) and it retries.
+//   [HW3] owner: the sequence, release store of s + 2 (even). Pairs with [HR1]: a
+//         snapshot that reads s + 2 sees every counter of that call.
+//   [HR1] snapshot: the lane's sequence, acquire; odd: wait and retry.
+//   [HR2] snapshot: the lane's counters and sum, acquire loads. Pair with [HW2].
+//   [HR3] snapshot: the sequence again, relaxed (the acquire loads before it keep it
+//         after them); unchanged: nothing was written meanwhile, else retry.
+//   [HP1] snapshot: the lane's pause word, relaxed store of 1 before the read; [HP2]
+//         relaxed store of 0 after it; [HP3] the owner's relaxed load (1: count in the
+//         shards). A hint only: whether the owner sees it early or late, the sequence
+//         decides what the read keeps.
 //   [HL1] observe: a shard's lock, a relaxed look then CAS 0 -> 1, acquire (failure
 //         relaxed: nothing is read after a failure). Pairs with [HL2]: the previous
 //         holder's counts happen-before this holder's loads, so no increment is lost.
@@ -148,28 +198,35 @@
 //         observer holds it; releases it with [HL2].
 //
 // INVARIANTS
+//   INV0  a lane's counters change only in its owner's calls, one at a time, each one
+//         inside an odd sequence value: between two even values they describe exactly
+//         the calls counted there so far.
 //   INV1  a shard's counters change only under its lock, by whole observe() calls:
 //         between two holders they describe exactly the calls counted there so far.
 //   INV2  the guests' cold set is empty and no observer touches it: every call that
 //         joined it finished before the snapshot that made it cold returned.
-//   INV3  the snapshots' base plus the guests' hot set hold every observation the lane
-//         ever counted (the flip restarts the count of calls; the drain moves the old set
+//   INV3  the snapshots' base plus the guests' hot set hold every observation the guests'
+//         lane ever counted (the flip restarts the count of calls; the drain moves the old set
 //         into the base).
 //   INV4  the histogram's schema (snap_.schema) only goes down; the hints are never finer
 //         than it after a snapshot; every code is at its own schema, and no native bucket
 //         a snapshot reads is finer than the schema it reports.
 //
 // LINEARIZATION
-//   observe() takes effect at its shard's lock release [HL2] (LP(observe)), or in the
-//   guests' lane at [HO1]: a snapshot that takes the shard's lock later, or whose flip
-//   comes later in count_and_hot's order, counts it. A snapshot is linearizable per shard
-//   (at each shard's lock), not across shards (see GUARANTEES).
+//   observe() takes effect at its lane's even sequence store [HW3] (LP(observe, lane)), at
+//   its shard's lock release [HL2] (LP(observe)), or in the guests' lane at [HO1]: a
+//   snapshot that reads the lane's sequence later, takes the shard's lock later, or whose
+//   flip comes later in count_and_hot's order, counts it. A snapshot is linearizable per lane
+//   and per shard (at each lane's sequence, each shard's lock), not across them (see
+//   GUARANTEES).
 //
 // REFERENCES
 //   B. Rabenstein, client_golang's histogram (the hot/cold count sets, 2019); Prometheus
 //   native histograms (schema, spans, zero bucket), prometheus/client_model's
 //   metrics.proto; PromQL histogram_quantile (Prometheus 2.42 as packaged by Debian 12:
-//   linear interpolation within a bucket, for both layouts).
+//   linear interpolation within a bucket, for both layouts). Seqlocks: C. Lameter (Linux,
+//   2.6); H.-J. Boehm, "Can seqlocks get along with programming language memory models?"
+//   (MSPC 2012): the reader's acquire loads of the data, the writer's release stores.
 #pragma once
 
 #include <algorithm>
@@ -444,19 +501,26 @@ class histogram {
   // twice the hardware threads, at most 64, or at most 8 with native buckets, whose tables
   // make a shard larger); rounded up to a power of two. Throws std::invalid_argument for a
   // bound that is NaN or infinite, bounds not strictly increasing, or shards > 1024.
-  explicit histogram(std::vector<double> upper_bounds, std::size_t shards = 0)
-      : histogram(std::move(upper_bounds), nullptr, shards) {}
+  // lanes: how many owner lanes (0: none, shards only; default_lanes: as many as shards;
+  // at most detail::max_thread_lanes, 64: a larger number is cut to that). A thread whose
+  // lane number (detail::thread_lane()) is below it counts there without a read-modify-write.
+  static constexpr std::size_t default_lanes = static_cast<std::size_t>(-1);
+  explicit histogram(std::vector<double> upper_bounds, std::size_t shards = 0,
+                     std::size_t lanes = default_lanes)
+      : histogram(std::move(upper_bounds), nullptr, shards, lanes) {}
   // histogram h({0.1, 0.5, 1}): a braced list of bounds (without this overload the list
   // could also initialise a native_buckets, and the call would be ambiguous).
-  explicit histogram(std::initializer_list<double> upper_bounds, std::size_t shards = 0)
-      : histogram(std::vector<double>(upper_bounds), nullptr, shards) {}
+  explicit histogram(std::initializer_list<double> upper_bounds, std::size_t shards = 0,
+                     std::size_t lanes = default_lanes)
+      : histogram(std::vector<double>(upper_bounds), nullptr, shards, lanes) {}
   // Classic and native buckets. Throws std::invalid_argument also for a schema outside
   // -4..8, a zero_threshold that is negative, NaN or infinite, max_buckets 0 or > 32768.
+  // A histogram with native buckets has no owner lanes (see OWNER LANES).
   histogram(std::vector<double> upper_bounds, const native_buckets& native, std::size_t shards = 0)
-      : histogram(std::move(upper_bounds), &native, shards) {}
+      : histogram(std::move(upper_bounds), &native, shards, 0) {}
   // Native buckets only (the classic part is the +Inf bucket).
   explicit histogram(const native_buckets& native, std::size_t shards = 0)
-      : histogram(std::vector<double>{}, &native, shards) {}
+      : histogram(std::vector<double>{}, &native, shards, 0) {}
 
   histogram(const histogram&) = delete;
   histogram& operator=(const histogram&) = delete;
@@ -469,17 +533,18 @@ class histogram {
   // allocation, no system call.
   void observe(double v, std::uint64_t n) noexcept {
     if (n == 0) return;
-    const place p = locate(v);  // outside the lock: the critical section stays short
-    const std::size_t start = detail::thread_stripe();
-    for (std::size_t k = 0; k <= shard_mask_; ++k) {
-      shard& sh = shards_[(start + k) & shard_mask_];
-      if (try_lock(sh)) [[likely]] {
-        count_locked(sh.set, p, v, n);
-        unlock(sh);
-        return;
+    if (lane_count_ != 0) {  // classic buckets only: the thread's own lane, if it has one
+      const std::size_t lane = detail::thread_lane();
+      if (lane < lane_count_) [[likely]] {
+        shard& l = lanes_[lane];
+        // [HP3] relaxed: the pause hint ([HP1]); the sequence makes the read safe.
+        if (l.busy.value.load(std::memory_order_relaxed) == 0) [[likely]] {
+          count_owned(l.set, bucket_cell(v), v, n);
+          return;
+        }
       }
     }
-    observe_guest(guest_, p, v, n);  // every shard busy: the guests' lane, which never fails
+    observe_shared(v, n);
   }
 
   // A consistent snapshot (see GUARANTEES). Allocates the result; may throw bad_alloc.
@@ -490,12 +555,14 @@ class histogram {
   // The configured native layout (schema: the configured one, not the current one).
   [[nodiscard]] native_buckets native_layout() const noexcept { return native_config_; }
   [[nodiscard]] std::size_t shard_count() const noexcept { return shard_mask_ + 1; }
+  [[nodiscard]] std::size_t lane_count() const noexcept { return lane_count_; }
 
  private:
   // One count set's words, in `cells`: completed (guest sets), sum bits, the classic
   // buckets (the last is +Inf), then with native buckets: zero count, slots claimed,
   // table counts [C], overflow [2 x 133] (positive then negative, at schema -4).
   static constexpr std::size_t completed_cell = 0;
+  static constexpr std::size_t seq_cell = 0;  // an owner lane's sequence, in the same place
   static constexpr std::size_t sum_cell = 1;
   static constexpr std::size_t first_bucket_cell = 2;
   static constexpr std::int32_t empty_key = -1;  // codes are >= 0 (encode())
@@ -518,20 +585,17 @@ class histogram {
     count_set sets[2];
   };
 
-  histogram(std::vector<double> upper_bounds, const native_buckets* native, std::size_t shards);
+  histogram(std::vector<double> upper_bounds, const native_buckets* native, std::size_t shards,
+            std::size_t lanes);
 
   std::size_t bucket_cell(double v) const noexcept {
     const std::size_t n = bounds_.size();
     if (std::isnan(v)) return first_bucket_cell + n;  // NaN: the +Inf bucket
     // The first bound >= v: the number of bounds < v. Branch-free (latencies are random,
-    // so a branchy search mispredicts about once per level): a count for few buckets, a
-    // binary search with conditional moves for many.
+    // so a branchy search mispredicts about once per level): a count for few buckets (the
+    // bounds padded to 16 with +Inf), a binary search with conditional moves for many.
+    if (n <= 16) return first_bucket_cell + detail::count_less16(few_bounds_, v);
     const double* b = bounds_.data();
-    if (n <= 16) {
-      std::size_t below = 0;
-      for (std::size_t i = 0; i < n; ++i) below += b[i] < v ? 1 : 0;
-      return first_bucket_cell + below;
-    }
     std::size_t lo = 0;
     std::size_t len = n;
     while (len > 1) {
@@ -688,6 +752,45 @@ class histogram {
     }
   }
 
+  // The shards (a try-lock each), then the guests' lane: every call of a histogram with
+  // native buckets, and the calls of threads without a lane here or whose lane is paused.
+  [[gnu::noinline]] void observe_shared(double v, std::uint64_t n) noexcept {
+    const place p = locate(v);  // outside the lock: the critical section stays short
+    const std::size_t start = detail::thread_stripe();
+    for (std::size_t k = 0; k <= shard_mask_; ++k) {
+      shard& sh = shards_[(start + k) & shard_mask_];
+      if (try_lock(sh)) [[likely]] {
+        count_locked(sh.set, p, v, n);
+        unlock(sh);
+        return;
+      }
+    }
+    observe_guest(guest_, p, v, n);  // every shard busy: the guests' lane, which never fails
+  }
+
+  // ---- the owner lanes (one writer each: a seqlock) ----
+
+  // The lane's holder counts: the sequence odd while it writes, the counters, the sequence
+  // even again. No read-modify-write, nothing another core writes (but the pause hint).
+  static void count_owned(count_set& set, std::size_t cell, double v, std::uint64_t n) noexcept {
+    detail::atomic<std::uint64_t>& seq = set.cells[seq_cell];
+    // [HW1] relaxed: only this thread writes the lane (its previous holder's last value is
+    // ordered by detail::thread_lane()'s hand-over); odd: a call is writing. The release
+    // stores below keep it first.
+    const std::uint64_t s = seq.load(std::memory_order_relaxed);
+    seq.store(s + 1, std::memory_order_relaxed);
+    // [HW2] release: a snapshot that reads a counter written here ([HR2], acquire) then
+    // reads the sequence at s + 1 or later ([HR3]), and retries.
+    detail::atomic<std::uint64_t>& c = set.cells[cell];
+    c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_release);
+    detail::atomic<std::uint64_t>& sum = set.cells[sum_cell];
+    sum.store(detail::double_bits(detail::bits_double(sum.load(std::memory_order_relaxed)) +
+                                  v * static_cast<double>(n)),
+              std::memory_order_release);
+    // [HW3] release: pairs with [HR1]; a snapshot that reads s + 2 sees this call whole.
+    seq.store(s + 2, std::memory_order_release);
+  }
+
   // ---- the guests' lane (Go's hot/cold protocol) ----
 
   void observe_guest(guest_lane& lane, const place& p, double v, std::uint64_t n) const noexcept {
@@ -762,6 +865,10 @@ class histogram {
   // The guests' lane: flip, wait, move the old hot set's counts into g, reset it.
   void drain_guests(gathered& g) const;
   void reset(count_set& set) const;
+  // A snapshot's read of a lane: pause its holder, read until the sequence is even and
+  // unchanged across the read, resume it. Adds the lane's counts to g; tmp has a slot per
+  // classic bucket.
+  void read_lane(shard& l, gathered& g, std::vector<std::uint64_t>& tmp) const noexcept;
   // [HS6] a snapshot takes a shard's lock as observe() does ([HL1]), waiting for it.
   static void lock_shard(shard& sh) noexcept {
     detail::backoff wait;
@@ -777,11 +884,14 @@ class histogram {
                std::vector<std::pair<std::int32_t, std::uint64_t>>& scratch) const;
 
   std::vector<double> bounds_;
+  alignas(16) double few_bounds_[16];  // with at most 16 bounds: them, then +Inf
   bool native_ = false;
   native_buckets native_config_{};
   std::size_t table_size_ = 0;
   std::size_t shard_mask_ = 0;
   std::unique_ptr<shard[]> shards_;
+  std::size_t lane_count_ = 0;
+  std::unique_ptr<shard[]> lanes_;  // busy: the pause hint; set.cells[seq_cell]: the sequence
   mutable guest_lane guest_;
   // The histogram's current native schema, a hint for observers ([HN2]).
   mutable detail::cache_padded<detail::atomic<std::int32_t>> target_schema_{0};
@@ -797,8 +907,11 @@ class histogram {
 // ---- out-of-line members -------------------------------------------------------------
 
 inline histogram::histogram(std::vector<double> upper_bounds, const native_buckets* native,
-                            std::size_t shards)
+                            std::size_t shards, std::size_t lanes)
     : bounds_(std::move(upper_bounds)) {
+  for (std::size_t i = 0; i < 16; ++i) {
+    few_bounds_[i] = i < bounds_.size() ? bounds_[i] : std::numeric_limits<double>::infinity();
+  }
   for (std::size_t i = 0; i < bounds_.size(); ++i) {
     if (!std::isfinite(bounds_[i])) {
       detail::throw_invalid_argument(
@@ -834,6 +947,10 @@ inline histogram::histogram(std::vector<double> upper_bounds, const native_bucke
   if constexpr (detail::model_checked) shards = std::min<std::size_t>(shards, 4);
   shards = std::bit_ceil(shards);
   shard_mask_ = shards - 1;
+  if (lanes == default_lanes) lanes = shards;
+  lane_count_ = std::min(lanes, detail::max_thread_lanes);
+  if constexpr (detail::model_checked) lane_count_ = std::min<std::size_t>(lane_count_, 4);
+  if (native_) lane_count_ = 0;  // see OWNER LANES
   snap_.base.buckets.assign(bounds_.size() + 1, 0);
   shards_ = std::make_unique<shard[]>(shards);
   auto init = [&](count_set& set) {
@@ -849,6 +966,10 @@ inline histogram::histogram(std::vector<double> upper_bounds, const native_bucke
     }
   };
   for (std::size_t i = 0; i < shards; ++i) init(shards_[i].set);
+  if (lane_count_ != 0) {
+    lanes_ = std::make_unique<shard[]>(lane_count_);
+    for (std::size_t i = 0; i < lane_count_; ++i) init(lanes_[i].set);
+  }
   for (count_set& set : guest_.sets) init(set);
 }
 
@@ -917,6 +1038,35 @@ inline void histogram::reset(count_set& set) const {
     set.keys[k].store(empty_key, std::memory_order_relaxed);
 }
 
+inline void histogram::read_lane(shard& l, gathered& g,
+                                 std::vector<std::uint64_t>& tmp) const noexcept {
+  const count_set& set = l.set;
+  // [HP1] relaxed: a hint; the holder's calls that see it count in the shards, so the
+  // read below waits for at most the call in flight. Correctness rests on the sequence.
+  l.busy.value.store(1, std::memory_order_relaxed);
+  detail::backoff wait;
+  std::uint64_t sum_bits = 0;
+  for (;;) {
+    // [HR1] acquire: pairs with [HW3]; an even value s + 2 brings that call's counters.
+    const std::uint64_t before = set.cells[seq_cell].load(std::memory_order_acquire);
+    if ((before & 1) == 0) {
+      // [HR2] acquire: pairs with [HW2]; a counter of a later call brings its odd
+      // sequence, which [HR3] then sees.
+      for (std::size_t b = 0; b <= bounds_.size(); ++b) {
+        tmp[b] = set.cells[first_bucket_cell + b].load(std::memory_order_acquire);
+      }
+      sum_bits = set.cells[sum_cell].load(std::memory_order_acquire);
+      // [HR3] relaxed: after the acquire loads above. Unchanged: no call wrote meanwhile.
+      if (set.cells[seq_cell].load(std::memory_order_relaxed) == before) break;
+    }
+    wait.pause();
+  }
+  // [HP2] relaxed: the hint withdrawn (snapshots take turns, [HS1]).
+  l.busy.value.store(0, std::memory_order_relaxed);
+  for (std::size_t b = 0; b <= bounds_.size(); ++b) g.buckets[b] += tmp[b];
+  g.sum += detail::bits_double(sum_bits);
+}
+
 inline void histogram::drain_guests(gathered& g) const {
   guest_lane& lane = guest_;
   // [HS5] relaxed: which set is hot; only snapshots flip, and they take turns ([HS1]).
@@ -962,6 +1112,7 @@ inline histogram_snapshot histogram::snapshot() const {
   gathered shards;  // what the shards hold (cumulative, stays there)
   shards.buckets.assign(bounds_.size() + 1, 0);
   std::vector<std::pair<std::int32_t, std::uint64_t>> scratch;
+  std::vector<std::uint64_t> lane_read(lane_count_ != 0 ? bounds_.size() + 1 : 0);
   std::unique_lock<detail::mutex> lock(snap_.mutex);  // [HS1]
   gathered& base = snap_.base;                        // what the guests' lane gave up so far
   if (native_) {
@@ -972,6 +1123,7 @@ inline histogram_snapshot histogram::snapshot() const {
     base.native.reserve(base.native.size() + per_set);
     scratch.reserve(table_size_);
   }
+  for (std::size_t i = 0; i < lane_count_; ++i) read_lane(lanes_[i], shards, lane_read);
   for (std::size_t i = 0; i <= shard_mask_; ++i) {
     lock_shard(shards_[i]);  // [HS6]
     gather(shards_[i].set, shards);

@@ -49,5 +49,7 @@ int main(int argc, char** argv) {
   run_racing<hist_two_shards>(r, "hist_two_shards", hist_plan(20000));
   run_racing<hist_native_coarsen>(r, "hist_native_coarsen", hist_plan(4000));
   run_racing<hist_native_reuse>(r, "hist_native_reuse", hist_plan(5000));
+  run_racing<hist_lanes>(r, "hist_lanes", hist_plan(20000));
+  run_racing<hist_lane_owner_snapshots>(r, "hist_lane_owner_snapshots", hist_plan(20000));
   return r.exit_code();
 }

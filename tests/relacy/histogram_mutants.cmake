@@ -95,3 +95,42 @@ lockless_relacy_mutant(mutant_histogram_no_reset
   HEADER lockless/histogram.hpp
   FIND "reset(old_hot);"
   REPLACE "{}")
+
+# The owner lanes (hist_lanes): a snapshot's read of a lane is a seqlock read. Each
+# mutant lets it keep a torn lane (a bucket counted without its sum, or the reverse).
+
+# [HW2] the owner's counter store relaxed: it need not carry the odd sequence with it.
+# Expected: assertion.
+lockless_relacy_mutant(mutant_histogram_lane_store_relaxed
+  PROGRAM histogram_mutants
+  HEADER lockless/histogram.hpp
+  FIND "c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_release);"
+  REPLACE "c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);")
+
+# [HW3] the owner's closing sequence store relaxed. Expected: assertion.
+lockless_relacy_mutant(mutant_histogram_lane_publish_relaxed
+  PROGRAM histogram_mutants
+  HEADER lockless/histogram.hpp
+  FIND "seq.store(s + 2, std::memory_order_release);"
+  REPLACE "seq.store(s + 2, std::memory_order_relaxed);")
+
+# [HR1] the snapshot's first sequence load relaxed. Expected: assertion.
+lockless_relacy_mutant(mutant_histogram_lane_read_relaxed
+  PROGRAM histogram_mutants
+  HEADER lockless/histogram.hpp
+  FIND "const std::uint64_t before = set.cells[seq_cell].load(std::memory_order_acquire);"
+  REPLACE "const std::uint64_t before = set.cells[seq_cell].load(std::memory_order_relaxed);")
+
+# [HR2] the snapshot's loads of the bucket counters relaxed. Expected: assertion.
+lockless_relacy_mutant(mutant_histogram_lane_counters_relaxed
+  PROGRAM histogram_mutants
+  HEADER lockless/histogram.hpp
+  FIND "tmp[b] = set.cells[first_bucket_cell + b].load(std::memory_order_acquire);"
+  REPLACE "tmp[b] = set.cells[first_bucket_cell + b].load(std::memory_order_relaxed);")
+
+# [HR3] the snapshot does not re-read the sequence. Expected: assertion.
+lockless_relacy_mutant(mutant_histogram_lane_no_recheck
+  PROGRAM histogram_mutants
+  HEADER lockless/histogram.hpp
+  FIND "if (set.cells[seq_cell].load(std::memory_order_relaxed) == before) break;"
+  REPLACE "break;")

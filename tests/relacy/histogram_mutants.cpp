@@ -99,6 +99,34 @@ const mutant_table mutants = {
        r.expect_failure<hist_one_shard>("hist_one_shard", hist_plan(20000),
                                         {rl::test_result_livelock, wrong_result});
      }},
+    {"mutant_histogram_lane_store_relaxed",
+     // [HW2] relaxed: a snapshot reads a lane's bucket counter from a call in flight without
+     // seeing that call's odd sequence, and reports the bucket without its sum.
+     [](report& r) {
+       r.expect_failure<hist_lanes>("hist_lanes", hist_plan(20000), {wrong_result});
+     }},
+    {"mutant_histogram_lane_publish_relaxed",
+     // [HW3] relaxed: a snapshot reads the even sequence of a finished call without its
+     // counters (a stale bucket or sum beside a fresh one).
+     [](report& r) {
+       r.expect_failure<hist_lanes>("hist_lanes", hist_plan(20000), {wrong_result});
+     }},
+    {"mutant_histogram_lane_read_relaxed",
+     // [HR1] relaxed: the same edge, on the snapshot's side.
+     [](report& r) {
+       r.expect_failure<hist_lanes>("hist_lanes", hist_plan(20000), {wrong_result});
+     }},
+    {"mutant_histogram_lane_counters_relaxed",
+     // [HR2] relaxed: a bucket counter read from a call in flight need not bring its odd
+     // sequence to the re-check.
+     [](report& r) {
+       r.expect_failure<hist_lanes>("hist_lanes", hist_plan(20000), {wrong_result});
+     }},
+    {"mutant_histogram_lane_no_recheck",
+     // [HR3] gone: the snapshot keeps what it read while the owner wrote (a torn lane).
+     [](report& r) {
+       r.expect_failure<hist_lanes>("hist_lanes", hist_plan(20000), {wrong_result});
+     }},
 };
 
 }  // namespace
@@ -110,6 +138,8 @@ int main(int argc, char** argv) {
       s.one<hist_two_shards>("hist_two_shards");
       s.one<hist_native_coarsen>("hist_native_coarsen");
       s.one<hist_native_reuse>("hist_native_reuse");
+      s.one<hist_lanes>("hist_lanes");
+      s.one<hist_lane_owner_snapshots>("hist_lane_owner_snapshots");
     });
   }
   if (!parse_args(argc, argv)) return 2;

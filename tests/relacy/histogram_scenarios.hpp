@@ -55,6 +55,7 @@ namespace lockless_relacy {
 // A scenario's histogram.
 struct hist_config {
   std::size_t shards = 1;
+  std::size_t lanes = 0;  // owner lanes (classic only): model thread t owns lane t if t < lanes
   bool native = false;
   std::int32_t schema = 0;        // native only
   std::uint32_t max_buckets = 2;  // native only
@@ -176,9 +177,10 @@ struct hist_suite : rl::test_suite<Derived, Threads> {
       nb.max_buckets = C.max_buckets;
       h = new lockless::histogram(std::move(bounds), nb, C.shards);
     } else {
-      h = new lockless::histogram(std::move(bounds), C.shards);
+      h = new lockless::histogram(std::move(bounds), C.shards, C.lanes);
     }
     RL_ASSERT(h->shard_count() == C.shards);
+    RL_ASSERT(h->lane_count() == C.lanes);
     snapshots_done.store(0, std::memory_order_relaxed);
     evidence().partial = false;
   }
@@ -463,6 +465,25 @@ struct hist_native_reuse
     : hist_suite<hist_native_reuse, 2,
                  hist_config{.shards = 1, .native = true, .schema = 0, .max_buckets = 4}> {
   static constexpr const char* scripts[2] = {"p2p", "SSS"};
+};
+
+// (e) Owner lanes: threads 0 and 1 own lanes 0 and 1 and count there with plain loads and
+// release stores under their lane's sequence ([HW1]-[HW3]); thread 2 has no lane (its
+// observation goes to the shard) and snapshots twice, reading each lane under the
+// sequence ([HR1]-[HR3]) while its owner may be half-way through a call: a torn read (a
+// bucket counted without its sum, or the reverse) must be retried, never reported. The
+// pause hint ([HP1]) sends an owner's calls during the read to the shard.
+struct hist_lanes : hist_suite<hist_lanes, 3, hist_config{.shards = 1, .lanes = 2}> {
+  static constexpr const char* scripts[3] = {"abc", "cab", "aSS"};
+};
+
+// (f) One lane, whose owner snapshots too: thread 0 counts in lane 0 and then snapshots
+// (its own observations must be in it: the read of its own lane, paused by itself, sees
+// them); thread 1 (no lane) snapshots around its own observation, racing thread 0's
+// calls and its snapshot on the mutex and the pause hint.
+struct hist_lane_owner_snapshots
+    : hist_suite<hist_lane_owner_snapshots, 2, hist_config{.shards = 1, .lanes = 1}> {
+  static constexpr const char* scripts[2] = {"abcS", "SbS"};
 };
 
 }  // namespace lockless_relacy

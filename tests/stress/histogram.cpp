@@ -23,6 +23,7 @@
 //     buckets after reducing the earlier snapshot to the later schema (H6);
 //   - after the join, a final snapshot equals the multiset observed, exactly.
 // Models: "small" (12 dyadic values, default native layout: the schema never moves),
+// "classic" (the same values, classic buckets only: owner lanes, as many as shards),
 // "spread" (powers of two 2^-6 .. 2^14 of both signs, zero threshold 2^-6, max_buckets 16:
 // the sets' hints go down and snapshots coarsen while observers run), and "special"
 // (spread plus +Inf, -Inf and NaN). Sized for 2 cores: LOCKLESS_STRESS_SCALE for soak.
@@ -74,6 +75,17 @@ const histogram_model& small_model() {
       {hfinite(-3), hfinite(-0.5), hfinite(0.0, -0.0), hfinite(0.25), hfinite(0.5), hfinite(1),
        hfinite(1.5), hfinite(2), hfinite(3), hfinite(5), hfinite(8), hfinite(100)},
       &layout);
+  return m;
+}
+
+// The small model's values with classic buckets only: the histogram has owner lanes (as
+// many as shards), so observers count in their lanes, in the shards when they have none
+// or a snapshot pauses theirs, and in the guests' lane when every shard is busy.
+const histogram_model& classic_model() {
+  static const histogram_model m(
+      {hfinite(-3), hfinite(-0.5), hfinite(0.0, -0.0), hfinite(0.25), hfinite(0.5), hfinite(1),
+       hfinite(1.5), hfinite(2), hfinite(3), hfinite(5), hfinite(8), hfinite(100)},
+      nullptr);
   return m;
 }
 
@@ -261,10 +273,10 @@ void run_config(const char* name, const histogram_model& model, std::size_t shar
   EXPECT_LT(last.count, model.exact_below()) << "sums no longer exact: scale the work down";
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::printf(
-      "histogram stress [%s, %zu shards]: %zu observations, %zu snapshots (%zu checked "
-      "by intervals, %zu mid-run), final schema %d, coarsest %d, %.2f s\n",
-      name, h->shard_count(), static_cast<std::size_t>(last.count), taken, reads.size(), mid,
-      static_cast<int>(last.schema), static_cast<int>(coarsest), secs);
+      "histogram stress [%s, %zu shards, %zu lanes]: %zu observations, %zu snapshots (%zu "
+      "checked by intervals, %zu mid-run), final schema %d, coarsest %d, %.2f s\n",
+      name, h->shard_count(), h->lane_count(), static_cast<std::size_t>(last.count), taken,
+      reads.size(), mid, static_cast<int>(last.schema), static_cast<int>(coarsest), secs);
 }
 
 // Observations per observer (more while snapshots are few: min_snapshots). TSan runs
@@ -277,6 +289,11 @@ TEST(HistogramStress, SmallValuesSnapshotsConsistentMonotoneIntervalCorrect) {
   run_config("small", small_model(), 1, ops(), false);
   run_config("small", small_model(), 2, ops(), false);
   run_config("small", small_model(), 0, ops(), false);
+}
+
+TEST(HistogramStress, ClassicOwnerLanesSnapshotsConsistentMonotoneIntervalCorrect) {
+  run_config("classic", classic_model(), 1, ops(), false);
+  run_config("classic", classic_model(), 0, ops(), false);
 }
 
 TEST(HistogramStress, SpreadValuesCoarsenWhileObserved) {

@@ -1,9 +1,10 @@
-// detail/per_thread.hpp: the per-thread slot, the per-thread allocation and the striped
-// array. (Under Relacy, where the slot is an array indexed by the model thread, the epoch
-// programs of tests/relacy/ exercise it; it is not tested here.)
+// detail/per_thread.hpp: the per-thread slot, the per-thread allocation, the striped
+// array and the lane numbers. (Under Relacy, where the slot is an array indexed by the
+// model thread, the epoch programs of tests/relacy/ exercise it; it is not tested here.)
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <barrier>
 #include <cstddef>
 #include <cstdint>
 #include <set>
@@ -194,6 +195,73 @@ TEST(Striped, ConstForEachVisitsEveryStripeInOrder) {
   std::vector<int> seen;
   cs.for_each([&](const int& v) { seen.push_back(v); });
   EXPECT_EQ(seen, (std::vector<int>{1, 2, 3, 4, 5}));
+}
+
+// ---- lane numbers -----------------------------------------------------------------------
+
+using lockless::detail::max_thread_lanes;
+using lockless::detail::thread_lane;
+
+// Lanes of `n` threads alive at once (each asks twice: the number is stable).
+std::vector<std::size_t> lanes_of_live_threads(std::size_t n) {
+  std::vector<std::size_t> lanes(n);
+  std::barrier all(static_cast<std::ptrdiff_t>(n));
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      lanes[i] = thread_lane();
+      all.arrive_and_wait();  // every thread holds its number now
+      EXPECT_EQ(thread_lane(), lanes[i]);
+      all.arrive_and_wait();  // nobody exits before everyone has asked again
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  return lanes;
+}
+
+TEST(ThreadLane, LiveThreadsHoldDistinctNumbers) {
+  const std::vector<std::size_t> lanes = lanes_of_live_threads(16);
+  std::set<std::size_t> distinct;
+  for (std::size_t l : lanes) {
+    ASSERT_LT(l, max_thread_lanes);
+    distinct.insert(l);
+  }
+  EXPECT_EQ(distinct.size(), lanes.size());
+}
+
+TEST(ThreadLane, AnExitedThreadsNumberGoesToTheNextThread) {
+  // Taken lowest-free-first and handed back at exit: a thread started after another one
+  // exited, with nothing else changing meanwhile, gets the same number.
+  std::size_t first = max_thread_lanes;
+  std::thread([&] { first = thread_lane(); }).join();
+  ASSERT_LT(first, max_thread_lanes);
+  for (int i = 0; i < 100; ++i) {
+    std::size_t next = max_thread_lanes;
+    std::thread([&] { next = thread_lane(); }).join();
+    EXPECT_EQ(next, first) << "round " << i;
+  }
+}
+
+TEST(ThreadLane, NoneWhenAllAreHeldThenFreeAgain) {
+  // 70 threads alive at once: at most 64 numbers (some may be held outside this test, by
+  // the main thread); the others get none (max_thread_lanes), and all are distinct.
+  const std::vector<std::size_t> lanes = lanes_of_live_threads(70);
+  std::set<std::size_t> held;
+  std::size_t none = 0;
+  for (std::size_t l : lanes) {
+    if (l == max_thread_lanes) {
+      ++none;
+    } else {
+      ASSERT_LT(l, max_thread_lanes);
+      EXPECT_TRUE(held.insert(l).second) << "lane " << l << " given twice";
+    }
+  }
+  EXPECT_GE(none, 6u);
+  EXPECT_EQ(held.size() + none, lanes.size());
+  // Every one of them handed back at exit: a new thread gets a number again.
+  std::size_t after = max_thread_lanes;
+  std::thread([&] { after = thread_lane(); }).join();
+  EXPECT_LT(after, max_thread_lanes);
 }
 
 }  // namespace

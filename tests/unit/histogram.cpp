@@ -905,6 +905,91 @@ TEST(HistogramNativeQuantile, NaNObservations) {
   EXPECT_EQ(s.native_quantile(0.25), 1.5);
 }
 
+// ---- owner lanes -------------------------------------------------------------------------
+
+TEST(HistogramLanes, Count) {
+  const histogram by_default(std::vector<double>{1}, 8);
+  EXPECT_EQ(by_default.lane_count(), 8u);  // as many as shards
+  EXPECT_EQ(histogram(std::vector<double>{1}, 8, 0).lane_count(), 0u);
+  EXPECT_EQ(histogram(std::vector<double>{1}, 8, 3).lane_count(), 3u);   // not rounded
+  EXPECT_EQ(histogram(std::vector<double>{1}, 1024).lane_count(), 64u);  // at most 64
+  EXPECT_EQ(histogram(std::vector<double>{1}, 2, 1000).lane_count(), 64u);
+  EXPECT_EQ(histogram({1.0, 2.0}, 2, 1).lane_count(), 1u);
+  // Native buckets: no lanes (a snapshot compacts native tables, which needs the lock).
+  EXPECT_EQ(histogram(native_buckets{}, 4).lane_count(), 0u);
+  EXPECT_EQ(histogram(std::vector<double>{1}, native_buckets{}, 4).lane_count(), 0u);
+}
+
+TEST(HistogramLanes, ShortLivedThreadsHandTheirLanesOnAndLoseNothing) {
+  // Each thread counts in its lane (or the shards, without one) and exits; the next ones
+  // take the freed lane numbers and go on adding to the same lanes. Waves of 3 live
+  // threads over 2 lanes: lanes, shards and hand-overs all in use. Dyadic values: exact.
+  const std::vector<double> bounds{1, 4, 16};
+  histogram h(bounds, 2, 2);
+  constexpr int waves = 60;
+  constexpr int per_wave = 3;
+  constexpr int per_thread = 500;
+  auto value = [](int t, int i) { return static_cast<double>((t * 7 + i) % 40) * 0.5; };
+  for (int w = 0; w < waves; ++w) {
+    std::vector<std::thread> threads;
+    for (int k = 0; k < per_wave; ++k) {
+      threads.emplace_back([&, t = w * per_wave + k] {
+        for (int i = 0; i < per_thread; ++i) h.observe(value(t, i));
+      });
+    }
+    for (std::thread& t : threads) t.join();
+  }
+  std::vector<std::uint64_t> buckets(bounds.size() + 1, 0);
+  double sum = 0;
+  for (int t = 0; t < waves * per_wave; ++t) {
+    for (int i = 0; i < per_thread; ++i) {
+      const double v = value(t, i);
+      ++buckets[static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end(), v) -
+                                         bounds.begin())];
+      sum += v;
+    }
+  }
+  const histogram_snapshot s = h.snapshot();
+  EXPECT_EQ(classic_counts(s), buckets);
+  EXPECT_EQ(s.count, static_cast<std::uint64_t>(waves * per_wave * per_thread));
+  EXPECT_EQ(s.sum, sum);
+}
+
+TEST(HistogramLanes, SnapshotsFinishWhileOwnersObserveWithoutPause) {
+  // Two owners observe back to back, never stopping, while this thread takes snapshots.
+  // A lane read retries while its owner writes; with 1000 buckets it takes far longer than
+  // an observe(), so without the pause hint (which sends the owner's next calls to the
+  // shards) it would hardly ever succeed. Every snapshot consistent (1.0 only: sum ==
+  // count) and monotone.
+  histogram h(lockless::linear_buckets(0.5, 1.5, 1000), 2, 2);
+  std::atomic<bool> stop{false};
+  std::atomic<int> started{0};
+  std::vector<std::thread> owners;
+  for (int t = 0; t < 2; ++t) {
+    owners.emplace_back([&] {
+      h.observe(1.0);
+      started.fetch_add(1);
+      while (!stop.load(std::memory_order_relaxed)) h.observe(1.0);
+    });
+  }
+  while (started.load() < 2) std::this_thread::yield();
+  std::uint64_t last = 0;
+  for (int i = 0; i < 300; ++i) {
+    const histogram_snapshot s = h.snapshot();
+    ASSERT_EQ(s.count, s.cumulative.back());
+    ASSERT_EQ(s.cumulative[0], 0u);
+    ASSERT_EQ(s.cumulative[1], s.count);
+    ASSERT_EQ(s.sum, static_cast<double>(s.count));
+    ASSERT_GE(s.count, last);
+    last = s.count;
+  }
+  stop = true;
+  for (std::thread& t : owners) t.join();
+  const histogram_snapshot s = h.snapshot();
+  EXPECT_EQ(s.sum, static_cast<double>(s.count));
+  EXPECT_GT(s.count, 0u);
+}
+
 // ---- snapshots: consistent, exact and monotone single-threaded --------------------------
 
 TEST(HistogramSnapshot, ManySnapshotsInterleavedWithObserves) {

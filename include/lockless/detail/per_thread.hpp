@@ -1,4 +1,4 @@
-// lockless/detail/per_thread.hpp: a per-thread slot, and a striped array of padded slots.
+// lockless/detail/per_thread.hpp: a per-thread slot, striped padded slots, and lane numbers.
 //
 // per_thread<T, Tag>
 //   One T per thread, for the library's per-thread state (the epoch domain's table of a
@@ -51,12 +51,25 @@
 //   for_each(f) visits every stripe (aggregation; a stripe's own synchronization is T's
 //   business: striped adds none). The array lives wherever the striped object does.
 //
+// thread_lane()
+//   A LANE NUMBER in 0..63 that one live thread holds at a time: taken at the thread's
+//   first call (the lowest free bit of one process-wide word, per copy of the library, by
+//   CAS), handed back by a thread-exit hook, then taken by the next thread that asks. A
+//   structure can give each number a slot that only its holder writes, without a lock
+//   (the histogram's owner lanes); the hand-over is a release ([PL3]) and acquire ([PL2])
+//   on the word, so the next holder sees what the previous one wrote. With 64 numbers
+//   held, a thread gets max_thread_lanes (none) and asks again at its next call. The main
+//   thread never hands its number back (its exit hooks do not run); a forked child keeps
+//   the parent's other threads' numbers taken. Under Relacy: the model thread's index.
+//
 // Guarantees: local() and thread_stripe() after a thread's first call are wait-free and
 // allocation-free; the first thread_stripe() call is one relaxed fetch_add. Nothing here
 // takes a lock or blocks.
 #pragma once
 
+#include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <new>
@@ -190,6 +203,68 @@ struct thread_stripe_slot {
       s.number_plus_one = next.fetch_add(1, std::memory_order_relaxed) + 1;
     }
     return s.number_plus_one - 1;
+  }
+}
+
+// ---- lanes: a number that one live thread holds at a time ----------------------------
+
+// How many lane numbers there are (one word of bits).
+inline constexpr std::size_t max_thread_lanes = 64;
+
+struct thread_lane_slot {
+  std::uint32_t number_plus_one = 0;  // 0: none held
+  thread_exit_hook hook{};            // hands the number back when the thread exits
+};
+
+// The lane numbers' word: bit i set while a live thread holds lane i. One per copy of the
+// library; constant-initialized (no guard). Not used under Relacy.
+inline atomic<std::uint64_t>& thread_lane_word() noexcept {
+  static atomic<std::uint64_t> taken{0};
+  return taken;
+}
+
+// Cold path of thread_lane(): take the lowest free number, or report none (all 64 held;
+// the next call tries again).
+[[gnu::noinline]] inline std::size_t acquire_thread_lane(thread_lane_slot& s) noexcept {
+  atomic<std::uint64_t>& taken = thread_lane_word();
+  // [PL1] relaxed look; the CAS below orders.
+  std::uint64_t seen = taken.load(std::memory_order_relaxed);
+  for (;;) {
+    if (seen == ~std::uint64_t{0}) return max_thread_lanes;
+    const int i = std::countr_one(seen);
+    // [PL2] acquire: pairs with [PL3], the previous holder's release of this number:
+    // everything it wrote under the number (a histogram lane's counters) happens-before
+    // what this thread writes under it. Failure relaxed: `seen` is re-read.
+    if (taken.compare_exchange_weak(seen, seen | (std::uint64_t{1} << i), std::memory_order_acquire,
+                                    std::memory_order_relaxed)) {
+      s.number_plus_one = static_cast<std::uint32_t>(i) + 1;
+      s.hook.run = []() noexcept {
+        thread_lane_slot& mine = per_thread<thread_lane_slot>::local();
+        const std::uint64_t bit = std::uint64_t{1} << (mine.number_plus_one - 1);
+        mine.number_plus_one = 0;
+        // [PL3] release: pairs with the next holder's [PL2]. (A subtraction clears the
+        // bit: only its holder clears it, and it is set.)
+        thread_lane_word().fetch_sub(bit, std::memory_order_release);
+      };
+      per_thread<thread_lane_slot>::at_thread_exit(s.hook);
+      return static_cast<std::size_t>(i);
+    }
+  }
+}
+
+// The calling thread's lane number in 0..max_thread_lanes-1, held by this thread alone
+// until it exits (its exit hook hands it back, and the next thread to ask takes the lowest
+// free one), or max_thread_lanes when all are held. Numbers are process-wide (per copy of
+// the library), taken at a thread's first call. Under Relacy: the model thread's index
+// (model threads do not exit).
+[[nodiscard]] inline std::size_t thread_lane() noexcept {
+  if constexpr (model_checked) {
+    return model_thread_index();
+  } else {
+    thread_lane_slot& s = per_thread<thread_lane_slot>::local();
+    if (s.number_plus_one != 0) [[likely]]
+      return s.number_plus_one - 1;
+    return acquire_thread_lane(s);
   }
 }
 

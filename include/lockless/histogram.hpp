@@ -1041,6 +1041,10 @@ inline void histogram::reset(count_set& set) const {
 inline void histogram::read_lane(shard& l, gathered& g,
                                  std::vector<std::uint64_t>& tmp) const noexcept {
   const count_set& set = l.set;
+  // [HR1] as below. Still 0: the lane was never written (no holder of its number has
+  // counted here), so there is nothing to add and nobody to pause; a call that returned
+  // before snapshot() was called would have left it at 2 or more.
+  if (set.cells[seq_cell].load(std::memory_order_acquire) == 0) return;
   // [HP1] relaxed: a hint; the holder's calls that see it count in the shards, so the
   // read below waits for at most the call in flight. Correctness rests on the sequence.
   l.busy.value.store(1, std::memory_order_relaxed);
@@ -1052,8 +1056,10 @@ inline void histogram::read_lane(shard& l, gathered& g,
     if ((before & 1) == 0) {
       // [HR2] acquire: pairs with [HW2]; a counter of a later call brings its odd
       // sequence, which [HR3] then sees.
-      for (std::size_t b = 0; b <= bounds_.size(); ++b) {
-        tmp[b] = set.cells[first_bucket_cell + b].load(std::memory_order_acquire);
+      const detail::atomic<std::uint64_t>* cells = &set.cells[first_bucket_cell];
+      std::uint64_t* out = tmp.data();
+      for (std::size_t b = 0, n = tmp.size(); b < n; ++b) {
+        out[b] = cells[b].load(std::memory_order_acquire);
       }
       sum_bits = set.cells[sum_cell].load(std::memory_order_acquire);
       // [HR3] relaxed: after the acquire loads above. Unchanged: no call wrote meanwhile.
@@ -1063,7 +1069,8 @@ inline void histogram::read_lane(shard& l, gathered& g,
   }
   // [HP2] relaxed: the hint withdrawn (snapshots take turns, [HS1]).
   l.busy.value.store(0, std::memory_order_relaxed);
-  for (std::size_t b = 0; b <= bounds_.size(); ++b) g.buckets[b] += tmp[b];
+  std::uint64_t* into = g.buckets.data();
+  for (std::size_t b = 0, n = tmp.size(); b < n; ++b) into[b] += tmp[b];
   g.sum += detail::bits_double(sum_bits);
 }
 

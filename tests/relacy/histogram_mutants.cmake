@@ -125,8 +125,8 @@ lockless_relacy_mutant(mutant_histogram_lane_read_relaxed
 lockless_relacy_mutant(mutant_histogram_lane_counters_relaxed
   PROGRAM histogram_mutants
   HEADER lockless/histogram.hpp
-  FIND "tmp[b] = set.cells[first_bucket_cell + b].load(std::memory_order_acquire);"
-  REPLACE "tmp[b] = set.cells[first_bucket_cell + b].load(std::memory_order_relaxed);")
+  FIND "out[b] = cells[b].load(std::memory_order_acquire);"
+  REPLACE "out[b] = cells[b].load(std::memory_order_relaxed);")
 
 # [HR3] the snapshot does not re-read the sequence. Expected: assertion.
 lockless_relacy_mutant(mutant_histogram_lane_no_recheck

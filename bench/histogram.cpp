@@ -30,7 +30,13 @@
 //                                            native: native buckets only, schema 3,
 //                                            max_buckets = buckets, each shard observes
 //                                            `buckets` distinct native buckets (the bound is
-//                                            met: the schema stays 3).
+//                                            met: the schema stays 3). With classic
+//                                            buckets the filling threads count in an
+//                                            owner lane instead (each fresh thread takes
+//                                            the lowest free lane number, the same one):
+//                                            one lane holds the counts, the shards are
+//                                            read empty (a shard is read whole whatever
+//                                            it holds) and the unused lanes skipped.
 //   histogram/collect/<impl>/<buckets>       a scrape's cost, classic buckets
 //                                            linear_buckets(1, 1, buckets), 10, 100, 1000,
 //                                            ours at its default shard count, every shard

@@ -11,7 +11,8 @@
 //                                         returns the count, so the work cannot be dropped
 //
 //   lockless_histogram         lockless::histogram, classic buckets only, default shards
-//                              (2 x hardware threads, a power of two, at most 64)
+//                              (2 x hardware threads, a power of two, at most 64) and as
+//                              many owner lanes (a thread with a lane counts there)
 //   lockless_histogram_native  the same with native buckets too (native_buckets{}: schema
 //                              3, max_buckets 160), as a histogram that is scraped both
 //                              ways is configured

@@ -24,93 +24,94 @@ namespace {
 constexpr rl::test_result_e wrong_result = rl::test_result_user_assert_failed;
 
 const mutant_table mutants = {
-    {"mutant_bounded_queue_enqueue_cas_relaxed",
-     // [QE4] enqueue's CAS relaxed/relaxed: publishing a slot's index no longer publishes
-     // its contents. The popper's move-out (or, through free_, the next pusher's build)
-     // races with the previous owner's access to the slot.
-     [](report& r) {
-       r.expect_failure<bq_try_cap1>("bq_try_cap1", random_plan(20000),
-                                     {rl::test_result_data_race});
-       r.expect_failure<bq_try_spsc_cap2>("bq_try_spsc_cap2", random_plan(20000),
-                                          {rl::test_result_data_race});
-       r.expect_failure<bq_pingpong>("bq_pingpong", random_plan(20000),
-                                     {rl::test_result_data_race});
-     }},
-    {"mutant_bounded_queue_enqueue_cas_no_release",
-     // [QE4] enqueue's CAS acquire/acquire: the release half is the one that matters.
-     [](report& r) {
-       r.expect_failure<bq_try_cap1>("bq_try_cap1", random_plan(20000),
-                                     {rl::test_result_data_race});
-       r.expect_failure<bq_try_spsc_cap2>("bq_try_spsc_cap2", random_plan(20000),
-                                          {rl::test_result_data_race});
-       r.expect_failure<bq_pingpong>("bq_pingpong", random_plan(20000),
-                                     {rl::test_result_data_race});
-     }},
-    {"mutant_bounded_queue_dequeue_load_relaxed",
-     // [QD2] dequeue's load of the entry relaxed: taking an index no longer makes the
-     // slot's contents visible.
-     [](report& r) {
-       r.expect_failure<bq_try_cap1>("bq_try_cap1", random_plan(20000),
-                                     {rl::test_result_data_race});
-       r.expect_failure<bq_try_spsc_cap2>("bq_try_spsc_cap2", random_plan(20000),
-                                          {rl::test_result_data_race});
-       r.expect_failure<bq_pingpong>("bq_pingpong", random_plan(20000),
-                                     {rl::test_result_data_race});
-     }},
-    {"mutant_bounded_queue_dequeue_cas_no_release",
-     // [QD4] the burning / unsafe-marking CAS acquire/acquire: an enqueuer on free_ that
-     // reads the unsafe mark no longer sees its dequeuer's ticket in head_ ([QE3]) and
-     // fills an entry that dequeuer already passed: a slot index is stranded, and with
-     // nothing in flight the queue refuses a push below capacity() (after()'s refill).
-     // Found at execution 36,331 of bq_try_cap1; not by the other scenarios in 100,000.
-     [](report& r) {
-       r.expect_failure<bq_try_cap1>("bq_try_cap1", random_plan(100000), {wrong_result});
-     }},
-    {"mutant_bounded_queue_no_closed_after_round",
-     // dequeue says empty instead of closed after a futile round that saw the closed bit:
-     // a blocking pop woken by close sleeps again (DEADLOCK); a closed thread's try_pop
-     // says empty (assertion).
-     [](report& r) {
-       r.expect_failure<bq_close_two_waiters>("bq_close_two_waiters", random_plan(20000),
-                                              {rl::test_result_deadlock});
-       r.expect_failure<bq_close_push>("bq_close_push", random_plan(20000), {wrong_result});
-     }},
-    {"mutant_bounded_queue_catch_up_drops_closed",
-     // catch_up ([QD7]) drops the closed bit: the queue reopens (after()'s push after the
-     // close succeeds, or a pop says empty after closed).
-     [](report& r) {
-       r.expect_failure<bq_close_push>("bq_close_push", random_plan(20000), {wrong_result});
-       r.expect_failure<bq_close_blocked_push>("bq_close_blocked_push", random_plan(20000),
-                                               {wrong_result});
-     }},
-    {"mutant_bounded_queue_give_back_before_move",
-     // a pop gives the index back before moving the element out: the next pusher builds
-     // over it; one value is lost and another popped twice (exactly-once assertion).
-     [](report& r) {
-       r.expect_failure<bq_try_cap1>("bq_try_cap1", random_plan(20000), {wrong_result});
-       r.expect_failure<bq_pingpong>("bq_pingpong", random_plan(20000), {wrong_result});
-     }},
-    {"mutant_bounded_queue_close_no_notify",
-     // close() does not wake the sleeping pops: the one that did not get the value sleeps
-     // for ever.
-     [](report& r) {
-       r.expect_failure<bq_close_two_waiters>("bq_close_two_waiters", random_plan(20000),
-                                              {rl::test_result_deadlock});
-       r.expect_failure<bq_close_blocked_pop>("bq_close_blocked_pop", bound_plan(1),
-                                              {rl::test_result_deadlock});
-     }},
-    {"mutant_bounded_queue_push_no_notify",
-     // a push does not wake a sleeping pop.
-     [](report& r) {
-       r.expect_failure<bq_pingpong>("bq_pingpong", random_plan(20000), {rl::test_result_deadlock});
-     }},
+    mutant<"mutant_bounded_queue_enqueue_cas_relaxed">(
+        // [QE4] enqueue's CAS relaxed/relaxed: publishing a slot's index no longer publishes
+        // its contents. The popper's move-out (or, through free_, the next pusher's build)
+        // races with the previous owner's access to the slot.
+        []<class = void>(report& r) {
+          r.expect_failure<bq_try_cap1>("bq_try_cap1", random_plan(20000),
+                                        {rl::test_result_data_race});
+          r.expect_failure<bq_try_spsc_cap2>("bq_try_spsc_cap2", random_plan(20000),
+                                             {rl::test_result_data_race});
+          r.expect_failure<bq_pingpong>("bq_pingpong", random_plan(20000),
+                                        {rl::test_result_data_race});
+        }),
+    mutant<"mutant_bounded_queue_enqueue_cas_no_release">(
+        // [QE4] enqueue's CAS acquire/acquire: the release half is the one that matters.
+        []<class = void>(report& r) {
+          r.expect_failure<bq_try_cap1>("bq_try_cap1", random_plan(20000),
+                                        {rl::test_result_data_race});
+          r.expect_failure<bq_try_spsc_cap2>("bq_try_spsc_cap2", random_plan(20000),
+                                             {rl::test_result_data_race});
+          r.expect_failure<bq_pingpong>("bq_pingpong", random_plan(20000),
+                                        {rl::test_result_data_race});
+        }),
+    mutant<"mutant_bounded_queue_dequeue_load_relaxed">(
+        // [QD2] dequeue's load of the entry relaxed: taking an index no longer makes the
+        // slot's contents visible.
+        []<class = void>(report& r) {
+          r.expect_failure<bq_try_cap1>("bq_try_cap1", random_plan(20000),
+                                        {rl::test_result_data_race});
+          r.expect_failure<bq_try_spsc_cap2>("bq_try_spsc_cap2", random_plan(20000),
+                                             {rl::test_result_data_race});
+          r.expect_failure<bq_pingpong>("bq_pingpong", random_plan(20000),
+                                        {rl::test_result_data_race});
+        }),
+    mutant<"mutant_bounded_queue_dequeue_cas_no_release">(
+        // [QD4] the burning / unsafe-marking CAS acquire/acquire: an enqueuer on free_ that
+        // reads the unsafe mark no longer sees its dequeuer's ticket in head_ ([QE3]) and
+        // fills an entry that dequeuer already passed: a slot index is stranded, and with
+        // nothing in flight the queue refuses a push below capacity() (after()'s refill).
+        // Found at execution 36,331 of bq_try_cap1; not by the other scenarios in 100,000.
+        []<class = void>(report& r) {
+          r.expect_failure<bq_try_cap1>("bq_try_cap1", random_plan(100000), {wrong_result});
+        }),
+    mutant<"mutant_bounded_queue_no_closed_after_round">(
+        // dequeue says empty instead of closed after a futile round that saw the closed bit:
+        // a blocking pop woken by close sleeps again (DEADLOCK); a closed thread's try_pop
+        // says empty (assertion).
+        []<class = void>(report& r) {
+          r.expect_failure<bq_close_two_waiters>("bq_close_two_waiters", random_plan(20000),
+                                                 {rl::test_result_deadlock});
+          r.expect_failure<bq_close_push>("bq_close_push", random_plan(20000), {wrong_result});
+        }),
+    mutant<"mutant_bounded_queue_catch_up_drops_closed">(
+        // catch_up ([QD7]) drops the closed bit: the queue reopens (after()'s push after the
+        // close succeeds, or a pop says empty after closed).
+        []<class = void>(report& r) {
+          r.expect_failure<bq_close_push>("bq_close_push", random_plan(20000), {wrong_result});
+          r.expect_failure<bq_close_blocked_push>("bq_close_blocked_push", random_plan(20000),
+                                                  {wrong_result});
+        }),
+    mutant<"mutant_bounded_queue_give_back_before_move">(
+        // a pop gives the index back before moving the element out: the next pusher builds
+        // over it; one value is lost and another popped twice (exactly-once assertion).
+        []<class = void>(report& r) {
+          r.expect_failure<bq_try_cap1>("bq_try_cap1", random_plan(20000), {wrong_result});
+          r.expect_failure<bq_pingpong>("bq_pingpong", random_plan(20000), {wrong_result});
+        }),
+    mutant<"mutant_bounded_queue_close_no_notify">(
+        // close() does not wake the sleeping pops: the one that did not get the value sleeps
+        // for ever.
+        []<class = void>(report& r) {
+          r.expect_failure<bq_close_two_waiters>("bq_close_two_waiters", random_plan(20000),
+                                                 {rl::test_result_deadlock});
+          r.expect_failure<bq_close_blocked_pop>("bq_close_blocked_pop", bound_plan(1),
+                                                 {rl::test_result_deadlock});
+        }),
+    mutant<"mutant_bounded_queue_push_no_notify">(
+        // a push does not wake a sleeping pop.
+        []<class = void>(report& r) {
+          r.expect_failure<bq_pingpong>("bq_pingpong", random_plan(20000),
+                                        {rl::test_result_deadlock});
+        }),
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (is_survey(argc, argv)) {
-    return run_survey(argc, argv, random_plan, [](const survey& s) {
+    return run_survey(argc, argv, random_plan, []<class = void>(const survey& s) {
       s.one<bq_pingpong>("bq_pingpong");
       s.one<bq_close_blocked_pop>("bq_close_blocked_pop");
       s.one<bq_close_two_waiters>("bq_close_two_waiters");

@@ -27,25 +27,27 @@ void store_buffering_lost(report& r) {
 
 const mutant_table mutants = {
     // [KN1] removed: the notifier reads "no waiters" while the consumer read "no item".
-    {"mutant_parking_notify_no_fence", store_buffering_lost},
+    mutant<"mutant_parking_notify_no_fence">(
+        []<class = void>(report& r) { store_buffering_lost(r); }),
     // [KW2] removed: the other side of the same store buffering.
-    {"mutant_parking_prepare_no_fence", store_buffering_lost},
-    {"mutant_parking_key_relaxed",
-     // [KW3] relaxed: a key that read the bump no longer makes the item visible.
-     [](report& r) {
-       r.expect_failure<parking_handoff>("parking_handoff", random_plan(200000),
-                                         {rl::test_result_deadlock});
-       r.expect_failure<parking_handoff>("parking_handoff", bound_plan(2),
-                                         {rl::test_result_deadlock});
-     }},
-    {"mutant_parking_notify_no_bump",
-     // [KN3] gone: a notify between the consumer's check and its block is lost.
-     [](report& r) {
-       r.expect_failure<parking_handoff>("parking_handoff", random_plan(200000),
-                                         {rl::test_result_deadlock});
-       r.expect_failure<parking_handoff>("parking_handoff", bound_plan(1),
-                                         {rl::test_result_deadlock});
-     }},
+    mutant<"mutant_parking_prepare_no_fence">(
+        []<class = void>(report& r) { store_buffering_lost(r); }),
+    mutant<"mutant_parking_key_relaxed">(
+        // [KW3] relaxed: a key that read the bump no longer makes the item visible.
+        []<class = void>(report& r) {
+          r.expect_failure<parking_handoff>("parking_handoff", random_plan(200000),
+                                            {rl::test_result_deadlock});
+          r.expect_failure<parking_handoff>("parking_handoff", bound_plan(2),
+                                            {rl::test_result_deadlock});
+        }),
+    mutant<"mutant_parking_notify_no_bump">(
+        // [KN3] gone: a notify between the consumer's check and its block is lost.
+        []<class = void>(report& r) {
+          r.expect_failure<parking_handoff>("parking_handoff", random_plan(200000),
+                                            {rl::test_result_deadlock});
+          r.expect_failure<parking_handoff>("parking_handoff", bound_plan(1),
+                                            {rl::test_result_deadlock});
+        }),
 };
 
 }  // namespace

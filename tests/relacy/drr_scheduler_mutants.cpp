@@ -30,117 +30,121 @@ constexpr rl::test_result_e wrong_result = rl::test_result_user_assert_failed;
 // last two mutants: the only scenarios in which a consumer sleeps behind the gate, and a
 // producer sleeps behind a turn that goes on).
 const mutant_table mutants = {
-    {"mutant_drr_scheduler_publish_release",
-     // [DP4] release: the producer's [DA1] reads the flow still listed while the consumer's
-     // re-check [DA4] misses the item: stranded (the drain says empty, the item is lost);
-     // with blocking pops the consumer sleeps for ever.
-     [](report& r) {
-       r.expect_failure<drr_activation>("drr_activation", random_plan(20000), {wrong_result});
-       r.expect_failure<drr_close>("drr_close", random_plan(20000), {wrong_result});
-       r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(20000), {wrong_result});
-       r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
-                                      {rl::test_result_deadlock});
-     }},
-    {"mutant_drr_scheduler_listed_acquire",
-     // [DA1] acquire: the same store-buffering outcome, from the producer's side.
-     [](report& r) {
-       r.expect_failure<drr_activation>("drr_activation", random_plan(20000), {wrong_result});
-       r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(20000), {wrong_result});
-       r.expect_failure<drr_inbox>("drr_inbox", random_plan(20000), {wrong_result});
-       r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
-                                      {rl::test_result_deadlock});
-     }},
-    {"mutant_drr_scheduler_unlist_release",
-     // [DA3] release: the same outcome, from the consumer's side.
-     [](report& r) {
-       r.expect_failure<drr_activation>("drr_activation", random_plan(20000), {wrong_result});
-       r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(20000), {wrong_result});
-       r.expect_failure<drr_inbox>("drr_inbox", random_plan(20000), {wrong_result});
-       r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
-                                      {rl::test_result_deadlock});
-     }},
-    {"mutant_drr_scheduler_no_recheck",
-     // [DA4] dropped: a producer that published and read the flow listed just before the
-     // consumer unlisted it leaves its item stranded (a plain interleaving); a close that
-     // came in between is never completed.
-     [](report& r) {
-       r.expect_failure<drr_activation>("drr_activation", random_plan(20000), {wrong_result});
-       r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(20000), {wrong_result});
-       // A removed flow left unlisted is never finished: the drain's assertion, or, when
-       // the run ends first, the flow never freed.
-       r.expect_failure<drr_remove>("drr_remove", random_plan(20000),
-                                    {wrong_result, rl::test_result_memory_leak});
-       r.expect_failure<drr_close>("drr_close", random_plan(20000), {wrong_result});
-       r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
-                                      {rl::test_result_deadlock});
-     }},
-    {"mutant_drr_scheduler_take_relaxed",
-     // [DC1] relaxed: the consumer reads the slot (the item's cost) of a flow it already
-     // holds without an edge from the producer that built it.
-     [](report& r) {
-       r.expect_failure<drr_activation>("drr_activation", random_plan(20000),
-                                        {rl::test_result_data_race});
-       r.expect_failure<drr_close>("drr_close", random_plan(20000), {rl::test_result_data_race});
-       r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
-                                      {rl::test_result_data_race});
-     }},
-    {"mutant_drr_scheduler_free_relaxed",
-     // [DC3] relaxed: the next lap's producer builds in the slot without an edge from the
-     // previous item's move-out.
-     [](report& r) {
-       r.expect_failure<drr_activation>("drr_activation", random_plan(20000),
-                                        {rl::test_result_data_race});
-       r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(20000),
+    mutant<"mutant_drr_scheduler_publish_release">(
+        // [DP4] release: the producer's [DA1] reads the flow still listed while the consumer's
+        // re-check [DA4] misses the item: stranded (the drain says empty, the item is lost);
+        // with blocking pops the consumer sleeps for ever.
+        []<class = void>(report& r) {
+          r.expect_failure<drr_activation>("drr_activation", random_plan(20000), {wrong_result});
+          r.expect_failure<drr_close>("drr_close", random_plan(20000), {wrong_result});
+          r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(20000),
+                                              {wrong_result});
+          r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
+                                         {rl::test_result_deadlock});
+        }),
+    mutant<"mutant_drr_scheduler_listed_acquire">(
+        // [DA1] acquire: the same store-buffering outcome, from the producer's side.
+        []<class = void>(report& r) {
+          r.expect_failure<drr_activation>("drr_activation", random_plan(20000), {wrong_result});
+          r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(20000),
+                                              {wrong_result});
+          r.expect_failure<drr_inbox>("drr_inbox", random_plan(20000), {wrong_result});
+          r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
+                                         {rl::test_result_deadlock});
+        }),
+    mutant<"mutant_drr_scheduler_unlist_release">(
+        // [DA3] release: the same outcome, from the consumer's side.
+        []<class = void>(report& r) {
+          r.expect_failure<drr_activation>("drr_activation", random_plan(20000), {wrong_result});
+          r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(20000),
+                                              {wrong_result});
+          r.expect_failure<drr_inbox>("drr_inbox", random_plan(20000), {wrong_result});
+          r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
+                                         {rl::test_result_deadlock});
+        }),
+    mutant<"mutant_drr_scheduler_no_recheck">(
+        // [DA4] dropped: a producer that published and read the flow listed just before the
+        // consumer unlisted it leaves its item stranded (a plain interleaving); a close that
+        // came in between is never completed.
+        []<class = void>(report& r) {
+          r.expect_failure<drr_activation>("drr_activation", random_plan(20000), {wrong_result});
+          r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(20000),
+                                              {wrong_result});
+          // A removed flow left unlisted is never finished: the drain's assertion, or, when
+          // the run ends first, the flow never freed.
+          r.expect_failure<drr_remove>("drr_remove", random_plan(20000),
+                                       {wrong_result, rl::test_result_memory_leak});
+          r.expect_failure<drr_close>("drr_close", random_plan(20000), {wrong_result});
+          r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
+                                         {rl::test_result_deadlock});
+        }),
+    mutant<"mutant_drr_scheduler_take_relaxed">(
+        // [DC1] relaxed: the consumer reads the slot (the item's cost) of a flow it already
+        // holds without an edge from the producer that built it.
+        []<class = void>(report& r) {
+          r.expect_failure<drr_activation>("drr_activation", random_plan(20000),
                                            {rl::test_result_data_race});
-       r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
-                                      {rl::test_result_data_race});
-     }},
-    {"mutant_drr_scheduler_inbox_relaxed",
-     // [DI1] relaxed: the consumer reads a flow's inbox link without an edge from the
-     // producer that wrote it.
-     [](report& r) {
-       r.expect_failure<drr_inbox>("drr_inbox", random_plan(20000), {rl::test_result_data_race});
-       r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(20000),
+          r.expect_failure<drr_close>("drr_close", random_plan(20000), {rl::test_result_data_race});
+          r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
+                                         {rl::test_result_data_race});
+        }),
+    mutant<"mutant_drr_scheduler_free_relaxed">(
+        // [DC3] relaxed: the next lap's producer builds in the slot without an edge from the
+        // previous item's move-out.
+        []<class = void>(report& r) {
+          r.expect_failure<drr_activation>("drr_activation", random_plan(20000),
                                            {rl::test_result_data_race});
-       r.expect_failure<drr_two_consumers>("drr_two_consumers", random_plan(20000),
-                                           {rl::test_result_data_race});
-     }},
-    {"mutant_drr_scheduler_close_unlisted",
-     // close_flow() does not list the flow: a drained flow closed by close() is never
-     // finished (the drain says empty, not closed; a blocking pop sleeps for ever); one
-     // removed is never retired nor owned by the destructor (a leak).
-     [](report& r) {
-       r.expect_failure<drr_remove>("drr_remove", random_plan(20000),
-                                    {rl::test_result_memory_leak});
-       r.expect_failure<drr_close>("drr_close", random_plan(20000), {wrong_result});
-       r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
-                                      {rl::test_result_deadlock});
-     }},
-    {"mutant_drr_scheduler_leave_no_wake",
-     // [DG2] without its wake-up: a consumer that got busy, set the contended bit and went
-     // to sleep is not woken when the holder leaves; the next push finds its flow listed
-     // and notifies nobody, so the waiter sleeps with an item listed.
-     [](report& r) {
-       r.expect_failure<drr_two_waiting_consumers>("drr_two_waiting_consumers", random_plan(20000),
-                                                   {rl::test_result_deadlock});
-     }},
-    {"mutant_drr_scheduler_pop_no_wake",
-     // No wake-up of the flow's producers after a pop: the producer asleep on its full flow
-     // is never told that the pop freed a slot (drr_blocking: the turn ends drained, which
-     // wakes nobody either). drr_blocked_push (the turn goes on after the one pop) caught
-     // it at execution 169 before pushes read the scheduler's closed word [DK2]; since
-     // then its random plan of 20,000 executions no longer reaches that interleaving.
-     [](report& r) {
-       r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
-                                      {rl::test_result_deadlock});
-     }},
+          r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(20000),
+                                              {rl::test_result_data_race});
+          r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
+                                         {rl::test_result_data_race});
+        }),
+    mutant<"mutant_drr_scheduler_inbox_relaxed">(
+        // [DI1] relaxed: the consumer reads a flow's inbox link without an edge from the
+        // producer that wrote it.
+        []<class = void>(report& r) {
+          r.expect_failure<drr_inbox>("drr_inbox", random_plan(20000), {rl::test_result_data_race});
+          r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(20000),
+                                              {rl::test_result_data_race});
+          r.expect_failure<drr_two_consumers>("drr_two_consumers", random_plan(20000),
+                                              {rl::test_result_data_race});
+        }),
+    mutant<"mutant_drr_scheduler_close_unlisted">(
+        // close_flow() does not list the flow: a drained flow closed by close() is never
+        // finished (the drain says empty, not closed; a blocking pop sleeps for ever); one
+        // removed is never retired nor owned by the destructor (a leak).
+        []<class = void>(report& r) {
+          r.expect_failure<drr_remove>("drr_remove", random_plan(20000),
+                                       {rl::test_result_memory_leak});
+          r.expect_failure<drr_close>("drr_close", random_plan(20000), {wrong_result});
+          r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
+                                         {rl::test_result_deadlock});
+        }),
+    mutant<"mutant_drr_scheduler_leave_no_wake">(
+        // [DG2] without its wake-up: a consumer that got busy, set the contended bit and went
+        // to sleep is not woken when the holder leaves; the next push finds its flow listed
+        // and notifies nobody, so the waiter sleeps with an item listed.
+        []<class = void>(report& r) {
+          r.expect_failure<drr_two_waiting_consumers>(
+              "drr_two_waiting_consumers", random_plan(20000), {rl::test_result_deadlock});
+        }),
+    mutant<"mutant_drr_scheduler_pop_no_wake">(
+        // No wake-up of the flow's producers after a pop: the producer asleep on its full flow
+        // is never told that the pop freed a slot (drr_blocking: the turn ends drained, which
+        // wakes nobody either). drr_blocked_push (the turn goes on after the one pop) caught
+        // it at execution 169 before pushes read the scheduler's closed word [DK2]; since
+        // then its random plan of 20,000 executions no longer reaches that interleaving.
+        []<class = void>(report& r) {
+          r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
+                                         {rl::test_result_deadlock});
+        }),
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (is_survey(argc, argv)) {
-    return run_survey(argc, argv, random_plan, [](const survey& s) {
+    return run_survey(argc, argv, random_plan, []<class = void>(const survey& s) {
       s.one<drr_activation>("drr_activation");
       s.one<drr_two_producers>("drr_two_producers");
       s.one<drr_remove>("drr_remove");

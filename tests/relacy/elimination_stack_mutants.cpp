@@ -23,78 +23,78 @@ constexpr rl::test_result_e freed = rl::test_result_access_to_freed_memory;
 constexpr rl::test_result_e wrong_result = rl::test_result_user_assert_failed;  // after()
 
 const mutant_table mutants = {
-    {"mutant_elimination_stack_XP2_relaxed",
-     // [XP2] the push's offer CAS is relaxed: the pop that takes the node [XC2] reads its
-     // payload without a happens-before edge from the push that built it.
-     [](report& r) {
-       r.expect_failure<elim_pair>("elim_pair", random_plan(20000), {race});
-       r.expect_failure<elim_pair>("elim_pair", bound_plan(1), {race});
-       r.expect_failure<elim_three>("elim_three", random_plan(20000), {race});
-     }},
-    {"mutant_elimination_stack_XP3_relaxed",
-     // [XP3] the push's give CAS is relaxed: the waiting pop reads the given node's payload
-     // without a happens-before edge from the push that built it. Only a give that is the
-     // push's first visit shows it: after an offer and a withdraw of its own, the push's
-     // release offer [XP2] heads a release sequence that the withdraw, the waiting mark and
-     // the give (all RMWs) continue, so the pop still synchronizes with the offer. elim_pair
-     // misses it (100,000 random executions); elim_give, whose push comes late, does not.
-     [](report& r) {
-       r.expect_failure<elim_give>("elim_give", random_plan(20000), {race});
-       r.expect_failure<elim_give>("elim_give", bound_plan(1), {race});
-       r.expect_failure<elim_central>("elim_central", random_plan(20000), {race});
-     }},
-    {"mutant_elimination_stack_XC2_relaxed",
-     // [XC2] the pop's take CAS is relaxed: it reads the offered node's payload without
-     // synchronizing with the offer [XP2].
-     [](report& r) {
-       r.expect_failure<elim_pair>("elim_pair", random_plan(20000), {race});
-       r.expect_failure<elim_pair>("elim_pair", bound_plan(1), {race});
-       r.expect_failure<elim_three>("elim_three", random_plan(20000), {race});
-     }},
-    {"mutant_elimination_stack_XC4_relaxed",
-     // [XC4] the waiting pop's loads are relaxed: seeing n|1 no longer synchronizes with the
-     // give [XP3], and the payload read races with the push's construction (or, after an
-     // offer and a withdraw of the push, with its write of the node's next).
-     [](report& r) {
-       r.expect_failure<elim_give>("elim_give", random_plan(20000), {race});
-       r.expect_failure<elim_give>("elim_give", bound_plan(1), {race});
-       r.expect_failure<elim_central>("elim_central", random_plan(20000), {race});
-     }},
-    {"mutant_elimination_stack_XC5_relaxed",
-     // [XC5] the pop's withdraw CAS is relaxed on failure: a give that came after the
-     // wait's last load makes the withdraw fail, and the payload is read without
-     // synchronizing with the give (a first-visit give, as for [XP3]).
-     [](report& r) {
-       r.expect_failure<elim_give>("elim_give", random_plan(20000), {race});
-       r.expect_failure<elim_give>("elim_give", bound_plan(1), {race});
-       r.expect_failure<elim_central>("elim_central", random_plan(50000), {race});
-     }},
-    {"mutant_elimination_stack_XP5_store",
-     // The push withdraws with a plain store instead of the CAS [XP5]: a node a pop took
-     // just before is also pushed on the central stack, and the pop frees it at once; the
-     // push links the freed node (or a later pop reads it).
-     [](report& r) {
-       r.expect_failure<elim_pair>("elim_pair", random_plan(20000), {freed});
-       // Two preemptions: the push's wait misses the take, the take, the withdraw.
-       r.expect_failure<elim_pair>("elim_pair", bound_plan(2), {freed});
-       r.expect_failure<elim_lifo>("elim_lifo", random_plan(20000), {freed});
-     }},
-    {"mutant_elimination_stack_XC5_store",
-     // The pop withdraws with a plain store instead of the CAS [XC5]: a node given just
-     // before is lost (its push returned, its value never comes out): the exactly-once
-     // check fails.
-     [](report& r) {
-       r.expect_failure<elim_give>("elim_give", random_plan(20000), {wrong_result});
-       r.expect_failure<elim_give>("elim_give", bound_plan(1), {wrong_result});
-       r.expect_failure<elim_three>("elim_three", random_plan(20000), {wrong_result});
-     }},
+    mutant<"mutant_elimination_stack_XP2_relaxed">(
+        // [XP2] the push's offer CAS is relaxed: the pop that takes the node [XC2] reads its
+        // payload without a happens-before edge from the push that built it.
+        []<class = void>(report& r) {
+          r.expect_failure<elim_pair>("elim_pair", random_plan(20000), {race});
+          r.expect_failure<elim_pair>("elim_pair", bound_plan(1), {race});
+          r.expect_failure<elim_three>("elim_three", random_plan(20000), {race});
+        }),
+    mutant<"mutant_elimination_stack_XP3_relaxed">(
+        // [XP3] the push's give CAS is relaxed: the waiting pop reads the given node's payload
+        // without a happens-before edge from the push that built it. Only a give that is the
+        // push's first visit shows it: after an offer and a withdraw of its own, the push's
+        // release offer [XP2] heads a release sequence that the withdraw, the waiting mark and
+        // the give (all RMWs) continue, so the pop still synchronizes with the offer. elim_pair
+        // misses it (100,000 random executions); elim_give, whose push comes late, does not.
+        []<class = void>(report& r) {
+          r.expect_failure<elim_give>("elim_give", random_plan(20000), {race});
+          r.expect_failure<elim_give>("elim_give", bound_plan(1), {race});
+          r.expect_failure<elim_central>("elim_central", random_plan(20000), {race});
+        }),
+    mutant<"mutant_elimination_stack_XC2_relaxed">(
+        // [XC2] the pop's take CAS is relaxed: it reads the offered node's payload without
+        // synchronizing with the offer [XP2].
+        []<class = void>(report& r) {
+          r.expect_failure<elim_pair>("elim_pair", random_plan(20000), {race});
+          r.expect_failure<elim_pair>("elim_pair", bound_plan(1), {race});
+          r.expect_failure<elim_three>("elim_three", random_plan(20000), {race});
+        }),
+    mutant<"mutant_elimination_stack_XC4_relaxed">(
+        // [XC4] the waiting pop's loads are relaxed: seeing n|1 no longer synchronizes with the
+        // give [XP3], and the payload read races with the push's construction (or, after an
+        // offer and a withdraw of the push, with its write of the node's next).
+        []<class = void>(report& r) {
+          r.expect_failure<elim_give>("elim_give", random_plan(20000), {race});
+          r.expect_failure<elim_give>("elim_give", bound_plan(1), {race});
+          r.expect_failure<elim_central>("elim_central", random_plan(20000), {race});
+        }),
+    mutant<"mutant_elimination_stack_XC5_relaxed">(
+        // [XC5] the pop's withdraw CAS is relaxed on failure: a give that came after the
+        // wait's last load makes the withdraw fail, and the payload is read without
+        // synchronizing with the give (a first-visit give, as for [XP3]).
+        []<class = void>(report& r) {
+          r.expect_failure<elim_give>("elim_give", random_plan(20000), {race});
+          r.expect_failure<elim_give>("elim_give", bound_plan(1), {race});
+          r.expect_failure<elim_central>("elim_central", random_plan(50000), {race});
+        }),
+    mutant<"mutant_elimination_stack_XP5_store">(
+        // The push withdraws with a plain store instead of the CAS [XP5]: a node a pop took
+        // just before is also pushed on the central stack, and the pop frees it at once; the
+        // push links the freed node (or a later pop reads it).
+        []<class = void>(report& r) {
+          r.expect_failure<elim_pair>("elim_pair", random_plan(20000), {freed});
+          // Two preemptions: the push's wait misses the take, the take, the withdraw.
+          r.expect_failure<elim_pair>("elim_pair", bound_plan(2), {freed});
+          r.expect_failure<elim_lifo>("elim_lifo", random_plan(20000), {freed});
+        }),
+    mutant<"mutant_elimination_stack_XC5_store">(
+        // The pop withdraws with a plain store instead of the CAS [XC5]: a node given just
+        // before is lost (its push returned, its value never comes out): the exactly-once
+        // check fails.
+        []<class = void>(report& r) {
+          r.expect_failure<elim_give>("elim_give", random_plan(20000), {wrong_result});
+          r.expect_failure<elim_give>("elim_give", bound_plan(1), {wrong_result});
+          r.expect_failure<elim_three>("elim_three", random_plan(20000), {wrong_result});
+        }),
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (is_survey(argc, argv)) {
-    return run_survey(argc, argv, random_plan, [](const survey& s) {
+    return run_survey(argc, argv, random_plan, []<class = void>(const survey& s) {
       s.one<elim_pair>("elim_pair");
       s.one<elim_give>("elim_give");
       s.one<elim_lifo>("elim_lifo");

@@ -24,93 +24,95 @@ namespace {
 constexpr rl::test_result_e wrong_result = rl::test_result_user_assert_failed;
 
 const mutant_table mutants = {
-    {"mutant_unbounded_queue_publish_relaxed",
-     // [UE2] relaxed: the element is read without the push's release.
-     [](report& r) {
-       r.expect_failure<uq_spsc_cross>("uq_spsc_cross", random_plan(20000),
-                                       {rl::test_result_data_race});
-       r.expect_failure<uq_burn>("uq_burn", random_plan(20000), {rl::test_result_data_race});
-       r.expect_failure<uq_pingpong>("uq_pingpong", random_plan(20000),
-                                     {rl::test_result_data_race});
-     }},
-    {"mutant_unbounded_queue_take_relaxed",
-     // [UD3] relaxed: the same edge, broken on the pop's side.
-     [](report& r) {
-       r.expect_failure<uq_spsc_cross>("uq_spsc_cross", random_plan(20000),
-                                       {rl::test_result_data_race});
-       r.expect_failure<uq_burn>("uq_burn", random_plan(20000), {rl::test_result_data_race});
-       r.expect_failure<uq_pingpong>("uq_pingpong", random_plan(20000),
-                                     {rl::test_result_data_race});
-     }},
-    {"mutant_unbounded_queue_link_relaxed",
-     // [UE3] without release: a consumer entering the new segment reads its cell 0's
-     // element (an rl::var constructed by the linking push) without happening after it.
-     [](report& r) {
-       r.expect_failure<uq_spsc_free>(
-           "uq_spsc_free", random_plan(20000),
-           {rl::test_result_unitialized_access, rl::test_result_data_race});
-       r.expect_failure<uq_burn>("uq_burn", random_plan(20000),
-                                 {rl::test_result_unitialized_access, rl::test_result_data_race});
-       r.expect_failure<uq_close_seal>(
-           "uq_close_seal", random_plan(20000),
-           {rl::test_result_unitialized_access, rl::test_result_data_race});
-     }},
-    {"mutant_unbounded_queue_advance_next_relaxed",
-     // [UN1] relaxed where a pop moves head_ on: the same edge, on the consumer's side.
-     [](report& r) {
-       r.expect_failure<uq_spsc_free>(
-           "uq_spsc_free", random_plan(20000),
-           {rl::test_result_unitialized_access, rl::test_result_data_race});
-       r.expect_failure<uq_tail_lag>(
-           "uq_tail_lag", random_plan(20000),
-           {rl::test_result_unitialized_access, rl::test_result_data_race});
-       r.expect_failure<uq_close_two_waiters>(
-           "uq_close_two_waiters", random_plan(20000),
-           {rl::test_result_unitialized_access, rl::test_result_data_race});
-     }},
-    {"mutant_unbounded_queue_ticket_relaxed",
-     // [UE1] relaxed: a consumer's drained check ([UD6]) misses a ticket whose push read
-     // closed_ false; it says closed and the push then succeeds (the value is left behind).
-     [](report& r) {
-       r.expect_failure<uq_close_seal>("uq_close_seal", random_plan(20000), {wrong_result});
-     }},
-    {"mutant_unbounded_queue_push_closed_acquire",
-     // [UC2] acquire: the push reads closed_ false after the close; the same loss.
-     [](report& r) {
-       r.expect_failure<uq_close_push>("uq_close_push", random_plan(20000), {wrong_result});
-     }},
-    {"mutant_unbounded_queue_look_ignores_closed",
-     // the look's closed_ check dropped: a closed queue whose last ticket's push gave up
-     // says empty for ever.
-     [](report& r) {
-       r.expect_failure<uq_close_push>("uq_close_push", random_plan(20000), {wrong_result});
-       r.expect_failure<uq_close_seal>("uq_close_seal", random_plan(20000), {wrong_result});
-     }},
-    {"mutant_unbounded_queue_closed_without_seal",
-     // drained() says closed for a full last segment without the seal: a push that read
-     // closed_ false links a successor afterwards.
-     [](report& r) {
-       r.expect_failure<uq_close_seal>("uq_close_seal", random_plan(20000), {wrong_result});
-     }},
-    {"mutant_unbounded_queue_close_no_notify",
-     // close() does not wake the sleeping pops: the one that did not get the value sleeps
-     // for ever.
-     [](report& r) {
-       r.expect_failure<uq_close_two_waiters>("uq_close_two_waiters", random_plan(20000),
-                                              {rl::test_result_deadlock});
-     }},
-    {"mutant_unbounded_queue_push_no_notify",
-     // a push does not wake a sleeping pop.
-     [](report& r) {
-       r.expect_failure<uq_pingpong>("uq_pingpong", random_plan(20000), {rl::test_result_deadlock});
-     }},
+    mutant<"mutant_unbounded_queue_publish_relaxed">(
+        // [UE2] relaxed: the element is read without the push's release.
+        []<class = void>(report& r) {
+          r.expect_failure<uq_spsc_cross>("uq_spsc_cross", random_plan(20000),
+                                          {rl::test_result_data_race});
+          r.expect_failure<uq_burn>("uq_burn", random_plan(20000), {rl::test_result_data_race});
+          r.expect_failure<uq_pingpong>("uq_pingpong", random_plan(20000),
+                                        {rl::test_result_data_race});
+        }),
+    mutant<"mutant_unbounded_queue_take_relaxed">(
+        // [UD3] relaxed: the same edge, broken on the pop's side.
+        []<class = void>(report& r) {
+          r.expect_failure<uq_spsc_cross>("uq_spsc_cross", random_plan(20000),
+                                          {rl::test_result_data_race});
+          r.expect_failure<uq_burn>("uq_burn", random_plan(20000), {rl::test_result_data_race});
+          r.expect_failure<uq_pingpong>("uq_pingpong", random_plan(20000),
+                                        {rl::test_result_data_race});
+        }),
+    mutant<"mutant_unbounded_queue_link_relaxed">(
+        // [UE3] without release: a consumer entering the new segment reads its cell 0's
+        // element (an rl::var constructed by the linking push) without happening after it.
+        []<class = void>(report& r) {
+          r.expect_failure<uq_spsc_free>(
+              "uq_spsc_free", random_plan(20000),
+              {rl::test_result_unitialized_access, rl::test_result_data_race});
+          r.expect_failure<uq_burn>(
+              "uq_burn", random_plan(20000),
+              {rl::test_result_unitialized_access, rl::test_result_data_race});
+          r.expect_failure<uq_close_seal>(
+              "uq_close_seal", random_plan(20000),
+              {rl::test_result_unitialized_access, rl::test_result_data_race});
+        }),
+    mutant<"mutant_unbounded_queue_advance_next_relaxed">(
+        // [UN1] relaxed where a pop moves head_ on: the same edge, on the consumer's side.
+        []<class = void>(report& r) {
+          r.expect_failure<uq_spsc_free>(
+              "uq_spsc_free", random_plan(20000),
+              {rl::test_result_unitialized_access, rl::test_result_data_race});
+          r.expect_failure<uq_tail_lag>(
+              "uq_tail_lag", random_plan(20000),
+              {rl::test_result_unitialized_access, rl::test_result_data_race});
+          r.expect_failure<uq_close_two_waiters>(
+              "uq_close_two_waiters", random_plan(20000),
+              {rl::test_result_unitialized_access, rl::test_result_data_race});
+        }),
+    mutant<"mutant_unbounded_queue_ticket_relaxed">(
+        // [UE1] relaxed: a consumer's drained check ([UD6]) misses a ticket whose push read
+        // closed_ false; it says closed and the push then succeeds (the value is left behind).
+        []<class = void>(report& r) {
+          r.expect_failure<uq_close_seal>("uq_close_seal", random_plan(20000), {wrong_result});
+        }),
+    mutant<"mutant_unbounded_queue_push_closed_acquire">(
+        // [UC2] acquire: the push reads closed_ false after the close; the same loss.
+        []<class = void>(report& r) {
+          r.expect_failure<uq_close_push>("uq_close_push", random_plan(20000), {wrong_result});
+        }),
+    mutant<"mutant_unbounded_queue_look_ignores_closed">(
+        // the look's closed_ check dropped: a closed queue whose last ticket's push gave up
+        // says empty for ever.
+        []<class = void>(report& r) {
+          r.expect_failure<uq_close_push>("uq_close_push", random_plan(20000), {wrong_result});
+          r.expect_failure<uq_close_seal>("uq_close_seal", random_plan(20000), {wrong_result});
+        }),
+    mutant<"mutant_unbounded_queue_closed_without_seal">(
+        // drained() says closed for a full last segment without the seal: a push that read
+        // closed_ false links a successor afterwards.
+        []<class = void>(report& r) {
+          r.expect_failure<uq_close_seal>("uq_close_seal", random_plan(20000), {wrong_result});
+        }),
+    mutant<"mutant_unbounded_queue_close_no_notify">(
+        // close() does not wake the sleeping pops: the one that did not get the value sleeps
+        // for ever.
+        []<class = void>(report& r) {
+          r.expect_failure<uq_close_two_waiters>("uq_close_two_waiters", random_plan(20000),
+                                                 {rl::test_result_deadlock});
+        }),
+    mutant<"mutant_unbounded_queue_push_no_notify">(
+        // a push does not wake a sleeping pop.
+        []<class = void>(report& r) {
+          r.expect_failure<uq_pingpong>("uq_pingpong", random_plan(20000),
+                                        {rl::test_result_deadlock});
+        }),
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
   if (is_survey(argc, argv)) {
-    return run_survey(argc, argv, random_plan, [](const survey& s) {
+    return run_survey(argc, argv, random_plan, []<class = void>(const survey& s) {
       s.one<uq_spsc_cross>("uq_spsc_cross");
       s.one<uq_spsc_free>("uq_spsc_free");
       s.one<uq_burn>("uq_burn");

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer targets of tests/fuzz/ (built by the `fuzz` preset into build/fuzz).
 #
-#   bash scripts/fuzz.sh --smoke            about a minute in all, split evenly between the
-#                                           targets (at least 10 s each)
+#   bash scripts/fuzz.sh --smoke            60 s of fuzzing split evenly between the
+#                                           targets, but at least 10 s each
 #   bash scripts/fuzz.sh --long [SECONDS]   every target for SECONDS each (default 3600)
 #   bash scripts/fuzz.sh --list             the targets found
 #
@@ -13,7 +13,8 @@
 # Prints executions per second per target (libFuzzer's -print_final_stats=1 lines) and
 # exits non-zero if any target found a crash, a leak, a timeout or failed to run.
 # Environment: LOCKLESS_FUZZ_BUILD_DIR (default build/fuzz), LOCKLESS_FUZZ_ARGS (extra
-# libFuzzer flags, e.g. "-jobs=2 -workers=2" or "-only_ascii=1").
+# libFuzzer flags, e.g. "-only_ascii=1"), LOCKLESS_FUZZ_JOBS (targets fuzzed at a time,
+# default LOCKLESS_JOBS or the number of CPUs: 14 targets of 10 s take 70 s on 2 CPUs).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -24,7 +25,7 @@ case "${1:-}" in
   --smoke) mode=smoke ;;
   --long)  mode=long;  seconds="${2:-3600}" ;;
   --list)  mode=list ;;
-  -h|--help|"") sed -n '2,16p' "$0"; [[ -n "${1:-}" ]]; exit $? ;;
+  -h|--help|"") sed -n '2,17p' "$0"; [[ -n "${1:-}" ]]; exit $? ;;
   *) echo "fuzz.sh: unknown argument '$1'" >&2; exit 2 ;;
 esac
 if [[ ! "$seconds" =~ ^[0-9]*$ ]]; then
@@ -59,26 +60,28 @@ fi
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 read -r -a extra <<<"${LOCKLESS_FUZZ_ARGS:-}"
+parallel="${LOCKLESS_FUZZ_JOBS:-${LOCKLESS_JOBS:-$(nproc)}}"
+if [[ ! "$parallel" =~ ^[1-9][0-9]*$ ]]; then
+  echo "fuzz.sh: LOCKLESS_FUZZ_JOBS must be a positive number, got '$parallel'" >&2
+  exit 2
+fi
 
-failed=0
-results=()
-start=$SECONDS
-for t in "${targets[@]}"; do
-  bin="$bin_dir/$t"
+# fuzz_one <target>: fuzzes one target; writes its console lines to $work_root/<target>.out
+# and its summary row (status "ok" or not) to $work_root/<target>.row.
+fuzz_one() {
+  local t=$1 bin="$bin_dir/$1" work="$work_root/$1" artifacts="$work_root/$1-artifacts"
+  local log="$work_root/$1.log" out="$work_root/$1.out" row="$work_root/$1.row"
+  local rc units eps corp status
   if [[ ! -x "$bin" ]]; then
-    echo "fuzz.sh: $bin not built (cmake --preset fuzz && cmake --build --preset fuzz)" >&2
-    results+=("$(printf '%-28s NOT BUILT' "$t")")
-    failed=1
-    continue
+    echo "fuzz.sh: $bin not built (cmake --preset fuzz && cmake --build --preset fuzz)" >"$out"
+    printf '%-28s NOT BUILT\n' "$t" >"$row"
+    return 0
   fi
-  work="$work_root/$t"
-  artifacts="$work_root/$t-artifacts"
   # smoke: a fresh copy each time (reproducible); long: keep growing the previous work corpus.
   if [[ $mode == smoke ]]; then rm -rf "$work"; fi
   mkdir -p "$work" "$artifacts"
   if [[ -d "$corpus_root/$t" ]]; then cp -n "$corpus_root/$t"/* "$work"/ 2>/dev/null || true; fi
-  log="$work_root/$t.log"
-  printf '\n---- %s: %ss on %s\n' "$t" "$seconds" "$work"
+  printf '\n---- %s: %ss on %s\n' "$t" "$seconds" "$work" >"$out"
   set +e
   "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" "${extra[@]}" "$work" >"$log" 2>&1
@@ -91,11 +94,34 @@ for t in "${targets[@]}"; do
     status=ok
   else
     status="FAILED (exit $rc)"
-    failed=1
-    grep -E '^(==[0-9]+==ERROR|fuzz check failed|SUMMARY|artifact_prefix|Test unit written)' "$log" | head -n 20 || true
-    echo "full log: $log"
+    grep -E '^(==[0-9]+==ERROR|fuzz check failed|SUMMARY|artifact_prefix|Test unit written)' \
+      "$log" | head -n 20 >>"$out" || true
+    echo "full log: $log" >>"$out"
   fi
-  results+=("$(printf '%-28s %-18s %10s execs  %8s exec/s  %s' "$t" "$status" "${units:-?}" "${eps:-?}" "${corp:-}")")
+  printf '%-28s %-18s %10s execs  %8s exec/s  %s\n' "$t" "$status" "${units:-?}" "${eps:-?}" \
+    "${corp:-}" >"$row"
+}
+
+# Up to $parallel targets at a time (each libFuzzer process is one thread); their output is
+# printed in target order once all have finished.
+mkdir -p "$work_root"
+rm -f "$work_root"/*.row "$work_root"/*.out
+failed=0
+start=$SECONDS
+pids=()
+for t in "${targets[@]}"; do
+  while (($(jobs -rp | wc -l) >= parallel)); do wait -n || true; done
+  fuzz_one "$t" &
+  pids+=($!)
+done
+wait "${pids[@]}" || true
+results=()
+ok_row='^[^ ]+ +ok '
+for t in "${targets[@]}"; do
+  cat "$work_root/$t.out"
+  row=$(cat "$work_root/$t.row" 2>/dev/null || printf '%-28s FAILED (no result)' "$t")
+  [[ "$row" =~ $ok_row ]] || failed=1
+  results+=("$row")
 done
 
 printf '\n==== fuzz.sh --%s summary (%ds)\n' "$mode" $((SECONDS - start))

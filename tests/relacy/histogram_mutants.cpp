@@ -31,61 +31,52 @@ plan hist_plan(rl::iteration_t iterations) {
   return p;
 }
 
+// The checks several mutants share. Templates, like the table's lambdas, so that a build
+// instantiates only the scenarios of its own mutant (support/relacy_runner.hpp).
+
+// A shard's counters read stale or reset under a guest: every model with shards.
+template <class = void>
+void stale_shards(report& r) {
+  r.expect_failure<hist_one_shard>("hist_one_shard", hist_plan(20000), {wrong_result});
+  r.expect_failure<hist_two_shards>("hist_two_shards", hist_plan(20000), {wrong_result});
+  r.expect_failure<hist_native_coarsen>("hist_native_coarsen", hist_plan(2000), {wrong_result});
+}
+// A guest counting in a native slot whose code it read before the reset.
+template <class = void>
+void native_reuse(report& r) {
+  r.expect_failure<hist_native_reuse>("hist_native_reuse", hist_plan(5000), {wrong_result});
+}
+// A lane read torn or stale.
+template <class = void>
+void torn_lane(report& r) {
+  r.expect_failure<hist_lanes>("hist_lanes", hist_plan(20000), {wrong_result});
+}
+
 // Iterations: every mutant below is caught within 50 executions (survey, -O0 build); the
 // plans leave a wide margin. A mutant that is caught costs only the executions up to it.
 const mutant_table mutants = {
-    mutant<"mutant_histogram_lock_relaxed">(
-        // [HL1] relaxed: a shard's holder reads the previous holder's counters stale (a lost
-        // increment, or a snapshot whose sum disagrees with its buckets).
-        []<class = void>(report& r) {
-          r.expect_failure<hist_one_shard>("hist_one_shard", hist_plan(20000), {wrong_result});
-          r.expect_failure<hist_two_shards>("hist_two_shards", hist_plan(20000), {wrong_result});
-          r.expect_failure<hist_native_coarsen>("hist_native_coarsen", hist_plan(2000),
-                                                {wrong_result});
-        }),
-    mutant<"mutant_histogram_unlock_relaxed">(
-        // [HL2] relaxed: the same edge, on the releasing side.
-        []<class = void>(report& r) {
-          r.expect_failure<hist_one_shard>("hist_one_shard", hist_plan(20000), {wrong_result});
-          r.expect_failure<hist_two_shards>("hist_two_shards", hist_plan(20000), {wrong_result});
-          r.expect_failure<hist_native_coarsen>("hist_native_coarsen", hist_plan(2000),
-                                                {wrong_result});
-        }),
-    mutant<"mutant_histogram_join_relaxed">(
-        // [HO1] relaxed: a guest reads the code it claimed before the reset and counts in a
-        // slot whose code is empty; the next snapshot's native buckets miss it. Only
-        // hist_native_reuse reaches this (classic counters are read-modify-writes, which
-        // Relacy always serves the latest value: see the report in histogram_mutants.cmake).
-        []<class = void>(report& r) {
-          r.expect_failure<hist_native_reuse>("hist_native_reuse", hist_plan(5000), {wrong_result});
-        }),
-    mutant<"mutant_histogram_flip_relaxed">(
-        // [HS2] relaxed: the same edge, on the snapshot's side.
-        []<class = void>(report& r) {
-          r.expect_failure<hist_native_reuse>("hist_native_reuse", hist_plan(5000), {wrong_result});
-        }),
-    mutant<"mutant_histogram_done_relaxed">(
-        // [HO4] relaxed: the snapshot reads a finished guest's counters stale.
-        []<class = void>(report& r) {
-          r.expect_failure<hist_one_shard>("hist_one_shard", hist_plan(20000), {wrong_result});
-          r.expect_failure<hist_two_shards>("hist_two_shards", hist_plan(20000), {wrong_result});
-          r.expect_failure<hist_native_coarsen>("hist_native_coarsen", hist_plan(2000),
-                                                {wrong_result});
-        }),
-    mutant<"mutant_histogram_wait_relaxed">(
-        // [HS3] relaxed: the same edge, on the snapshot's side.
-        []<class = void>(report& r) {
-          r.expect_failure<hist_one_shard>("hist_one_shard", hist_plan(20000), {wrong_result});
-          r.expect_failure<hist_two_shards>("hist_two_shards", hist_plan(20000), {wrong_result});
-          r.expect_failure<hist_native_coarsen>("hist_native_coarsen", hist_plan(2000),
-                                                {wrong_result});
-        }),
+    // [HL1] relaxed: a shard's holder reads the previous holder's counters stale (a lost
+    // increment, or a snapshot whose sum disagrees with its buckets).
+    mutant<"mutant_histogram_lock_relaxed">([]<class = void>(report& r) { stale_shards(r); }),
+    // [HL2] relaxed: the same edge, on the releasing side.
+    mutant<"mutant_histogram_unlock_relaxed">([]<class = void>(report& r) { stale_shards(r); }),
+    // [HO1] relaxed: a guest reads the code it claimed before the reset and counts in a
+    // slot whose code is empty; the next snapshot's native buckets miss it. Only
+    // hist_native_reuse reaches this (classic counters are read-modify-writes, which
+    // Relacy always serves the latest value: see the report in histogram_mutants.cmake).
+    mutant<"mutant_histogram_join_relaxed">([]<class = void>(report& r) { native_reuse(r); }),
+    // [HS2] relaxed: the same edge, on the snapshot's side.
+    mutant<"mutant_histogram_flip_relaxed">([]<class = void>(report& r) { native_reuse(r); }),
+    // [HO4] relaxed: the snapshot reads a finished guest's counters stale.
+    mutant<"mutant_histogram_done_relaxed">([]<class = void>(report& r) { stale_shards(r); }),
+    // [HS3] relaxed: the same edge, on the snapshot's side.
+    mutant<"mutant_histogram_wait_relaxed">([]<class = void>(report& r) { stale_shards(r); }),
     mutant<"mutant_histogram_no_wait">(
         // the snapshot reads and resets the old hot set while a guest is still adding to it.
         []<class = void>(report& r) {
           r.expect_failure<hist_one_shard>("hist_one_shard", hist_plan(20000), {wrong_result});
           r.expect_failure<hist_two_shards>("hist_two_shards", hist_plan(20000), {wrong_result});
-          r.expect_failure<hist_native_reuse>("hist_native_reuse", hist_plan(5000), {wrong_result});
+          native_reuse(r);
         }),
     mutant<"mutant_histogram_no_mutex">(
         // [HS1] gone: concurrent snapshots drain the guests' lane and update the base at once.
@@ -99,34 +90,19 @@ const mutant_table mutants = {
           r.expect_failure<hist_one_shard>("hist_one_shard", hist_plan(20000),
                                            {rl::test_result_livelock, wrong_result});
         }),
-    mutant<"mutant_histogram_lane_store_relaxed">(
-        // [HW2] relaxed: a snapshot reads a lane's bucket counter from a call in flight without
-        // seeing that call's odd sequence, and reports the bucket without its sum.
-        []<class = void>(report& r) {
-          r.expect_failure<hist_lanes>("hist_lanes", hist_plan(20000), {wrong_result});
-        }),
-    mutant<"mutant_histogram_lane_publish_relaxed">(
-        // [HW3] relaxed: a snapshot reads the even sequence of a finished call without its
-        // counters (a stale bucket or sum beside a fresh one).
-        []<class = void>(report& r) {
-          r.expect_failure<hist_lanes>("hist_lanes", hist_plan(20000), {wrong_result});
-        }),
-    mutant<"mutant_histogram_lane_read_relaxed">(
-        // [HR1] relaxed: the same edge, on the snapshot's side.
-        []<class = void>(report& r) {
-          r.expect_failure<hist_lanes>("hist_lanes", hist_plan(20000), {wrong_result});
-        }),
-    mutant<"mutant_histogram_lane_counters_relaxed">(
-        // [HR2] relaxed: a bucket counter read from a call in flight need not bring its odd
-        // sequence to the re-check.
-        []<class = void>(report& r) {
-          r.expect_failure<hist_lanes>("hist_lanes", hist_plan(20000), {wrong_result});
-        }),
-    mutant<"mutant_histogram_lane_no_recheck">(
-        // [HR3] gone: the snapshot keeps what it read while the owner wrote (a torn lane).
-        []<class = void>(report& r) {
-          r.expect_failure<hist_lanes>("hist_lanes", hist_plan(20000), {wrong_result});
-        }),
+    // [HW2] relaxed: a snapshot reads a lane's bucket counter from a call in flight without
+    // seeing that call's odd sequence, and reports the bucket without its sum.
+    mutant<"mutant_histogram_lane_store_relaxed">([]<class = void>(report& r) { torn_lane(r); }),
+    // [HW3] relaxed: a snapshot reads the even sequence of a finished call without its
+    // counters (a stale bucket or sum beside a fresh one).
+    mutant<"mutant_histogram_lane_publish_relaxed">([]<class = void>(report& r) { torn_lane(r); }),
+    // [HR1] relaxed: the same edge, on the snapshot's side.
+    mutant<"mutant_histogram_lane_read_relaxed">([]<class = void>(report& r) { torn_lane(r); }),
+    // [HR2] relaxed: a bucket counter read from a call in flight need not bring its odd
+    // sequence to the re-check.
+    mutant<"mutant_histogram_lane_counters_relaxed">([]<class = void>(report& r) { torn_lane(r); }),
+    // [HR3] gone: the snapshot keeps what it read while the owner wrote (a torn lane).
+    mutant<"mutant_histogram_lane_no_recheck">([]<class = void>(report& r) { torn_lane(r); }),
 };
 
 }  // namespace

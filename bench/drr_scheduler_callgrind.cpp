@@ -6,17 +6,22 @@
 //   callgrind_drr_scheduler <run> [pairs]    warm up, then run `pairs` pairs (default
 //                                            1000000) inside measured_pairs<>()
 //
-// Two scenarios per implementation of bench/drr_scheduler_impls.hpp (quantum 1, capacity
+// Three scenarios per implementation of bench/drr_scheduler_impls.hpp (quantum 1, capacity
 // 16 per flow, unit costs, as in bench_drr_scheduler):
 //   <impl>        backlogged: 64 flows holding 8 items each; a pair is try_pop, then
 //                 try_push of the popped value back into its flow (bench_drr_scheduler's
 //                 drr_scheduler/all_backlogged/<impl>/64). Every pop ends a turn and
 //                 starts the next flow's.
-//   <impl>_lone   one item at a time: one flow, empty; a pair is try_push then try_pop,
-//                 so every push activates the flow (inbox, notify) and every pop finds it
-//                 drained and unlists it again (the path of a lightly loaded scheduler).
-// The FIFO (fifo_lockless_bq) runs both for reference: a ring of 64 x 16 items holding
-// 512, and a ring of 16 holding at most one.
+//   <impl>_lone   one item at a time: one flow, empty; a pair is try_push then try_pop.
+//                 Every pop drains the flow, which stays listed, idle (lockless::
+//                 drr_scheduler's lazy unlisting; the mutex DRR runs the same model), so
+//                 the next push finds it listed: a flow refilled within a round.
+//   <impl>_sparse the same, then a try_pop that finds nothing: the idle flow's turn finds
+//                 it still empty and it leaves the list ([DA3]/[DA4]), so the next push
+//                 activates it again (inbox, notify): the path of a lightly loaded
+//                 scheduler whose consumer waits for work.
+// The FIFO (fifo_lockless_bq) runs all three for reference: a ring of 64 x 16 items
+// holding 512, and a ring of 16 holding at most one.
 //
 // scripts/callgrind_pair.sh --suite drr_scheduler runs it under callgrind with
 // --toggle-collect='*measured_*', so only the measured loop is counted (not the warm-up,
@@ -44,11 +49,13 @@ inline constexpr std::uint64_t warmup = 100000;
 // Keeps the popped values observable without a compiler barrier in the loop.
 volatile std::uint64_t sink = 0;
 
+enum class shape { backlogged, lone, sparse };
+
 template <class S>
 struct prepared {
   S s;
   std::vector<typename S::flow_type> flows;
-  bool lone;
+  shape how;
 };
 
 // A pair on the backlogged scheduler: pop, push the value back into its flow.
@@ -66,8 +73,9 @@ template <class S>
   return true;
 }
 
-// A pair on the lone flow: push, pop the same value.
-template <class S>
+// A pair on the lone flow: push, pop the same value; `sparse`: then a pop that finds
+// nothing.
+template <class S, bool Sparse>
 [[gnu::always_inline]] inline bool lone_pairs(S& s, typename S::flow_type flow, std::uint64_t n) {
   typename S::flow_type f{};
   std::uint64_t out = 0;
@@ -75,6 +83,9 @@ template <class S>
   for (std::uint64_t i = 1; i <= n; ++i) {
     if (!s.try_push(flow, i)) return false;
     if (!s.try_pop(f, out)) return false;
+    if constexpr (Sparse) {
+      if (s.try_pop(f, out)) return false;
+    }
     sum += out;
   }
   sink = sum;
@@ -83,7 +94,15 @@ template <class S>
 
 template <class S>
 [[gnu::always_inline]] inline bool pairs(prepared<S>& p, std::uint64_t n) {
-  return p.lone ? lone_pairs(p.s, p.flows[0], n) : backlogged_pairs(p.s, n);
+  switch (p.how) {
+    case shape::lone:
+      return lone_pairs<S, false>(p.s, p.flows[0], n);
+    case shape::sparse:
+      return lone_pairs<S, true>(p.s, p.flows[0], n);
+    case shape::backlogged:
+      break;
+  }
+  return backlogged_pairs(p.s, n);
 }
 
 // noipa (not just noinline): GCC's identical code folding would otherwise merge the two
@@ -109,9 +128,10 @@ template <class S>
 
 template <class S>
 bool prepare(prepared<S>& p) {
-  const std::size_t flows = p.lone ? 1 : backlogged_flows;
+  const bool one = p.how != shape::backlogged;
+  const std::size_t flows = one ? 1 : backlogged_flows;
   for (std::size_t i = 0; i < flows; ++i) p.flows.push_back(p.s.add_flow(quantum, capacity));
-  if (p.lone) return true;
+  if (one) return true;
   std::uint64_t v = 1;
   for (std::size_t k = 0; k < fill; ++k) {
     for (std::size_t i = 0; i < flows; ++i) {
@@ -131,14 +151,16 @@ struct run_one {
   void operator()() const {
     const std::string backlogged = S::name;
     const std::string lone = backlogged + "_lone";
+    const std::string sparse = backlogged + "_sparse";
     if (list) {
-      std::printf("%s\n%s\n", backlogged.c_str(), lone.c_str());
+      std::printf("%s\n%s\n%s\n", backlogged.c_str(), lone.c_str(), sparse.c_str());
       *rc = 0;
       return;
     }
-    if (run != backlogged && run != lone) return;
-    const bool is_lone = run == lone;
-    auto* p = new prepared<S>{S(is_lone ? capacity : backlogged_flows * capacity), {}, is_lone};
+    if (run != backlogged && run != lone && run != sparse) return;
+    const shape how = run == lone ? shape::lone : run == sparse ? shape::sparse : shape::backlogged;
+    auto* p = new prepared<S>{
+        S(how == shape::backlogged ? backlogged_flows * capacity : capacity), {}, how};
     const bool ok = prepare(*p) && warmup_pairs(*p, warmup) && measured_pairs(*p, n);
     delete p;
     if (!ok) {

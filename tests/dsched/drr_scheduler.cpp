@@ -20,14 +20,16 @@
 // both ends of the re-check [DA4]: the consumer took the flow back itself (its [DA2]
 // exchange won), and a producer had listed it first (the consumer's exchange lost).
 // Steered tests (support/dsched.hpp's hold_at, and `phased` below) pin single orders:
-//   PublishDuringDeactivationIsTakenBack: the consumer pops the last item of a flow and is
-//     held just before its [DA3] store; a producer pushes, reads the flow still listed
-//     ([DA1]) and leaves it; the consumer unlists it, re-checks, sees the item and takes
-//     the flow back: its next pop returns the item.
+//   PublishDuringDeactivationIsTakenBack: the consumer pops the last item of a flow (it
+//     stays listed, idle: the header's lazy unlisting), and its next pop, the flow's idle
+//     turn, is held just before its [DA3] store; a producer pushes, reads the flow still
+//     listed ([DA1]) and leaves it; the consumer unlists it, re-checks, sees the item and
+//     takes the flow back: its next pop returns the item.
 //   ProducerInTheGapRelistsTheFlow: a producer claims a position and is held before its
-//     [DP4] publication; the consumer pops what is before it, finds the gap, unlists the
-//     flow and answers empty (the documented gap); the producer then publishes, reads the
-//     flow unlisted and lists it again ([DA2]).
+//     [DP4] publication; the consumer pops what is before it, finds the gap (right after
+//     that pop, then at the flow's idle turn), unlists the flow and answers empty (the
+//     documented gap); the producer then publishes, reads the flow unlisted and lists it
+//     again ([DA2]).
 //   CloserMidActivationHoldsBackItems: close() wins the listing [DA2] of a flow against
 //     the producer that just published into it and stops before handing it over [DI1];
 //     the producer's push returns; a pop answers empty. The header documents this effect
@@ -37,10 +39,11 @@
 // A checker that never fails proves nothing: twin_drr<false> is the same activation
 // protocol (Vyukov slots per flow, an active word, an inbox, a consumer-private list,
 // deficits) written on the same shim atomics, but its consumer unlists a drained flow
-// without the re-check [DA4]. The same explored schedules must catch it (a stranded item:
-// empty while an item is published, then lost), with a schedule that replays; the steer
-// above strands an item in it deterministically; twin_drr<true> (with the re-check)
-// passes the same schedules, so it is the missing re-check the checks see.
+// without the re-check [DA4] (at once, as the paper does: the header's lazy unlisting only
+// moves the same handshake one turn later). The same explored schedules must catch it (a
+// stranded item: empty while an item is published, then lost), with a schedule that
+// replays; the steer above strands an item in it deterministically; twin_drr<true> (with
+// the re-check) passes the same schedules, so it is the missing re-check the checks see.
 //
 // Progress: while any one producer or consumer is held at any of its yield points (a
 // sample), the others finish their try_push / try_pop scripts (explore_progress).

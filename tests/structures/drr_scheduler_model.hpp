@@ -10,8 +10,10 @@
 // Semantics, as the header describes them: a flow joins the back of the active list when
 // a push makes it non-empty; the flow at the front starts a turn (deficit += quantum) and
 // is served while its first item's cost is at most its deficit; a turn ends when the
-// first item costs more (back of the list, deficit kept) or when the flow drains (it
-// leaves the list, deficit reset to 0, checked right after each pop). Removing a flow
+// first item costs more (back of the list, deficit kept) or when the flow drains
+// (checked right after each pop: deficit reset to 0, back of the list, marked idle); a
+// turn that finds its flow empty (only an idle one can be) takes it off the list. So a
+// drained flow that is refilled before its next turn keeps its place. Removing a flow
 // closes it to pushes; its items are still delivered. close() closes every flow; pops
 // then drain what is left and report closed.
 #pragma once
@@ -75,9 +77,17 @@ class drr_model {
           return {std::nullopt,
                   closed_ ? lockless::queue_status::closed : lockless::queue_status::empty};
         }
-        current_ = list_.front();
+        const flow_id next = list_.front();
         list_.pop_front();
-        flows_[*current_].deficit += flows_[*current_].quantum;  // a new turn
+        flow_rec& n = flows_[next];
+        if (n.q.empty()) {  // idle for a whole round: leaves the list
+          n.active = false;
+          n.idle = false;
+          continue;
+        }
+        n.idle = false;
+        n.deficit += n.quantum;  // a new turn
+        current_ = next;
       }
       flow_rec& r = flows_[*current_];
       const std::uint32_t c = r.q.front().cost;
@@ -89,9 +99,10 @@ class drr_model {
       r.deficit -= c;
       item out{*current_, std::move(r.q.front().value)};
       r.q.pop_front();
-      if (r.q.empty()) {  // drained: leaves the list, no credit kept
+      if (r.q.empty()) {  // drained: no credit kept, one more turn on the list
         r.deficit = 0;
-        r.active = false;
+        r.idle = true;
+        list_.push_back(*current_);
         current_.reset();
       }
       return {std::move(out), lockless::queue_status::success};
@@ -114,6 +125,7 @@ class drr_model {
     bool active;
     bool closed;
     bool removed = false;
+    bool idle = false;  // listed after it drained, for one more turn
   };
   std::vector<flow_rec> flows_;
   std::deque<flow_id> list_;

@@ -667,6 +667,134 @@ TEST(DrrSchedulerIdle, NoBurstAfterALongIdle) {
   EXPECT_EQ(runs(out), want);
 }
 
+// The lazy unlisting (the header's WHAT): a flow that drains goes to the back with its
+// deficit reset and stays listed for one more turn. Refilled before that turn, it keeps
+// its place: c, activated after a drained, is served after it. Strict DRR (the flow leaves
+// at once and rejoins when refilled) would give "b0 c0 a1 b1".
+template <drr_options O>
+void drained_flow_refilled_within_a_round_keeps_its_place() {
+  sched<int, unit_cost, O> s;
+  const drr_flow a = s.add_flow(1, 8);
+  const drr_flow b = s.add_flow(1, 8);
+  const drr_flow c = s.add_flow(1, 8);
+  ASSERT_EQ(s.try_push(a, 0), queue_status::success);
+  ASSERT_EQ(s.try_push(b, 0), queue_status::success);
+  ASSERT_EQ(s.try_push(b, 1), queue_status::success);
+  auto r = s.try_pop();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(label({a, b, c}, r->flow, static_cast<std::uint64_t>(r->value)), "a0");
+  ASSERT_EQ(s.try_push(c, 0), queue_status::success);  // joins behind a (listed, idle)
+  ASSERT_EQ(s.try_push(a, 1), queue_status::success);  // a is still listed: no activation
+  EXPECT_EQ(drain_labels(s, {a, b, c}), split("b0 a1 c0 b1"));
+}
+TEST(DrrSchedulerIdle, ADrainedFlowRefilledWithinARoundKeepsItsPlace) {
+  drained_flow_refilled_within_a_round_keeps_its_place<drr_options{}>();
+  drained_flow_refilled_within_a_round_keeps_its_place<drr_options{.single_consumer = true}>();
+}
+
+// A flow still empty when its extra turn comes leaves the list: refilled later, it joins
+// at the back, behind c. Kept listed, it would be served before c.
+template <drr_options O>
+void flow_idle_for_a_round_leaves_the_list() {
+  sched<int, unit_cost, O> s;
+  const drr_flow a = s.add_flow(1, 8);
+  const drr_flow b = s.add_flow(1, 8);
+  const drr_flow c = s.add_flow(1, 8);
+  ASSERT_EQ(s.try_push(a, 0), queue_status::success);
+  for (int i = 0; i < 6; ++i) ASSERT_EQ(s.try_push(b, i), queue_status::success);
+  std::vector<std::string> got;
+  for (int k = 0; k < 3; ++k) {  // a0 (a drains), b0, then a's empty turn and b1
+    auto r = s.try_pop();
+    ASSERT_TRUE(r);
+    got.push_back(label({a, b, c}, r->flow, static_cast<std::uint64_t>(r->value)));
+  }
+  ASSERT_EQ(s.try_push(c, 0), queue_status::success);
+  ASSERT_EQ(s.try_push(a, 1), queue_status::success);  // activates a again, behind c
+  for (const std::string& l : drain_labels(s, {a, b, c})) got.push_back(l);
+  // b's turn (deficit spent, more items) is still held when c and a join: they go first.
+  EXPECT_EQ(got, split("a0 b0 b1 c0 a1 b2 b3 b4 b5"));
+  EXPECT_EQ(s.try_pop().error(), queue_status::empty);
+}
+TEST(DrrSchedulerIdle, AFlowIdleForARoundLeavesTheList) {
+  flow_idle_for_a_round_leaves_the_list<drr_options{}>();
+  flow_idle_for_a_round_leaves_the_list<drr_options{.single_consumer = true}>();
+}
+
+// Lazy unlisting keeps a drained flow listed, but not its credit: a drains with 7 of its
+// quantum left, is refilled before its next turn (still listed, marked idle) and serves 3
+// items of cost 3 in that turn (deficit 0 + 10), not 5 (7 + 10 = 17). The deficit is reset
+// when the flow drains, not when it is unlisted a round later.
+TEST(DrrSchedulerIdle, ARefilledIdleFlowStartsWithOneQuantum) {
+  sched<packet, by_cost> s;
+  const drr_flow b = s.add_flow(10, 128);
+  const drr_flow a = s.add_flow(10, 16);
+  for (std::uint64_t i = 0; i < 100; ++i) {
+    ASSERT_EQ(s.try_push(b, packet{1, i}), queue_status::success);
+  }
+  ASSERT_EQ(s.try_push(a, packet{3, 0}), queue_status::success);
+  std::vector<std::string> out;
+  for (int k = 0; k < 11; ++k) {
+    auto r = s.try_pop();
+    ASSERT_TRUE(r);
+    out.push_back(label({a, b}, r->flow, r->value.id));
+  }
+  EXPECT_EQ(runs(out), split("b10 a1")) << "a drained, 7 left over";
+  for (std::uint64_t i = 1; i <= 10; ++i) {
+    ASSERT_EQ(s.try_push(a, packet{3, i}), queue_status::success);
+  }
+  for (const std::string& l : drain_labels(s, {a, b})) out.push_back(l);
+  EXPECT_EQ(runs(out), split("b10 a1 b10 a3 b10 a3 b10 a4 b60"));
+}
+
+// Many flows drain at once: the pop that finds no item walks each of them once more and
+// takes it off the list; then every flow is activated afresh by its next push, in the
+// order of those pushes.
+TEST(DrrSchedulerIdle, ManyDrainedFlowsLeaveOnTheEmptyPop) {
+  sched<int> s;
+  std::vector<drr_flow> f;
+  for (int k = 0; k < 1000; ++k) f.push_back(s.add_flow(1, 2));
+  for (int k = 0; k < 1000; ++k)
+    ASSERT_EQ(s.try_push(f[static_cast<std::size_t>(k)], k), queue_status::success);
+  for (int k = 0; k < 1000; ++k) {
+    auto r = s.try_pop();
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->value, k) << "one item per flow, in activation order";
+  }
+  EXPECT_EQ(s.try_pop().error(), queue_status::empty);
+  for (int k = 999; k >= 0; --k) {
+    ASSERT_EQ(s.try_push(f[static_cast<std::size_t>(k)], k), queue_status::success);
+  }
+  for (int k = 999; k >= 0; --k) {
+    auto r = s.try_pop();
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->value, k) << "every flow left the list and joined again when refilled";
+  }
+  EXPECT_EQ(s.try_pop().error(), queue_status::empty);
+}
+
+// The model follows the same rule, item for item.
+TEST(DrrSchedulerIdle, ModelKeepsADrainedFlowListedForOneRound) {
+  lockless_test::drr_model<int> m;
+  const auto a = m.add_flow(1, 8);
+  const auto b = m.add_flow(1, 8);
+  const auto c = m.add_flow(1, 8);
+  ASSERT_EQ(m.try_push(a, 0, 1), queue_status::success);
+  ASSERT_EQ(m.try_push(b, 0, 1), queue_status::success);
+  ASSERT_EQ(m.try_push(b, 1, 1), queue_status::success);
+  std::vector<std::size_t> order;
+  auto pop = [&] {
+    auto r = m.try_pop();
+    ASSERT_TRUE(r.first);
+    order.push_back(r.first->flow);
+  };
+  pop();
+  ASSERT_EQ(m.try_push(c, 0, 1), queue_status::success);
+  ASSERT_EQ(m.try_push(a, 1, 1), queue_status::success);
+  for (int k = 0; k < 4; ++k) pop();
+  EXPECT_EQ(order, (std::vector<std::size_t>{a, b, a, c, b}));
+  EXPECT_EQ(m.try_pop().second, queue_status::empty);
+}
+
 // The model agrees on the idle rule (its deficit is visible): 0 after a drain.
 TEST(DrrSchedulerIdle, ModelResetsTheDeficitOnDrain) {
   lockless_test::drr_model<int> m;

@@ -188,7 +188,6 @@ void explored(const std::vector<std::string>& scripts) {
 }
 
 constexpr event rmw = event::rmw;
-constexpr event load = event::load;
 constexpr event cell_write = event::plain_write;
 
 // 1: the push holds ticket 0 (about to build its element: the cell's access marker, a

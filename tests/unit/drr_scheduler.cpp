@@ -612,10 +612,11 @@ std::vector<std::string> runs(const std::vector<std::string>& labels) {
 }
 
 // a (quantum 10) sends one item of cost 3 and drains with 7 left over: reset to 0. b
-// (quantum 10, unit costs) stays backlogged throughout. After two of b's turns, a gets ten
-// items of cost 3: its first turn serves 3 of them (9 <= 10), not 5 (as 17 would allow);
-// while backlogged it carries its remainder: 11 -> 3 items, then 12 -> 4 items.
-TEST(DrrSchedulerIdle, ADrainedFlowRestartsWithOneQuantum) {
+// (quantum 10, unit costs) stays backlogged throughout. After `pops` pops, a gets ten items
+// of cost 3: its first turn serves 3 of them (9 <= 10), not 5 (as 17 would allow); while
+// backlogged it carries its remainder: 11 -> 3 items, then 12 -> 4 items. `before`: the runs
+// of the first `pops` items; `whole`: of the whole output.
+void refilled_after_drain(int pops, const char* before, const char* whole) {
   sched<packet, by_cost> s;
   const drr_flow b = s.add_flow(10, 128);
   const drr_flow a = s.add_flow(10, 16);
@@ -624,17 +625,22 @@ TEST(DrrSchedulerIdle, ADrainedFlowRestartsWithOneQuantum) {
   }
   ASSERT_EQ(s.try_push(a, packet{3, 0}), queue_status::success);
   std::vector<std::string> out;
-  for (int k = 0; k < 31; ++k) {
+  for (int k = 0; k < pops; ++k) {
     auto r = s.try_pop();
     ASSERT_TRUE(r);
     out.push_back(label({a, b}, r->flow, r->value.id));
   }
-  EXPECT_EQ(runs(out), split("b10 a1 b20")) << "a idled for two of b's turns";
+  EXPECT_EQ(runs(out), split(before));
   for (std::uint64_t i = 1; i <= 10; ++i) {
     ASSERT_EQ(s.try_push(a, packet{3, i}), queue_status::success);
   }
   for (const std::string& l : drain_labels(s, {a, b})) out.push_back(l);
-  EXPECT_EQ(runs(out), split("b10 a1 b20 a3 b10 a3 b10 a4 b50"));
+  EXPECT_EQ(runs(out), split(whole));
+}
+
+// Refilled after it idled for two of b's turns (it left the list meanwhile).
+TEST(DrrSchedulerIdle, ADrainedFlowRestartsWithOneQuantum) {
+  refilled_after_drain(31, "b10 a1 b20", "b10 a1 b20 a3 b10 a3 b10 a4 b50");
 }
 
 // Unit costs: however long a flow idles, its first turn after a refill serves exactly one
@@ -720,30 +726,12 @@ TEST(DrrSchedulerIdle, AFlowIdleForARoundLeavesTheList) {
   flow_idle_for_a_round_leaves_the_list<drr_options{.single_consumer = true}>();
 }
 
-// Lazy unlisting keeps a drained flow listed, but not its credit: a drains with 7 of its
-// quantum left, is refilled before its next turn (still listed, marked idle) and serves 3
-// items of cost 3 in that turn (deficit 0 + 10), not 5 (7 + 10 = 17). The deficit is reset
-// when the flow drains, not when it is unlisted a round later.
+// Lazy unlisting keeps a drained flow listed, but not its credit: refilled right after it
+// drained (before its next turn: still listed, marked idle), a serves 3 items of cost 3 in
+// that turn (deficit 0 + 10), not 5 (7 + 10 = 17). The deficit is reset when the flow
+// drains, not when it is unlisted a round later.
 TEST(DrrSchedulerIdle, ARefilledIdleFlowStartsWithOneQuantum) {
-  sched<packet, by_cost> s;
-  const drr_flow b = s.add_flow(10, 128);
-  const drr_flow a = s.add_flow(10, 16);
-  for (std::uint64_t i = 0; i < 100; ++i) {
-    ASSERT_EQ(s.try_push(b, packet{1, i}), queue_status::success);
-  }
-  ASSERT_EQ(s.try_push(a, packet{3, 0}), queue_status::success);
-  std::vector<std::string> out;
-  for (int k = 0; k < 11; ++k) {
-    auto r = s.try_pop();
-    ASSERT_TRUE(r);
-    out.push_back(label({a, b}, r->flow, r->value.id));
-  }
-  EXPECT_EQ(runs(out), split("b10 a1")) << "a drained, 7 left over";
-  for (std::uint64_t i = 1; i <= 10; ++i) {
-    ASSERT_EQ(s.try_push(a, packet{3, i}), queue_status::success);
-  }
-  for (const std::string& l : drain_labels(s, {a, b})) out.push_back(l);
-  EXPECT_EQ(runs(out), split("b10 a1 b10 a3 b10 a3 b10 a4 b60"));
+  refilled_after_drain(11, "b10 a1", "b10 a1 b10 a3 b10 a3 b10 a4 b60");
 }
 
 // Many flows drain at once: the pop that finds no item walks each of them once more and

@@ -20,8 +20,9 @@
 //   finds it still empty, it leaves then. A producer that refills it within that round
 //   finds it listed, and neither side pays the activation handshake below (a consumer
 //   faster than its producers drains a flow with most pops; before this rule,
-//   single_consumer with 2 producers ran at about half its present rate). What it changes: such a flow keeps the place it took when it drained,
-//   instead of joining behind the flows activated in between (FQ-CoDel, RFC 8290 4.2,
+//   single_consumer with 2 producers ran at about half its present rate). What it
+//   changes: such a flow keeps the place it took when it drained, instead of joining
+//   behind the flows activated in between (FQ-CoDel, RFC 8290 4.2,
 //   likewise keeps an emptied new flow listed for one more round, there so that it cannot
 //   win the new flows' priority back by emptying at once). The fairness bound and
 //   "no credit for idle time" are unchanged: the deficit is reset at the drain, and a
@@ -80,11 +81,11 @@
 //   items claimed after it in the same flow (never those of other flows) until it
 //   resumes: the consumer sees the gap, takes the flow off the active list (deficit
 //   reset, as for a drained flow, after its empty turn), and the producer puts it back
-//   when it publishes. pop() never sleeps through that: the
-//   activation wakes it. The same holds, more briefly, for the activation window: the
-//   thread that wins [DA2] (a producer, close(), remove_flow()) and is suspended before
-//   its inbox CAS [DI1] holds the flow's items back, including those whose pushes have
-//   returned (their [DA1] saw the flow listed). So an empty answer is exact only when no
+//   when it publishes. pop() never sleeps through that: the activation wakes it. The
+//   same holds, more briefly, for the activation window: the thread that wins [DA2] (a
+//   producer, close(), remove_flow()) and is suspended before its inbox CAS [DI1] holds
+//   the flow's items back, including those whose pushes have returned (their [DA1] saw
+//   the flow listed). So an empty answer is exact only when no
 //   push into a flow, close() or remove_flow() is between [DP3] and [DI1]; in those
 //   windows LP(try_pop, empty) is not a linearization point. The tests' checker allows
 //   exactly these windows and nothing else (tests/structures/drr_scheduler_scenarios.hpp;
@@ -1122,7 +1123,8 @@ class drr_scheduler {
       } else {
         s.seq.store(pos::free_seq(pos::lap(h) + 1), dc3_order);
       }
-      // [DC2] relaxed: drained now? Then the turn ends here, as in the paper.
+      // [DC2] relaxed: drained now? Then the turn ends here, as in the paper (the flow
+      // stays listed, idle, for one more turn: end_turn_idle).
       const slot& ns = f->cons.slots[pos::index(nh)];
       if (ns.seq.load(std::memory_order_relaxed) != pos::full_seq(pos::lap(nh))) {
         end_turn_idle(f);

@@ -11,8 +11,8 @@
 // a push makes it non-empty; the flow at the front starts a turn (deficit += quantum) and
 // is served while its first item's cost is at most its deficit; a turn ends when the
 // first item costs more (back of the list, deficit kept) or when the flow drains
-// (checked right after each pop: deficit reset to 0, back of the list, marked idle); a
-// turn that finds its flow empty (only an idle one can be) takes it off the list. So a
+// (checked right after each pop: deficit reset to 0, back of the list); a turn that finds
+// its flow empty (only a drained one can be: the header's idle mark) takes it off the list. So a
 // drained flow that is refilled before its next turn keeps its place. Removing a flow
 // closes it to pushes; its items are still delivered. close() closes every flow; pops
 // then drain what is left and report closed.
@@ -80,12 +80,10 @@ class drr_model {
         const flow_id next = list_.front();
         list_.pop_front();
         flow_rec& n = flows_[next];
-        if (n.q.empty()) {  // idle for a whole round: leaves the list
+        if (n.q.empty()) {  // drained a round ago, still empty: leaves the list
           n.active = false;
-          n.idle = false;
           continue;
         }
-        n.idle = false;
         n.deficit += n.quantum;  // a new turn
         current_ = next;
       }
@@ -101,7 +99,6 @@ class drr_model {
       r.q.pop_front();
       if (r.q.empty()) {  // drained: no credit kept, one more turn on the list
         r.deficit = 0;
-        r.idle = true;
         list_.push_back(*current_);
         current_.reset();
       }
@@ -125,7 +122,6 @@ class drr_model {
     bool active;
     bool closed;
     bool removed = false;
-    bool idle = false;  // listed after it drained, for one more turn
   };
   std::vector<flow_rec> flows_;
   std::deque<flow_id> list_;

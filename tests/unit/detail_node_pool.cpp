@@ -2,8 +2,8 @@
 // first, a thread keeps at most `capacity` of them, a full cache hands a batch to the
 // depot and an empty one takes a batch from it (so blocks freed by one thread are reused
 // by another without the allocator), the depot holds at most depot_batches batches (the
-// rest goes to the allocator), thread exit hands the cache back, and neither cached nor
-// depot blocks are reported as leaks.
+// rest goes to the allocator), thread exit hands the cache back, neither cached nor
+// depot blocks are reported as leaks, and a write to a depot block is reported.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -278,8 +278,8 @@ TEST(NodePoolDepot, AOneWayFlowBetweenThreadsStaysOffTheAllocator) {
   EXPECT_LE(p::depot_size(), p::depot_batches);
 }
 
-// The depot's batches are lists threaded through the blocks' first words, which stay
-// unpoisoned (the rest of each block is poisoned): LeakSanitizer must follow them.
+// The depot's batches are arrays of block pointers in static storage, and the blocks are
+// poisoned whole: LeakSanitizer must find them from there.
 TEST(NodePoolDepot, DepotBlocksAreNotReportedAsLeaks) {
 #if defined(LOCKLESS_DETAIL_ASAN)
   using node = sized_node<15>;
@@ -289,6 +289,27 @@ TEST(NodePoolDepot, DepotBlocksAreNotReportedAsLeaks) {
   }).join();
   ASSERT_EQ(p::depot_size(), 5U);  // 3 spilled, 2 at exit
   EXPECT_EQ(__lsan_do_recoverable_leak_check(), 0);
+#else
+  GTEST_SKIP() << "needs AddressSanitizer (runs in the asan preset)";
+#endif
+}
+
+// Nothing is stored in a block while it is in the depot (a batch is an array of pointers,
+// not a list through the blocks), so the whole block stays poisoned: a write through a
+// stale pointer into a depot block is reported, even to its first word (which held the
+// batch's link, unpoisoned, when batches were lists).
+TEST(NodePoolDepotDeathTest, AWriteToADepotBlockIsReported) {
+#if defined(LOCKLESS_DETAIL_ASAN)
+  using node = sized_node<17>;
+  using p = pool_of<node>;
+  node* stale = nullptr;
+  std::thread([&] {
+    std::vector<node*> nodes = make_nodes<node>(p::capacity + p::batch);
+    stale = nodes.front();  // the oldest block: in the first batch spilled to the depot
+    for (node* n : nodes) delete n;
+  }).join();
+  ASSERT_EQ(p::depot_size(), 3U);  // 1 spilled, 2 at exit
+  EXPECT_DEATH(stale->words[0] = 1, "use-after-poison");
 #else
   GTEST_SKIP() << "needs AddressSanitizer (runs in the asan preset)";
 #endif

@@ -31,27 +31,41 @@
 // a block freed by one thread may be reused by another thread's container of the same
 // node size.
 //
-// The depot is a fixed array of slots, each an atomic pointer to a batch or null, and a
-// relaxed count of the full slots (a hint: exact whenever no put or take is under way).
-// A batch is an intrusive list threaded through the blocks' first word. Lock-free,
-// single-width atomics only, and no ABA: a put CASes a slot from null to its batch (a
-// slot that holds anything else is not touched), a take exchanges a slot with null (no
-// comparison at all), so no stale pointer is ever compared. Per batch of 64 blocks: one
-// relaxed load of the count, relaxed loads of the slots up to the one used, one CAS or
-// exchange, one relaxed add to the count (the deterministic-schedule build pays a
-// scheduling point for each). An allocation that finds both its cache and the depot
-// empty pays one relaxed load.
+// The depot is a fixed array of slots. Each slot is a batch's storage (an array of `batch`
+// block pointers, in static storage) and a state word, empty -> busy -> full -> busy ->
+// empty; the state words sit together, apart from the arrays, so a scan reads a few cache
+// lines. A put claims an empty slot (CAS empty -> busy), copies the batch's pointers in and
+// marks it full; a take claims a full slot (CAS full -> busy), copies them out and marks it
+// empty. A batch is an array, not a list threaded through its blocks: a list made the
+// taker chase 64 links, one cache miss each in blocks freed on another core, in a
+// dependent chain (97% of allocate_slow's time and 27% of the whole Treiber pair at 8
+// threads on 2 vCPUs, perf, before this layout); copying 64 pointers is 8 adjacent lines
+// that the hardware fetches in parallel, and a cached block is not touched until it is
+// used. Lock-free, single-width atomics only, and no ABA: a state word holds no pointer.
+// A thread suspended between its claim and its store keeps that one slot busy, and
+// nobody waits for it: puts and takes skip busy slots (to another slot, or to the
+// allocator). There is also a relaxed count of the full slots (a hint: exact whenever no
+// put or take is under way). Per batch of 64 blocks: one relaxed load of the count, relaxed
+// loads of the state words up to the slot used, one CAS, a 512-byte copy, one store, one
+// relaxed add to the count (the deterministic-schedule build pays a scheduling point for
+// each atomic access). An allocation that finds both its cache and the depot empty pays
+// one relaxed load.
 //   [NH1] relaxed loads and updates of full_, the count of full slots: a hint only, it
 //         orders nothing. A put skips the depot when it reads depot_batches, a take when
 //         it reads 0 or less (it may dip below 0 while a take overtakes the put it
 //         empties), and either then merely goes to the allocator.
-//   [ND1] put: relaxed loads of the slots to find a null one, then a CAS null -> batch,
-//         release (failure relaxed: the slot was taken, try the next one): publishes the
-//         links written through the batch's blocks, and every write the freeing thread
-//         made to them, to the thread that takes the batch. Pairs with [ND2].
-//   [ND2] take: relaxed loads of the slots to find a full one, then an exchange with
-//         null, acquire: the links and the blocks' earlier contents are visible before
-//         the taker reads the links or reuses a block. Pairs with [ND1].
+//   [ND1] put: relaxed looks at the state words for an empty one, then its CAS empty ->
+//         busy, acquire (failure relaxed: another thread claimed it, try the next one):
+//         the last take's reads of the slot's array happen-before our writes to it. Pairs
+//         with [ND4].
+//   [ND2] put: release store of full once the array is written: publishes the array, and
+//         every write the freeing threads made to the blocks, to the thread that takes the
+//         batch. Pairs with [ND3].
+//   [ND3] take: relaxed looks for a full one, then its CAS full -> busy, acquire: the
+//         array and the blocks' earlier contents are visible before the taker reads the
+//         array or reuses a block. Pairs with [ND2].
+//   [ND4] take: release store of empty once the array is read: our reads happen-before
+//         the next put's writes. Pairs with [ND1].
 //
 // Thread exit hands the cache's full batches to the depot (while it has room) and the
 // rest to the allocator (through thread_exit.hpp, so also for a thread whose first use was
@@ -62,15 +76,11 @@
 // it, and the batches it holds at process exit stay reachable from it (neither a leak for
 // LeakSanitizer nor a use after destruction).
 //
-// Under AddressSanitizer cached blocks are poisoned, so a use after the reclaimer freed the
-// node is still reported. The cache is an array of pointers in thread-local storage, not a
-// list threaded through the blocks: LeakSanitizer ignores pointers stored in poisoned
-// memory, so a list would make every cached block but the first look leaked. A batch in the
-// depot is such a list, so there each block's first word (the link) is left unpoisoned and
-// the rest of the block poisoned: LeakSanitizer follows the links from the slot, and a use
-// after free of any other byte is still reported (a stray write to the first word of a
-// block in the depot is not: it would corrupt the batch, so it is seen as a crash at the
-// next take rather than as an ASan report).
+// Under AddressSanitizer cached blocks are poisoned, whole, in the caches and in the depot,
+// so a use after the reclaimer freed the node is still reported. Caches and depot hold
+// arrays of pointers (in thread-local and static storage), not lists threaded through the
+// blocks: LeakSanitizer ignores pointers stored in poisoned memory, so a list would make
+// every pooled block but the first look leaked.
 // In the model-checked build the pool (cache and depot) is bypassed: Relacy must see every
 // free.
 #pragma once
@@ -106,11 +116,11 @@ class node_pool {
   // guard nothing is freed, the others allocate thousands of fresh nodes, and when it runs
   // again they are all freed at once; a depot of 8 batches sent almost all of them back to
   // the allocator (0.6-0.9 allocator calls per pair at 4-16 threads on 2 vCPUs), 256 KiB
-  // keeps most of them (docs/benchmarks.md).
+  // keeps most of them (docs/benchmarks.md). The slots' arrays are static storage,
+  // depot_batches * 512 bytes (at most 128 KiB per block size), zero pages until used.
   static constexpr std::size_t depot_bytes = std::size_t{256} << 10;
   static constexpr std::size_t depot_batches = [] {
-    constexpr std::size_t block = Size < sizeof(void*) ? sizeof(void*) : Size;
-    constexpr std::size_t n = depot_bytes / (batch * block);
+    constexpr std::size_t n = depot_bytes / (batch * Size);
     if (scheduler_controlled) return std::size_t{8};  // each slot a scan visits is a yield point
     return n < 8 ? 8 : n > 256 ? 256 : n;
   }();
@@ -150,8 +160,8 @@ class node_pool {
   // putting or taking one).
   [[nodiscard]] static std::size_t depot_size() noexcept {
     std::size_t n = 0;
-    for (atomic<void*>& s : depot_slots) {
-      n += s.load(std::memory_order_relaxed) != nullptr;  // [NH1]-like: telemetry only
+    for (atomic<unsigned>& s : depot_state) {
+      n += s.load(std::memory_order_relaxed) == slot_full;  // [NH1]-like: telemetry only
     }
     return n;
   }
@@ -167,8 +177,14 @@ class node_pool {
   };
   static inline thread_local constinit cache tls_cache{0, 0, state_unregistered, {}};
 
-  // The depot (see the header block). Trivially destructible: never destroyed.
-  static inline constinit atomic<void*> depot_slots[depot_batches]{};
+  // The depot (see the header block). Trivially destructible: never destroyed. The state
+  // words are dense (a scan reads few lines); each slot's array starts a cache line.
+  enum : unsigned { slot_empty = 0, slot_busy = 1, slot_full = 2 };
+  static inline constinit atomic<unsigned> depot_state[depot_batches]{};
+  struct alignas(64) depot_batch {
+    void* blocks[batch];
+  };
+  static inline constinit depot_batch depot_slots[depot_batches]{};
   static inline constinit atomic<std::ptrdiff_t> depot_full{0};
 
   // The cache is empty: a batch from the depot, else the allocator.
@@ -178,14 +194,9 @@ class node_pool {
   static void* allocate_slow() {
     cache& c = tls_cache;
     if (c.state != state_exited) {  // an exited thread's cache would never be handed back
-      if (void* head = depot_take()) {
+      if (depot_take(c.blocks)) {   // the cache is empty: the batch fills its bottom half
         if (c.state == state_unregistered) register_owner(c);
-        for (void* b = head; b != nullptr;) {
-          void* next = link_of(b);
-          c.blocks[c.count++] = b;
-          poison(b);  // the link word too: the whole block, as every cached block
-          b = next;
-        }
+        c.count = batch;  // poisoned already: depot blocks are, as cached ones
         void* b = c.blocks[--c.count];
         unpoison(b);
         return b;
@@ -218,11 +229,7 @@ class node_pool {
   // Hands blocks[0, batch) to the depot, or, if it is full, to the allocator.
   static void spill(void* const* blocks) noexcept {
     if (depot_full.load(std::memory_order_relaxed) < std::ptrdiff_t{depot_batches}) {  // [NH1]
-      for (std::size_t i = 0; i < batch; ++i) {
-        set_link(blocks[i], i + 1 < batch ? blocks[i + 1] : nullptr);
-      }
-      if (depot_put(blocks[0])) return;
-      for (std::size_t i = 0; i < batch; ++i) poison(blocks[i]);  // the link words again
+      if (depot_put(blocks)) return;
     }
     for (std::size_t i = 0; i < batch; ++i) {
       unpoison(blocks[i]);
@@ -230,13 +237,17 @@ class node_pool {
     }
   }
 
-  static bool depot_put(void* head) noexcept {
-    for (atomic<void*>& s : depot_slots) {
-      // [ND1] relaxed look, then the release CAS null -> batch; pairs with [ND2].
-      void* expected = s.load(std::memory_order_relaxed);
-      if (expected == nullptr &&
-          s.compare_exchange_strong(expected, head, std::memory_order_release,
+  // Copies blocks[0, batch) into an empty slot; false if it found none.
+  static bool depot_put(void* const* blocks) noexcept {
+    for (std::size_t i = 0; i < depot_batches; ++i) {
+      atomic<unsigned>& s = depot_state[i];
+      // [ND1] relaxed look, then the acquire CAS empty -> busy; pairs with [ND4].
+      unsigned expected = s.load(std::memory_order_relaxed);
+      if (expected == slot_empty &&
+          s.compare_exchange_strong(expected, slot_busy, std::memory_order_acquire,
                                     std::memory_order_relaxed)) {
+        std::memcpy(depot_slots[i].blocks, blocks, sizeof depot_slots[i].blocks);
+        s.store(slot_full, std::memory_order_release);       // [ND2] pairs with [ND3]
         depot_full.fetch_add(1, std::memory_order_relaxed);  // [NH1]
         return true;
       }
@@ -244,28 +255,23 @@ class node_pool {
     return false;
   }
 
-  static void* depot_take() noexcept {
-    if (depot_full.load(std::memory_order_relaxed) <= 0) return nullptr;  // [NH1]
-    for (atomic<void*>& s : depot_slots) {
-      // [ND2] relaxed look, then the acquire exchange with null; pairs with [ND1].
-      if (s.load(std::memory_order_relaxed) == nullptr) continue;
-      if (void* head = s.exchange(nullptr, std::memory_order_acquire)) {
+  // Copies a full slot's batch to out[0, batch); false if it found none.
+  static bool depot_take(void** out) noexcept {
+    if (depot_full.load(std::memory_order_relaxed) <= 0) return false;  // [NH1]
+    for (std::size_t i = 0; i < depot_batches; ++i) {
+      atomic<unsigned>& s = depot_state[i];
+      // [ND3] relaxed look, then the acquire CAS full -> busy; pairs with [ND2].
+      unsigned expected = s.load(std::memory_order_relaxed);
+      if (expected == slot_full &&
+          s.compare_exchange_strong(expected, slot_busy, std::memory_order_acquire,
+                                    std::memory_order_relaxed)) {
+        std::memcpy(out, depot_slots[i].blocks, sizeof depot_slots[i].blocks);
+        s.store(slot_empty, std::memory_order_release);      // [ND4] pairs with [ND1]
         depot_full.fetch_sub(1, std::memory_order_relaxed);  // [NH1]
-        return head;
+        return true;
       }
     }
-    return nullptr;
-  }
-
-  // A batch's link: the block's first word, unpoisoned while the block is in the depot.
-  static void set_link(void* b, void* next) noexcept {
-    unpoison_link(b);
-    std::memcpy(b, &next, sizeof next);
-  }
-  static void* link_of(void* b) noexcept {
-    void* next;
-    std::memcpy(&next, b, sizeof next);
-    return next;
+    return false;
   }
 
   // Run at thread exit: full batches to the depot while it has room, the rest to the
@@ -292,8 +298,8 @@ class node_pool {
     c.limit = capacity;
   }
 
-  // Every block comes from raw_allocate(), at least a pointer long (the depot's link).
-  static constexpr std::size_t block_size = Size < sizeof(void*) ? sizeof(void*) : Size;
+  // Every block comes from raw_allocate().
+  static constexpr std::size_t block_size = Size;
   static constexpr bool over_aligned = Align > __STDCPP_DEFAULT_NEW_ALIGNMENT__;
   static void* raw_allocate() {
     if constexpr (over_aligned) return ::operator new(block_size, std::align_val_t{Align});
@@ -315,11 +321,6 @@ class node_pool {
   static void unpoison([[maybe_unused]] void* b) noexcept {
 #if defined(LOCKLESS_DETAIL_ASAN)
     ASAN_UNPOISON_MEMORY_REGION(b, block_size);
-#endif
-  }
-  static void unpoison_link([[maybe_unused]] void* b) noexcept {
-#if defined(LOCKLESS_DETAIL_ASAN)
-    ASAN_UNPOISON_MEMORY_REGION(b, sizeof(void*));
 #endif
   }
 };

@@ -216,7 +216,7 @@ class elimination_array {
       std::uintptr_t got = 0;
       const visit v = a_.pop_visit(got, next_slot());
       if (v == visit::exchanged) return reinterpret_cast<void*>(got);
-      bo_.pause();  // no partner (collided or timed out): back off before the next CAS
+      bo_.pause_pinned();  // no partner: back off, never yielding the pop's guard away
       return nullptr;
     }
 

@@ -29,7 +29,8 @@
 //   LL/SC retry loop. Neither is wait-free (a thread can lose every CAS under contention).
 //   A preempted thread stalls nobody, except that while it is inside try_pop it holds a
 //   Reclaimer guard: with epochs, that delays the reclamation of every node retired
-//   meanwhile (see epoch.hpp).
+//   meanwhile (see epoch.hpp). So try_pop never gives its CPU away of its own accord: its
+//   backoff spins and does not yield (push's does).
 //   Exceptions: push/emplace give the strong guarantee (allocation or T's constructor
 //   throws: the stack is unchanged). try_pop needs T's move constructor to be noexcept
 //   (checked at compile time), because after the winning CAS the node is ours alone and
@@ -133,14 +134,17 @@ struct no_elimination {
     // The first retry already waits 32 PAUSEs: a failed CAS on head_ means another core
     // owns its line, and retrying at once only takes the line away from the thread that is
     // about to succeed (measured on 2 vCPUs: 13.5 -> 25.8 M pairs/s at 2 threads, 13.4 ->
-    // 23.6 at 4; docs/benchmarks.md).
+    // 23.6 at 4; docs/benchmarks.md). The pop's backoff never yields the CPU: it holds its
+    // Reclaimer guard, and with epochs a thread off the CPU while pinned stops every node
+    // retired meanwhile from being freed (measured on 2 vCPUs at 8 threads: about 27 ->
+    // 43 M pairs/s).
     backoff bo{32};
     bool push_conflict(void*) noexcept {
       bo.pause();
       return false;
     }
     void* pop_conflict() noexcept {
-      bo.pause();
+      bo.pause_pinned();  // the pop holds its guard: never yield it away (detail::backoff)
       return nullptr;
     }
   };

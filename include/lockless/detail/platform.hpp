@@ -25,9 +25,11 @@
 //
 // backoff
 //   Bounded exponential backoff for CAS retry loops: 1 (or `first`), 2, 4, ... up to
-//   max_spins PAUSEs, after which every further round yields the CPU to the OS scheduler. The yield matters
-//   when threads outnumber cores: a preempted thread may be the one that must run for the
-//   others to succeed, and spinning only burns its time slice.
+//   max_spins PAUSEs, after which every further round yields the CPU to the OS scheduler.
+//   The yield matters when threads outnumber cores: a preempted thread may be the one that
+//   must run for the others to succeed, and spinning only burns its time slice.
+//   pause_pinned() is the same without the yield, for a loop that holds a reclamation
+//   guard: yielding would keep the epoch back for as long as the thread is off the CPU.
 #pragma once
 
 #include <cstddef>
@@ -126,6 +128,21 @@ class backoff {
     } else {
       std::this_thread::yield();
     }
+  }
+
+  // As pause(), but never yields: for a retry loop that holds a reclamation guard (a pop
+  // pinned to an epoch). Yielding there hands the CPU away while the guard holds the epoch
+  // back, and on an oversubscribed machine the OS may keep the thread off the CPU for a
+  // whole time slice, during which no retired node is freed anywhere. Past max_spins every
+  // round is max_spins PAUSEs.
+  void pause_pinned() noexcept {
+    if constexpr (scheduler_controlled) {
+      yield_point();
+      return;
+    }
+    const unsigned n = spins_ <= max_spins ? spins_ : max_spins;
+    for (unsigned i = 0; i < n; ++i) cpu_relax();
+    if (spins_ <= max_spins) spins_ *= 2;
   }
 
   void reset() noexcept { spins_ = 1; }

@@ -239,35 +239,43 @@ class node_pool {
 
   // Copies blocks[0, batch) into an empty slot; false if it found none.
   static bool depot_put(void* const* blocks) noexcept {
-    for (std::size_t i = 0; i < depot_batches; ++i) {
-      atomic<unsigned>& s = depot_state[i];
-      // [ND1] relaxed look, then the acquire CAS empty -> busy; pairs with [ND4].
-      unsigned expected = s.load(std::memory_order_relaxed);
-      if (expected == slot_empty &&
-          s.compare_exchange_strong(expected, slot_busy, std::memory_order_acquire,
-                                    std::memory_order_relaxed)) {
-        std::memcpy(depot_slots[i].blocks, blocks, sizeof depot_slots[i].blocks);
-        s.store(slot_full, std::memory_order_release);       // [ND2] pairs with [ND3]
-        depot_full.fetch_add(1, std::memory_order_relaxed);  // [NH1]
-        return true;
-      }
+    if (!depot_move(slot_empty, slot_full, [blocks](void** slot) noexcept {
+          std::memcpy(slot, blocks, batch * sizeof(void*));
+        })) {
+      return false;
     }
-    return false;
+    depot_full.fetch_add(1, std::memory_order_relaxed);  // [NH1]
+    return true;
   }
 
   // Copies a full slot's batch to out[0, batch); false if it found none.
   static bool depot_take(void** out) noexcept {
     if (depot_full.load(std::memory_order_relaxed) <= 0) return false;  // [NH1]
+    if (!depot_move(slot_full, slot_empty, [out](void** slot) noexcept {
+          std::memcpy(out, slot, batch * sizeof(void*));
+        })) {
+      return false;
+    }
+    depot_full.fetch_sub(1, std::memory_order_relaxed);  // [NH1]
+    return true;
+  }
+
+  // Claims the first slot in state `from` (CAS from -> busy), runs copy on its array, then
+  // leaves it in state `to`; false if no slot was in state `from`. A put moves empty ->
+  // full, a take full -> empty.
+  template <class Copy>
+  static bool depot_move(unsigned from, unsigned to, Copy&& copy) noexcept {
     for (std::size_t i = 0; i < depot_batches; ++i) {
       atomic<unsigned>& s = depot_state[i];
-      // [ND3] relaxed look, then the acquire CAS full -> busy; pairs with [ND2].
+      // [ND1] (put) / [ND3] (take): a relaxed look, then the acquire CAS from -> busy; pairs
+      // with the release store [ND4] / [ND2] that left the slot in state `from`.
       unsigned expected = s.load(std::memory_order_relaxed);
-      if (expected == slot_full &&
+      if (expected == from &&
           s.compare_exchange_strong(expected, slot_busy, std::memory_order_acquire,
                                     std::memory_order_relaxed)) {
-        std::memcpy(out, depot_slots[i].blocks, sizeof depot_slots[i].blocks);
-        s.store(slot_empty, std::memory_order_release);      // [ND4] pairs with [ND1]
-        depot_full.fetch_sub(1, std::memory_order_relaxed);  // [NH1]
+        copy(depot_slots[i].blocks);
+        // [ND2] (put) / [ND4] (take): release; pairs with the next claim [ND3] / [ND1].
+        s.store(to, std::memory_order_release);
         return true;
       }
     }

@@ -834,6 +834,57 @@ TEST(Epoch, StalledReaderBlocksReclamationVisiblyAndRecovers) {
   EXPECT_EQ(t.errors(), 0u);
 }
 
+// Once advances keep being refused (16 in a row), a retiring thread gives up its CPU so that
+// a preempted reader can run (epoch.hpp, THE WEAKNESS). A thread that is pinned itself must
+// not yield there (it would become the next laggard): its record is marked in the nest word
+// and it yields at its last unpin. The mark must not count as a pin: nested guards and
+// lock()s still count right, the last unpin clears it, an unbalanced unlock() still throws.
+TEST(Epoch, AYieldDueWhilePinnedWaitsForTheLastUnpinAndIsNoPin) {
+  deletion_tracker t;
+  epoch_domain d;
+  std::latch pinned(1);
+  std::atomic<bool> release{false};
+  std::thread laggard([&] {
+    epoch_guard g(d);
+    pinned.count_down();
+    while (!release.load(std::memory_order_acquire)) std::this_thread::yield();
+  });
+  scope_exit join_laggard([&] {
+    release.store(true, std::memory_order_release);
+    if (laggard.joinable()) laggard.join();
+  });
+  pinned.wait();
+
+  constexpr std::size_t n = 20 * bag_capacity;
+  {
+    epoch_guard outer(d);
+    d.lock();
+    {
+      epoch_guard inner(d);
+      for (std::size_t i = 1; i <= n; ++i) retire_tracked(d, t, t.make<std::size_t>(i));
+      EXPECT_GE(d.stats().stalled_advances, 16u) << "a yield is due: we are pinned";
+      EXPECT_EQ(d.stats().pinned_threads, 2u);
+    }
+    EXPECT_EQ(d.stats().pinned_threads, 2u) << "the outer guard and lock() still pin";
+    d.unlock();
+    EXPECT_EQ(d.stats().pinned_threads, 2u) << "the outer guard still pins";
+  }
+  EXPECT_EQ(d.stats().pinned_threads, 1u) << "our last unpin unpinned (the laggard stays)";
+  EXPECT_THROW(d.unlock(), std::logic_error) << "the mark is not a pin to unlock";
+  {
+    epoch_guard again(d);
+    EXPECT_EQ(d.stats().pinned_threads, 2u);
+  }
+  EXPECT_EQ(d.stats().pinned_threads, 1u);
+  EXPECT_EQ(t.freed(), 0u) << "nothing freed during the stall";
+
+  release.store(true, std::memory_order_release);
+  laggard.join();
+  d.barrier();
+  EXPECT_EQ(t.freed(), n);
+  EXPECT_EQ(t.errors(), 0u);
+}
+
 // ---- allocation: registration may fail cleanly; the hot paths do not allocate ------------
 
 TEST(Epoch, RegistrationAllocationFailureThrowsAndLeavesNoRegistration) {

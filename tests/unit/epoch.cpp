@@ -762,21 +762,37 @@ TEST(Epoch, BarrierConcurrentWithACollectorStillDestroysEarlierBatches) {
 
 // ---- a stalled reader: garbage grows, telemetry shows it, recovery after release ----------
 
+// A thread pinned in `d` from construction until release() (or destruction): a stalled
+// reader. release() unpins it and waits until the thread has exited.
+class pinned_laggard {
+ public:
+  explicit pinned_laggard(epoch_domain& d)
+      : thread_([this, &d] {
+          epoch_guard g(d);
+          pinned_.count_down();
+          while (!release_.load(std::memory_order_acquire)) std::this_thread::yield();
+        }) {
+    pinned_.wait();
+  }
+  ~pinned_laggard() { release(); }
+  pinned_laggard(const pinned_laggard&) = delete;
+  pinned_laggard& operator=(const pinned_laggard&) = delete;
+
+  void release() {
+    release_.store(true, std::memory_order_release);
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::latch pinned_{1};
+  std::atomic<bool> release_{false};
+  std::thread thread_;  // last: started once the latch and the flag exist
+};
+
 TEST(Epoch, StalledReaderBlocksReclamationVisiblyAndRecovers) {
   deletion_tracker t;
   epoch_domain d;
-  std::latch pinned(1);
-  std::atomic<bool> release{false};
-  std::thread laggard([&] {
-    epoch_guard g(d);
-    pinned.count_down();
-    while (!release.load(std::memory_order_acquire)) std::this_thread::yield();
-  });
-  scope_exit join_laggard([&] {
-    release.store(true, std::memory_order_release);
-    if (laggard.joinable()) laggard.join();
-  });
-  pinned.wait();
+  pinned_laggard laggard(d);
 
   const epoch_stats before = d.stats();
   const std::uint64_t e = before.oldest_pinned_epoch;
@@ -813,8 +829,7 @@ TEST(Epoch, StalledReaderBlocksReclamationVisiblyAndRecovers) {
   EXPECT_EQ(stalled.global_epoch, e + 1);
   EXPECT_EQ(t.freed(), 0u);
 
-  release.store(true, std::memory_order_release);
-  laggard.join();
+  laggard.release();
   EXPECT_EQ(d.stats().pinned_threads, 0u);
   EXPECT_EQ(d.stats().oldest_pinned_epoch, no_pinned);
   // The laggard's exit released its record, and a release tries one advance.
@@ -842,18 +857,7 @@ TEST(Epoch, StalledReaderBlocksReclamationVisiblyAndRecovers) {
 TEST(Epoch, AYieldDueWhilePinnedWaitsForTheLastUnpinAndIsNoPin) {
   deletion_tracker t;
   epoch_domain d;
-  std::latch pinned(1);
-  std::atomic<bool> release{false};
-  std::thread laggard([&] {
-    epoch_guard g(d);
-    pinned.count_down();
-    while (!release.load(std::memory_order_acquire)) std::this_thread::yield();
-  });
-  scope_exit join_laggard([&] {
-    release.store(true, std::memory_order_release);
-    if (laggard.joinable()) laggard.join();
-  });
-  pinned.wait();
+  pinned_laggard laggard(d);
 
   constexpr std::size_t n = 20 * bag_capacity;
   {
@@ -878,8 +882,7 @@ TEST(Epoch, AYieldDueWhilePinnedWaitsForTheLastUnpinAndIsNoPin) {
   EXPECT_EQ(d.stats().pinned_threads, 1u);
   EXPECT_EQ(t.freed(), 0u) << "nothing freed during the stall";
 
-  release.store(true, std::memory_order_release);
-  laggard.join();
+  laggard.release();
   d.barrier();
   EXPECT_EQ(t.freed(), n);
   EXPECT_EQ(t.errors(), 0u);

@@ -687,11 +687,9 @@ class epoch_domain {
     // checked in every build) not pinned at all.
     const unsigned pins = n & ~record::flag_bits;
     if (pins == 0) detail::fatal("lockless::epoch_guard / unlock(): unpin of an unpinned record");
-    r.nest = (n - 1) & ~record::yield_bit;
-    if (pins != 1) {  // nested: a due yield waits for the last unpin
-      r.nest |= n & record::yield_bit;
-      return;
-    }
+    r.nest = n - 1;
+    if (pins != 1) return;  // nested (a due yield waits for the last unpin)
+    r.nest &= ~record::yield_bit;
     store_unpinned(r);
     if ((n & record::yield_bit) != 0) yield_cpu();             // unpinned now: nobody waits for us
     if ((n & record::release_bit) != 0) release_temporary(r);  // the thread has exited

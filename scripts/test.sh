@@ -10,7 +10,8 @@
 # (scripts/check-format.sh), each counted as one test, then runs each preset
 # as `cmake --preset P && cmake --build --preset P && ctest --preset P` (CMakePresets.json
 # says what each preset builds and which test labels it runs):
-#   dev      every test but Relacy's (unit, stress, dsched, package, example), RelWithDebInfo
+#   dev      unit, stress, package, example tests and the checkers' self-tests, RelWithDebInfo
+#            (the structures' dsched tests run once, under asan: LOCKLESS_BUILD_DSCHED)
 #   aarch64  cross build with g++-aarch64-linux-gnu; unit + example tests run under
 #            qemu-aarch64 (the portable pin: release store + fence, not x86-64's XCHG)
 #   relacy   Relacy model checking of the real headers (label relacy)

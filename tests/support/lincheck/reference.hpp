@@ -197,37 +197,8 @@ class reference_checker {
 // once, no operation placed before one that precedes it in real time or in its thread,
 // every result what the sequential container returns, empty at the end if s.complete.
 // Returns "" if it is a valid linearization, else why not.
-[[nodiscard]] inline std::string verify_linearization(const history& h, const spec& s,
-                                                      const std::vector<std::size_t>& order) {
-  if (order.size() != h.ops.size()) return "order has the wrong length";
-  std::vector<bool> used(h.ops.size(), false);
-  detail::reference_model m{s.kind, s.capacity, {}, false};
-  const std::vector<std::size_t> in_flight =
-      s.relaxed_full ? detail::overlapping_ops(h) : std::vector<std::size_t>(h.ops.size(), 0);
-  std::uint64_t max_call = 0;
-  for (std::size_t k = 0; k < order.size(); ++k) {
-    const std::size_t i = order[k];
-    if (i >= h.ops.size() || used[i]) return "order is not a permutation";
-    used[i] = true;
-    const operation& op = h.ops[i];
-    if (k != 0 && op.ret < max_call) {
-      return "real-time order broken at position " + std::to_string(k) + ": " +
-             format_operation(op) + " returned before an earlier-placed operation was called";
-    }
-    max_call = std::max(max_call, op.call);
-    if (!detail::replay(m, op, s.relaxed_full, in_flight[i])) {
-      return "illegal at position " + std::to_string(k) + ": " + format_operation(op);
-    }
-  }
-  // program order: within each thread, seq increasing along `order`
-  std::vector<std::int64_t> last(h.threads, -1);
-  for (std::size_t i : order) {
-    const operation& op = h.ops[i];
-    if (static_cast<std::int64_t>(op.seq) <= last[op.thread]) return "program order broken";
-    last[op.thread] = op.seq;
-  }
-  if (s.complete && !m.items.empty()) return "not empty at the end of a drained history";
-  return {};
-}
+// Defined in ../lincheck.cpp (the library lockless_lincheck).
+[[nodiscard]] std::string verify_linearization(const history& h, const spec& s,
+                                               const std::vector<std::size_t>& order);
 
 }  // namespace lockless::test::lincheck

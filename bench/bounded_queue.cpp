@@ -27,6 +27,14 @@
 //                                             pops). A producer preempted between claiming
 //                                             and filling a slot stalls the consumers of a
 //                                             Vyukov-style ring; it must not stall ours.
+//   bounded_queue/try_<P>p<C>c/ref_ring_*     reference rings (try rows only): Vyukov's ring
+//                                             with three kinds of publishing write, to show
+//                                             what the publish step costs
+//                                             (bounded_queue_reference_rings.hpp). Counter
+//                                             overtakes_per_m_items on ref_ring_asym.
+//   bounded_queue/heavy_fence/membarrier      one detail::asymmetric_fence::heavy_fence()
+//                                             per iteration (threads:1, and threads:2 with
+//                                             a second thread running); counter armed.
 //   bounded_queue/wait_cpu/<impl>             one consumer waits 1 s on an empty queue, the
 //                                             queue's own way (wait_pop_for in
 //                                             bounded_queue_impls.hpp: sleeping where the
@@ -43,7 +51,8 @@
 // run 200 ms and the wait_cpu rows 1 s per repetition.
 //
 // Implementations: bench/bounded_queue_impls.hpp (lockless_bq, lockless_bq_try,
-// std_mutex_queue and each installed peer; what each one's forms do is described there).
+// std_mutex_queue and each installed peer; what each one's forms do is described there),
+// and bench/bounded_queue_reference_rings.hpp (the ref_ring_* cost models).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -62,6 +71,7 @@
 #endif
 
 #include "bounded_queue_impls.hpp"
+#include "bounded_queue_reference_rings.hpp"
 
 namespace {
 
@@ -128,9 +138,21 @@ void throughput(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations());
   } else {
     std::uint64_t out = 0;
+    std::uint64_t overtakes_before = 0;
+    if constexpr (requires { Q::q_type::overtakes_here(); }) {
+      overtakes_before = Q::q_type::overtakes_here();
+    }
     for (auto _ : state) {
       receive<Q, Blocking>(q, out);
       benchmark::DoNotOptimize(out);
+    }
+    if constexpr (requires { Q::q_type::overtakes_here(); }) {
+      // Per consumer, over its share of the items; summed over the consumers by the
+      // library, this is overtakes per million items handed over.
+      const double consumers = state.threads() - state.threads() / 2;
+      state.counters["overtakes_per_m_items"] =
+          1e6 * static_cast<double>(Q::q_type::overtakes_here() - overtakes_before) /
+          (static_cast<double>(state.iterations()) * consumers);
     }
   }
 }
@@ -330,6 +352,32 @@ benchmark::internal::Benchmark* with_queues(benchmark::internal::Benchmark* b) {
       ->UseRealTime();
 }
 
+// The rare side of the asymmetric fence pair (detail/asymmetric_fence.hpp), as
+// ref_ring_asym's consumers would pay it for each slot they give up on: thread 0 calls
+// heavy_fence() once per iteration; with threads:2, thread 1 keeps running (light fences
+// and stores) until thread 0 is done, so each call has another CPU of this process to
+// interrupt. Time per iteration = one heavy fence. Counter armed: 1 when it is the
+// membarrier system call, 0 when both sides fall back to full fences.
+std::atomic<bool> heavy_fence_done{false};
+void heavy_fence_cost(benchmark::State& state) {
+  namespace af = lockless::detail::asymmetric_fence;
+  const bool armed = af::arm();
+  if (state.thread_index() == 0) {
+    for (auto _ : state) af::heavy_fence();
+    heavy_fence_done.store(true, std::memory_order_release);
+    state.counters["armed"] = armed ? 1.0 : 0.0;
+    state.SetItemsProcessed(state.iterations());
+  } else {
+    std::atomic<std::uint64_t> sink{0};
+    for (auto _ : state) {
+    }
+    while (!heavy_fence_done.load(std::memory_order_acquire)) {
+      sink.store(sink.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      af::light_fence();
+    }
+  }
+}
+
 std::string row(const char* workload, const char* impl) {
   return std::string("bounded_queue/") + workload + "/" + impl;
 }
@@ -342,11 +390,13 @@ void register_all() {
   using lockless_bench::waiting_queue;
   for (const shape& s : shapes) {
     const std::string workload = std::string("try_") + s.name;
-    for_each_queue([&]<class Q>() {
+    auto add = [&]<class Q>() {
       with_queues<Q>(benchmark::RegisterBenchmark(row(workload.c_str(), Q::name).c_str(),
                                                   throughput<Q, false>))
           ->Threads(s.threads);
-    });
+    };
+    for_each_queue(add);
+    lockless_bench::for_each_reference_ring(add);
   }
   for (const shape& s : shapes) {
     const std::string workload = std::string("blocking_") + s.name;
@@ -376,6 +426,13 @@ void register_all() {
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond);
   });
+  for (int threads : {1, 2}) {
+    benchmark::RegisterBenchmark(row("heavy_fence", "membarrier").c_str(), heavy_fence_cost)
+        ->Threads(threads)
+        ->MinTime(min_time)
+        ->UseRealTime()
+        ->Setup([](const benchmark::State&) { heavy_fence_done.store(false); });
+  }
   for_each_queue([&]<class Q>() {
     if constexpr (waiting_queue<Q>) {
       benchmark::RegisterBenchmark(row("wait_cpu", Q::name).c_str(), wait_cpu<Q>)

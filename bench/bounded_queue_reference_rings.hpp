@@ -112,8 +112,7 @@ class reference_ring {
       }
     }
     out = c->value;
-    publish(*c, pos + size_, marks_ ? &marks_[pos & mask_].producer_gave_up : nullptr,
-            pos + size_);
+    publish(*c, pos + size_, marks_ ? &marks_[pos & mask_].producer_gave_up : nullptr, pos + size_);
     return true;
   }
 
@@ -138,7 +137,8 @@ class reference_ring {
     if constexpr (Kind == publish_kind::asym) {
       lockless::detail::asymmetric_fence::light_fence();
       // Did the other side give up on this ticket meanwhile? (Never, here.)
-      if (mark->load(std::memory_order_relaxed) == ticket) [[unlikely]] std::abort();
+      if (mark->load(std::memory_order_relaxed) == ticket) [[unlikely]]
+        std::abort();
     }
   }
 

@@ -29,8 +29,8 @@
 //
 // WHEN THE CHEAP FORM IS USED ("armed")
 //   The expedited command needs a registration, once per process. arm() performs it (and
-//   is called by heavy_fence() on first use); structures call arm() in their constructor
-//   so their light fences are cheap from the first operation. Until registration has
+//   is called by heavy_fence() on first use); a structure calls arm() in its constructor
+//   so that its light fences are cheap from the first operation. Until registration has
 //   succeeded, light_fence() is a full fence (correct with either form of heavy_fence()).
 //   The flag is only ever set after the registration succeeded, and heavy_fence() waits
 //   for the registration (a function-local static) before it looks, so a light fence that
@@ -40,9 +40,10 @@
 //   not model the system call, nor fences, and the pair only orders atomics it already
 //   sees); the model checker and the deterministic scheduler (see above).
 //
-// COST (2-vCPU AMD EPYC VM, Linux 6.18; docs/benchmarks.md, "ring publish cost")
+// COST (2-vCPU AMD EPYC VM, Linux 6.18; docs/benchmarks.md, "Where the gap to Vyukov's
+// ring comes from", rows bounded_queue/heavy_fence)
 //   light_fence(): no instruction. heavy_fence(): one system call that interrupts every
-//   other CPU running this process's threads, microseconds. Worth it only where the
+//   other CPU running this process's threads: 0.7-1.1 us here. Worth it only where the
 //   heavy side runs orders of magnitude less often than the light one.
 //
 // LIMITS
@@ -90,10 +91,14 @@ inline bool register_once() noexcept {
 
 // Registers this process for the cheap form if the system allows it; idempotent and
 // thread-safe. Returns whether light fences are (from now on) compiler barriers.
-inline bool arm() noexcept { return register_once(); }
+inline bool arm() noexcept {
+  return register_once();
+}
 
 // Whether arm() succeeded (a hint for tests and benchmarks).
-[[nodiscard]] inline bool armed() noexcept { return armed_flag.load(std::memory_order_relaxed); }
+[[nodiscard]] inline bool armed() noexcept {
+  return armed_flag.load(std::memory_order_relaxed);
+}
 
 // The frequent side: between its store and its load.
 inline void light_fence() noexcept {
@@ -116,10 +121,18 @@ inline void heavy_fence() noexcept {
 
 #else  // full fences on both sides
 
-inline bool arm() noexcept { return false; }
-[[nodiscard]] inline bool armed() noexcept { return false; }
-inline void light_fence() noexcept { full_fence(); }
-inline void heavy_fence() noexcept { full_fence(); }
+inline bool arm() noexcept {
+  return false;
+}
+[[nodiscard]] inline bool armed() noexcept {
+  return false;
+}
+inline void light_fence() noexcept {
+  full_fence();
+}
+inline void heavy_fence() noexcept {
+  full_fence();
+}
 
 #endif
 

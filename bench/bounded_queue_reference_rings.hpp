@@ -23,11 +23,10 @@
 //                      nobody ever gives up, so this is the fast path's cost only.
 //                      Counter overtakes_per_m_items: how often, per million items, a
 //                      failed try_pop found its slot unpublished while a later ticket had
-//                      already been taken (tail > head + 1), and still unpublished when
-//                      it looked again: an upper bound on
-//                      how often a consumer of the strictly lock-free design would have to
-//                      give up on a slot and pay the system call (a Vyukov consumer just
-//                      answers "empty" there).
+//                      already been taken (tail > head + 1), and still unpublished when it
+//                      looked again: an upper bound on how often a consumer of the strictly
+//                      lock-free design would have to give up on a slot and pay the system
+//                      call (a Vyukov consumer just answers "empty" there).
 //
 // The capacity is rounded up to a power of two (1024 in the throughput rows, so nothing
 // changes). Everything here is deliberately written like the peers' rings, in plain

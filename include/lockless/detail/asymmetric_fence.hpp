@@ -43,8 +43,9 @@
 // COST (2-vCPU AMD EPYC VM, Linux 6.18; docs/benchmarks.md, "Where the gap to Vyukov's
 // ring comes from", rows bounded_queue/heavy_fence)
 //   light_fence(): no instruction. heavy_fence(): one system call that interrupts every
-//   other CPU running this process's threads: 0.7-1.1 us here. Worth it only where the
-//   heavy side runs orders of magnitude less often than the light one.
+//   other CPU running this process's threads: about 1 us here (0.6-2.4 us over
+//   repetitions). Worth it only where the heavy side runs orders of magnitude less often
+//   than the light one.
 //
 // LIMITS
 //   Threads of this process only (PRIVATE): memory shared with another process is not

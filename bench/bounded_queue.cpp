@@ -355,8 +355,9 @@ benchmark::internal::Benchmark* with_queues(benchmark::internal::Benchmark* b) {
 // The rare side of the asymmetric fence pair (detail/asymmetric_fence.hpp), as
 // ref_ring_asym's consumers would pay it for each slot they give up on: thread 0 calls
 // heavy_fence() once per iteration; with threads:2, thread 1 keeps spinning until thread 0
-// is done, so each call has another CPU of this process to interrupt. Time per iteration = one heavy fence. Counter armed: 1 when it is the
-// membarrier system call, 0 when both sides fall back to full fences.
+// is done, so each call has another CPU of this process to interrupt. Time per iteration =
+// one heavy fence. Counter armed: 1 when it is the membarrier system call, 0 when both
+// sides fall back to full fences.
 std::atomic<bool> heavy_fence_done{false};
 void heavy_fence_cost(benchmark::State& state) {
   namespace af = lockless::detail::asymmetric_fence;

@@ -84,7 +84,7 @@ class reference_ring {
       }
     }
     c->value = v;
-    publish(*c, pos + 1, marks_ ? &marks_[pos & mask_].consumer_gave_up : nullptr, pos);
+    publish(*c, pos + 1, &marks::consumer_gave_up, pos);
     return true;
   }
 
@@ -111,7 +111,7 @@ class reference_ring {
       }
     }
     out = c->value;
-    publish(*c, pos + size_, marks_ ? &marks_[pos & mask_].producer_gave_up : nullptr, pos + size_);
+    publish(*c, pos + size_, &marks::producer_gave_up, pos + size_);
     return true;
   }
 
@@ -125,9 +125,11 @@ class reference_ring {
     return p;
   }
 
-  // Publishes `seq` (full for the consumer, or free for the next lap's producer).
-  static void publish(cell& c, std::uint64_t seq, std::atomic<std::uint64_t>* mark,
-                      std::uint64_t ticket) {
+  // Publishes `seq` (full for the consumer, or free for the next lap's producer); with
+  // Kind == asym, then checks the other side's mark for `ticket` (the marks are touched
+  // only in that kind, so the three rows differ in nothing else).
+  void publish(cell& c, std::uint64_t seq, std::atomic<std::uint64_t> marks::* mark,
+               std::uint64_t ticket) {
     if constexpr (Kind == publish_kind::rmw) {
       (void)c.seq.exchange(seq, std::memory_order_acq_rel);
     } else {
@@ -136,7 +138,7 @@ class reference_ring {
     if constexpr (Kind == publish_kind::asym) {
       lockless::detail::asymmetric_fence::light_fence();
       // Did the other side give up on this ticket meanwhile? (Never, here.)
-      if (mark->load(std::memory_order_relaxed) == ticket) [[unlikely]]
+      if ((marks_[ticket & mask_].*mark).load(std::memory_order_relaxed) == ticket) [[unlikely]]
         std::abort();
     }
   }

@@ -61,22 +61,20 @@ std::size_t store_buffering(side fa, side fb, std::size_t rounds) {
       if (spins >= 256) std::this_thread::yield();
     }
   };
-  std::thread a([&] {
-    for (std::size_t k = 0; k < rounds; ++k) {
-      wait_round(k);
-      v[k].x.store(1, std::memory_order_relaxed);
-      fence(fa);
-      v[k].r1 = v[k].y.load(std::memory_order_relaxed);
-    }
-  });
-  std::thread b([&] {
-    for (std::size_t k = 0; k < rounds; ++k) {
-      wait_round(k);
-      v[k].y.store(1, std::memory_order_relaxed);
-      fence(fb);
-      v[k].r2 = v[k].x.load(std::memory_order_relaxed);
-    }
-  });
+  // One side of the litmus: store to `mine`, fence, load `theirs` into `seen`.
+  auto side_thread = [&](atomic<int> round_vars::* mine, atomic<int> round_vars::* theirs,
+                         int round_vars::* seen, side f) {
+    return std::thread([&v, &wait_round, rounds, mine, theirs, seen, f] {
+      for (std::size_t k = 0; k < rounds; ++k) {
+        wait_round(k);
+        (v[k].*mine).store(1, std::memory_order_relaxed);
+        fence(f);
+        v[k].*seen = (v[k].*theirs).load(std::memory_order_relaxed);
+      }
+    });
+  };
+  std::thread a = side_thread(&round_vars::x, &round_vars::y, &round_vars::r1, fa);
+  std::thread b = side_thread(&round_vars::y, &round_vars::x, &round_vars::r2, fb);
   a.join();
   b.join();
   std::size_t both_zero = 0;

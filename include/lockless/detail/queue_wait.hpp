@@ -2,11 +2,12 @@
 //
 // await_attempt(ec, attempt, not_yet, deadline) runs a non-waiting operation until it
 // gives an answer other than "not yet" (full for a push, empty for a pop): a few tries (a
-// yield after the first, detail::backoff after the others), then sleeps on the event_count `ec`, re-trying after
-// every wake-up. With a deadline it gives up once the deadline has passed and returns the
-// last "not yet" answer (a timed form reports a timeout as full / empty). The protocol is
-// detail/parking.hpp's ([KW1]-[KW5] here, [KN1]-[KN3] on the notifying side): announce,
-// re-try, then sleep; the operation that makes progress possible notifies after it.
+// yield after the first, detail::backoff after the others), then sleeps on the
+// event_count `ec`, re-trying after every wake-up. With a deadline it gives up once the
+// deadline has passed and returns the last "not yet" answer (a timed form reports a timeout
+// as full / empty). The protocol is detail/parking.hpp's ([KW1]-[KW5] here, [KN1]-[KN3] on
+// the notifying side): announce, re-try, then sleep; the operation that makes progress
+// possible notifies after it.
 //
 // restore_argument(v, p) puts the value *p back into a push's argument `v` that was moved
 // from before the push found out it could not complete (closed).

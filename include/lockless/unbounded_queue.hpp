@@ -96,7 +96,7 @@
 //         success: the acquire half claims nothing, but Relacy (2019) follows C++11,
 //         where a failure order may not be stronger than the success order, and runs
 //         such a failure as relaxed (and g++ -Winvalid-memory-model rejects it under
-//         the sanitizers); as treiber_stack's [TC3] and bounded_queue's [QD4].
+//         the sanitizers); as treiber_stack's [TC3].
 //   [UE4] push: CAS of tail_ from seg to its successor, release: pairs with [UT1]; only
 //         a hint, every thread re-reads tail_ before it uses it. Failure relaxed.
 //   [UD0] pop: head_ loaded through the guard, acquire: pairs with [UH1].

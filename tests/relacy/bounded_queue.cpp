@@ -1,4 +1,4 @@
-// Relacy: lockless::bounded_queue (Nikolaev's SCQ, two index rings), with the real header.
+// Relacy: lockless::bounded_queue (the cell ring), with the real header.
 // Scenarios and what each execution is checked for in bounded_queue_scenarios.hpp; mutants
 // in bounded_queue_mutants.cpp/.cmake.
 //

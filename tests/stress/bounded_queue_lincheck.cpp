@@ -4,8 +4,8 @@
 // drain, must be a linearizable history of a bounded FIFO queue with close, against
 // spec::bounded_queue(cap).full_when_in_flight().drained(): FIFO, empty and closed exact,
 // full relaxed by one slot per overlapping push or pop (the header's documented
-// guarantee). Capacities 1, 2, 3 (not a power of two: the rings round up, the queue must
-// not) and 64. Rounds alternate the stamp source (global counter, steady_clock) and the
+// guarantee). Capacities 1, 2, 3 (not a power of two: tickets keep a power-of-two range
+// of positions, the ring must not) and 64. Rounds alternate the stamp source (global counter, steady_clock) and the
 // push ratio. Every history is checked, and decided: undecided fails the test.
 #include <gtest/gtest.h>
 

@@ -232,8 +232,8 @@ TEST(BoundedQueue, CapacityErrorIsCheckedBeforeAnyAllocation) {
 
 class BoundedQueueLaps : public ::testing::TestWithParam<std::size_t> {};
 
-// One element in flight at a time: every push and pop advances the rings by one entry,
-// so 100000 of them go round a ring of 2n entries tens of thousands of times.
+// One element in flight at a time: every push and pop moves on by one cell, so 100000 of
+// them take each cell round tens of thousands of laps.
 TEST_P(BoundedQueueLaps, PushPopOneAtATimeOverManyLaps) {
   int_queue q(GetParam());
   for (int i = 0; i < 100000; ++i) {
@@ -245,8 +245,8 @@ TEST_P(BoundedQueueLaps, PushPopOneAtATimeOverManyLaps) {
   EXPECT_EQ(q.try_pop().error(), queue_status::empty);
 }
 
-// Fill to capacity, drain, repeat: every slot index goes round both rings, and the
-// capacity+1-th push is refused on every lap.
+// Fill to capacity, drain, repeat: every cell goes round many laps, and the capacity+1-th
+// push is refused on every lap.
 TEST_P(BoundedQueueLaps, FillAndDrainOverManyLaps) {
   const std::size_t cap = GetParam();
   int_queue q(cap);
@@ -310,7 +310,7 @@ TEST(BoundedQueue, FifoAtCapacity1000) {
   int_queue q(1000);
   EXPECT_EQ(fill(q), 1000u);
   EXPECT_EQ(drain(q), iota(0, 1000));
-  // Again, starting at a different place in the rings.
+  // Again, starting at a different place in the ring.
   EXPECT_EQ(q.try_push(5000), queue_status::success);
   EXPECT_EQ(q.try_pop().value(), 5000);
   EXPECT_EQ(fill(q, 10000), 1000u);
@@ -424,7 +424,7 @@ TEST(BoundedQueue, TryPopOnAFreshQueueOfEveryShapeIsEmpty) {
     for (int i = 0; i < 10; ++i) {
       EXPECT_EQ(q.try_pop().error(), queue_status::empty) << cap;
     }
-    // Repeated empty pops leave it usable (they move the rings' counters).
+    // Repeated empty pops leave it usable (they change nothing in the ring).
     EXPECT_EQ(fill(q), cap);
     EXPECT_EQ(drain(q), iota(0, cap));
   }

@@ -121,8 +121,8 @@ TEST(BoundedQueueTypes, DestructorDestroysElementsLeftExactlyOnce) {
       V::counters().reset();
       {
         bounded_queue<V> q(cap);
-        // Move the rings off their starting positions first, so the survivors sit in
-        // slots and ring entries of a later lap.
+        // Move the ring off its starting position first, so the survivors sit in cells of
+        // a later lap.
         for (std::size_t i = 0; i < cap + 3; ++i) {
           ASSERT_EQ(q.try_emplace(i), queue_status::success);
           ASSERT_TRUE(q.try_pop());
@@ -192,7 +192,7 @@ std::vector<std::uint64_t> drain_values(Q& q) {
 }
 
 // After a failed push of each kind the queue holds what it held, the argument is intact,
-// and the slot the failed push had taken is back: the queue still fills to capacity.
+// and the cell the failed push had claimed is back: the queue still fills to capacity.
 TEST(BoundedQueueTypes, ThrowingCopyLeavesQueueUnchangedAndSlotReusable) {
   for (std::size_t cap : {1u, 2u, 3u}) {
     T_throw::counters().reset();
@@ -261,7 +261,8 @@ TEST(BoundedQueueTypes, ThrowingCopyLeavesQueueUnchangedAndSlotReusable) {
 }
 
 // The same with the queue empty (the failing push is the only element) and over many
-// laps: a failed push gives its slot back to the free ring wherever the ring stands.
+// laps: a failed push releases its cell (a hole the next lap's push retires) wherever the
+// ring stands.
 TEST(BoundedQueueTypes, ThrowingCopyOverManyLaps) {
   T_throw::counters().reset();
   {

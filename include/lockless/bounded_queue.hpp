@@ -147,10 +147,13 @@
 //   close() notifies both, all. The protocol is detail/parking.hpp's ([KW1]-[KW5],
 //   [KN1]-[KN3]), with "try the operation again" as the condition.
 //   Model-checked by tests/relacy/bounded_queue.cpp; the mutants of
-//   tests/relacy/bounded_queue_mutants.cmake weaken [QP1], [QP3], [QP4], [QT3] and [QT4]
-//   (each to relaxed) and break the protocol (a release before the move-out, close() or a
-//   push that does not notify). [QP2], [QT2] and [QS1] are relaxed already; [QP5], [QT1]
-//   and [QW1]-[QC3] are not minimised and claim no more than seq_cst gives.
+//   tests/relacy/bounded_queue_mutants.cmake weaken [QP1], [QP3], [QP4], [QT3], [QT4] and
+//   [QC2] (each to relaxed) and break the protocol (a release before the move-out,
+//   is_closed() reading only the flag, close() or a push that does not notify); all are
+//   caught. [QP2], [QT2] and [QS1] are relaxed already; [QP5], [QT1], [QW1]-[QW4], [QC1]
+//   and [QC3] are not minimised and claim no more than seq_cst gives. Not caught: the
+//   lookahead without its re-read (the scenarios check each thread's own order, not real
+//   time; see the mutants file).
 //
 // INVARIANTS
 //   INV1: every ticket (L, p) is, at cell p, exactly one of: not reached yet (the cell is
@@ -170,16 +173,20 @@
 //         taken) or abandoned.
 //
 // LINEARIZATION POINTS
-//   LP(try_push, success): the publishing CAS [QP4]; but if a pop's lookahead took a
-//     later ticket (or found the close marker) before that CAS, the push is ordered just
-//     before that event instead (retrospectively, as in LCRQ and SCQ: the pop did not
-//     abandon this ticket, so it was published by the time the pop re-checked it).
+//   LP(try_push, success): the publishing CAS [QP4]; but if a later ticket was published
+//     (or the close marker placed after this ticket) before that CAS, the push is ordered
+//     just before the first such event instead (retrospectively, as in LCRQ and SCQ). That
+//     event comes after this push's claim (a later ticket is claimed only once this one
+//     is claimed or dead), so the point lies inside the push; and no pop took the later
+//     ticket before this one was published (a pop abandons a claimed ticket first).
 //   LP(try_push, full): the load that saw the previous lap's element with dead_out_ = 0
 //     ([QW4]), or the last load of a walk that found no vacant cell ([QW1]).
 //   LP(try_push, closed): the load [QP1] of the flag, or the load that saw the marker.
 //   LP(try_pop, value): the taking CAS [QT3].
 //   LP(try_pop, empty): the load [QT2] that read its ticket vacant (the frontier), or the
-//     lookahead's last re-read of the unpublished tickets before the frontier.
+//     lookahead's load of the frontier: its re-read afterwards finds the tickets between
+//     still unpublished, and a ticket once published stays published or taken, so they
+//     were unpublished at the frontier's load too.
 //   LP(try_pop, closed): the load that read the marker at the frontier (after the
 //     lookahead gave up on the pushes in progress before it).
 //   LP(close): the CAS [QC1].
@@ -946,7 +953,8 @@ class bounded_queue {
         if (r == rel::past) return std::nullopt;
         if (r == rel::current && (x.state == full || x.state == busy)) return std::nullopt;
       }
-      // LP(try_pop, empty): the last load of the re-read above.
+      // LP(try_pop, empty): the frontier's load (the re-read shows h0 .. f-1 unpublished
+      // then).
       if (!frontier_closed) return queue_result<T>(queue_status::empty);
       // Closed: every push still in progress before the marker must fail.
       if (!give_up_range(h0, f)) return std::nullopt;

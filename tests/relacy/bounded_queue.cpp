@@ -29,5 +29,8 @@ int main(int argc, char** argv) {
   r.run<bq_try_spsc_cap2>("bq_try_spsc_cap2", random_plan(600000));
   r.run<bq_try_three>("bq_try_three", random_plan(600000));
   r.run<bq_try_cap1_notify>("bq_try_cap1_notify", random_plan(200000));
+  // is_closed() against a pop that read the marker.
+  r.run<bq_close_observe>("bq_close_observe", random_plan(200000));
+  r.run<bq_close_observe>("bq_close_observe", bound_plan(1));
   return r.exit_code();
 }

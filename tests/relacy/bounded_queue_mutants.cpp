@@ -23,10 +23,23 @@ namespace {
 // RL_ASSERT of the scenario failed).
 constexpr rl::test_result_e wrong_result = rl::test_result_user_assert_failed;
 
-// A slot's contents published without [QE4]'s release. A template, so that only the builds
+// An element's construction and its move-out without a happens-before edge ([QP4]/[QT3]):
+// every scenario catches it within a few executions (each moves an element through a
+// cell), even bq_close_blocked_pop with its one value. A template, so that only the builds
 // that call it instantiate its scenarios (support/relacy_runner.hpp).
 template <class = void>
-void slot_race(report& r) {
+void element_race(report& r) {
+  r.expect_failure<bq_try_three>("bq_try_three", random_plan(20000), {rl::test_result_data_race});
+  r.expect_failure<bq_close_blocked_pop>("bq_close_blocked_pop", random_plan(20000),
+                                         {rl::test_result_data_race});
+  r.expect_failure<bq_pingpong>("bq_pingpong", random_plan(20000), {rl::test_result_data_race});
+}
+
+// A move-out and the next build in the same cell without a happens-before edge
+// ([QT4]/[QP3]): 7 of the 9 scenarios catch it within 35 executions, all but the two whose
+// one value never makes a cell go round (bq_close_blocked_pop, bq_close_two_waiters).
+template <class = void>
+void reuse_race(report& r) {
   r.expect_failure<bq_try_cap1>("bq_try_cap1", random_plan(20000), {rl::test_result_data_race});
   r.expect_failure<bq_try_spsc_cap2>("bq_try_spsc_cap2", random_plan(20000),
                                      {rl::test_result_data_race});
@@ -34,57 +47,44 @@ void slot_race(report& r) {
 }
 
 const mutant_table mutants = {
-    mutant<"mutant_bounded_queue_enqueue_cas_relaxed">(
-        // [QE4] enqueue's CAS relaxed/relaxed: publishing a slot's index no longer publishes
-        // its contents. The popper's move-out (or, through free_, the next pusher's build)
-        // races with the previous owner's access to the slot.
-        []<class = void>(report& r) { slot_race(r); }),
-    mutant<"mutant_bounded_queue_enqueue_cas_no_release">(
-        // [QE4] enqueue's CAS acquire/acquire: the release half is the one that matters.
-        []<class = void>(report& r) { slot_race(r); }),
-    mutant<"mutant_bounded_queue_dequeue_load_relaxed">(
-        // [QD2] dequeue's load of the entry relaxed: taking an index no longer makes the
-        // slot's contents visible.
-        []<class = void>(report& r) {
-          r.expect_failure<bq_try_cap1>("bq_try_cap1", random_plan(20000),
-                                        {rl::test_result_data_race});
-          r.expect_failure<bq_try_spsc_cap2>("bq_try_spsc_cap2", random_plan(20000),
-                                             {rl::test_result_data_race});
-          r.expect_failure<bq_pingpong>("bq_pingpong", random_plan(20000),
-                                        {rl::test_result_data_race});
-        }),
-    mutant<"mutant_bounded_queue_dequeue_cas_no_release">(
-        // [QD4] the burning / unsafe-marking CAS acquire/acquire: an enqueuer on free_ that
-        // reads the unsafe mark no longer sees its dequeuer's ticket in head_ ([QE3]) and
-        // fills an entry that dequeuer already passed: a slot index is stranded, and with
-        // nothing in flight the queue refuses a push below capacity() (after()'s refill).
-        // Found at execution 36,331 of bq_try_cap1; not by the other scenarios in 100,000.
-        []<class = void>(report& r) {
-          r.expect_failure<bq_try_cap1>("bq_try_cap1", random_plan(100000), {wrong_result});
-        }),
-    mutant<"mutant_bounded_queue_no_closed_after_round">(
-        // dequeue says empty instead of closed after a futile round that saw the closed bit:
-        // a blocking pop woken by close sleeps again (DEADLOCK); a closed thread's try_pop
-        // says empty (assertion).
-        []<class = void>(report& r) {
-          r.expect_failure<bq_close_two_waiters>("bq_close_two_waiters", random_plan(20000),
-                                                 {rl::test_result_deadlock});
-          r.expect_failure<bq_close_push>("bq_close_push", random_plan(20000), {wrong_result});
-        }),
-    mutant<"mutant_bounded_queue_catch_up_drops_closed">(
-        // catch_up ([QD7]) drops the closed bit: the queue reopens (after()'s push after the
-        // close succeeds, or a pop says empty after closed).
+    mutant<"mutant_bounded_queue_publish_relaxed">(
+        // [QP4] the publish relaxed: the pop's move-out races with the push's build.
+        []<class = void>(report& r) { element_race(r); }),
+    mutant<"mutant_bounded_queue_take_relaxed">(
+        // [QT3] both takes relaxed: the same race, from the pop's side. (try_pop's take is
+        // the one caught: lookahead()'s scan acquires the publish by its seq_cst load.)
+        []<class = void>(report& r) { element_race(r); }),
+    mutant<"mutant_bounded_queue_release_relaxed">(
+        // [QT4] the release relaxed: the next push's build races with the move-out.
+        []<class = void>(report& r) { reuse_race(r); }),
+    mutant<"mutant_bounded_queue_claim_relaxed">(
+        // [QP3] the claim relaxed: the same race, from the push's side.
+        []<class = void>(report& r) { reuse_race(r); }),
+    mutant<"mutant_bounded_queue_push_closed_relaxed">(
+        // [QP1] relaxed: a push refused for closed does not synchronise with the close; a
+        // later pop of the same thread reads the cells from before the marker and says
+        // empty (check_statuses: empty after closed). Found at execution 24; only
+        // bq_close_push has a thread that pushes after a close it did not make and pops.
         []<class = void>(report& r) {
           r.expect_failure<bq_close_push>("bq_close_push", random_plan(20000), {wrong_result});
-          r.expect_failure<bq_close_blocked_push>("bq_close_blocked_push", random_plan(20000),
-                                                  {wrong_result});
         }),
-    mutant<"mutant_bounded_queue_give_back_before_move">(
-        // a pop gives the index back before moving the element out: the next pusher builds
-        // over it; one value is lost and another popped twice (exactly-once assertion).
+    mutant<"mutant_bounded_queue_close_flag_relaxed">(
+        // [QC2] relaxed: the pair of [QP1] broken on the closing side; the same failure,
+        // found at execution 24 of bq_close_push.
         []<class = void>(report& r) {
-          r.expect_failure<bq_try_cap1>("bq_try_cap1", random_plan(20000), {wrong_result});
-          r.expect_failure<bq_pingpong>("bq_pingpong", random_plan(20000), {wrong_result});
+          r.expect_failure<bq_close_push>("bq_close_push", random_plan(20000), {wrong_result});
+        }),
+    mutant<"mutant_bounded_queue_release_before_move">(
+        // take() releases the cell before the move-out (its access marker with it): the
+        // next push claims the cell and builds over the element being moved.
+        []<class = void>(report& r) { reuse_race(r); }),
+    mutant<"mutant_bounded_queue_is_closed_flag_only">(
+        // is_closed() reads only the flag ([QC3]): after its pop said closed (it read the
+        // marker), a thread's is_closed() says false while the flag is not yet set.
+        []<class = void>(report& r) {
+          r.expect_failure<bq_close_observe>("bq_close_observe", random_plan(20000),
+                                             {wrong_result});
+          r.expect_failure<bq_close_observe>("bq_close_observe", bound_plan(1), {wrong_result});
         }),
     mutant<"mutant_bounded_queue_close_no_notify">(
         // close() does not wake the sleeping pops: the one that did not get the value sleeps
@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
       s.one<bq_try_spsc_cap2>("bq_try_spsc_cap2");
       s.one<bq_try_three>("bq_try_three");
       s.one<bq_try_cap1_notify>("bq_try_cap1_notify");
+      s.one<bq_close_observe>("bq_close_observe");
     });
   }
   return run_mutant(argc, argv, mutants);

@@ -441,7 +441,7 @@ struct bq_suite : rl::test_suite<Derived, Threads> {
 
 // 1. Ping-pong through capacity 1 with the blocking forms: every push after the first
 //    waits for a pop (full -> not full), every pop for a push (empty -> not empty). Three
-//    values through one slot lap both rings (2 entries each) twice. A lost wake-up on
+//    values through one cell take it round three laps. A lost wake-up on
 //    either side is a DEADLOCK. The consumer gets 1, 2, 3 in order.
 struct bq_pingpong : bq_suite<bq_pingpong, 2, bq_config{.capacity = 1}> {
   static constexpr const char* scripts[2] = {"PPP", "OOO"};
@@ -488,22 +488,23 @@ struct bq_close_blocked_push : bq_suite<bq_close_blocked_push, 2, bq_config{.cap
 };
 
 // 5. Close racing pushes (try-only, no notifications): two producers and a closer that
-//    then drains. A push refused after building its element (close between its slot and
-//    its publication) undoes the build and gives the slot back.
+//    then drains. The close marker lands before, between or after the pushes' tickets; a
+//    push whose claimed ticket lies before the marker is published or abandoned (the
+//    closer's drain gives up on it), and an abandoned push takes its element back.
 struct bq_close_push : bq_suite<bq_close_push, 3, bq_config{.capacity = 2, .may_block = false}> {
   static constexpr const char* scripts[3] = {"iir", "eci", "xrr"};
 };
 
 // 6. Full/empty transitions and wraparound at capacity 1, try-only, no notifications:
-//    two threads push and pop alternately (up to four values through one slot, so the
-//    tickets lap the two-entry rings).
+//    two threads push and pop alternately (up to four values through one cell: four laps,
+//    and pushes that find the cell held walk a whole lap and answer full).
 struct bq_try_cap1 : bq_suite<bq_try_cap1, 2, bq_config{.capacity = 1, .may_block = false}> {
   static constexpr const char* scripts[2] = {"irir", "irir"};
 };
 
 // 7. A producer/consumer pair at capacity 2, try-only, no notifications: the producer
 //    pushes five values (full when the consumer lags), the consumer pops five times;
-//    wraparound of the four-entry rings. With one producer and one consumer FIFO is
+//    wraparound of the two cells. With one producer and one consumer FIFO is
 //    strict: the consumer and the drain see the producer's values in order.
 struct bq_try_spsc_cap2
     : bq_suite<bq_try_spsc_cap2, 2, bq_config{.capacity = 2, .may_block = false}> {
@@ -519,6 +520,16 @@ struct bq_try_three : bq_suite<bq_try_three, 3, bq_config{.capacity = 2, .may_bl
 //    their notifications (event_count fences) in place, as most users run them.
 struct bq_try_cap1_notify : bq_suite<bq_try_cap1_notify, 2, bq_config{.capacity = 1}> {
   static constexpr const char* scripts[2] = {"irir", "irir"};
+};
+
+// 10. is_closed() racing a close, at capacity 1, try-only: one thread pushes, closes and
+//     asks is_closed(); the other pops twice and asks. A pop that read the close marker
+//     said closed, so that thread's is_closed() after it must say true, although close()
+//     sets its flag only after placing the marker ([QC3]: is_closed() looks for the marker
+//     too).
+struct bq_close_observe
+    : bq_suite<bq_close_observe, 2, bq_config{.capacity = 1, .may_block = false}> {
+  static constexpr const char* scripts[2] = {"ixs", "rrs"};
 };
 
 }  // namespace lockless_relacy

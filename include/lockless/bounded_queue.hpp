@@ -117,7 +117,8 @@
 //   [QP5] tail_, the push's hint: seq_cst loads, release store after a claim. Any value
 //         is safe (a stale hint only makes a walk longer); a hint is never ahead of the
 //         ticket its store names. Not minimised (on x86-64 these are plain MOVs).
-//   [QT1] head_, the pop's hint: seq_cst load, release store after a take; as [QP5].
+//   [QT1] head_, the pop's hint: seq_cst load, release store after a take (and after an
+//         answer without a value that passed holes); as [QP5].
 //   [QT2] pop: relaxed loads of the cell word before the taking CAS [QT3]. An empty or
 //         closed answer read here (a vacant or closed word at the pop's ticket) needs only
 //         coherence: a push or close that happens-before the pop is seen.
@@ -366,8 +367,15 @@ class bounded_queue {
   // ---- observers ----------------------------------------------------------------------
   // Exactly the constructor's argument: the queue never holds more elements.
   [[nodiscard]] std::size_t capacity() const noexcept { return n_; }
-  // How many elements the queue holds, approximately (the distance between the two hints,
-  // stale at once; within [0, capacity()]).
+  // How many elements the queue holds, approximately: the distance between the two hints
+  // (the ticket after the last claim and the one after the last take or, after an answer
+  // without a value, the ticket that pop stopped at), within [0, capacity()], stale at once.
+  // With no operation in progress it is never below the number of elements, and exact
+  // unless the tickets between the hints include holes: tickets no element will fill (a
+  // push whose constructor threw; with concurrent operations also a push that pops
+  // abandoned, or tickets a push declared dead while walking past a held cell). A hole
+  // counts until a pop passes it: any pop that answers empty or closed has passed every
+  // hole before the frontier.
   [[nodiscard]] std::size_t size_approx() const noexcept {
     // [QS1] relaxed loads of the hints.
     const std::uint64_t t = tail_.load(std::memory_order_relaxed);
@@ -423,7 +431,14 @@ class bounded_queue {
 
   // The first element, or empty, or closed (closed and drained). Never waits.
   [[nodiscard]] queue_result<T> try_pop() noexcept {
-    std::uint64_t h = head_.load(std::memory_order_seq_cst);  // [QT1]
+    const std::uint64_t start = head_.load(std::memory_order_seq_cst);  // [QT1]
+    std::uint64_t h = start;
+    // An answer without a value after passing tickets nobody will fill (holes: see
+    // size_approx()) moves the hint past them, so that size_approx() stops counting them.
+    const auto nothing = [&](queue_status s) noexcept {
+      if (h != start) head_.store(h, std::memory_order_release);  // [QT1]
+      return queue_result<T>(s);
+    };
     for (;;) {
       cell& c = cell_at(h);
       // [QT2] relaxed look; the taking CAS [QT3] reads the word again.
@@ -436,15 +451,15 @@ class bounded_queue {
           continue;
         }
         // The frontier: nobody has claimed h.
-        if (x.state == closed_st) return queue_status::closed;  // LP(try_pop, closed)
-        return queue_status::empty;                             // LP(try_pop, empty)
+        if (x.state == closed_st) return nothing(queue_status::closed);  // LP(try_pop, closed)
+        return nothing(queue_status::empty);                             // LP(try_pop, empty)
       }
       const rel r = classify(lh, x);
       if (r == rel::past || r == rel::dead) {
         h = next(h);
         continue;
       }
-      if (r == rel::marker) return queue_status::closed;  // LP(try_pop, closed)
+      if (r == rel::marker) return nothing(queue_status::closed);  // LP(try_pop, closed)
       if (r == rel::current) {
         if (x.state == full) {
           std::uint64_t e = w;
@@ -465,7 +480,10 @@ class bounded_queue {
       // h is claimed, or its cell is still held by an earlier lap (h not produced yet):
       // look for a published ticket after it instead of waiting.
       std::optional<queue_result<T>> looked = lookahead(h);
-      if (looked) return std::move(*looked);  // empty, closed or a value; LPs in lookahead()
+      if (looked) {  // empty, closed or a value; LPs in lookahead()
+        if (!looked->has_value()) return nothing(looked->error());
+        return std::move(*looked);
+      }
       // nullopt: something changed under the lookahead; look at h again.
     }
   }

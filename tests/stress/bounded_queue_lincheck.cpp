@@ -25,6 +25,12 @@
 #include "support/stress.hpp"
 #include "support/values.hpp"
 
+// Rounds per capacity (bounded_queue_lap_wrap.cpp, which includes this file, runs fewer:
+// its laps wrap within the first rounds).
+#ifndef LOCKLESS_BQ_LINCHECK_ROUNDS
+#define LOCKLESS_BQ_LINCHECK_ROUNDS 32
+#endif
+
 namespace {
 
 using lockless::test::history;
@@ -119,16 +125,16 @@ void check_capacity(std::size_t capacity, std::size_t rounds, std::size_t ops) {
 }
 
 TEST(LincheckBoundedQueue, Capacity1) {
-  check_capacity(1, lockless_test::scaled(32, 4), 500);
+  check_capacity(1, lockless_test::scaled(LOCKLESS_BQ_LINCHECK_ROUNDS, 4), 500);
 }
 TEST(LincheckBoundedQueue, Capacity2) {
-  check_capacity(2, lockless_test::scaled(32, 4), 500);
+  check_capacity(2, lockless_test::scaled(LOCKLESS_BQ_LINCHECK_ROUNDS, 4), 500);
 }
 TEST(LincheckBoundedQueue, Capacity3) {
-  check_capacity(3, lockless_test::scaled(32, 4), 500);
+  check_capacity(3, lockless_test::scaled(LOCKLESS_BQ_LINCHECK_ROUNDS, 4), 500);
 }
 TEST(LincheckBoundedQueue, Capacity64) {
-  check_capacity(64, lockless_test::scaled(32, 4), 500);
+  check_capacity(64, lockless_test::scaled(LOCKLESS_BQ_LINCHECK_ROUNDS, 4), 500);
 }
 
 }  // namespace

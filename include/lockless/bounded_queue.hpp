@@ -706,10 +706,8 @@ class bounded_queue {
   // had to take its element back, it lives in `spill` and later attempts push it.
   template <class... A>
   queue_status emplace_attempt(std::optional<T>& spill, A&&... a) {
-    if (spill) {
-      return push_attempt([&](T* p) { std::construct_at(p, std::move(*spill)); },
-                          [&](T* p) noexcept { detail::restore_argument(*spill, p); });
-    }
+    // Both lambdas look at `spill` on every call: it may fill between two tries of this
+    // attempt (an abandon) or between two attempts (emplace's wait).
     return push_attempt(
         [&](T* p) {
           if (spill) {

@@ -174,7 +174,7 @@ TEST(DschedBoundedQueueProgress, VyukovTwinStarvesTheOthersAndIsCaught) {
         return lockless::test::scripted_run(
             strat, sc.scripts, lc::spec::bounded_queue(sc.capacity).drained(),
             [&](std::uint64_t v) { return q.try_push(v); }, [&] { return q.try_pop(); },
-            [](char, unsigned) {}, queue_ops);
+            [](char, unsigned) {}, queue_ops, ds::pooled_threads());
       });
   EXPECT_GT(s.starved_runs, 0U) << "the Vyukov twin was never caught: " << s.describe();
   std::printf("vyukov_twin [%s]: %s; first starved under %s\n", sc.name, s.describe().c_str(),

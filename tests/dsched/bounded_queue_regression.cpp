@@ -60,7 +60,8 @@ std::string empty_run(ds::strategy& strat, const std::vector<std::string>& scrip
   return lockless::test::scripted_run(
       strat, scripts, lc::spec::bounded_queue(capacity).full_when_in_flight().drained(),
       [&](std::uint64_t v) { return op_result::from_status(q.try_push(v)); },
-      [&] { return pop_result(q.try_pop()); }, [](char, unsigned) {}, queue_ops);
+      [&] { return pop_result(q.try_pop()); }, [](char, unsigned) {}, queue_ops,
+      ds::pooled_threads());  // the queue keeps no per-thread state
 }
 
 std::string wakeup_run(ds::strategy& strat, const std::vector<std::string>& scripts,
@@ -74,7 +75,8 @@ std::string wakeup_run(ds::strategy& strat, const std::vector<std::string>& scri
         std::optional<std::uint64_t> v = q.pop();
         return v ? op_result::of(*v) : op_result::closed();
       },
-      [](char, unsigned) {}, queue_ops);
+      [](char, unsigned) {}, queue_ops,
+      ds::pooled_threads());  // the queue keeps no per-thread state
 }
 
 template <class Run>

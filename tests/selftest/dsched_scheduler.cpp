@@ -8,18 +8,25 @@
 //   - correct counterparts pass every schedule;
 //   - strategies: PCT depth 1 never preempts, describe() round-trips through
 //     make_strategy(), fuzz bytes steer decisions and always terminate;
-//   - thread exit (thread_local destructors) runs under the scheduler.
+//   - thread exit (thread_local destructors) runs under the scheduler;
+//   - pooled threads (options::reuse_threads) give the same interleavings, are reused,
+//     run the library's thread-exit hooks under the scheduler at the end of each body,
+//     rethrow exceptions, and outlive an abandoned run.
 #include "support/dsched.hpp"  // defines the schedule hooks the LOCKLESS_DSCHED build calls
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <lockless/detail/atomic.hpp>
 #include <lockless/detail/platform.hpp>
+#include <lockless/detail/thread_exit.hpp>
 
 namespace {
 
@@ -336,6 +343,76 @@ TEST(Dsched, ThreadExitRunsUnderTheScheduler) {
                                    }});
   ASSERT_TRUE(r.ok()) << r.report;
   EXPECT_EQ(exits.load(relaxed), 2);
+}
+
+// The library's thread-exit hook, armed by a pooled body: it must run at the end of the
+// body, still scheduled (as a new thread's does at its exit).
+std::atomic<int> pooled_exit_runs{0};
+std::atomic<int> pooled_exit_unscheduled{0};
+thread_local lockless::detail::thread_exit_hook pooled_exit_hook{
+    []() noexcept {
+      pooled_exit_runs.fetch_add(1, std::memory_order_relaxed);
+      if (!ds::scheduled()) pooled_exit_unscheduled.fetch_add(1, std::memory_order_relaxed);
+    },
+    nullptr, false};
+
+TEST(Dsched, PooledThreadsGiveTheSameRunsAndAreReused) {
+  std::vector<std::thread::id> first_ids(3), ids(3);
+  const int exit_runs_before = pooled_exit_runs.load();
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    interleaving_probe fresh, pooled;
+    ds::pct p1(seed, 3, 40), p2(seed, 3, 40);
+    const ds::result rf = ds::run(p1, fresh.bodies(3, 10));
+    auto bodies = pooled.bodies(3, 10);
+    for (unsigned t = 0; t < 3; ++t) {
+      bodies[t] = [&, inner = bodies[t]](unsigned me) {
+        ids[me] = std::this_thread::get_id();
+        lockless::detail::arm_thread_exit_hook(pooled_exit_hook);
+        inner(me);
+      };
+    }
+    const ds::result rp = ds::run(p2, std::move(bodies), ds::pooled_threads());
+    ASSERT_TRUE(rf.ok() && rp.ok()) << rp.report;
+    EXPECT_EQ(rf.trace, rp.trace);
+    EXPECT_EQ(fresh.order, pooled.order);
+    std::vector<std::thread::id> sorted = ids;
+    std::sort(sorted.begin(), sorted.end());
+    if (seed == 1) {
+      first_ids = sorted;
+    } else {
+      EXPECT_EQ(sorted, first_ids) << "seed " << seed << ": not the same pooled threads";
+    }
+  }
+  EXPECT_EQ(pooled_exit_runs.load() - exit_runs_before, 60);
+  EXPECT_EQ(pooled_exit_unscheduled.load(), 0);
+}
+
+TEST(Dsched, PooledThreadsRethrowAndOutliveAnAbandonedRun) {
+  atomic<int> x{0};
+  ds::random_walk w(3);
+  EXPECT_THROW((void)ds::run(w,
+                             {[&](unsigned) { (void)x.fetch_add(1, relaxed); },
+                              [&](unsigned) {
+                                (void)x.fetch_add(1, relaxed);
+                                throw std::runtime_error("boom");
+                              }},
+                             ds::pooled_threads()),
+               std::runtime_error);
+  EXPECT_EQ(x.load(relaxed), 2);
+  // A lost wake-up: thread 0 stays parked for good, and its pooled thread with it.
+  static atomic<int> never{0};
+  ds::random_walk d(5);
+  const ds::result dead = ds::run(d, {[&](unsigned) { never.wait(0, acquire); }, [&](unsigned) {}},
+                                  ds::pooled_threads());
+  EXPECT_EQ(dead.kind, ds::outcome::deadlock) << dead.report;
+  // The pool goes on with the threads that came back (and new ones).
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    interleaving_probe p;
+    ds::random_walk r(seed, 50);
+    const ds::result ok = ds::run(r, p.bodies(4, 5), ds::pooled_threads());
+    ASSERT_TRUE(ok.ok()) << ok.report;
+    EXPECT_EQ(p.x.load(relaxed), 20);
+  }
 }
 
 TEST(Dsched, UnscheduledThreadsRunNormally) {

@@ -75,7 +75,10 @@ struct bounded_queue_schedule_options {
   // One more scheduled thread that only closes the queue (recorded): every blocking
   // operation returns, whatever the scripts.
   bool closer = false;
-  dsched::options run;  // max_steps etc. (a livelock is a step_limit report)
+  // max_steps etc. (a livelock is a step_limit report). Pooled threads: the queue keeps
+  // no per-thread state, so a new OS thread per run (and under ASan its fake stack) would
+  // only cost time.
+  dsched::options run = dsched::pooled_threads();
 };
 
 // What the recorded history held (counted after the run; the drain included). A scenario

@@ -35,6 +35,12 @@
 //
 // RULES FOR SCENARIOS
 //   - A run's threads are new OS threads; the calling thread is not scheduled (it waits).
+//     With options::reuse_threads they are pooled OS threads instead, kept between runs:
+//     at the end of its body a pooled thread runs the library's thread-exit hooks
+//     (detail::run_thread_exit_hooks(), under the scheduler, as a new thread does at its
+//     exit), but the test's own thread_local objects live on and nothing exercises a real
+//     thread exit. For scenarios of structures without per-thread state: thread creation
+//     and exit (and under ASan each thread's fake stack) were most of a short run's cost.
 //     Code run outside a run (set-up, the drain after it) executes normally: point() is a
 //     no-op on unscheduled threads.
 //   - Bodies must be deterministic given the schedule (no clocks, no rand(), no
@@ -405,7 +411,17 @@ struct options {
   // the decision, and once at its exit (event::finish): a test that must show which paths
   // of the code its schedules took follows the call sites (one thread runs at a time).
   std::function<void(unsigned, event, const site&)> observer;
+  // true: the run's threads come from a pool of OS threads kept between runs (see RULES
+  // FOR SCENARIOS); false: new OS threads that exit at the end of the run.
+  bool reuse_threads = false;
 };
+
+// The options with reuse_threads set (every other member at its default).
+inline options pooled_threads() {
+  options o;
+  o.reuse_threads = true;
+  return o;
+}
 
 struct result {
   outcome kind = outcome::ok;
@@ -613,21 +629,26 @@ inline void log_point(run_state& r, unsigned me, event e, const site& s) {
 // Destroyed after every other thread_local of a scheduled thread (it is constructed
 // first), so thread-exit work (epoch records handed back, node pools emptied) still runs
 // under the scheduler; then the thread leaves it.
+// A scheduled thread's end: its thread exit (a new thread's), or the end of its body (a
+// pooled thread's). After it the thread no longer touches the run's state.
+inline void finish_thread() noexcept {
+  run_state* r = tls_run;
+  if (r == nullptr) return;
+  const unsigned me = tls_index;
+  // The library's own thread-exit work (epoch records handed back, node pools
+  // emptied) would otherwise run from a pthread key destructor after this one, no
+  // longer scheduled (or, on a pooled thread, not at all): run it here, still under
+  // the scheduler.
+  if (!r->cancelled) ::lockless::detail::run_thread_exit_hooks();
+  tls_run = nullptr;
+  if (r->cancelled) return;
+  log_point(*r, me, event::finish, site{"thread exit", "", 0});
+  r->slots[me]->st = thread_slot::state::finished;
+  schedule(*r, me, false);
+}
+
 struct exit_hook {
-  ~exit_hook() {
-    run_state* r = tls_run;
-    if (r == nullptr) return;
-    const unsigned me = tls_index;
-    // The library's own thread-exit work (epoch records handed back, node pools
-    // emptied) would otherwise run from a pthread key destructor after this one, no
-    // longer scheduled: run it here, still under the scheduler.
-    if (!r->cancelled) ::lockless::detail::run_thread_exit_hooks();
-    tls_run = nullptr;
-    if (r->cancelled) return;
-    log_point(*r, me, event::finish, site{"thread exit", "", 0});
-    r->slots[me]->st = thread_slot::state::finished;
-    schedule(*r, me, false);
-  }
+  ~exit_hook() { finish_thread(); }
 };
 
 inline void thread_main(run_state& r, unsigned me, const std::function<void(unsigned)>& body) {
@@ -642,6 +663,71 @@ inline void thread_main(run_state& r, unsigned me, const std::function<void(unsi
   } catch (...) {
     if (!r.error) r.error = std::current_exception();
   }
+}
+
+// ---- pooled threads (options::reuse_threads) ----
+// A pooled OS thread waits for a job, runs it, and says it is idle again. The pool and
+// its workers are never destroyed: a worker of an abandoned run stays parked in it, and
+// the others wait for jobs until the process ends.
+struct worker {
+  std::atomic<int> go{0};    // 1: a job was given (futex word)
+  std::atomic<int> idle{1};  // 1: done with its last job, state included (futex word)
+  std::function<void()> job;
+  std::thread thread;
+};
+
+struct worker_pool {
+  std::mutex m;
+  std::vector<worker*> idle;
+};
+
+inline worker_pool& pool() {
+  static auto* p = new worker_pool;  // never destroyed (see above)
+  return *p;
+}
+
+inline void worker_loop(worker& w) noexcept {
+  for (;;) {
+    while (w.go.load(std::memory_order_acquire) == 0) w.go.wait(0, std::memory_order_acquire);
+    w.go.store(0, std::memory_order_relaxed);
+    w.job();
+    w.job = nullptr;
+    w.idle.store(1, std::memory_order_release);  // pairs with wait_idle()
+    w.idle.notify_one();
+  }
+}
+
+// An idle worker, from the pool or new (may throw std::system_error, std::bad_alloc).
+inline worker* take_worker() {
+  {
+    worker_pool& p = pool();
+    std::lock_guard lock(p.m);
+    if (!p.idle.empty()) {
+      worker* w = p.idle.back();
+      p.idle.pop_back();
+      return w;
+    }
+  }
+  auto w = std::make_unique<worker>();
+  w->thread = std::thread([ptr = w.get()] { worker_loop(*ptr); });
+  return w.release();
+}
+
+inline void return_workers(const std::vector<worker*>& ws) {
+  worker_pool& p = pool();
+  std::lock_guard lock(p.m);
+  p.idle.insert(p.idle.end(), ws.begin(), ws.end());
+}
+
+inline void give_job(worker& w, std::function<void()> job) {
+  w.job = std::move(job);
+  w.idle.store(0, std::memory_order_relaxed);
+  w.go.store(1, std::memory_order_release);  // pairs with worker_loop's acquire
+  w.go.notify_one();
+}
+
+inline void wait_idle(worker& w) noexcept {
+  while (w.idle.load(std::memory_order_acquire) == 0) w.idle.wait(0, std::memory_order_acquire);
 }
 
 }  // namespace detail
@@ -719,16 +805,33 @@ inline result run(strategy& strat, std::vector<std::function<void(unsigned)>> bo
   strat.begin(static_cast<unsigned>(bodies.size()));
 
   std::vector<std::thread> threads;
-  threads.reserve(bodies.size());
-  try {
-    for (unsigned i = 0; i < bodies.size(); ++i) {
-      threads.emplace_back([&r, i, &bodies] { detail::thread_main(r, i, bodies[i]); });
+  std::vector<detail::worker*> workers;  // options::reuse_threads
+  if (opt.reuse_threads) {
+    workers.reserve(bodies.size());
+    try {
+      for (std::size_t i = 0; i < bodies.size(); ++i) workers.push_back(detail::take_worker());
+    } catch (...) {  // could not create every thread: none has a job yet
+      detail::return_workers(workers);
+      throw;
     }
-  } catch (...) {  // could not create every thread: let the created ones return
-    r.cancelled = true;
-    for (std::size_t i = 0; i < threads.size(); ++i) detail::give_turn(*r.slots[i]);
-    for (auto& t : threads) t.join();
-    throw;
+    for (unsigned i = 0; i < bodies.size(); ++i) {
+      detail::give_job(*workers[i], [&r, i, &bodies] {
+        detail::thread_main(r, i, bodies[i]);
+        detail::finish_thread();
+      });
+    }
+  } else {
+    threads.reserve(bodies.size());
+    try {
+      for (unsigned i = 0; i < bodies.size(); ++i) {
+        threads.emplace_back([&r, i, &bodies] { detail::thread_main(r, i, bodies[i]); });
+      }
+    } catch (...) {  // could not create every thread: let the created ones return
+      r.cancelled = true;
+      for (std::size_t i = 0; i < threads.size(); ++i) detail::give_turn(*r.slots[i]);
+      for (auto& t : threads) t.join();
+      throw;
+    }
   }
 
   // The first step is a decision like any other (no thread is "current" yet).
@@ -742,7 +845,20 @@ inline result run(strategy& strat, std::vector<std::function<void(unsigned)>> bo
   }
   detail::give_turn(*r.slots[first]);
   while (r.done.load(std::memory_order_acquire) == 0) r.done.wait(0, std::memory_order_acquire);
-  if (r.kind == outcome::ok) {
+  if (opt.reuse_threads) {
+    // As join(): a finished worker may still be on its way out of the run's state. A
+    // parked one (abandoned run) never comes back to the pool.
+    std::vector<detail::worker*> back;
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+      if (r.slots[i]->st == detail::thread_slot::state::finished) {
+        detail::wait_idle(*workers[i]);
+        back.push_back(workers[i]);
+      } else {
+        detail::keep_scanned(workers[i]->thread);
+      }
+    }
+    detail::return_workers(back);
+  } else if (r.kind == outcome::ok) {
     for (auto& t : threads) t.join();
   } else {
     // Parked threads never run again; a finished one may still be on its way out.

@@ -57,18 +57,30 @@ using namespace std::chrono_literals;
 struct stress_tag {};
 using payload = lockless_test::counted<stress_tag>;
 
-// Aborts the process with a message unless disarmed within `limit`.
+// Aborts the process with a message unless disarmed (destroyed) or kicked within `limit`
+// (each kick() gives another `limit`: one watchdog can guard many rounds).
 class watchdog {
  public:
   watchdog(const char* what, std::chrono::seconds limit)
       : thread_([this, what, limit] {
           std::unique_lock lock(m_);
-          if (!cv_.wait_for(lock, limit, [this] { return done_; })) {
-            std::fprintf(stderr, "watchdog: %s still blocked after %lld s (lost wake-up?)\n", what,
-                         static_cast<long long>(limit.count()));
-            std::abort();
+          for (;;) {
+            if (!cv_.wait_for(lock, limit, [this] { return done_ || kicked_; })) {
+              std::fprintf(stderr, "watchdog: %s still blocked after %lld s (lost wake-up?)\n",
+                           what, static_cast<long long>(limit.count()));
+              std::abort();
+            }
+            if (done_) return;
+            kicked_ = false;
           }
         }) {}
+  void kick() {
+    {
+      std::lock_guard lock(m_);
+      kicked_ = true;
+    }
+    cv_.notify_one();
+  }
   ~watchdog() {
     {
       std::lock_guard lock(m_);
@@ -84,6 +96,7 @@ class watchdog {
   std::mutex m_;
   std::condition_variable cv_;
   bool done_ = false;
+  bool kicked_ = false;
   std::thread thread_;
 };
 
@@ -270,6 +283,11 @@ TEST_P(BoundedQueueStress, CloseWakesEveryWaiter) {
   const shape sh = GetParam();
   const std::size_t rounds = scaled(600, 60);
   std::size_t blocked_pops = 0, blocked_pushes = 0;
+  const std::size_t closer = sh.producers + sh.consumers;
+  // The same threads every round (the queue keeps no per-thread state): a round is then
+  // the waits and the close, not 2 x 9-17 thread creations.
+  lockless_test::thread_team team(closer + 1);
+  watchdog dog("CloseWakesEveryWaiter", 60s);
   for (std::size_t round = 0; round < rounds; ++round) {
     bounded_queue<std::uint64_t> empty_q(sh.capacity);  // poppers wait on it
     bounded_queue<std::uint64_t> full_q(sh.capacity);   // pushers wait on it
@@ -278,9 +296,8 @@ TEST_P(BoundedQueueStress, CloseWakesEveryWaiter) {
     }
     std::vector<std::string> errors(sh.producers + sh.consumers + 1);
     std::atomic<std::size_t> arrived{0};
-    const std::size_t closer = sh.producers + sh.consumers;
-    watchdog dog("CloseWakesEveryWaiter", 60s);
-    run_threads(closer + 1, [&](std::size_t t) {
+    dog.kick();
+    team.run([&](std::size_t t) {
       if (t == closer) {
         // Close right away, after the waiters arrived, or after they had time to sleep.
         switch (round % 3) {

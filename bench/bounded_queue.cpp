@@ -11,6 +11,12 @@
 //   bounded_queue/blocking_<P>p<C>c/<impl>    the same with the blocking forms (push /
 //                                             pop wait while full / empty), for the queues
 //                                             that have them.
+//   bounded_queue/pair_1t/<impl>              one thread, no contention: try_push then
+//                                             try_pop, one item per pair; 1e9 / items/s is
+//                                             the time of a pair in ns (locked
+//                                             instructions and all, which the callgrind
+//                                             pair's instruction count leaves out). Also
+//                                             for the reference rings. Capacity 1024.
 //   bounded_queue/pingpong_try/<impl>         handoff latency: two queues, thread 0 sends a
 //   bounded_queue/pingpong_blocking/<impl>    value on one and waits for it to come back on
 //                                             the other (thread 1 echoes it); one item = one
@@ -155,6 +161,22 @@ void throughput(benchmark::State& state) {
           (static_cast<double>(state.iterations()) * consumers);
     }
   }
+}
+
+// One thread: a push and a pop per iteration on a queue nobody else touches.
+template <class Q>
+void pair_1t(benchmark::State& state) {
+  Q& q = *shared_queues<Q>::a;
+  std::uint64_t v = first_value(0);
+  std::uint64_t out = 0;
+  for (auto _ : state) {
+    if (!q.try_push(v++) || !q.try_pop(out)) [[unlikely]] {
+      state.SkipWithError("a push or pop on a queue of one thread failed");
+      break;
+    }
+    benchmark::DoNotOptimize(out);
+  }
+  state.SetItemsProcessed(state.iterations());
 }
 
 double percentile(std::vector<std::uint32_t>& v, double p) {
@@ -391,6 +413,14 @@ void register_all() {
       with_queues<Q>(benchmark::RegisterBenchmark(row(workload.c_str(), Q::name).c_str(),
                                                   throughput<Q, false>))
           ->Threads(s.threads);
+    };
+    for_each_queue(add);
+    lockless_bench::for_each_reference_ring(add);
+  }
+  {
+    auto add = [&]<class Q>() {
+      with_queues<Q>(benchmark::RegisterBenchmark(row("pair_1t", Q::name).c_str(), pair_1t<Q>))
+          ->Threads(1);
     };
     for_each_queue(add);
     lockless_bench::for_each_reference_ring(add);

@@ -626,9 +626,6 @@ inline void log_point(run_state& r, unsigned me, event e, const site& s) {
   ++r.log_next;
 }
 
-// Destroyed after every other thread_local of a scheduled thread (it is constructed
-// first), so thread-exit work (epoch records handed back, node pools emptied) still runs
-// under the scheduler; then the thread leaves it.
 // A scheduled thread's end: its thread exit (a new thread's), or the end of its body (a
 // pooled thread's). After it the thread no longer touches the run's state.
 inline void finish_thread() noexcept {
@@ -647,6 +644,9 @@ inline void finish_thread() noexcept {
   schedule(*r, me, false);
 }
 
+// Destroyed after every other thread_local of a scheduled thread (it is constructed
+// first), so thread-exit work (epoch records handed back, node pools emptied) still runs
+// under the scheduler; then the thread leaves it.
 struct exit_hook {
   ~exit_hook() { finish_thread(); }
 };

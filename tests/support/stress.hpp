@@ -108,17 +108,19 @@ class thread_team {
   thread_team(const thread_team&) = delete;
   thread_team& operator=(const thread_team&) = delete;
 
-  [[nodiscard]] std::size_t size() const noexcept { return threads_.size(); }
-
   // fn(thread_index) on every thread of the team; returns when all have returned.
   template <class Fn>
   void run(Fn fn) {
-    job_ = [&fn](std::size_t i) { fn(i); };
+    start_gate gate;  // as run_threads: every thread is awake before any runs fn
+    job_ = [&fn, &gate](std::size_t i) {
+      gate.arrive_and_wait();
+      fn(i);
+    };
     for (auto& e : errors_) e = nullptr;
     done_.store(0, std::memory_order_relaxed);
-    ready_.store(0, std::memory_order_relaxed);
     generation_.fetch_add(1, std::memory_order_release);  // pairs with loop()'s acquire
     generation_.notify_all();
+    gate.open_when(threads_.size());
     for (;;) {
       const std::size_t d = done_.load(std::memory_order_acquire);
       if (d == threads_.size()) break;
@@ -137,9 +139,6 @@ class thread_team {
       generation_.wait(seen, std::memory_order_acquire);
       seen = generation_.load(std::memory_order_acquire);
       if (stop_) return;
-      // Start together: every thread is awake before any runs fn.
-      ready_.fetch_add(1, std::memory_order_acq_rel);
-      while (ready_.load(std::memory_order_acquire) < threads_.size()) std::this_thread::yield();
       try {
         job_(i);
       } catch (...) {
@@ -154,7 +153,6 @@ class thread_team {
   std::vector<std::exception_ptr> errors_;
   std::function<void(std::size_t)> job_;
   std::atomic<std::uint64_t> generation_{0};
-  std::atomic<std::size_t> ready_{0};
   std::atomic<std::size_t> done_{0};
   bool stop_ = false;
 };

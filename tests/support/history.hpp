@@ -28,10 +28,14 @@
 //                                   count as overlap: conservative). Within a thread, a call
 //                                   stamp is made strictly greater than the previous return
 //                                   stamp (spinning until the clock ticks), so program order
-//                                   is always visible in the stamps. Caveat: a clock read is
-//                                   not a fence; a structure whose operations complete with
-//                                   plain release stores could in principle be reported for
-//                                   an effect still sitting in a store buffer.
+//                                   is always visible in the stamps. A clock read is not a
+//                                   memory access, so each stamp is fenced (clock_fence_*
+//                                   below): a return stamp is read only once the operation's
+//                                   stores are visible to every thread (a structure whose
+//                                   operations end with a plain release store, as Vyukov's
+//                                   ring, would otherwise be reported for an effect still
+//                                   in a store buffer after its return), and the operation's
+//                                   first access comes after its call stamp.
 //   - After all recording threads are joined, merged() returns one history sorted by call
 //     stamp. clear() empties the buffers (keeping their memory) for the next round.
 //   - Values must be unique across the run for the fast checkers; make them so by
@@ -433,18 +437,38 @@ class recorder {
                                           .count());
   }
 
+  // A clock read is not ordered with memory accesses: on x86-64 the timestamp counter can
+  // be read before earlier stores are visible to other cores, and later loads can run
+  // before it (Intel SDM, RDTSC: MFENCE;LFENCE before it, LFENCE after it). Elsewhere a
+  // full fence on both sides.
+  static void clock_fence_before() noexcept {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_lfence();
+#endif
+  }
+  static void clock_fence_after() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_lfence();
+#else
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+  }
+
   std::uint64_t call_stamp(lane& l) noexcept {
     if (source_ == stamp_source::counter) {
       return counter_.fetch_add(1, std::memory_order_seq_cst);
     }
     std::uint64_t t = clock_now();
     while (t <= l.last_ret) t = clock_now();  // strictly after this thread's last return
+    clock_fence_after();                      // the operation's accesses come after t
     return t;
   }
   std::uint64_t ret_stamp(lane& l) noexcept {
     if (source_ == stamp_source::counter) {
       return counter_.fetch_add(1, std::memory_order_seq_cst);
     }
+    clock_fence_before();  // the operation's stores are visible to all before the stamp
     l.last_ret = clock_now();
     return l.last_ret;
   }

@@ -93,6 +93,7 @@
 #include <chrono>
 #include <cstdint>
 
+#include "asymmetric_fence.hpp"
 #include "atomic.hpp"
 #include "config.hpp"
 #include "platform.hpp"
@@ -113,6 +114,14 @@ class event_count {
   static constexpr unsigned spin_rounds = scheduler_controlled ? 1 : 128;
 
   LOCKLESS_DETAIL_CONSTEXPR_ATOMICS event_count() noexcept : epoch_(0), waiters_(0) {}
+  // An event count whose notifiers order their condition store before [KN2] with
+  // asymmetric_fence::light_fence() (notify_*_after_light_fence()); its waiters then pay
+  // asymmetric_fence::heavy_fence() as [KW2]. Every notify that is not after a light
+  // fence keeps its full fence, so the other forms stay correct too.
+  struct asymmetric_t {};
+  static constexpr asymmetric_t asymmetric{};
+  explicit LOCKLESS_DETAIL_CONSTEXPR_ATOMICS event_count(asymmetric_t) noexcept
+      : epoch_(0), waiters_(0), asymmetric_(true) {}
   event_count(const event_count&) = delete;
   event_count& operator=(const event_count&) = delete;
 
@@ -125,7 +134,11 @@ class event_count {
     // [KW3] acquire: pairs with [KN3]; a key that includes a bump makes the notifier's
     //       condition store visible to the caller's check.
     (void)waiters_.fetch_add(1, std::memory_order_relaxed);
-    full_fence();
+    if (asymmetric_) {
+      asymmetric_fence::heavy_fence();
+    } else {
+      full_fence();
+    }
     return key{epoch_.load(std::memory_order_acquire)};
   }
 
@@ -193,6 +206,10 @@ class event_count {
   // no instruction at all, since the locked RMW already drained the store buffer.
   void notify_one_after_rmw() noexcept { notify<false, true>(); }
   void notify_all_after_rmw() noexcept { notify<true, true>(); }
+  // The same, for a caller that made its condition true with a store followed by
+  // asymmetric_fence::light_fence(), on an event count constructed `asymmetric`: [KN1] is
+  // that light fence (paired with the waiters' heavy fence [KW2]).
+  void notify_one_after_light_fence() noexcept { notify<false, 2>(); }
 
   // Returns once ready() returned true (ready() is called again after every wake-up, and
   // first without announcing anything, so a ready condition costs one call).
@@ -219,17 +236,20 @@ class event_count {
     (void)waiters_.fetch_sub(1, std::memory_order_relaxed);  // [KW5] a hint only
   }
 
-  // [KN1]'s two forms: full_fence(), or after an RMW full_fence_after_rmw().
-  template <bool AfterRmw>
+  // [KN1]'s three forms: full_fence(), after an RMW full_fence_after_rmw(), after the
+  // caller's light fence nothing more (Kind 0, 1, 2).
+  template <int Kind>
   static void notify_fence() noexcept {
-    if constexpr (AfterRmw) {
+    if constexpr (Kind == 2) {
+      // the caller's asymmetric_fence::light_fence() is [KN1]
+    } else if constexpr (Kind == 1) {
       full_fence_after_rmw();
     } else {
       full_fence();
     }
   }
 
-  template <bool All, bool AfterRmw>
+  template <bool All, int AfterRmw>
   void notify() noexcept {
     // [KN1] full fence: the caller's condition store before the load below (store -> load;
     //       pairs with [KW2]).
@@ -248,6 +268,7 @@ class event_count {
 
   atomic<std::uint32_t> epoch_;
   atomic<std::uint32_t> waiters_;
+  bool asymmetric_ = false;
 };
 
 }  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail

@@ -1,10 +1,210 @@
-// lockless/bounded_queue.hpp: RESEARCH PROTOTYPE (branch research/bq-counters): Vyukov's
-// ring (counters, plain-store publish and free) made lock-free by two give-up protocols
-// settled through a per-cell record and an asymmetric fence. See the teaching page.
+// lockless/bounded_queue.hpp: a bounded MPMC FIFO queue, lock-free in the strict sense,
+// with the interface of WG21 P0260R20 (C++ Concurrent Queues): blocking, non-waiting and
+// timed push/pop, and close.
+//
+// WHAT
+//   Vyukov's bounded ring, made lock-free. `capacity` cells, each the storage of one
+//   element and a word `seq`; two counters, tail_ and head_, hand out tickets
+//   t = (lap << k) | pos (pos < capacity <= 2^k), one per push and one per pop, in order.
+//   The common path is the fast ring's: a push reads tail_ = u, finds u's cell vacant for
+//   u (seq == vac(lap u)), claims u with a CAS on tail_ [QP3], builds the element and
+//   publishes it with a plain store seq = ful(lap u) [QP4]; a pop reads head_ = h, finds
+//   h's cell published (seq == ful(lap h)), takes h with a CAS on head_ [QT3], moves the
+//   element out and frees the cell for the next lap with a plain store
+//   seq = vac(lap h + 1) [QT4]. One read-modify-write per operation, on a counter; the
+//   cell is reached by a load and a store.
+//   Why the fast ring is not lock-free: a pop whose ticket is claimed but not yet published
+//   can only wait for that producer (or answer "empty" while later elements are there, the
+//   empty-while-non-empty bug of docs/testing.md), and a push whose cell is still held by
+//   the previous lap's pop can only wait for that consumer (or answer "full" with room
+//   left). Here neither waits; each side can give up on a ticket instead:
+//   - A pop gives up on h (claimed, unpublished, and a later ticket is published, or
+//     the queue is closed): it sets give_up_flag in head_ (no pop takes h or beyond while
+//     it is set), announces the intent in h's record (a second word per cell, kept in a
+//     separate, read-mostly array), calls asymmetric_fence::heavy_fence() and reads seq
+//     again. Still unpublished: the verdict "abandoned" is settled by a CAS on the record
+//     and head_ moves past h; the producer, whose publish is a store, a light fence and a
+//     load of the record [QP5], finds the verdict, takes its element back, frees the cell
+//     and pushes again at a later ticket. Published meanwhile: the verdict is "kept"
+//     (settled by the same CAS, by whoever comes first: the producer or a pop) and the
+//     flag is cleared; h is taken as usual.
+//   - A push gives up on u (u's cell still held by an earlier lap, and the queue not
+//     full): it sets skip_flag in tail_ (no push claims u or beyond while it is set),
+//     announces the intent in the cell's record, calls heavy_fence() and reads seq again.
+//     Still held: the record's `dead` count is raised (u is dead) and tail_ moves past u;
+//     the holder, whose free is a store, a light fence and a load of the record [QT5],
+//     finds the count and moves the cell past the dead tickets (vac(L + 1 + dead)). Freed
+//     meanwhile: u is alive, the flag is cleared, and u is claimed as usual.
+//   Anybody who finds a flag set finishes the give-up (the steps are idempotent, settled
+//   by CASes on the record and on the counter), so a thread suspended in the middle of one
+//   delays nobody. The fences are the asymmetric pair (detail/asymmetric_fence.hpp): the
+//   light one, on every publish and free, is a compiler barrier; the heavy one, a
+//   membarrier system call (about 1 us), is paid only by a give-up.
+//   close() sets closed_flag in tail_ with one fetch-or.
+//
+// GUARANTEES
+//   Linearizable bounded FIFO queue with close (P0260 semantics): every pushed value is
+//   popped at most once and, once the queue is closed and drained, exactly once; values
+//   come out in the order of their pushes' linearization points.
+//   capacity() is exactly the constructor's argument (there are that many cells): the
+//   queue never holds more elements. "full" is relaxed in one documented way: an
+//   operation in progress holds its cell (a push from its claim to its publish, a pop from
+//   its take to its free), so try_push may report full while fewer than capacity()
+//   elements are queued, at most one cell short per push or pop in flight; with no other
+//   operation in progress, full means exactly capacity() elements. (The tests check
+//   histories against exactly this: tests/support/lincheck,
+//   spec::bounded_queue(c).full_when_in_flight().) A cell's dead count saturates at
+//   65,535: if a thread stays suspended holding a cell while the others go round the ring
+//   that many times, a push that would have to give up on that cell once more answers
+//   full instead, until the thread resumes. empty and closed are exact.
+//   Progress: try_push, try_pop, try_emplace and the bulk forms are lock-free in the
+//   strict sense, with single-width atomics only (64-bit CAS, fetch-and-add, fetch-or; no
+//   cmpxchg16b, nothing from libatomic). A thread suspended at any instruction delays
+//   nobody's completion. What it can still cost the others: inside a push, the one ticket
+//   it claimed (a pop gives up on it, at the price of a heavy fence, once a later ticket is
+//   published); inside a pop, the one cell it took (a push gives up on that cell's next
+//   ticket, each lap, at the same price); inside a give-up, nothing (others finish it).
+//   The dsched progress test (tests/dsched/bounded_queue_progress.cpp) suspends each
+//   thread at each of its yield points in turn and checks that the others finish.
+//   The blocking forms (push, emplace, pop, the timed ones) first try a few times, then
+//   sleep on detail::event_count (detail/parking.hpp), constructed `asymmetric`: the
+//   sleeper pays heavy_fence() before it checks again, and a push or pop with nobody
+//   waiting pays one load after the light fence it already has, no system call and no
+//   fence. queue_options{.may_block = false} removes them and that load.
+//   No allocation after construction (P0260): the cells and the records come from the
+//   allocator in the constructor and go back in the destructor.
+//   Limits: tickets are 62-bit counters: 2^62 operations (at 10^9 a second, 146 years);
+//   a record keeps its lap modulo 2^44, so a thread must not stay suspended between
+//   reading a record and writing it while its cell goes round 2^43 laps.
+//
+// TYPES AND EXCEPTIONS
+//   T: any object type whose move constructor is noexcept (checked at compile time: after
+//   a pop has taken its element there is no way to give it back, and a push given up on
+//   must take its element back). Move-only T works.
+//   push(const T&), push(T&&), emplace(...) and their try_/timed forms give the strong
+//   guarantee: if T's constructor throws, the claimed ticket becomes a hole (as if pops
+//   had given up on it) and its cell is freed, the queue is unchanged, and the exception
+//   propagates. An argument passed by reference is left intact whenever the push does not
+//   succeed (full, closed, timeout).
+//   emplace's arguments are forwarded to T's constructor once a ticket is claimed. In the
+//   rare race where pops give up on that push, the built element is kept (in a local
+//   std::optional<T>) and pushed again at a later ticket; if try_emplace then finds the
+//   queue full or closed, the element is destroyed and the arguments stay moved from
+//   (emplace and the timed forms keep it and go on waiting).
+//   Elements still in the queue are destroyed by the destructor. The destructor, like
+//   every destructor, must not run concurrently with other operations.
+//
+// MEMORY-ORDERING CONTRACT (every atomic access)
+//   Data flow: an element's construction is published by [QP4] and acquired by [QT2]; its
+//   move-out (or, after a give-up, its take-back) is published by [QT4] and acquired by
+//   the next push's [QP2]. seq has one writer at a time (the cell's holder), so these
+//   pairs are plain release/acquire.
+//   [QP1] push: relaxed load of tail_; the claiming CAS [QP3] reads it again. A closed
+//         flag read here needs only coherence (close is one RMW on tail_, and every later
+//         look at tail_ by this thread, a pop's [QE1] included, sees it).
+//   [QP2] push: acquire load of the cell's seq. Pairs with [QT4]: the previous element's
+//         move-out happens-before this push builds over it.
+//   [QP3] push: the claim, relaxed CAS on tail_. Nothing flows through tail_: the cell is
+//         handed over by [QP2]/[QT4].
+//   [QP4] push: the publish, release store of seq = ful(lap). Pairs with [QT2].
+//   [QP5] push: light fence, then relaxed load of the record: the store-buffering pair of
+//         [QG2] (a pop's give-up). Either the pop's re-read sees the publish, or this load
+//         sees the intent.
+//   [QT1] pop: relaxed load of head_; the taking CAS [QT3] reads it again.
+//   [QT2] pop: acquire load of the cell's seq. Pairs with [QP4].
+//   [QT3] pop: the take, relaxed CAS on head_ (as [QP3]).
+//   [QT4] pop (and a push taking its element back): the free, release store of
+//         seq = vac(lap + 1). Pairs with [QP2].
+//   [QT5] pop: light fence, then relaxed load of the record: the store-buffering pair of
+//         [QS2] (a push's give-up), as [QP5].
+//   [QG1] give-up of a pop: seq_cst CAS setting give_up_flag in head_, seq_cst loads of
+//         head_, the record and seq, seq_cst CASes on the record (intent, then "abandoned"
+//         or "kept") and on head_ (past h, or the flag cleared).
+//   [QG2] give-up of a pop: heavy_fence() between announcing the intent and reading seq
+//         again. Pairs with [QP5].
+//   [QS1] give-up of a push: seq_cst CAS setting skip_flag in tail_, seq_cst loads of
+//         tail_, the record and seq, seq_cst CASes on the record (intent, then a dead
+//         count raised) and on tail_ (past u, or the flag cleared).
+//   [QS2] give-up of a push: heavy_fence() between announcing the intent and reading seq
+//         again. Pairs with [QT5].
+//   [QR1] the holders' side of a give-up: after [QP5] or [QT5] found a record about their
+//         lap, seq_cst CASes on it (the verdict "kept"; the record cleared once the cell is
+//         vacant for its next live ticket) and seq_cst stores of seq moving a cell past
+//         its dead tickets.
+//   [QE1] pop, ticket unpublished: seq_cst loads of tail_, the record, seq, the cells up
+//         to tail_ and head_ (the empty answer and the lookahead; argued over one total
+//         order of these loads).
+//   [QF1] push, cell held: seq_cst loads of head_, holes_ and the cells of the previous
+//         lap (the full answer).
+//   [QH1] holes_: seq_cst fetch-and-add when a hole is made ([QG1], [QS1], a push whose
+//         constructor threw), fetch-sub when head_ passes one.
+//   [QC1] close: seq_cst fetch-or of closed_flag into tail_: LP(close).
+//   [QC2] is_closed(): seq_cst load of tail_.
+//   [QZ1] size_approx(): relaxed loads of the counters.
+//   Blocking: after a publish, not_empty_->notify_one_after_light_fence(); after a free,
+//   not_full_->notify_one_after_light_fence(): [KN1] is the light fence of [QP5] / [QT5],
+//   and the waiters' [KW2] is heavy_fence() (an asymmetric event count); close() notifies
+//   both, all. The protocol is detail/parking.hpp's, with "try the operation again" as the
+//   condition.
+//   Model-checked by tests/relacy/bounded_queue.cpp (which sees both fences as seq_cst
+//   fences); the mutants of tests/relacy/bounded_queue_mutants.cmake weaken the tags and
+//   remove the fences.
+//
+// INVARIANTS
+//   INV1: head_ <= tail_ (as tickets). Every ticket below tail_ was claimed by a push or
+//         declared dead [QS1]; every ticket below head_ was taken, given up on [QG1], or
+//         is a hole.
+//   INV2: seq has one writer at a time: the push that claimed the cell's current ticket
+//         (until it publishes), the pop that took it (until it frees), or the push whose
+//         ticket was given up on (until it frees). Nobody else stores to seq, so a cell
+//         moves vac(L) -> ful(L) -> vac(L + 1 + dead) and never back.
+//   INV3: a record is about one holder's lap L (or is empty, or stale: its cell has moved
+//         past L + dead). A verdict and a dead count are written only by a CAS that read
+//         the intent this thread announced, after the heavy fence: once written they do
+//         not change until the holder clears the record.
+//   INV4: while a flag is set in head_ (tail_), no ticket at or after the flagged one is
+//         taken (claimed): the give-up's decision and the counter's move are the only
+//         steps, and any thread can make them.
+//
+// LINEARIZATION POINTS
+//   LP(try_push, success): the publish [QP4]; but if a later ticket was published (or the
+//     queue closed) before it, the push is ordered just before the first such event
+//     (retrospectively, as in LCRQ and SCQ): that event comes after this push's claim, and
+//     no pop took the later ticket while this one was unpublished without first giving up
+//     on this one (which would have made the publish fail).
+//   LP(try_push, full): the load of head_ [QF1] (or the last load of the walk, when holes
+//     are counted): every cell of the previous lap from the push's ticket up to head_ is
+//     still held, each by an element or an operation in progress.
+//   LP(try_push, closed): the load of tail_ that saw closed_flag.
+//   LP(try_pop, value): the taking CAS [QT3].
+//   LP(try_pop, empty): the load of tail_ [QE1] (tail_ <= h, or every ticket in [h, tail_)
+//     read unpublished after it with head_ unchanged: a ticket once published stays
+//     published until taken, and none was taken).
+//   LP(try_pop, closed): the same load, once every ticket before it was taken or given up.
+//   LP(close): the fetch-or [QC1].
+//
+// COST
+//   Memory: capacity() cells of sizeof(T) plus 8 bytes (rounded up to T's alignment),
+//   capacity() records of 8 bytes, and four cache lines of counters and two of event
+//   counts. An uncontended push+pop pair is two CASes (one on each counter), two plain
+//   stores to the cell, and two loads of records (plus, with may_block, two loads of the
+//   waiter counts); about 100 instructions (callgrind, docs/benchmarks.md).
+//   Cells are laid out in ticket order, unpadded, so a consumer following a producer takes
+//   whole cache lines of cells at a time (as xenium's Vyukov ring).
+//
+// REFERENCES
+//   Dmitry Vyukov, "Bounded MPMC queue" (1024cores.net, 2010): the ring this one makes
+//   lock-free.
+//   Adam Morrison, Yehuda Afek, "Fast concurrent queues for x86 processors", PPoPP 2013
+//   (LCRQ: tickets a late thread gives up on, linearization points known in retrospect).
+//   Ruslan Nikolaev, "A Scalable, Portable, and Memory-Efficient Lock-Free FIFO Queue",
+//   DISC 2019 (arXiv:1908.04511): SCQ, an earlier design of this header.
+//   Dave Dice, Hui Huang, Mingyao Yang, "Asymmetric Dekker Synchronization" (Sun
+//   Microsystems, 2001); Linux membarrier(2); folly's asymmetricLightBarrier(): the fence
+//   pair of the give-ups.
+//   WG21 P0260R20, "C++ Concurrent Queues" (the interface).
+//   Teaching page: docs/algorithms/bounded_queue.md.
 #pragma once
-#ifdef LOCKLESS_BQ_DEBUG
-#include <cstdio>
-#endif
 
 #include <chrono>
 #include <cstddef>
@@ -39,7 +239,6 @@ struct queue_options {
   bool may_block = true;
 };
 
-
 template <class T, class Allocator = std::allocator<T>, queue_options Options = queue_options{}>
 class bounded_queue {
   static_assert(detail::valid_options<Options>);
@@ -55,9 +254,9 @@ class bounded_queue {
   static constexpr const std::chrono::steady_clock::time_point* forever = detail::no_deadline;
 
   // ---- head_ and tail_: (ticket << 2) | flags -------------------------------------------
-  static constexpr std::uint64_t skip_flag = 1;    // tail_: a push gives up on its ticket
-  static constexpr std::uint64_t closed_flag = 2;  // tail_: closed
-  static constexpr std::uint64_t give_up_flag = 1; // head_: a pop gives up on its ticket
+  static constexpr std::uint64_t skip_flag = 1;     // tail_: a push gives up on its ticket
+  static constexpr std::uint64_t closed_flag = 2;   // tail_: closed
+  static constexpr std::uint64_t give_up_flag = 1;  // head_: a pop gives up on its ticket
   static constexpr std::uint64_t flags = 3;
 
   // ---- seq: the fast word of a cell, written by its holder only ---------------------------
@@ -84,8 +283,8 @@ class bounded_queue {
 
   static constexpr std::uint64_t make_ctl(std::uint64_t lap, std::uint64_t verdict,
                                           std::uint64_t dead, bool intent) noexcept {
-    return ((lap & clap_mask) << clap_shift) | (dead << dead_shift) |
-           (verdict << verdict_shift) | (intent ? c_intent : 0) | c_valid;
+    return ((lap & clap_mask) << clap_shift) | (dead << dead_shift) | (verdict << verdict_shift) |
+           (intent ? c_intent : 0) | c_valid;
   }
   static constexpr std::uint64_t c_lap(std::uint64_t x) noexcept { return x >> clap_shift; }
   static constexpr std::uint64_t c_dead(std::uint64_t x) noexcept {
@@ -161,6 +360,19 @@ class bounded_queue {
     ctl_ = std::allocator_traits<ctl_alloc>::allocate(ka, n_);
 #endif
     for (std::size_t i = 0; i < n_; ++i) ::new (static_cast<void*>(&ctl_[i])) ctl_word(0);
+#ifdef LOCKLESS_BOUNDED_QUEUE_LAP_BASE
+    // Test hook (tests/stress/bounded_queue_lap_wrap.cpp): the queue starts at a high lap.
+    // Where tickets have more than 44 bits of lap, LOCKLESS_BOUNDED_QUEUE_LAP_BASE + 1 laps
+    // below the wrap of a record's 44-bit lap, so that records compare laps across that
+    // wrap within the test's first operations; otherwise 64 laps below the top of the
+    // ticket range (the limit in GUARANTEES).
+    const unsigned ticket_lap_bits = 62 - k_;
+    const std::uint64_t base = ticket_lap_bits > 44 ? clap_mask - (LOCKLESS_BOUNDED_QUEUE_LAP_BASE)
+                                                    : (std::uint64_t{1} << ticket_lap_bits) - 64;
+    for (std::size_t i = 0; i < n_; ++i) cells_[i].seq.store(vac(base), std::memory_order_relaxed);
+    head_.store((base << k_) << 2, std::memory_order_relaxed);
+    tail_.store((base << k_) << 2, std::memory_order_relaxed);
+#endif
     (void)detail::asymmetric_fence::arm();
   }
 
@@ -169,7 +381,8 @@ class bounded_queue {
 
   ~bounded_queue() {
     for (std::size_t i = 0; i < n_; ++i) {
-      if ((cells_[i].seq.load(std::memory_order_relaxed) & 1) != 0) std::destroy_at(cells_[i].get());
+      if ((cells_[i].seq.load(std::memory_order_relaxed) & 1) != 0)
+        std::destroy_at(cells_[i].get());
       std::destroy_at(&cells_[i]);
       std::destroy_at(&ctl_[i]);
     }
@@ -182,6 +395,7 @@ class bounded_queue {
   // ---- observers ----------------------------------------------------------------------
   [[nodiscard]] std::size_t capacity() const noexcept { return n_; }
   [[nodiscard]] std::size_t size_approx() const noexcept {
+    // [QZ1] relaxed loads of the counters.
     const std::uint64_t t = tail_.load(std::memory_order_relaxed) >> 2;
     const std::uint64_t h = head_.load(std::memory_order_relaxed) >> 2;
     if (t <= h) return 0;
@@ -190,7 +404,7 @@ class bounded_queue {
   }
   [[nodiscard]] allocator_type get_allocator() const noexcept { return alloc_; }
   [[nodiscard]] bool is_closed() const noexcept {
-    return (tail_.load(std::memory_order_seq_cst) & closed_flag) != 0;
+    return (tail_.load(std::memory_order_seq_cst) & closed_flag) != 0;  // [QC2]
   }
 
   // ---- non-waiting --------------------------------------------------------------------
@@ -210,42 +424,31 @@ class bounded_queue {
   }
 
   [[nodiscard]] queue_result<T> try_pop() noexcept {
-    std::uint64_t hw = head_.load(std::memory_order_relaxed);
+    const std::uint64_t pm = pos_mask_;
+    const unsigned k = k_;
+    const std::uint64_t n = n_;
+    cell* const cells = cells_;
+    std::uint64_t hw = head_.load(std::memory_order_relaxed);  // [QT1]
     for (;;) {
-      if ((hw & give_up_flag) != 0) [[unlikely]] {
-        help_give_up(hw);
-        hw = head_.load(std::memory_order_seq_cst);
-        continue;
-      }
-      const std::uint64_t h = hw >> 2;
-      cell& c = cell_at(h);
-      const std::uint64_t lh = lap(h);
-      // acquire: pairs with the publish (release), the element's construction
-      // happens-before its move-out.
-      const std::uint64_t s = c.seq.load(std::memory_order_acquire);
-      if (s == ful(lh)) {
-        if (head_.compare_exchange_weak(hw, next(h) << 2, std::memory_order_relaxed,
-                                        std::memory_order_relaxed)) {
-          return take(c, h);
+      if ((hw & give_up_flag) == 0) [[likely]] {
+        const std::uint64_t h = hw >> 2;
+        const std::uint64_t p = h & pm;
+        cell& c = cells[p];
+        // [QT2] acquire: pairs with [QP4]: the element's construction happens-before
+        // its move-out.
+        const std::uint64_t s = c.seq.load(std::memory_order_acquire);
+        if (s == ful(h >> k)) [[likely]] {
+          const std::uint64_t nh = p + 1 < n ? h + 1 : (h | pm) + 1;
+          // [QT3] relaxed: the take. LP(try_pop, value).
+          if (head_.compare_exchange_weak(hw, nh << 2, std::memory_order_relaxed,
+                                          std::memory_order_relaxed)) {
+            return take(c, p, h >> k);
+          }
+          continue;
         }
-        continue;
       }
-      if (s > ful(lh)) {
-        // The cell is past h: h was taken (head_ moved already), or is a hole whose cell
-        // moved on. Help head_ past it.
-        std::uint64_t e = hw;
-        if (head_.compare_exchange_strong(e, next(h) << 2, std::memory_order_seq_cst,
-                                          std::memory_order_seq_cst)) {
-          (void)holes_.fetch_sub(1, std::memory_order_seq_cst);  // a hole passed
-          hw = next(h) << 2;
-        } else {
-          hw = e;
-        }
-        continue;
-      }
-      std::optional<queue_result<T>> r = pop_slow(hw);
+      std::optional<queue_result<T>> r = pop_step(hw);
       if (r) return std::move(*r);
-      hw = head_.load(std::memory_order_seq_cst);
     }
   }
 
@@ -328,7 +531,7 @@ class bounded_queue {
 
   // ---- close --------------------------------------------------------------------------
   void close() noexcept {
-    (void)tail_.fetch_or(closed_flag, std::memory_order_seq_cst);  // LP(close)
+    (void)tail_.fetch_or(closed_flag, std::memory_order_seq_cst);  // [QC1] LP(close)
     if constexpr (may_block) {
       not_empty_->notify_all();
       not_full_->notify_all();
@@ -382,7 +585,7 @@ class bounded_queue {
 #else
       build(c.get());
 #endif
-      if (publish(t)) [[likely]] {
+      if (publish(c, pos(t), lap(t))) [[likely]] {
         if constexpr (may_block) not_empty_->notify_one_after_light_fence();
         return queue_status::success;
       }
@@ -390,7 +593,7 @@ class bounded_queue {
       c.marker.write();
       undo(c.get());
       std::destroy_at(c.get());
-      free_cell(t);
+      free_cell(c, pos(t), lap(t));
       if constexpr (may_block) not_full_->notify_one_after_light_fence();
     }
   }
@@ -417,59 +620,65 @@ class bounded_queue {
   // Takes the next ticket whose cell is vacant for it. success (out = the ticket), full or
   // closed.
   queue_status claim(std::uint64_t& out) noexcept {
-    std::uint64_t tw = tail_.load(std::memory_order_relaxed);
+    const std::uint64_t pm = pos_mask_;
+    const unsigned k = k_;
+    const std::uint64_t n = n_;
+    cell* const cells = cells_;
+    std::uint64_t tw = tail_.load(std::memory_order_relaxed);  // [QP1]
     for (;;) {
-      if ((tw & closed_flag) != 0) return queue_status::closed;
-      if ((tw & skip_flag) != 0) [[unlikely]] {
-        (void)help_skip(tw);
-        tw = tail_.load(std::memory_order_seq_cst);
-        continue;
-      }
-      const std::uint64_t u = tw >> 2;
-      cell& c = cell_at(u);
-      const std::uint64_t lu = lap(u);
-      // acquire: pairs with the free (release): the previous element's move-out
-      // happens-before this push builds over it.
-      const std::uint64_t s = c.seq.load(std::memory_order_acquire);
-      if (s == vac(lu)) [[likely]] {
-        if (tail_.compare_exchange_weak(tw, next(u) << 2, std::memory_order_relaxed,
-                                        std::memory_order_relaxed)) {
-          out = u;
-          return queue_status::success;
+      if ((tw & flags) == 0) [[likely]] {
+        const std::uint64_t u = tw >> 2;
+        // [QP2] acquire: pairs with [QT4]: the previous element's move-out
+        // happens-before this push builds over it.
+        const std::uint64_t s = cells[u & pm].seq.load(std::memory_order_acquire);
+        if (s == vac(u >> k)) [[likely]] {
+          const std::uint64_t nu = (u & pm) + 1 < n ? u + 1 : (u | pm) + 1;
+          // [QP3] relaxed: the claim.
+          if (tail_.compare_exchange_weak(tw, nu << 2, std::memory_order_relaxed,
+                                          std::memory_order_relaxed)) {
+            out = u;
+            return queue_status::success;
+          }
+          continue;
         }
-        continue;
       }
-      if (s > vac(lu)) {  // u was taken by another push
-        tw = tail_.load(std::memory_order_relaxed);
-        continue;
-      }
-      // u's cell is still held by an earlier lap.
-      const std::uint64_t hw = head_.load(std::memory_order_seq_cst);
-      // No hole between head_ and tail_: the O(1) rule; otherwise a walk over one lap.
-      if (holes_.load(std::memory_order_seq_cst) == 0 ? full_at(u, hw >> 2)
-                                                       : !vacant_ahead(u)) {
-#ifdef LOCKLESS_BQ_DEBUG
-        if (n_ <= 4) {
-          std::fprintf(stderr, "FULL u=%llu h=%llu hw=%llx tail=%llx holes=%lld |", (unsigned long long)u,
-                       (unsigned long long)(hw >> 2), (unsigned long long)hw,
-                       (unsigned long long)tail_.load(std::memory_order_seq_cst),
-                       (long long)holes_.load(std::memory_order_seq_cst));
-          for (std::size_t i = 0; i < n_; ++i)
-            std::fprintf(stderr, " [%zu seq=%llu ctl=%llx]", i,
-                         (unsigned long long)cells_[i].seq.load(std::memory_order_seq_cst),
-                         (unsigned long long)ctl_[i].load(std::memory_order_seq_cst));
-          std::fprintf(stderr, "\n");
-        }
-#endif
-        return queue_status::full;
-      }
-      std::uint64_t e = tw;
-      if (tail_.compare_exchange_strong(e, tw | skip_flag, std::memory_order_seq_cst,
-                                        std::memory_order_seq_cst)) {
-        if (help_skip(tw | skip_flag) == skipped::saturated) return queue_status::full;
-      }
-      tw = tail_.load(std::memory_order_seq_cst);
+      const std::optional<queue_status> st = claim_step(tw);
+      if (st) return *st;
     }
+  }
+
+  // claim()'s other cases, from tail_ == tw: closed, a give-up to help, a ticket taken
+  // meanwhile, or a cell still held by an earlier lap (full, or give up on the ticket).
+  // nullopt: tw is reloaded, try again.
+  [[gnu::noinline]] std::optional<queue_status> claim_step(std::uint64_t& tw) noexcept {
+    if ((tw & closed_flag) != 0) return queue_status::closed;
+    if ((tw & skip_flag) != 0) {
+      (void)help_skip(tw);
+      tw = tail_.load(std::memory_order_seq_cst);
+      return std::nullopt;
+    }
+    const std::uint64_t u = tw >> 2;
+    const std::uint64_t lu = lap(u);
+    const std::uint64_t s = cell_at(u).seq.load(std::memory_order_acquire);  // [QP2]
+    if (s == vac(lu)) return std::nullopt;
+    if (s > vac(lu)) {  // u was taken by another push
+      tw = tail_.load(std::memory_order_relaxed);
+      return std::nullopt;
+    }
+    // u's cell is still held by an earlier lap. [QF1] seq_cst loads.
+    const std::uint64_t hw = head_.load(std::memory_order_seq_cst);
+    // No hole between head_ and tail_: the O(1) rule; otherwise a walk over one lap.
+    if (holes_.load(std::memory_order_seq_cst) == 0 ? full_at(u, hw >> 2) : !vacant_ahead(u)) {
+      return queue_status::full;
+    }
+    std::uint64_t e = tw;
+    // [QS1] seq_cst CAS: the push gives up on u (set the flag; help_skip decides).
+    if (tail_.compare_exchange_strong(e, tw | skip_flag, std::memory_order_seq_cst,
+                                      std::memory_order_seq_cst)) {
+      if (help_skip(tw | skip_flag) == skipped::saturated) return queue_status::full;
+    }
+    tw = tail_.load(std::memory_order_seq_cst);
+    return std::nullopt;
   }
 
   // u's cell is held by an earlier lap and head_ was at h: is "full" a legal answer? Yes
@@ -480,7 +689,7 @@ class bounded_queue {
     std::uint64_t z = u - lap_step_;
     for (unsigned i = 0; z < h; z = next(z), ++i) {
       if (i == 8) return false;
-      const std::uint64_t s = cell_at(z).seq.load(std::memory_order_seq_cst);
+      const std::uint64_t s = cell_at(z).seq.load(std::memory_order_seq_cst);  // [QF1]
       if (s >= vac(lap(z) + 1)) return false;
     }
     return true;
@@ -493,6 +702,7 @@ class bounded_queue {
   bool vacant_ahead(std::uint64_t u) const noexcept {
     std::uint64_t v = u;
     for (std::size_t i = 0; i < n_; ++i, v = next(v)) {
+      // [QF1] seq_cst loads of the lap's cells.
       if (cell_at(v).seq.load(std::memory_order_seq_cst) == vac(lap(v))) return true;
     }
     return false;
@@ -509,6 +719,7 @@ class bounded_queue {
     ctl_word& k = ctl_at(u);
     const std::uint64_t lu = lap(u);
     for (;;) {
+      // [QS1] seq_cst loads of tail_, the record and seq; seq_cst CASes below.
       if ((tail_.load(std::memory_order_seq_cst) | closed_flag) != (tw | closed_flag)) {
         return skipped::done;
       }
@@ -547,8 +758,9 @@ class bounded_queue {
           continue;
         }
       }
-      // The intent is announced; the holder's free (a store, a light fence, a load of the
-      // record) either comes before this load or sees the intent.
+      // [QS2] heavy fence: the intent is announced; the holder's free (a store, a light
+      // fence, a load of the record: [QT4]/[QT5]) either comes before this load or sees
+      // the intent.
       detail::asymmetric_fence::heavy_fence();
       const std::uint64_t s2 = c.seq.load(std::memory_order_seq_cst);
       if (s2 == vac(lu)) {
@@ -562,7 +774,7 @@ class bounded_queue {
           (xi & ~(c_intent | (dead_max << dead_shift))) | (dead << dead_shift);
       if (k.compare_exchange_strong(e, committed, std::memory_order_seq_cst,
                                     std::memory_order_seq_cst)) {
-        (void)holes_.fetch_add(1, std::memory_order_seq_cst);
+        (void)holes_.fetch_add(1, std::memory_order_seq_cst);  // [QH1]
         finish_skip(tw, next(u));  // u is dead: its cell's holder will free past it
         return skipped::done;
       }
@@ -573,6 +785,7 @@ class bounded_queue {
   void finish_skip(std::uint64_t tw, std::uint64_t nt) noexcept {
     std::uint64_t cur = tw;
     for (;;) {
+      // [QS1] seq_cst CAS: tail_ past u (dead) or back to u without the flag (alive).
       if (tail_.compare_exchange_strong(cur, (nt << 2) | (cur & closed_flag),
                                         std::memory_order_seq_cst, std::memory_order_seq_cst)) {
         return;
@@ -582,27 +795,28 @@ class bounded_queue {
   }
 
   // Publishes the element built for ticket t. false: consumers gave up on t first.
-  bool publish(std::uint64_t t) noexcept {
-    cell& c = cell_at(t);
-    const std::uint64_t lt = lap(t);
-    // release: pairs with the pop's acquire load of seq.
+  bool publish(cell& c, std::uint64_t p, std::uint64_t lt) noexcept {
+    // [QP4] release: the publish. Pairs with [QT2].
     c.seq.store(ful(lt), std::memory_order_release);
+    // [QP5] light fence, relaxed load: the store-buffering pair of [QG2]. Either the give-up
+    // of a pop reads this publish after its heavy fence, or this load reads its intent.
     detail::asymmetric_fence::light_fence();
-    std::uint64_t x = ctl_at(t).load(std::memory_order_relaxed);
+    const std::uint64_t x = ctl_[p].load(std::memory_order_relaxed);
     if (!about(x, lt) || c_verdict(x) == v_none || c_verdict(x) == v_kept) [[likely]] {
       return true;
     }
-    return settle_publish(t, x);
+    return settle_publish(p, lt, x);
   }
 
-  bool settle_publish(std::uint64_t t, std::uint64_t x) noexcept {
-    ctl_word& k = ctl_at(t);
-    const std::uint64_t lt = lap(t);
+  [[gnu::noinline]] bool settle_publish(std::uint64_t p, std::uint64_t lt,
+                                        std::uint64_t x) noexcept {
+    ctl_word& k = ctl_[p];
     for (;;) {
       if (!about(x, lt)) return true;
       const std::uint64_t v = c_verdict(x);
       if (v == v_abandoned) return false;
       if (v != v_intent) return true;
+      // [QR1] seq_cst CAS: the verdict "kept", against the give-up's "abandoned".
       if (k.compare_exchange_strong(x, with_verdict(x, v_kept), std::memory_order_seq_cst,
                                     std::memory_order_seq_cst)) {
         return true;
@@ -614,42 +828,44 @@ class bounded_queue {
   void give_up_own(std::uint64_t t) noexcept {
     ctl_word& k = ctl_at(t);
     const std::uint64_t lt = lap(t);
-    std::uint64_t x = k.load(std::memory_order_seq_cst);
+    std::uint64_t x = k.load(std::memory_order_seq_cst);  // [QR1]
     for (;;) {
       const std::uint64_t nx =
           about(x, lt) ? with_verdict(x, v_abandoned) : make_ctl(lt, v_abandoned, 0, false);
       if (nx == x) break;  // consumers abandoned it already (and counted the hole)
+      // [QR1] seq_cst CAS: the verdict "abandoned", made by the producer itself.
       if (k.compare_exchange_strong(x, nx, std::memory_order_seq_cst, std::memory_order_seq_cst)) {
-        (void)holes_.fetch_add(1, std::memory_order_seq_cst);
+        (void)holes_.fetch_add(1, std::memory_order_seq_cst);  // [QH1]
         break;
       }
     }
-    free_cell(t);
+    free_cell(cell_at(t), pos(t), lt);
     if constexpr (may_block) not_full_->notify_one_after_light_fence();
   }
 
   // The holder of ticket t's cell (its pop after the move-out, or its push after taking the
   // element back) frees the cell for the next lap, or past the tickets declared dead.
-  void free_cell(std::uint64_t t) noexcept {
-    cell& c = cell_at(t);
-    const std::uint64_t lt = lap(t);
-    // release: pairs with the claim's acquire load of seq.
+  void free_cell(cell& c, std::uint64_t p, std::uint64_t lt) noexcept {
+    // [QT4] release: the free. Pairs with [QP2].
     c.seq.store(vac(lt + 1), std::memory_order_release);
+    // [QT5] light fence, relaxed load: the store-buffering pair of [QS2]. Either the give-up
+    // of a push reads this free after its heavy fence, or this load reads its intent.
     detail::asymmetric_fence::light_fence();
-    const std::uint64_t x = ctl_at(t).load(std::memory_order_relaxed);
-    if (!about(x, lt)) [[likely]] return;
-    settle_free(t, x);
+    const std::uint64_t x = ctl_[p].load(std::memory_order_relaxed);
+    if (!about(x, lt)) [[likely]]
+      return;
+    settle_free(c, p, lt, x);
   }
 
-  void settle_free(std::uint64_t t, std::uint64_t x) noexcept {
-    cell& c = cell_at(t);
-    ctl_word& k = ctl_at(t);
-    const std::uint64_t lt = lap(t);
+  [[gnu::noinline]] void settle_free(cell& c, std::uint64_t p, std::uint64_t lt,
+                                     std::uint64_t x) noexcept {
+    ctl_word& k = ctl_[p];
     std::uint64_t at = lt + 1;  // the lap the cell is vacant for
     for (;;) {
       if (!about(x, lt)) return;
       const std::uint64_t target = lt + 1 + c_dead(x);
       if (at != target) {
+        // [QR1] seq_cst store: past the dead tickets (this thread is seq's only writer).
         c.seq.store(vac(target), std::memory_order_seq_cst);
         at = target;
         x = k.load(std::memory_order_seq_cst);
@@ -657,6 +873,7 @@ class bounded_queue {
       }
       // The cell is vacant for its next live ticket: the record is done (an intent in it is
       // answered "alive": the ticket it names finds its cell vacant).
+      // [QR1] seq_cst CAS: the record cleared.
       if (k.compare_exchange_strong(x, 0, std::memory_order_seq_cst, std::memory_order_seq_cst)) {
         return;
       }
@@ -664,12 +881,43 @@ class bounded_queue {
   }
 
   // ---- pop ----------------------------------------------------------------------------
-  queue_result<T> take(cell& c, std::uint64_t h) noexcept {
+  queue_result<T> take(cell& c, std::uint64_t p, std::uint64_t lh) noexcept {
     c.marker.write();
     queue_result<T> r(std::in_place, std::move(*c.get()));
     std::destroy_at(c.get());
-    free_cell(h);
+    free_cell(c, p, lh);
     if constexpr (may_block) not_full_->notify_one_after_light_fence();
+    return r;
+  }
+
+  // try_pop()'s other cases, from head_ == hw: a give-up to help, a ticket passed, or a
+  // ticket not published. nullopt: hw is reloaded, try again.
+  [[gnu::noinline]] std::optional<queue_result<T>> pop_step(std::uint64_t& hw) noexcept {
+    if ((hw & give_up_flag) != 0) {
+      help_give_up(hw);
+      hw = head_.load(std::memory_order_seq_cst);
+      return std::nullopt;
+    }
+    const std::uint64_t h = hw >> 2;
+    const std::uint64_t lh = lap(h);
+    const std::uint64_t s = cell_at(h).seq.load(std::memory_order_acquire);  // [QT2]
+    if (s == ful(lh)) return std::nullopt;
+    if (s > ful(lh)) {
+      // The cell is past h: h was taken (head_ moved already), or is a hole whose cell
+      // moved on. Help head_ past it.
+      std::uint64_t e = hw;
+      // [QG1] seq_cst CAS: head_ past the hole; [QH1] its count.
+      if (head_.compare_exchange_strong(e, next(h) << 2, std::memory_order_seq_cst,
+                                        std::memory_order_seq_cst)) {
+        (void)holes_.fetch_sub(1, std::memory_order_seq_cst);  // a hole passed
+        hw = next(h) << 2;
+      } else {
+        hw = e;
+      }
+      return std::nullopt;
+    }
+    std::optional<queue_result<T>> r = pop_slow(hw);
+    if (!r) hw = head_.load(std::memory_order_seq_cst);
     return r;
   }
 
@@ -678,6 +926,7 @@ class bounded_queue {
   std::optional<queue_result<T>> pop_slow(const std::uint64_t hw) noexcept {
     const std::uint64_t h = hw >> 2;
     const std::uint64_t lh = lap(h);
+    // [QE1] seq_cst loads: tail_, then the record, seq, the cells up to tail_ and head_.
     const std::uint64_t tw = tail_.load(std::memory_order_seq_cst);
     const std::uint64_t t = tw >> 2;
     if (t <= h) {
@@ -690,8 +939,8 @@ class bounded_queue {
     const std::uint64_t x = k.load(std::memory_order_seq_cst);
     const std::uint64_t s = cell_at(h).seq.load(std::memory_order_seq_cst);
     if (s >= ful(lh)) return std::nullopt;  // published meanwhile, or passed
-    const bool hole = (live(x, s >> 1) && declares_dead(x, lh)) ||
-                      (about(x, lh) && c_verdict(x) == v_abandoned);
+    const bool hole =
+        (live(x, s >> 1) && declares_dead(x, lh)) || (about(x, lh) && c_verdict(x) == v_abandoned);
     if (hole || s < vac(lh)) {
       if (hole) {
         std::uint64_t e = hw;
@@ -718,6 +967,7 @@ class bounded_queue {
     }
     // Give up on h (a later ticket is published, or the queue is closed).
     std::uint64_t e = hw;
+    // [QG1] seq_cst CAS: the pop gives up on h (set the flag; help_give_up decides).
     if (head_.compare_exchange_strong(e, hw | give_up_flag, std::memory_order_seq_cst,
                                       std::memory_order_seq_cst)) {
       help_give_up(hw | give_up_flag);
@@ -743,6 +993,7 @@ class bounded_queue {
       }
     };
     for (;;) {
+      // [QG1] seq_cst loads of head_, the record and seq; seq_cst CASes below.
       if (head_.load(std::memory_order_seq_cst) != hw) return;
       std::uint64_t x = k.load(std::memory_order_seq_cst);
       const std::uint64_t s = c.seq.load(std::memory_order_seq_cst);
@@ -782,14 +1033,15 @@ class bounded_queue {
           continue;
         }
       }
-      // The intent is announced; the producer's publish (a store, a light fence, a load of
-      // the record) either comes before this load or sees the intent.
+      // [QG2] heavy fence: the intent is announced; the producer's publish (a store, a light
+      // fence, a load of the record: [QP4]/[QP5]) either comes before this load or sees
+      // the intent.
       detail::asymmetric_fence::heavy_fence();
       if (c.seq.load(std::memory_order_seq_cst) != vac(lh)) continue;  // published: keep
       std::uint64_t e = xi;
       if (k.compare_exchange_strong(e, with_verdict(xi, v_abandoned), std::memory_order_seq_cst,
                                     std::memory_order_seq_cst)) {
-        (void)holes_.fetch_add(1, std::memory_order_seq_cst);
+        (void)holes_.fetch_add(1, std::memory_order_seq_cst);  // [QH1]
         advance(next(h));
         return;
       }

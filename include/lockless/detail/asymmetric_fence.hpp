@@ -103,9 +103,6 @@ inline bool arm() noexcept {
 
 // The frequent side: between its store and its load.
 inline void light_fence() noexcept {
-#ifdef LOCKLESS_BQ_FULLFENCE
-  full_fence(); return;
-#endif
   if (armed_flag.load(std::memory_order_relaxed)) [[likely]] {
     std::atomic_signal_fence(std::memory_order_seq_cst);
   } else {

@@ -76,6 +76,9 @@ const std::vector<progress_scenario>& progress_scenarios() {
       {"cap 1: producer, consumer, mixed", 1, {"iir", "rri", "iri"}},
       {"cap 2: producers and consumers", 2, {"iii", "rrr", "irir"}},
       {"cap 2: two threads", 2, {"iriir", "rirri"}},
+      // Pushes that may give up on a ticket whose cell a pop still holds, with another
+      // push to help finish the give-up.
+      {"cap 2: push give-ups with helpers", 2, {"iiii", "r", "r", "i"}},
   };
   return all;
 }

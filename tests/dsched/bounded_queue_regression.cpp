@@ -108,6 +108,93 @@ TEST(DschedBoundedQueueRegression, NeverReportedEmptyWhileNonEmpty) {
                   [](ds::strategy& strat, const auto& sc) { return empty_run(strat, sc, 2); });
 }
 
+// A fixed plan over call sites: each step runs one thread until its next yield point is
+// in the named function (it stops before that access), or until it finishes (nullptr).
+// The observer of dsched::options tells it where each thread stands.
+class site_plan : public ds::strategy {
+ public:
+  struct step {
+    unsigned thread;
+    const char* stop_before;
+  };
+  explicit site_plan(std::vector<step> plan) : plan_(std::move(plan)) {}
+  void begin(unsigned threads) override {
+    at_.assign(threads, "");
+    finished_.assign(threads, false);
+    i_ = 0;
+    moved_ = false;
+  }
+  void observe(unsigned t, ds::event e, const ds::site& where) {
+    if (t >= at_.size()) return;
+    if (e == ds::event::finish) finished_[t] = true;
+    if (at_[t] != where.function) trace_ += std::to_string(t) + ":" + where.function + " ";
+    at_[t] = where.function;
+    if (i_ < plan_.size() && plan_[i_].thread == t) moved_ = true;
+  }
+  [[nodiscard]] unsigned pick(const ds::choice& c) override {
+    while (i_ < plan_.size()) {
+      const step& st = plan_[i_];
+      const bool done = finished_[st.thread] ||
+                        (st.stop_before != nullptr && moved_ && at_[st.thread] == st.stop_before);
+      if (!done) break;
+      ++i_;
+      moved_ = false;
+    }
+    if (i_ < plan_.size()) {
+      const unsigned want = plan_[i_].thread;
+      for (unsigned t : c.runnable) {
+        if (t == want) return want;
+      }
+    }
+    return ds::run_to_block{}.pick(c);
+  }
+  [[nodiscard]] std::string describe() const override { return "site_plan"; }
+  // The functions each thread passed through, in order (for a failure message).
+  [[nodiscard]] const std::string& trace() const noexcept { return trace_; }
+
+ private:
+  std::vector<step> plan_;
+  std::vector<std::string> at_;
+  std::vector<bool> finished_;
+  std::size_t i_ = 0;
+  bool moved_ = false;
+  std::string trace_;
+};
+
+// A push gives up on its ticket while a helper finishes the give-up, driven step by step:
+// capacity 2; thread 0 pushes tickets 0 and 1; thread 1 takes ticket 0 and stops before
+// it frees cell 0; thread 2 pops ticket 1; thread 3 pushes, finds cell 0 held and cell 1
+// free, gives up on ticket 2 and commits it dead, and stops before it moves tail_ on;
+// thread 1 frees cell 0 past the dead ticket (vacant for ticket 4) and clears the record;
+// thread 4 pushes, finds the give-up's flag in tail_ and finishes it. The first version of
+// the counters design (never on main) failed here: its helper read the cleared record and
+// a cell past ticket 2, took the ticket for alive and put tail_ back on it, so thread 4's
+// claim spun on a cell that would never be vacant for ticket 2 (the run hits the step
+// limit; checked by rebuilding that version). The bench had found it as a hang at try
+// 2P2C; random and PCT schedules of the same scripts do not reach it.
+TEST(DschedBoundedQueueRegression, PushGiveUpFinishedByAHelperMovesTailPastADeadTicket) {
+  site_plan plan({{0, nullptr},
+                  {1, "free_cell"},
+                  {2, nullptr},
+                  {3, "finish_skip"},
+                  {1, nullptr},
+                  {4, nullptr},
+                  {3, nullptr}});
+  ds::options opt = ds::pooled_threads();
+  opt.max_steps = 20000;
+  opt.observer = [&](unsigned t, ds::event e, const ds::site& where) { plan.observe(t, e, where); };
+  lockless::bounded_queue<std::uint64_t> q(2);
+  const std::string why = lockless::test::scripted_run(
+      plan, {"ii", "r", "r", "i", "i"}, lc::spec::bounded_queue(2).full_when_in_flight().drained(),
+      [&](std::uint64_t v) { return op_result::from_status(q.try_push(v)); },
+      [&] { return pop_result(q.try_pop()); }, [](char, unsigned) {}, queue_ops, opt);
+  EXPECT_EQ(why, "");
+  // The plan went where it was meant to: the give-up and its helper ran.
+  EXPECT_NE(plan.trace().find("3:help_skip"), std::string::npos) << plan.trace();
+  EXPECT_NE(plan.trace().find("1:settle_free"), std::string::npos) << plan.trace();
+  EXPECT_NE(plan.trace().find("4:help_skip"), std::string::npos) << plan.trace();
+}
+
 TEST(DschedBoundedQueueRegression, BlockingPopNeverLosesAWakeUp) {
   const std::vector<std::vector<std::string>> scenarios = {
       {"p", "i"},

@@ -19,6 +19,9 @@
 //                          every one of them returns (closed), nothing is lost. A watchdog
 //                          aborts with a message if a waiter is still blocked after 60 s
 //                          (a lost wake-up would otherwise hang until the ctest timeout).
+//   TryTrafficKeepsMoving  try_push / try_pop only, without yielding, until every value
+//                          is through: every value popped once, per-producer FIFO, and
+//                          a watchdog aborts if no value is popped for 20 s (a livelock).
 // The linearizability check of recorded try_push/try_pop histories is
 // bounded_queue_lincheck.cpp.
 #include <lockless/bounded_queue.hpp>
@@ -348,6 +351,68 @@ TEST_P(BoundedQueueStress, CloseWakesEveryWaiter) {
   }
   std::printf("%s: %zu rounds, %zu waiting pops and %zu waiting pushes, all released by close\n",
               shape_name(GetParam()).c_str(), rounds, blocked_pops, blocked_pushes);
+}
+
+// Try-only traffic: producers try_push their values (retrying on full, without yielding),
+// consumers try_pop until every value has come out; a watchdog aborts if no value is
+// popped for 20 s. The give-ups of both sides happen here at full speed (a push whose cell
+// a pop still holds, a pop whose ticket a push has claimed but not published), at the
+// bench's shape (the bench is where the one livelock of the counters design was found, as
+// a hang at try 2P2C; its deterministic regression is in
+// tests/dsched/bounded_queue_regression.cpp, since this traffic rarely reaches it).
+void try_traffic(const shape sh, std::size_t per_producer) {
+  bounded_queue<std::uint64_t> q(sh.capacity);
+  audit a;
+  a.producers = sh.producers;
+  a.accepted.assign(sh.producers, per_producer);
+  a.popped.resize(sh.consumers);
+  const std::size_t total = per_producer * sh.producers;
+  std::atomic<std::size_t> popped{0};
+  std::atomic<bool> done{false};
+  std::thread monitor([&] {
+    std::size_t last = 0;
+    auto since = std::chrono::steady_clock::now();
+    while (!done.load(std::memory_order_acquire)) {
+      std::this_thread::sleep_for(50ms);
+      const std::size_t now = popped.load(std::memory_order_relaxed);
+      if (now != last) {
+        last = now;
+        since = std::chrono::steady_clock::now();
+      } else if (std::chrono::steady_clock::now() - since > 20s) {
+        std::fprintf(stderr, "TryTrafficKeepsMoving %s: no value popped for 20 s (%zu of %zu)\n",
+                     shape_name(sh).c_str(), now, total);
+        std::abort();
+      }
+    }
+  });
+  run_threads(sh.producers + sh.consumers, [&](std::size_t t) {
+    if (t < sh.producers) {
+      for (std::size_t i = 0; i < per_producer;) {
+        if (q.try_push(unique_value(t + 1, i)) == queue_status::success) ++i;
+      }
+      return;
+    }
+    std::vector<std::uint64_t>& mine = a.popped[t - sh.producers];
+    while (popped.load(std::memory_order_relaxed) < total) {
+      lockless::queue_result<std::uint64_t> r = q.try_pop();
+      if (!r) continue;
+      mine.push_back(*r);
+      popped.fetch_add(1, std::memory_order_relaxed);
+    }
+  });
+  done.store(true, std::memory_order_release);
+  monitor.join();
+  EXPECT_EQ(a.check(), "") << shape_name(sh);
+  EXPECT_EQ(q.try_pop().error(), queue_status::empty);
+}
+
+TEST(BoundedQueueStressTry, TryTrafficKeepsMoving) {
+  for (const shape sh : {shape{1024, 2, 2}, shape{16, 2, 2}, shape{2, 2, 2}}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    try_traffic(sh, scaled(400000));
+    std::printf("try traffic %s: %.2f s\n", shape_name(sh).c_str(),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, BoundedQueueStress,

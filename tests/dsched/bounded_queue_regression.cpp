@@ -9,8 +9,8 @@
 //   scripts {"i", "i", "r"}, {"ii", "i", "rr"}, {"i", "ir", "rr"}); a try_pop that gives up
 //   on a claimed but unwritten entry although a later push has completed is rejected by
 //   the checker's aspect A7. bounded_queue's try_pop looks ahead past such a ticket, and
-//   abandons it ([QW3]) to take a published one, or answers empty only when no ticket
-//   after it is published.
+//   gives up on it ([QG1]) to take a published one, or answers empty only when no ticket
+//   after it is published ([QE1]).
 //   Lost wake-up on a blocking pop: consumers block in pop() while producers push as
 //   many values as they take ({"p", "i"}, {"pp", "ii"}, {"p", "p", "ii"}, {"p", "ip",
 //   "i"}); a pop that misses its wake-up stays parked, and the run ends in a deadlock

@@ -747,7 +747,16 @@ class bounded_queue {
       } else {
         // Nobody claims u while the flag is set: a cell vacant for u means alive, a cell
         // past u means dead (its holder freed it past u and cleared the record already).
+        // But "alive" is a verdict like "dead": while an intent on u is still in the
+        // record, another helper that saw the cell held after its heavy fence may commit
+        // it. So an intent on u is answered first, by the CAS the holder would make.
         if (s >= vac(lu)) {
+          if (s == vac(lu) && (x & c_valid) != 0 && (x & c_intent) != 0 &&
+              clap_diff(lu & clap_mask, c_lap(x)) == static_cast<std::int64_t>(c_dead(x)) + 1 &&
+              !k.compare_exchange_strong(x, 0, std::memory_order_seq_cst,
+                                         std::memory_order_seq_cst)) {
+            continue;
+          }
           finish_skip(tw, s == vac(lu) ? u : next(u));
           return skipped::done;
         }
@@ -764,7 +773,14 @@ class bounded_queue {
       detail::asymmetric_fence::heavy_fence();
       const std::uint64_t s2 = c.seq.load(std::memory_order_seq_cst);
       if (s2 == vac(lu)) {
-        finish_skip(tw, u);  // freed first: u is alive
+        // Freed first: u is alive, once the intent is answered (as above: a helper that
+        // read the cell held may still commit it).
+        std::uint64_t e = xi;
+        if (!k.compare_exchange_strong(e, 0, std::memory_order_seq_cst,
+                                       std::memory_order_seq_cst)) {
+          continue;
+        }
+        finish_skip(tw, u);
         return skipped::done;
       }
       if (s2 > vac(lu)) continue;  // freed past u: another helper committed; look again

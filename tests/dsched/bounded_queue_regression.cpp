@@ -116,6 +116,7 @@ class site_plan : public ds::strategy {
   struct step {
     unsigned thread;
     const char* stop_before;
+    unsigned then = 0;  // yield points more after reaching stop_before, then stop
   };
   explicit site_plan(std::vector<step> plan) : plan_(std::move(plan)) {}
   void begin(unsigned threads) override {
@@ -129,16 +130,31 @@ class site_plan : public ds::strategy {
     if (e == ds::event::finish) finished_[t] = true;
     if (at_[t] != where.function) trace_ += std::to_string(t) + ":" + where.function + " ";
     at_[t] = where.function;
-    if (i_ < plan_.size() && plan_[i_].thread == t) moved_ = true;
+    if (i_ < plan_.size() && plan_[i_].thread == t) {
+      moved_ = true;
+      const char* stop = plan_[i_].stop_before;
+      if (reached_) {
+        ++past_;
+      } else if (stop != nullptr && at_[t] == stop) {
+        reached_ = true;
+      }
+    }
   }
   [[nodiscard]] unsigned pick(const ds::choice& c) override {
     while (i_ < plan_.size()) {
       const step& st = plan_[i_];
-      const bool done = finished_[st.thread] ||
-                        (st.stop_before != nullptr && moved_ && at_[st.thread] == st.stop_before);
+      const bool done = finished_[st.thread] || (moved_ && reached_ && past_ >= st.then);
       if (!done) break;
       ++i_;
       moved_ = false;
+      reached_ = false;
+      past_ = 0;
+      // The next step's thread may stand at its stop already.
+      if (i_ < plan_.size() && plan_[i_].stop_before != nullptr &&
+          at_[plan_[i_].thread] == plan_[i_].stop_before && plan_[i_].then == 0) {
+        moved_ = true;
+        reached_ = true;
+      }
     }
     if (i_ < plan_.size()) {
       const unsigned want = plan_[i_].thread;
@@ -158,6 +174,8 @@ class site_plan : public ds::strategy {
   std::vector<bool> finished_;
   std::size_t i_ = 0;
   bool moved_ = false;
+  bool reached_ = false;
+  unsigned past_ = 0;
   std::string trace_;
 };
 
@@ -193,6 +211,41 @@ TEST(DschedBoundedQueueRegression, PushGiveUpFinishedByAHelperMovesTailPastADead
   EXPECT_NE(plan.trace().find("3:help_skip"), std::string::npos) << plan.trace();
   EXPECT_NE(plan.trace().find("1:settle_free"), std::string::npos) << plan.trace();
   EXPECT_NE(plan.trace().find("4:help_skip"), std::string::npos) << plan.trace();
+}
+
+// A helper's "alive" against another helper's "dead", driven step by step: capacity 2;
+// thread 0 pushes tickets 0 and 1; thread 1 takes ticket 0 and stops before its free;
+// thread 2 pops ticket 1; thread 3 pushes, gives up on ticket 2 (cell 0 held), announces
+// its intent, passes the heavy fence, reads the cell still held and stops before its
+// commit; thread 1 frees cell 0, sees the intent and stops before answering it; thread 4
+// pushes, finds the flag, reads the cell vacant for ticket 2 and finishes the give-up;
+// then thread 3 commits (or finds the intent answered) and thread 1 answers. An earlier
+// version of the counters design (never on main) took ticket 2 for alive from the cell
+// alone, so thread 3's commit still succeeded and thread 1 then moved the cell past ticket
+// 2, over the element thread 4 had published there: a value lost (found by the teaching
+// page's review, reproduced here by rebuilding that version).
+TEST(DschedBoundedQueueRegression, PushGiveUpAliveAndDeadAreOneVerdict) {
+  site_plan plan({{0, nullptr},
+                  {1, "free_cell"},
+                  {2, nullptr},
+                  {3, "heavy_fence", 2},
+                  {1, "settle_free"},
+                  {4, nullptr},
+                  {3, nullptr},
+                  {1, nullptr}});
+  ds::options opt = ds::pooled_threads();
+  opt.max_steps = 20000;
+  opt.observer = [&](unsigned t, ds::event e, const ds::site& where) { plan.observe(t, e, where); };
+  lockless::bounded_queue<std::uint64_t> q(2);
+  const std::string why = lockless::test::scripted_run(
+      plan, {"ii", "r", "r", "i", "i"}, lc::spec::bounded_queue(2).full_when_in_flight().drained(),
+      [&](std::uint64_t v) { return op_result::from_status(q.try_push(v)); },
+      [&] { return pop_result(q.try_pop()); }, [](char, unsigned) {}, queue_ops, opt);
+  EXPECT_EQ(why, "");
+  EXPECT_NE(plan.trace().find("3:heavy_fence"), std::string::npos) << plan.trace();
+  EXPECT_NE(plan.trace().find("1:settle_free"), std::string::npos) << plan.trace();
+  EXPECT_NE(plan.trace().find("4:help_skip"), std::string::npos) << plan.trace();
+  std::printf("plan: %s\n", plan.trace().c_str());
 }
 
 TEST(DschedBoundedQueueRegression, BlockingPopNeverLosesAWakeUp) {

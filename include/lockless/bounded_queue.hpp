@@ -159,9 +159,14 @@
 //         ticket was given up on (until it frees). Nobody else stores to seq, so a cell
 //         moves vac(L) -> ful(L) -> vac(L + 1 + dead) and never back.
 //   INV3: a record is about one holder's lap L (or is empty, or stale: its cell has moved
-//         past L + dead). A verdict and a dead count are written only by a CAS that read
-//         the intent this thread announced, after the heavy fence: once written they do
-//         not change until the holder clears the record.
+//         past L + dead). Every verdict on a ticket is one CAS on the record from a value
+//         that holds the intent: "abandoned" or "kept" for a pop's give-up, "dead" (the
+//         count raised) or "alive" (the record cleared) for a push's. "abandoned" and
+//         "dead" are written only by a thread that read seq unchanged after its heavy
+//         fence, so the holder's light-fenced load reads the intent and its own answer
+//         ("kept", the record cleared) races that commit; a helper that finds the cell
+//         already vacant for the ticket answers "alive" by the holder's CAS. Once written,
+//         a verdict does not change until the holder clears the record.
 //   INV4: while a flag is set in head_ (tail_), no ticket at or after the flagged one is
 //         taken (claimed): the give-up's decision and the counter's move are the only
 //         steps, and any thread can make them.
@@ -174,7 +179,8 @@
 //     on this one (which would have made the publish fail).
 //   LP(try_push, full): the load of head_ [QF1] (or the last load of the walk, when holes
 //     are counted): every cell of the previous lap from the push's ticket up to head_ is
-//     still held, each by an element or an operation in progress.
+//     still held, each by an element or an operation in progress. (The O(1) rule looks at
+//     most 8 cells back; past that, the push gives up on its ticket instead.)
 //   LP(try_push, closed): the load of tail_ that saw closed_flag.
 //   LP(try_pop, value): the taking CAS [QT3].
 //   LP(try_pop, empty): the load of tail_ [QE1] (tail_ <= h, or every ticket in [h, tail_)

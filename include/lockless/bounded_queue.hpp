@@ -99,20 +99,27 @@
 //   move-out (or, after a give-up, its take-back) is published by [QT4] and acquired by
 //   the next push's [QP2]. seq has one writer at a time (the cell's holder), so these
 //   pairs are plain release/acquire.
-//   [QP1] push: relaxed load of tail_; the claiming CAS [QP3] reads it again. A closed
-//         flag read here needs only coherence (close is one RMW on tail_, and every later
-//         look at tail_ by this thread, a pop's [QE1] included, sees it).
+//   [QP1] push: acquire load of tail_; the claiming CAS [QP3] reads it again. Acquire, as
+//         [QT1]: a push that sees tail_ past tickets other pushes claimed also sees what
+//         those threads did before their claims (not minimised: no scenario needs it on
+//         this side, it is there for the symmetry of the full answer's argument). A
+//         closed flag read here needs only coherence (close is one RMW on tail_).
 //   [QP2] push: acquire load of the cell's seq. Pairs with [QT4]: the previous element's
 //         move-out happens-before this push builds over it.
-//   [QP3] push: the claim, relaxed CAS on tail_. Nothing flows through tail_: the cell is
-//         handed over by [QP2]/[QT4].
+//   [QP3] push: the claim, CAS on tail_, acq_rel (failure: acquire), as [QT3]. The cell
+//         itself is handed over by [QP2]/[QT4]; the counter carries the order of the
+//         threads' other operations (not minimised, as [QP1]).
 //   [QP4] push: the publish, release store of seq = ful(lap). Pairs with [QT2].
 //   [QP5] push: light fence, then relaxed load of the record: the store-buffering pair of
 //         [QG2] (a pop's give-up). Either the pop's re-read sees the publish, or this load
 //         sees the intent.
-//   [QT1] pop: relaxed load of head_; the taking CAS [QT3] reads it again.
+//   [QT1] pop: acquire load of head_; the taking CAS [QT3] reads it again. Pairs with the
+//         release half of [QT3]: a pop that sees head_ past a ticket another pop took sees
+//         what that thread did before the take (its claims and publishes of later tickets),
+//         which the empty answer's argument ([QE1]) relies on.
 //   [QT2] pop: acquire load of the cell's seq. Pairs with [QP4].
-//   [QT3] pop: the take, relaxed CAS on head_ (as [QP3]).
+//   [QT3] pop: the take, CAS on head_, acq_rel (failure: acquire). Pairs with [QT1] and
+//         with the failed CASes of other pops (see [QT1]).
 //   [QT4] pop (and a push taking its element back): the free, release store of
 //         seq = vac(lap + 1). Pairs with [QP2].
 //   [QT5] pop: light fence, then relaxed load of the record: the store-buffering pair of
@@ -434,7 +441,7 @@ class bounded_queue {
     const unsigned k = k_;
     const std::uint64_t n = n_;
     cell* const cells = cells_;
-    std::uint64_t hw = head_.load(std::memory_order_relaxed);  // [QT1]
+    std::uint64_t hw = head_.load(std::memory_order_acquire);  // [QT1]
     for (;;) {
       if ((hw & give_up_flag) == 0) [[likely]] {
         const std::uint64_t h = hw >> 2;
@@ -445,9 +452,9 @@ class bounded_queue {
         const std::uint64_t s = c.seq.load(std::memory_order_acquire);
         if (s == ful(h >> k)) [[likely]] {
           const std::uint64_t nh = p + 1 < n ? h + 1 : (h | pm) + 1;
-          // [QT3] relaxed: the take. LP(try_pop, value).
-          if (head_.compare_exchange_weak(hw, nh << 2, std::memory_order_relaxed,
-                                          std::memory_order_relaxed)) {
+          // [QT3] acq_rel/acquire: the take. LP(try_pop, value).
+          if (head_.compare_exchange_weak(hw, nh << 2, std::memory_order_acq_rel,
+                                          std::memory_order_acquire)) {
             return take(c, p, h >> k);
           }
           continue;
@@ -630,7 +637,7 @@ class bounded_queue {
     const unsigned k = k_;
     const std::uint64_t n = n_;
     cell* const cells = cells_;
-    std::uint64_t tw = tail_.load(std::memory_order_relaxed);  // [QP1]
+    std::uint64_t tw = tail_.load(std::memory_order_acquire);  // [QP1]
     for (;;) {
       if ((tw & flags) == 0) [[likely]] {
         const std::uint64_t u = tw >> 2;
@@ -639,9 +646,9 @@ class bounded_queue {
         const std::uint64_t s = cells[u & pm].seq.load(std::memory_order_acquire);
         if (s == vac(u >> k)) [[likely]] {
           const std::uint64_t nu = (u & pm) + 1 < n ? u + 1 : (u | pm) + 1;
-          // [QP3] relaxed: the claim.
-          if (tail_.compare_exchange_weak(tw, nu << 2, std::memory_order_relaxed,
-                                          std::memory_order_relaxed)) {
+          // [QP3] acq_rel/acquire: the claim.
+          if (tail_.compare_exchange_weak(tw, nu << 2, std::memory_order_acq_rel,
+                                          std::memory_order_acquire)) {
             out = u;
             return queue_status::success;
           }
@@ -667,8 +674,8 @@ class bounded_queue {
     const std::uint64_t lu = lap(u);
     const std::uint64_t s = cell_at(u).seq.load(std::memory_order_acquire);  // [QP2]
     if (s == vac(lu)) return std::nullopt;
-    if (s > vac(lu)) {  // u was taken by another push
-      tw = tail_.load(std::memory_order_relaxed);
+    if (s > vac(lu)) {                             // u was taken by another push
+      tw = tail_.load(std::memory_order_acquire);  // [QP1]
       return std::nullopt;
     }
     // u's cell is still held by an earlier lap. [QF1] seq_cst loads.

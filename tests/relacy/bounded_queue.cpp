@@ -1,4 +1,4 @@
-// Relacy: lockless::bounded_queue (the cell ring), with the real header.
+// Relacy: lockless::bounded_queue (Vyukov's ring with give-ups), with the real header.
 // Scenarios and what each execution is checked for in bounded_queue_scenarios.hpp; mutants
 // in bounded_queue_mutants.cpp/.cmake.
 //
@@ -32,5 +32,14 @@ int main(int argc, char** argv) {
   // is_closed() against a pop that read the marker.
   r.run<bq_close_observe>("bq_close_observe", random_plan(200000));
   r.run<bq_close_observe>("bq_close_observe", bound_plan(1));
+  // The give-ups: each is reached with one preemption, so context bounds explore them
+  // (random schedules rarely suspend a thread long enough to carry one through).
+  r.run<bq_pop_give_up>("bq_pop_give_up", bound_plan(2));
+  r.run<bq_pop_give_up_closed>("bq_pop_give_up_closed", bound_plan(2));
+  r.run<bq_push_give_up>("bq_push_give_up", bound_plan(2));
+  r.run<bq_give_up_both>("bq_give_up_both", bound_plan(1));
+  r.run<bq_give_up_both>("bq_give_up_both", random_plan(200000));
+  // Two push-then-pop threads: neither pop may say empty.
+  r.run<bq_push_pop_pairs>("bq_push_pop_pairs", bound_plan(2));
   return r.exit_code();
 }

@@ -1,143 +1,160 @@
-# Relacy mutants of bounded_queue.hpp (the cell ring): deliberately broken copies of the
-# header that the scenarios of bounded_queue_scenarios.hpp must reject
-# (lockless_relacy_mutant() in CMakeLists.txt). Each becomes the test relacy_<mutant>,
-# built from bounded_queue_mutants.cpp, whose table says which scenarios must catch it and
-# how.
+# Relacy mutants of bounded_queue.hpp (Vyukov's ring with counters and two give-up
+# protocols): deliberately broken copies of the header that the scenarios of
+# bounded_queue_scenarios.hpp must reject (lockless_relacy_mutant() in CMakeLists.txt). Each
+# becomes the test relacy_<mutant>, built from bounded_queue_mutants.cpp, whose table says
+# which scenarios must catch it and how. The tags ([QP4], ...) are those of the header's
+# MEMORY-ORDERING CONTRACT.
 #
 # Every FIND is exact code and must occur once in the header (after the earlier mutations
-# of the same mutant). The CASes on a cell word are told apart by the word they write
-# (encode(..., claimed / full / busy), or nw for the release) and the two takes [QT3] by
-# the name of the expected word (e in try_pop, w in lookahead()). A relaxed success order
-# needs a relaxed failure order under Relacy, so a weakened CAS is relaxed/relaxed.
+# of the same mutant). The two light fences ([QP5] in publish(), [QT5] in free_cell()) are
+# the same call followed by the same load: they are told apart by the test after the load.
 
-# (a) [QP4] the publish (claimed -> full) relaxed: the element's construction no longer
-#     happens-before its move-out by the pop that takes it ([QT3]). Expected: DATA RACE on
+# (a) [QP4] the publish (seq = ful(lap)) relaxed: the element's construction no longer
+#     happens-before its move-out by the pop that takes it ([QT2]). Expected: DATA RACE on
 #     the cell (its access_marker: the push's build against the pop's move-out).
 lockless_relacy_mutant(mutant_bounded_queue_publish_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND [=[c.w.compare_exchange_weak(w, encode(x.lap, x.dead, x.closed_after, full),
-                                    std::memory_order_release, std::memory_order_relaxed)]=]
-  REPLACE [=[c.w.compare_exchange_weak(w, encode(x.lap, x.dead, x.closed_after, full),
-                                    std::memory_order_relaxed, std::memory_order_relaxed)]=])
+  FIND "c.seq.store(ful(lt), std::memory_order_release);"
+  REPLACE "c.seq.store(ful(lt), std::memory_order_relaxed);")
 
-# (b) [QT3] the take (full -> busy) relaxed, both of them: try_pop's and lookahead()'s.
-#     The other half of (a). Expected: DATA RACE on the cell. (It is try_pop's take that
-#     is caught: lookahead()'s alone passes 300,000 executions of every scenario, because
-#     its scan has read the same full word with a seq_cst load [QW1] just before, and
-#     that load acquires the publish already.)
-lockless_relacy_mutant(mutant_bounded_queue_take_relaxed
+# (b) [QT2] the pop's acquire loads of seq relaxed, both: try_pop's fast path and
+#     pop_step's. The other half of (a). Expected: DATA RACE on the cell. (The fast path's
+#     is the one that matters: a published cell is taken from there.)
+lockless_relacy_mutant(mutant_bounded_queue_pop_seq_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND [=[c.w.compare_exchange_strong(e, encode(x.lap, x.dead, x.closed_after, busy),
-                                          std::memory_order_acquire, std::memory_order_acquire)]=]
-  REPLACE [=[c.w.compare_exchange_strong(e, encode(x.lap, x.dead, x.closed_after, busy),
-                                          std::memory_order_relaxed, std::memory_order_relaxed)]=])
-lockless_relacy_mutant(mutant_bounded_queue_take_relaxed
+  FIND "const std::uint64_t s = c.seq.load(std::memory_order_acquire);"
+  REPLACE "const std::uint64_t s = c.seq.load(std::memory_order_relaxed);")
+lockless_relacy_mutant(mutant_bounded_queue_pop_seq_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND [=[c.w.compare_exchange_strong(w, encode(x.lap, x.dead, x.closed_after, busy),
-                                     std::memory_order_acquire, std::memory_order_acquire)]=]
-  REPLACE [=[c.w.compare_exchange_strong(w, encode(x.lap, x.dead, x.closed_after, busy),
-                                     std::memory_order_relaxed, std::memory_order_relaxed)]=])
+  FIND "const std::uint64_t s = cell_at(h).seq.load(std::memory_order_acquire);"
+  REPLACE "const std::uint64_t s = cell_at(h).seq.load(std::memory_order_relaxed);")
 
-# (c) [QT4] the release (busy or abandoned -> vacant for the next lap) relaxed: the pop's
-#     move-out (or an abandoned push's take-back) no longer happens-before the next push
-#     builds in the cell ([QP3]). Expected: DATA RACE on the cell, in every scenario that
-#     puts a second element through a cell.
-lockless_relacy_mutant(mutant_bounded_queue_release_relaxed
+# (c) [QT4] the free (seq = vac(lap + 1)) relaxed: the pop's move-out (or a given-up push's
+#     take-back) no longer happens-before the next push builds in the cell ([QP2]).
+#     Expected: DATA RACE on the cell, in every scenario that puts a second element
+#     through a cell.
+lockless_relacy_mutant(mutant_bounded_queue_free_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND [=[c.w.compare_exchange_weak(w, nw, std::memory_order_release,
-                                    std::memory_order_relaxed)]=]
-  REPLACE [=[c.w.compare_exchange_weak(w, nw, std::memory_order_relaxed,
-                                    std::memory_order_relaxed)]=])
+  FIND "c.seq.store(vac(lt + 1), std::memory_order_release);"
+  REPLACE "c.seq.store(vac(lt + 1), std::memory_order_relaxed);")
 
-# (d) [QP3] the claim (vacant -> claimed) relaxed: the other half of (c). Expected: DATA
-#     RACE on the cell, as in (c).
-lockless_relacy_mutant(mutant_bounded_queue_claim_relaxed
+# (d) [QP2] the push's acquire loads of seq relaxed, both: claim()'s fast path and
+#     claim_step's. The other half of (c). Expected: DATA RACE on the cell, as in (c).
+lockless_relacy_mutant(mutant_bounded_queue_claim_seq_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND [=[c.w.compare_exchange_strong(w, encode(x.lap, 0, false, claimed),
-                                        std::memory_order_acquire, std::memory_order_acquire)]=]
-  REPLACE [=[c.w.compare_exchange_strong(w, encode(x.lap, 0, false, claimed),
-                                        std::memory_order_relaxed, std::memory_order_relaxed)]=])
-
-# (e) [QP1] claim()'s early-exit load of closed_ relaxed: a push refused for closed no
-#     longer synchronises with the close ([QC2]), so a later pop of the same thread may
-#     read the cells ([QT2], relaxed) as they were before the marker and answer empty.
-#     Expected: an assertion (a thread told closed by a push hears empty from a pop).
-lockless_relacy_mutant(mutant_bounded_queue_push_closed_relaxed
+  FIND "cells[u & pm].seq.load(std::memory_order_acquire)"
+  REPLACE "cells[u & pm].seq.load(std::memory_order_relaxed)")
+lockless_relacy_mutant(mutant_bounded_queue_claim_seq_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND "if (closed_.load(std::memory_order_acquire)) return queue_status::closed;"
-  REPLACE "if (closed_.load(std::memory_order_relaxed)) return queue_status::closed;")
+  FIND "const std::uint64_t s = cell_at(u).seq.load(std::memory_order_acquire);"
+  REPLACE "const std::uint64_t s = cell_at(u).seq.load(std::memory_order_relaxed);")
 
-# (f) [QC2] close()'s store of closed_ relaxed: the pair of (e), broken on the closing side.
-#     Expected: an assertion, as in (e).
-lockless_relacy_mutant(mutant_bounded_queue_close_flag_relaxed
+# (e) [QP5] the light fence of publish() removed: the store-buffering pair of a pop's
+#     give-up ([QG2]) broken on the producer's side. The producer's load of the record may
+#     miss the give-up's intent while the give-up's re-read of seq misses the publish: the
+#     ticket is abandoned (head_ passes it) and published (the push reports success).
+#     Expected: an assertion (the value is lost).
+lockless_relacy_mutant(mutant_bounded_queue_publish_no_fence
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND "closed_.store(true, std::memory_order_seq_cst);"
-  REPLACE "closed_.store(true, std::memory_order_relaxed);")
+  FIND [=[detail::asymmetric_fence::light_fence();
+    const std::uint64_t x = ctl_[p].load(std::memory_order_relaxed);
+    if (!about(x, lt) || c_verdict(x) == v_none]=]
+  REPLACE [=[const std::uint64_t x = ctl_[p].load(std::memory_order_relaxed);
+    if (!about(x, lt) || c_verdict(x) == v_none]=])
 
-# (g) Program order: take() releases the cell ([QT4]) BEFORE moving the element out, so
-#     the next push may claim the cell ([QP3]) and build its element over the one being
-#     moved. Relacy sees the element's accesses only through the cell's access marker and
-#     has no scheduling point between the release's CAS and the move, so the marker's write
-#     moves along with the move-out it marks (with the marker left before the release, the
-#     mutant is invisible: 20,000 executions of every scenario pass). Expected: DATA RACE
-#     on the cell (the pop's move-out against the next push's build, which acquired a
-#     release made before that move-out).
-lockless_relacy_mutant(mutant_bounded_queue_release_before_move
+# (f) [QT5] the light fence of free_cell() removed: the store-buffering pair of a push's
+#     give-up ([QS2]) broken on the holder's side. The holder's load of the record may miss
+#     the give-up's intent while the give-up's re-read of seq misses the free: the ticket
+#     is declared dead and the cell freed for it, not past it. Expected: an assertion (the
+#     cell is vacant for a ticket that tail_ has passed: it is lost to the ring, and the
+#     queue accepts fewer than capacity() values once quiescent).
+lockless_relacy_mutant(mutant_bounded_queue_free_no_fence
+  PROGRAM bounded_queue_mutants
+  HEADER lockless/bounded_queue.hpp
+  FIND [=[detail::asymmetric_fence::light_fence();
+    const std::uint64_t x = ctl_[p].load(std::memory_order_relaxed);
+    if (!about(x, lt)) [[likely]]]=]
+  REPLACE [=[const std::uint64_t x = ctl_[p].load(std::memory_order_relaxed);
+    if (!about(x, lt)) [[likely]]]=])
+
+# (g) [QG2] the heavy fence of a pop's give-up removed (help_give_up()): the pair of (e)
+#     broken on the give-up's side, the same lost value. Expected: an assertion. (Relacy
+#     orders its seq_cst fence only against seq_cst fences; by [atomics.order] the
+#     give-up's seq_cst CAS and load would pair with the light fence as modelled, a
+#     seq_cst fence. The real light fence is a compiler barrier, so the catch is the one
+#     that matters: see bounded_queue_mutants.cpp.)
+lockless_relacy_mutant(mutant_bounded_queue_give_up_no_fence
+  PROGRAM bounded_queue_mutants
+  HEADER lockless/bounded_queue.hpp
+  FIND [=[detail::asymmetric_fence::heavy_fence();
+      if (c.seq.load(std::memory_order_seq_cst) != vac(lh)) continue;]=]
+  REPLACE [=[if (c.seq.load(std::memory_order_seq_cst) != vac(lh)) continue;]=])
+
+# (h) [QS2] the heavy fence of a push's give-up removed (help_skip()): the pair of (f)
+#     broken on the give-up's side, the same lost cell. Expected: an assertion (as (g)).
+lockless_relacy_mutant(mutant_bounded_queue_skip_no_fence
+  PROGRAM bounded_queue_mutants
+  HEADER lockless/bounded_queue.hpp
+  FIND [=[detail::asymmetric_fence::heavy_fence();
+      const std::uint64_t s2 = c.seq.load(std::memory_order_seq_cst);]=]
+  REPLACE [=[const std::uint64_t s2 = c.seq.load(std::memory_order_seq_cst);]=])
+
+# Program order: take() frees the cell ([QT4]) BEFORE moving the element out, so the next
+#     push may claim the cell ([QP2]) and build its element over the one being moved (the
+#     marker's write moves along with the move-out it marks). Expected: DATA RACE on the
+#     cell.
+lockless_relacy_mutant(mutant_bounded_queue_free_before_move
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
   FIND [=[c.marker.write();
     queue_result<T> r(std::in_place, std::move(*c.get()));
     std::destroy_at(c.get());
-    release(c);]=]
-  REPLACE [=[release(c);
+    free_cell(c, p, lh);]=]
+  REPLACE [=[free_cell(c, p, lh);
     c.marker.write();
     queue_result<T> r(std::in_place, std::move(*c.get()));
     std::destroy_at(c.get());]=])
-
-# (h) Wake-up: close() does not wake the sleeping pops. Expected: DEADLOCK.
-lockless_relacy_mutant(mutant_bounded_queue_close_no_notify
-  PROGRAM bounded_queue_mutants
-  HEADER lockless/bounded_queue.hpp
-  FIND "not_empty_->notify_all();"
-  REPLACE "{}")
 
 # (i) Wake-up: a push does not wake a sleeping pop after its publish ([QP4]).
 #     Expected: DEADLOCK.
 lockless_relacy_mutant(mutant_bounded_queue_push_no_notify
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND "if constexpr (may_block) not_empty_->notify_one_after_rmw();"
+  FIND "if constexpr (may_block) not_empty_->notify_one_after_light_fence();"
   REPLACE "{}")
 
-# (j) is_closed() reads only the flag, not the marker placed before it ([QC3]). The
-#     scenarios 1-9 never call is_closed() while the others run (after() calls it once the
-#     flag is set); bq_close_observe ({"ixs", "rrs"} at capacity 1, try-only) does, after a
-#     pop that read the marker. Expected: an assertion (that thread's is_closed() says
-#     false after its pop said closed); found at execution 2,992 of a random run, 25 at
-#     context bound 1. (The research prototype's first version had exactly this bug; the
-#     dsched scenario test caught it there: a bulk push refused by the marker was recorded
-#     as full.)
-lockless_relacy_mutant(mutant_bounded_queue_is_closed_flag_only
+# (i) Wake-up: close() does not wake the sleeping pops. Expected: DEADLOCK.
+lockless_relacy_mutant(mutant_bounded_queue_close_no_notify
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND "if (closed_.load(std::memory_order_seq_cst)) return true;"
-  REPLACE "return closed_.load(std::memory_order_seq_cst);")
+  FIND "not_empty_->notify_all();"
+  REPLACE "{}")
 
-# Tried and NOT caught (no mutant declared):
-#   lookahead() answers empty without reading h0 .. f-1 once more ([QW1]; the re-read loop
-#         made to run zero times): 500,000 random executions of every scenario pass, and
-#         bq_try_three at context bound 2 does not finish in 300 s. What it breaks is
-#         linearizability against real time (a ticket before the frontier published while
-#         the scan went on, so that there was never a moment with the queue empty), which
-#         the scenarios' checks cannot see: they compare operations only in one thread's
-#         program order, and the popping thread's own pushes are always seen by the scan
-#         (it stops at the first published ticket, and the thread's own publish is visible
-#         to it by coherence).
-#   lookahead()'s take alone relaxed ([QT3]): see (b).
+# (j) [QT1] the pop's load of head_ and [QT3] its take relaxed (as they were in the first
+#     version of this header): a pop that reads head_ past a ticket another pop took no
+#     longer sees what that thread did before its take (its claim and publish of a later
+#     ticket), and answers empty although no order of the operations leaves the queue
+#     empty. Expected: an assertion in bq_push_pop_pairs.
+lockless_relacy_mutant(mutant_bounded_queue_take_relaxed
+  PROGRAM bounded_queue_mutants
+  HEADER lockless/bounded_queue.hpp
+  FIND "std::uint64_t hw = head_.load(std::memory_order_acquire);"
+  REPLACE "std::uint64_t hw = head_.load(std::memory_order_relaxed);")
+lockless_relacy_mutant(mutant_bounded_queue_take_relaxed
+  PROGRAM bounded_queue_mutants
+  HEADER lockless/bounded_queue.hpp
+  FIND [=[head_.compare_exchange_weak(hw, nh << 2, std::memory_order_acq_rel,
+                                          std::memory_order_acquire)]=]
+  REPLACE [=[head_.compare_exchange_weak(hw, nh << 2, std::memory_order_relaxed,
+                                          std::memory_order_relaxed)]=])
+
+# Not declared:
+#   [QP1], [QP3]: acquire / acq_rel for the symmetry of the full answer's argument with
+#         (j); no scenario needs them (not minimised).

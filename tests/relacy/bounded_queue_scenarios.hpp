@@ -16,7 +16,7 @@
 // The element (bq_item) notices misuse: its destructor poisons it, and a move or copy
 // from, or a destruction of, a destroyed element fails an assert (use after destroy, a
 // double pop); a popped element must be a real value, not a moved-from shell. Accesses to
-// a slot are seen by Relacy through the slot's access_marker, so a slot handed over
+// a cell are seen by Relacy through the cell's access_marker, so a cell handed over
 // without a happens-before edge is a DATA RACE.
 //
 // What is checked, per execution. Only orders that the memory model makes meaningful are
@@ -26,7 +26,7 @@
 //   - argument intact: a push that reports full or closed leaves its argument untouched.
 //   - statuses: try_push says success|full|closed, try_pop value|empty|closed, the blocking
 //     and timed forms never full/empty; closed never appears in a scenario without close;
-//     full is possible only if at least capacity() other pushes held a slot at some time
+//     full is possible only if at least capacity() other pushes held a cell at some time
 //     (succeeded or were refused for closed).
 //   - a thread that closed, or that saw closed, sees closed on every later push and never
 //     empty on a later pop (close is sticky and exact); after a pop said closed (drained)
@@ -40,11 +40,11 @@
 //     each consumer, and the drain, sees a producer's values in push order, and every
 //     value of a producer popped during the run precedes every one of its values left for
 //     the drain. Then, with nothing in flight, capacity is exact: an open queue accepts
-//     exactly capacity() more values and gives them back in order (no slot lost), a closed
+//     exactly capacity() more values and gives them back in order (no cell lost), a closed
 //     one refuses pushes and pops with closed.
 //   - scenario-specific expectations (Derived::expect), where the scripts force one
 //     outcome (e.g. the blocked pop gets the value, then nullopt after close).
-// Relacy itself reports data races on the slots, use of freed memory, leaks, and DEADLOCK
+// Relacy itself reports data races on the cells, use of freed memory, leaks, and DEADLOCK
 // (a blocking pop or push parked in atomic::wait with nobody left to wake it: a lost
 // wake-up).
 #pragma once
@@ -283,7 +283,7 @@ struct bq_suite : rl::test_suite<Derived, Threads> {
 
   void check_statuses() const {
     const bool closes = scenario_closes();
-    int holders = 0;  // pushes that held a slot at some time, at most
+    int holders = 0;  // pushes that held a cell at some time, at most
     for (int t = 0; t < Threads; ++t) {
       for (int i = 0; i < log_len[t]; ++i) {
         const bq_event& e = log[t][i];
@@ -409,7 +409,7 @@ struct bq_suite : rl::test_suite<Derived, Threads> {
     check_program_order_emptiness();
     check_values();
     Derived::expect(static_cast<const Derived&>(*this));
-    // Quiescent: capacity is exact (no slot lost), FIFO, closed is final.
+    // Quiescent: capacity is exact (no cell lost), FIFO, closed is final.
     if (!closed) {
       for (std::size_t k = 0; k < capacity; ++k) {
         RL_ASSERT(queue->try_push(bq_item(1000 + static_cast<int>(k))) == queue_status::success);
@@ -480,24 +480,25 @@ struct bq_close_two_waiters : bq_suite<bq_close_two_waiters, 3, bq_config{.capac
   }
 };
 
-// 4. Close racing a blocked push: the producer fills the one slot and then waits in push
-//    while the other thread pops once and closes. The blocked push either gets the slot
+// 4. Close racing a blocked push: the producer fills the one cell and then waits in push
+//    while the other thread pops once and closes. The blocked push either gets the cell
 //    the pop freed or is woken by close and refused (argument untouched).
 struct bq_close_blocked_push : bq_suite<bq_close_blocked_push, 2, bq_config{.capacity = 1}> {
   static constexpr const char* scripts[2] = {"iPP", "rxr"};
 };
 
 // 5. Close racing pushes (try-only, no notifications): two producers and a closer that
-//    then drains. The close marker lands before, between or after the pushes' tickets; a
-//    push whose claimed ticket lies before the marker is published or abandoned (the
-//    closer's drain gives up on it), and an abandoned push takes its element back.
+//    then drains. The close (closed_flag in tail_) lands before, between or after the
+//    pushes' claims; a push whose claimed ticket is still unpublished when the closer's
+//    drain reaches it is published or abandoned (the drain gives up on it, [QG1]), and an
+//    abandoned push takes its element back and then says closed.
 struct bq_close_push : bq_suite<bq_close_push, 3, bq_config{.capacity = 2, .may_block = false}> {
   static constexpr const char* scripts[3] = {"iir", "eci", "xrr"};
 };
 
 // 6. Full/empty transitions and wraparound at capacity 1, try-only, no notifications:
 //    two threads push and pop alternately (up to four values through one cell: four laps,
-//    and pushes that find the cell held walk a whole lap and answer full).
+//    and pushes that find the cell held by the previous lap answer full, full_at()).
 struct bq_try_cap1 : bq_suite<bq_try_cap1, 2, bq_config{.capacity = 1, .may_block = false}> {
   static constexpr const char* scripts[2] = {"irir", "irir"};
 };
@@ -523,13 +524,90 @@ struct bq_try_cap1_notify : bq_suite<bq_try_cap1_notify, 2, bq_config{.capacity 
 };
 
 // 10. is_closed() racing a close, at capacity 1, try-only: one thread pushes, closes and
-//     asks is_closed(); the other pops twice and asks. A pop that read the close marker
-//     said closed, so that thread's is_closed() after it must say true, although close()
-//     sets its flag only after placing the marker ([QC3]: is_closed() looks for the marker
-//     too).
+//     asks is_closed(); the other pops twice and asks. A pop that said closed read
+//     closed_flag in tail_ ([QE1]), so that thread's is_closed() after it ([QC2], the same
+//     word) must say true.
 struct bq_close_observe
     : bq_suite<bq_close_observe, 2, bq_config{.capacity = 1, .may_block = false}> {
   static constexpr const char* scripts[2] = {"ixs", "rrs"};
+};
+
+// ---- the give-ups ----------------------------------------------------------------------
+// The scenarios above reach the give-ups only now and then; these three are the smallest
+// scripts whose every schedule that suspends one operation at the right place must give up,
+// so that the store-buffering pairs [QP5]/[QG2] and [QT5]/[QS2] are exercised in a good
+// share of their executions (tests/relacy/bounded_queue_mutants.cpp).
+
+// 11. A pop gives up on a claimed, unpublished ticket because a later one is published
+//     ([QG1]): at capacity 2, thread 0 claims ticket 0; thread 1 pushes at ticket 1 and
+//     pops. If thread 0 has not published by then, the pop gives up on ticket 0 (abandoned:
+//     it takes ticket 1, and thread 0's publish finds the verdict, takes its element back
+//     and pushes it again at ticket 2) or, when the publish comes first after all, keeps it.
+//     Thread 1's pop always gets a value (its own push is there, and a pop never waits).
+struct bq_pop_give_up : bq_suite<bq_pop_give_up, 2, bq_config{.capacity = 2, .may_block = false}> {
+  static constexpr const char* scripts[2] = {"i", "ir"};
+  static void expect(const bq_pop_give_up& s) {
+    RL_ASSERT(s.event(0, 0).status == queue_status::success);
+    RL_ASSERT(s.event(1, 0).status == queue_status::success);
+    RL_ASSERT(s.event(1, 1).status == queue_status::success);
+  }
+};
+
+// 12. A pop gives up on a claimed, unpublished ticket because the queue is closed: at
+//     capacity 1, thread 0 claims ticket 0; thread 1 closes and pops. A closed queue
+//     must not wait for the producer, so the pop gives up on ticket 0 and says closed;
+//     the push then finds the verdict, takes its element back (its argument is intact,
+//     checked) and says closed. Or the publish wins: the pop (or the drain) gets the value.
+struct bq_pop_give_up_closed
+    : bq_suite<bq_pop_give_up_closed, 2, bq_config{.capacity = 1, .may_block = false}> {
+  static constexpr const char* scripts[2] = {"i", "xr"};
+};
+
+// 13. A push gives up on a ticket whose cell is still held by the previous lap's pop
+//     ([QS1]): at capacity 2, thread 0 pushes two values (tickets 0 and 1); thread 1 takes
+//     ticket 0 and, suspended before its free, still holds cell 0; thread 0 pops ticket 1
+//     (cell 1 is vacant again) and pushes: ticket 2's cell 0 is held but the queue is not
+//     full (cell 1 is free, full_at()), so it declares ticket 2 dead and claims ticket 3
+//     (or finds cell 0 freed meanwhile: ticket 2 alive). Thread 1's free then moves cell 0
+//     past the dead ticket (vacant for lap 2, ticket 4). With one element queued at most,
+//     the last push never says full.
+struct bq_push_give_up
+    : bq_suite<bq_push_give_up, 2, bq_config{.capacity = 2, .may_block = false}> {
+  static constexpr const char* scripts[2] = {"iiri", "r"};
+  static void expect(const bq_push_give_up& s) {
+    RL_ASSERT(s.event(0, 0).status == queue_status::success);
+    RL_ASSERT(s.event(0, 1).status == queue_status::success);
+    RL_ASSERT(s.event(0, 2).status == queue_status::success);
+    RL_ASSERT(s.event(0, 3).status == queue_status::success);
+  }
+};
+
+// 14. Both give-ups in one schedule with a single preemption (so that a context bound of 1
+//     reaches them): at capacity 2, thread 0 pushes and pops; thread 1 pushes, pops and
+//     pushes. Thread 0 suspended between its claim of ticket 0 and its publish: thread 1's
+//     pop gives up on ticket 0 (a later ticket is published) and takes ticket 1; its push at
+//     ticket 2 finds cell 0 held by thread 0 (the previous lap), cell 1 vacant, so it gives
+//     up on ticket 2 too and claims ticket 3. Thread 0 then publishes, finds ticket 0
+//     abandoned, takes its element back, frees cell 0 past the dead ticket 2, and pushes at
+//     ticket 4. Thread 0 suspended inside its pop instead (between take and free): thread
+//     1's push gives up on the next lap's ticket of that cell.
+struct bq_give_up_both
+    : bq_suite<bq_give_up_both, 2, bq_config{.capacity = 2, .may_block = false}> {
+  static constexpr const char* scripts[2] = {"ir", "iri"};
+};
+
+// 15. Each of two threads pushes, then pops, at capacity 2, try-only. In every sequential
+//     order of the four operations that keeps each thread's program order, a queue holds
+//     at least one element when a pop runs (the popping thread's own push is in, and the
+//     other thread's pop comes after the other thread's push), so both pops must get a
+//     value: "empty" here is not linearizable even ignoring real time.
+struct bq_push_pop_pairs
+    : bq_suite<bq_push_pop_pairs, 2, bq_config{.capacity = 2, .may_block = false}> {
+  static constexpr const char* scripts[2] = {"ir", "ir"};
+  static void expect(const bq_push_pop_pairs& s) {
+    RL_ASSERT(s.event(0, 1).status == queue_status::success);
+    RL_ASSERT(s.event(1, 1).status == queue_status::success);
+  }
 };
 
 }  // namespace lockless_relacy

@@ -22,7 +22,11 @@ lockless_relacy_mutant(mutant_parking_notify_no_fence
 lockless_relacy_mutant(mutant_parking_prepare_no_fence
   PROGRAM detail_parking_mutants
   HEADER lockless/detail/parking.hpp
-  FIND [=[full_fence();
+  FIND [=[if (asymmetric_) {
+      asymmetric_fence::heavy_fence();
+    } else {
+      full_fence();
+    }
     return key{epoch_.load(std::memory_order_acquire)};]=]
   REPLACE [=[return key{epoch_.load(std::memory_order_acquire)};]=])
 

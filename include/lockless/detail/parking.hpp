@@ -49,7 +49,9 @@
 // MEMORY-ORDERING CONTRACT
 //   [KW1] prepare_wait: relaxed increment of waiters_. Ordered by [KW2], not by its own order.
 //   [KW2] prepare_wait: full fence after [KW1], before the key's load and the caller's check
-//         of its condition. Pairs with [KN1] (store buffering, see PROTOCOL).
+//         of its condition. Pairs with [KN1] (store buffering, see PROTOCOL). An event
+//         count constructed `asymmetric` uses asymmetric_fence::heavy_fence() here, so that
+//         notifiers may use the light fence (notify_one_after_light_fence()).
 //   [KW3] prepare_wait: acquire load of epoch_ (the key). Pairs with [KN3]: a key that read a
 //         bump orders the notifier's condition store before the caller's check.
 //   [KW4] wait: acquire loads of epoch_ (spin, then atomic::wait) until it differs from the
@@ -63,6 +65,9 @@
 //         precedes, an atomic RMW; on x86-64 that locked instruction is the full barrier
 //         and [KN1] is a compiler barrier only (detail::full_fence_after_rmw(): a hardware
 //         argument, as epoch.hpp's XCHG pin; the checkers verify the portable fence).
+//         notify_one_after_light_fence(), on an `asymmetric` event count: the caller's
+//         asymmetric_fence::light_fence() after its condition store is [KN1], paired with
+//         the waiters' heavy fence [KW2] (bounded_queue's publish and free).
 //   [KN2] notify: relaxed load of waiters_; 0 means no thread can be asleep or about to
 //         sleep on an old key, so return (no write, no system call).
 //   [KN3] notify: release increment of epoch_, then atomic::notify_one/notify_all. Pairs

@@ -108,77 +108,6 @@ TEST(DschedBoundedQueueRegression, NeverReportedEmptyWhileNonEmpty) {
                   [](ds::strategy& strat, const auto& sc) { return empty_run(strat, sc, 2); });
 }
 
-// A fixed plan over call sites: each step runs one thread until its next yield point is
-// in the named function (it stops before that access), or until it finishes (nullptr).
-// The observer of dsched::options tells it where each thread stands.
-class site_plan : public ds::strategy {
- public:
-  struct step {
-    unsigned thread;
-    const char* stop_before;
-    unsigned then = 0;  // yield points more after reaching stop_before, then stop
-  };
-  explicit site_plan(std::vector<step> plan) : plan_(std::move(plan)) {}
-  void begin(unsigned threads) override {
-    at_.assign(threads, "");
-    finished_.assign(threads, false);
-    i_ = 0;
-    moved_ = false;
-  }
-  void observe(unsigned t, ds::event e, const ds::site& where) {
-    if (t >= at_.size()) return;
-    if (e == ds::event::finish) finished_[t] = true;
-    if (at_[t] != where.function) trace_ += std::to_string(t) + ":" + where.function + " ";
-    at_[t] = where.function;
-    if (i_ < plan_.size() && plan_[i_].thread == t) {
-      moved_ = true;
-      const char* stop = plan_[i_].stop_before;
-      if (reached_) {
-        ++past_;
-      } else if (stop != nullptr && at_[t] == stop) {
-        reached_ = true;
-      }
-    }
-  }
-  [[nodiscard]] unsigned pick(const ds::choice& c) override {
-    while (i_ < plan_.size()) {
-      const step& st = plan_[i_];
-      const bool done = finished_[st.thread] || (moved_ && reached_ && past_ >= st.then);
-      if (!done) break;
-      ++i_;
-      moved_ = false;
-      reached_ = false;
-      past_ = 0;
-      // The next step's thread may stand at its stop already.
-      if (i_ < plan_.size() && plan_[i_].stop_before != nullptr &&
-          at_[plan_[i_].thread] == plan_[i_].stop_before && plan_[i_].then == 0) {
-        moved_ = true;
-        reached_ = true;
-      }
-    }
-    if (i_ < plan_.size()) {
-      const unsigned want = plan_[i_].thread;
-      for (unsigned t : c.runnable) {
-        if (t == want) return want;
-      }
-    }
-    return ds::run_to_block{}.pick(c);
-  }
-  [[nodiscard]] std::string describe() const override { return "site_plan"; }
-  // The functions each thread passed through, in order (for a failure message).
-  [[nodiscard]] const std::string& trace() const noexcept { return trace_; }
-
- private:
-  std::vector<step> plan_;
-  std::vector<std::string> at_;
-  std::vector<bool> finished_;
-  std::size_t i_ = 0;
-  bool moved_ = false;
-  bool reached_ = false;
-  unsigned past_ = 0;
-  std::string trace_;
-};
-
 // A push gives up on its ticket while a helper finishes the give-up, driven step by step:
 // capacity 2; thread 0 pushes tickets 0 and 1; thread 1 takes ticket 0 and stops before
 // it frees cell 0; thread 2 pops ticket 1; thread 3 pushes, finds cell 0 held and cell 1
@@ -191,16 +120,16 @@ class site_plan : public ds::strategy {
 // limit; checked by rebuilding that version). The bench had found it as a hang at try
 // 2P2C; random and PCT schedules of the same scripts do not reach it.
 TEST(DschedBoundedQueueRegression, PushGiveUpFinishedByAHelperMovesTailPastADeadTicket) {
-  site_plan plan({{0, nullptr},
-                  {1, "free_cell"},
-                  {2, nullptr},
-                  {3, "finish_skip"},
-                  {1, nullptr},
-                  {4, nullptr},
-                  {3, nullptr}});
+  ds::site_plan plan({{0, nullptr},
+                      {1, "free_cell"},
+                      {2, nullptr},
+                      {3, "finish_skip"},
+                      {1, nullptr},
+                      {4, nullptr},
+                      {3, nullptr}});
   ds::options opt = ds::pooled_threads();
   opt.max_steps = 20000;
-  opt.observer = [&](unsigned t, ds::event e, const ds::site& where) { plan.observe(t, e, where); };
+  plan.attach(opt);
   lockless::bounded_queue<std::uint64_t> q(2);
   const std::string why = lockless::test::scripted_run(
       plan, {"ii", "r", "r", "i", "i"}, lc::spec::bounded_queue(2).full_when_in_flight().drained(),
@@ -225,17 +154,17 @@ TEST(DschedBoundedQueueRegression, PushGiveUpFinishedByAHelperMovesTailPastADead
 // 2, over the element thread 4 had published there: a value lost (found by the teaching
 // page's review, reproduced here by rebuilding that version).
 TEST(DschedBoundedQueueRegression, PushGiveUpAliveAndDeadAreOneVerdict) {
-  site_plan plan({{0, nullptr},
-                  {1, "free_cell"},
-                  {2, nullptr},
-                  {3, "heavy_fence", 2},
-                  {1, "settle_free"},
-                  {4, nullptr},
-                  {3, nullptr},
-                  {1, nullptr}});
+  ds::site_plan plan({{0, nullptr},
+                      {1, "free_cell"},
+                      {2, nullptr},
+                      {3, "heavy_fence", 2},
+                      {1, "settle_free"},
+                      {4, nullptr},
+                      {3, nullptr},
+                      {1, nullptr}});
   ds::options opt = ds::pooled_threads();
   opt.max_steps = 20000;
-  opt.observer = [&](unsigned t, ds::event e, const ds::site& where) { plan.observe(t, e, where); };
+  plan.attach(opt);
   lockless::bounded_queue<std::uint64_t> q(2);
   const std::string why = lockless::test::scripted_run(
       plan, {"ii", "r", "r", "i", "i"}, lc::spec::bounded_queue(2).full_when_in_flight().drained(),

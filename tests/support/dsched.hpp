@@ -8,8 +8,9 @@
 //   so thread_local state, the node pool, thread exit (epoch orphan hand-over) and the
 //   x86 pin path are the production code paths; but they pass one baton around, so
 //   exactly one of them runs at any time. The decisions come from a strategy: a seeded
-//   random walk, PCT (probabilistic concurrency testing), the bytes of a fuzz input, or a
-//   recorded trace. With the same strategy, a run is the same interleaving every time:
+//   random walk, PCT (probabilistic concurrency testing), the bytes of a fuzz input, a
+//   recorded trace, or a plan written by hand over call sites (site_plan). With the same
+//   strategy, a run is the same interleaving every time:
 //   a failure found once replays exactly.
 //
 //     dsched::pct strat(/*seed=*/7, /*depth=*/3, /*horizon=*/500);
@@ -1191,6 +1192,87 @@ progress_summary explore_progress(unsigned threads, const progress_options& o, R
   }
   return s;
 }
+
+// A schedule written by hand, over call sites: each step runs one thread until its next
+// yield point is in the named function (it stops before that access; with `then`, that
+// many yield points later), or until it finishes (nullptr), then goes to the next step.
+// attach(options) installs the observer that tells it where each thread stands. When the
+// step's thread cannot run, or the plan is over, run_to_block decides. For a regression
+// that random and PCT schedules do not reach: the interleaving is named step by step
+// (tests/dsched/bounded_queue_regression.cpp), and trace() shows the functions each thread
+// went through, so a test can check that the plan went where it meant to.
+class site_plan : public strategy {
+ public:
+  struct step {
+    unsigned thread;
+    const char* stop_before;
+    unsigned then = 0;  // yield points more after reaching stop_before, then stop
+  };
+  explicit site_plan(std::vector<step> plan) : plan_(std::move(plan)) {}
+  // Sets o.observer to follow the scheduled threads for this plan (which must outlive
+  // the runs).
+  void attach(options& o) {
+    o.observer = [this](unsigned t, event e, const site& where) { observe(t, e, where); };
+  }
+  void begin(unsigned threads) override {
+    at_.assign(threads, "");
+    finished_.assign(threads, false);
+    i_ = 0;
+    moved_ = false;
+  }
+  void observe(unsigned t, event e, const site& where) {
+    if (t >= at_.size()) return;
+    if (e == event::finish) finished_[t] = true;
+    if (at_[t] != where.function) trace_ += std::to_string(t) + ":" + where.function + " ";
+    at_[t] = where.function;
+    if (i_ < plan_.size() && plan_[i_].thread == t) {
+      moved_ = true;
+      const char* stop = plan_[i_].stop_before;
+      if (reached_) {
+        ++past_;
+      } else if (stop != nullptr && at_[t] == stop) {
+        reached_ = true;
+      }
+    }
+  }
+  [[nodiscard]] unsigned pick(const choice& c) override {
+    while (i_ < plan_.size()) {
+      const step& st = plan_[i_];
+      const bool done = finished_[st.thread] || (moved_ && reached_ && past_ >= st.then);
+      if (!done) break;
+      ++i_;
+      moved_ = false;
+      reached_ = false;
+      past_ = 0;
+      // The next step's thread may stand at its stop already.
+      if (i_ < plan_.size() && plan_[i_].stop_before != nullptr &&
+          at_[plan_[i_].thread] == plan_[i_].stop_before && plan_[i_].then == 0) {
+        moved_ = true;
+        reached_ = true;
+      }
+    }
+    if (i_ < plan_.size()) {
+      const unsigned want = plan_[i_].thread;
+      for (unsigned t : c.runnable) {
+        if (t == want) return want;
+      }
+    }
+    return run_to_block{}.pick(c);
+  }
+  [[nodiscard]] std::string describe() const override { return "site_plan"; }
+  // The functions each thread passed through, in order (for a failure message).
+  [[nodiscard]] const std::string& trace() const noexcept { return trace_; }
+
+ private:
+  std::vector<step> plan_;
+  std::vector<std::string> at_;
+  std::vector<bool> finished_;
+  std::size_t i_ = 0;
+  bool moved_ = false;
+  bool reached_ = false;
+  unsigned past_ = 0;
+  std::string trace_;
+};
 
 }  // namespace lockless::dsched
 

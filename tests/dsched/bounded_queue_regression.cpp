@@ -108,6 +108,19 @@ TEST(DschedBoundedQueueRegression, NeverReportedEmptyWhileNonEmpty) {
                   [](ds::strategy& strat, const auto& sc) { return empty_run(strat, sc, 2); });
 }
 
+// The scripts of the two planned runs below, at capacity 2: thread 0 pushes twice, threads
+// 1 and 2 pop once each, threads 3 and 4 push once each. "" or what went wrong.
+std::string give_up_plan_run(ds::site_plan& plan) {
+  ds::options opt = ds::pooled_threads();
+  opt.max_steps = 20000;  // a livelock ends here as a step-limit report
+  plan.attach(opt);
+  lockless::bounded_queue<std::uint64_t> q(2);
+  return lockless::test::scripted_run(
+      plan, {"ii", "r", "r", "i", "i"}, lc::spec::bounded_queue(2).full_when_in_flight().drained(),
+      [&](std::uint64_t v) { return op_result::from_status(q.try_push(v)); },
+      [&] { return pop_result(q.try_pop()); }, [](char, unsigned) {}, queue_ops, opt);
+}
+
 // A push gives up on its ticket while a helper finishes the give-up, driven step by step:
 // capacity 2; thread 0 pushes tickets 0 and 1; thread 1 takes ticket 0 and stops before
 // it frees cell 0; thread 2 pops ticket 1; thread 3 pushes, finds cell 0 held and cell 1
@@ -127,15 +140,7 @@ TEST(DschedBoundedQueueRegression, PushGiveUpFinishedByAHelperMovesTailPastADead
                       {1, nullptr},
                       {4, nullptr},
                       {3, nullptr}});
-  ds::options opt = ds::pooled_threads();
-  opt.max_steps = 20000;
-  plan.attach(opt);
-  lockless::bounded_queue<std::uint64_t> q(2);
-  const std::string why = lockless::test::scripted_run(
-      plan, {"ii", "r", "r", "i", "i"}, lc::spec::bounded_queue(2).full_when_in_flight().drained(),
-      [&](std::uint64_t v) { return op_result::from_status(q.try_push(v)); },
-      [&] { return pop_result(q.try_pop()); }, [](char, unsigned) {}, queue_ops, opt);
-  EXPECT_EQ(why, "");
+  EXPECT_EQ(give_up_plan_run(plan), "");
   // The plan went where it was meant to: the give-up and its helper ran.
   EXPECT_NE(plan.trace().find("3:help_skip"), std::string::npos) << plan.trace();
   EXPECT_NE(plan.trace().find("1:settle_free"), std::string::npos) << plan.trace();
@@ -162,15 +167,7 @@ TEST(DschedBoundedQueueRegression, PushGiveUpAliveAndDeadAreOneVerdict) {
                       {4, nullptr},
                       {3, nullptr},
                       {1, nullptr}});
-  ds::options opt = ds::pooled_threads();
-  opt.max_steps = 20000;
-  plan.attach(opt);
-  lockless::bounded_queue<std::uint64_t> q(2);
-  const std::string why = lockless::test::scripted_run(
-      plan, {"ii", "r", "r", "i", "i"}, lc::spec::bounded_queue(2).full_when_in_flight().drained(),
-      [&](std::uint64_t v) { return op_result::from_status(q.try_push(v)); },
-      [&] { return pop_result(q.try_pop()); }, [](char, unsigned) {}, queue_ops, opt);
-  EXPECT_EQ(why, "");
+  EXPECT_EQ(give_up_plan_run(plan), "");
   EXPECT_NE(plan.trace().find("3:heavy_fence"), std::string::npos) << plan.trace();
   EXPECT_NE(plan.trace().find("1:settle_free"), std::string::npos) << plan.trace();
   EXPECT_NE(plan.trace().find("4:help_skip"), std::string::npos) << plan.trace();

@@ -910,6 +910,18 @@ class bounded_queue {
   }
 
   // ---- pop ----------------------------------------------------------------------------
+  // head_ from e (ticket h, flag or not) past the hole at h, and the hole's count down.
+  // false: head_ was not e; e holds what it was.
+  bool pass_hole(std::uint64_t& e, std::uint64_t h) noexcept {
+    // [QG1] seq_cst CAS: head_ past the hole; [QH1] its count.
+    if (!head_.compare_exchange_strong(e, next(h) << 2, std::memory_order_seq_cst,
+                                       std::memory_order_seq_cst)) {
+      return false;
+    }
+    (void)holes_.fetch_sub(1, std::memory_order_seq_cst);  // a hole passed
+    return true;
+  }
+
   queue_result<T> take(cell& c, std::uint64_t p, std::uint64_t lh) noexcept {
     c.marker.write();
     queue_result<T> r(std::in_place, std::move(*c.get()));
@@ -935,14 +947,7 @@ class bounded_queue {
       // The cell is past h: h was taken (head_ moved already), or is a hole whose cell
       // moved on. Help head_ past it.
       std::uint64_t e = hw;
-      // [QG1] seq_cst CAS: head_ past the hole; [QH1] its count.
-      if (head_.compare_exchange_strong(e, next(h) << 2, std::memory_order_seq_cst,
-                                        std::memory_order_seq_cst)) {
-        (void)holes_.fetch_sub(1, std::memory_order_seq_cst);  // a hole passed
-        hw = next(h) << 2;
-      } else {
-        hw = e;
-      }
+      hw = pass_hole(e, h) ? next(h) << 2 : e;
       return std::nullopt;
     }
     std::optional<queue_result<T>> r = pop_slow(hw);
@@ -973,10 +978,7 @@ class bounded_queue {
     if (hole || s < vac(lh)) {
       if (hole) {
         std::uint64_t e = hw;
-        if (head_.compare_exchange_strong(e, next(h) << 2, std::memory_order_seq_cst,
-                                          std::memory_order_seq_cst)) {
-          (void)holes_.fetch_sub(1, std::memory_order_seq_cst);  // a hole passed
-        }
+        (void)pass_hole(e, h);
       }
       return std::nullopt;
     }
@@ -1015,10 +1017,12 @@ class bounded_queue {
     // head_ past h (a hole) or, nt == h, back to h without the flag (kept).
     const auto advance = [&](std::uint64_t nt) noexcept {
       std::uint64_t e = hw;
-      if (head_.compare_exchange_strong(e, nt << 2, std::memory_order_seq_cst,
-                                        std::memory_order_seq_cst) &&
-          nt != h) {
-        (void)holes_.fetch_sub(1, std::memory_order_seq_cst);  // a hole passed
+      if (nt != h) {
+        (void)pass_hole(e, h);
+      } else {
+        // [QG1] seq_cst CAS: head_ back to h without the flag (kept).
+        (void)head_.compare_exchange_strong(e, h << 2, std::memory_order_seq_cst,
+                                            std::memory_order_seq_cst);
       }
     };
     for (;;) {

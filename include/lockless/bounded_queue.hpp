@@ -201,7 +201,7 @@
 //   capacity() records of 8 bytes, and four cache lines of counters and two of event
 //   counts. An uncontended push+pop pair is two CASes (one on each counter), two plain
 //   stores to the cell, and two loads of records (plus, with may_block, two loads of the
-//   waiter counts); about 100 instructions (callgrind, docs/benchmarks.md).
+//   waiter counts); about 91 instructions (callgrind, docs/benchmarks.md).
 //   Cells are laid out in ticket order, unpadded, so a consumer following a producer takes
 //   whole cache lines of cells at a time (as xenium's Vyukov ring).
 //
@@ -441,6 +441,7 @@ class bounded_queue {
     const unsigned k = k_;
     const std::uint64_t n = n_;
     cell* const cells = cells_;
+    ctl_word* const ctl = ctl_;
     std::uint64_t hw = head_.load(std::memory_order_acquire);  // [QT1]
     for (;;) {
       if ((hw & give_up_flag) == 0) [[likely]] {
@@ -451,16 +452,16 @@ class bounded_queue {
         // its move-out.
         const std::uint64_t s = c.seq.load(std::memory_order_acquire);
         if (s == ful(h >> k)) [[likely]] {
-          const std::uint64_t nh = p + 1 < n ? h + 1 : (h | pm) + 1;
           // [QT3] acq_rel/acquire: the take. LP(try_pop, value).
-          if (head_.compare_exchange_weak(hw, nh << 2, std::memory_order_acq_rel,
+          if (head_.compare_exchange_weak(hw, next_at(h, p, n, pm) << 2, std::memory_order_acq_rel,
                                           std::memory_order_acquire)) {
-            return take(c, p, h >> k);
+            return take(c, ctl[p], h >> k);
           }
           continue;
         }
       }
-      std::optional<queue_result<T>> r = pop_step(hw);
+      std::optional<queue_result<T>> r;
+      hw = pop_step(hw, r);
       if (r) return std::move(*r);
     }
   }
@@ -574,7 +575,16 @@ class bounded_queue {
   [[nodiscard]] std::uint64_t pos(std::uint64_t t) const noexcept { return t & pos_mask_; }
   [[nodiscard]] std::uint64_t lap(std::uint64_t t) const noexcept { return t >> k_; }
   [[nodiscard]] std::uint64_t next(std::uint64_t t) const noexcept {
-    return pos(t) + 1 < n_ ? t + 1 : (t | pos_mask_) + 1;
+    return next_at(t, pos(t), n_, pos_mask_);
+  }
+  // next(t) from t's position p, n_ and pos_mask_ (the fast paths keep them in registers).
+  // A branch, not a select: it goes the likely way n_ - 1 times in n_.
+  static std::uint64_t next_at(std::uint64_t t, std::uint64_t p, std::uint64_t n,
+                               std::uint64_t pm) noexcept {
+    if (p + 1 < n) [[likely]] {
+      return t + 1;
+    }
+    return (t | pm) + 1;
   }
   [[nodiscard]] cell& cell_at(std::uint64_t t) const noexcept { return cells_[pos(t)]; }
   [[nodiscard]] ctl_word& ctl_at(std::uint64_t t) const noexcept { return ctl_[pos(t)]; }
@@ -583,10 +593,10 @@ class bounded_queue {
   template <class Build, class Undo>
   queue_status push_attempt(Build&& build, Undo&& undo) {
     for (;;) {
-      std::uint64_t t = 0;
-      const queue_status s = claim(t);
-      if (s != queue_status::success) return s;
-      cell& c = cell_at(t);
+      const claimed cl = claim();
+      if (cl.status != queue_status::success) return cl.status;
+      const std::uint64_t t = cl.t;
+      cell& c = *cl.c;
       c.marker.write();
 #if defined(__cpp_exceptions)
       try {
@@ -598,7 +608,7 @@ class bounded_queue {
 #else
       build(c.get());
 #endif
-      if (publish(c, pos(t), lap(t))) [[likely]] {
+      if (publish(c, *cl.k, cl.lap)) [[likely]] {
         if constexpr (may_block) not_empty_->notify_one_after_light_fence();
         return queue_status::success;
       }
@@ -606,7 +616,7 @@ class bounded_queue {
       c.marker.write();
       undo(c.get());
       std::destroy_at(c.get());
-      free_cell(c, pos(t), lap(t));
+      free_cell(c, *cl.k, cl.lap);
       if constexpr (may_block) not_full_->notify_one_after_light_fence();
     }
   }
@@ -630,68 +640,84 @@ class bounded_queue {
         });
   }
 
-  // Takes the next ticket whose cell is vacant for it. success (out = the ticket), full or
-  // closed.
-  queue_status claim(std::uint64_t& out) noexcept {
+  // A ticket claimed for a push: the ticket, its lap, its cell and its record (found once,
+  // with the ring's fields in registers: the atomics between make the compiler reload them).
+  struct claimed {
+    queue_status status;  // success (the rest is set), full or closed
+    std::uint64_t t;
+    std::uint64_t lap;
+    cell* c;
+    ctl_word* k;
+  };
+
+  // Takes the next ticket whose cell is vacant for it.
+  claimed claim() noexcept {
     const std::uint64_t pm = pos_mask_;
     const unsigned k = k_;
     const std::uint64_t n = n_;
     cell* const cells = cells_;
+    ctl_word* const ctl = ctl_;
     std::uint64_t tw = tail_.load(std::memory_order_acquire);  // [QP1]
     for (;;) {
       if ((tw & flags) == 0) [[likely]] {
         const std::uint64_t u = tw >> 2;
+        const std::uint64_t p = u & pm;
         // [QP2] acquire: pairs with [QT4]: the previous element's move-out
         // happens-before this push builds over it.
-        const std::uint64_t s = cells[u & pm].seq.load(std::memory_order_acquire);
+        const std::uint64_t s = cells[p].seq.load(std::memory_order_acquire);
         if (s == vac(u >> k)) [[likely]] {
-          const std::uint64_t nu = (u & pm) + 1 < n ? u + 1 : (u | pm) + 1;
           // [QP3] acq_rel/acquire: the claim.
-          if (tail_.compare_exchange_weak(tw, nu << 2, std::memory_order_acq_rel,
+          if (tail_.compare_exchange_weak(tw, next_at(u, p, n, pm) << 2, std::memory_order_acq_rel,
                                           std::memory_order_acquire)) {
-            out = u;
-            return queue_status::success;
+            return {queue_status::success, u, u >> k, &cells[p], &ctl[p]};
           }
           continue;
         }
       }
-      const std::optional<queue_status> st = claim_step(tw);
-      if (st) return *st;
+      std::optional<queue_status> st;
+      tw = claim_step(tw, st);
+      if (st) return {*st, 0, 0, nullptr, nullptr};
     }
   }
 
   // claim()'s other cases, from tail_ == tw: closed, a give-up to help, a ticket taken
   // meanwhile, or a cell still held by an earlier lap (full, or give up on the ticket).
-  // nullopt: tw is reloaded, try again.
-  [[gnu::noinline]] std::optional<queue_status> claim_step(std::uint64_t& tw) noexcept {
-    if ((tw & closed_flag) != 0) return queue_status::closed;
+  // Returns tail_ to try again from, or sets st (full or closed). tw is a value, not a
+  // reference, so that the fast path keeps it in a register.
+  [[gnu::noinline]] std::uint64_t claim_step(std::uint64_t tw,
+                                             std::optional<queue_status>& st) noexcept {
+    if ((tw & closed_flag) != 0) {
+      st = queue_status::closed;
+      return tw;
+    }
     if ((tw & skip_flag) != 0) {
       (void)help_skip(tw);
-      tw = tail_.load(std::memory_order_seq_cst);
-      return std::nullopt;
+      return tail_.load(std::memory_order_seq_cst);
     }
     const std::uint64_t u = tw >> 2;
     const std::uint64_t lu = lap(u);
     const std::uint64_t s = cell_at(u).seq.load(std::memory_order_acquire);  // [QP2]
-    if (s == vac(lu)) return std::nullopt;
-    if (s > vac(lu)) {                             // u was taken by another push
-      tw = tail_.load(std::memory_order_acquire);  // [QP1]
-      return std::nullopt;
+    if (s == vac(lu)) return tw;
+    if (s > vac(lu)) {                               // u was taken by another push
+      return tail_.load(std::memory_order_acquire);  // [QP1]
     }
     // u's cell is still held by an earlier lap. [QF1] seq_cst loads.
     const std::uint64_t hw = head_.load(std::memory_order_seq_cst);
     // No hole between head_ and tail_: the O(1) rule; otherwise a walk over one lap.
     if (holes_.load(std::memory_order_seq_cst) == 0 ? full_at(u, hw >> 2) : !vacant_ahead(u)) {
-      return queue_status::full;
+      st = queue_status::full;
+      return tw;
     }
     std::uint64_t e = tw;
     // [QS1] seq_cst CAS: the push gives up on u (set the flag; help_skip decides).
     if (tail_.compare_exchange_strong(e, tw | skip_flag, std::memory_order_seq_cst,
                                       std::memory_order_seq_cst)) {
-      if (help_skip(tw | skip_flag) == skipped::saturated) return queue_status::full;
+      if (help_skip(tw | skip_flag) == skipped::saturated) {
+        st = queue_status::full;
+        return tw;
+      }
     }
-    tw = tail_.load(std::memory_order_seq_cst);
-    return std::nullopt;
+    return tail_.load(std::memory_order_seq_cst);
   }
 
   // u's cell is held by an earlier lap and head_ was at h: is "full" a legal answer? Yes
@@ -824,22 +850,20 @@ class bounded_queue {
   }
 
   // Publishes the element built for ticket t. false: consumers gave up on t first.
-  bool publish(cell& c, std::uint64_t p, std::uint64_t lt) noexcept {
+  bool publish(cell& c, ctl_word& k, std::uint64_t lt) noexcept {
     // [QP4] release: the publish. Pairs with [QT2].
     c.seq.store(ful(lt), std::memory_order_release);
     // [QP5] light fence, relaxed load: the store-buffering pair of [QG2]. Either the give-up
     // of a pop reads this publish after its heavy fence, or this load reads its intent.
     detail::asymmetric_fence::light_fence();
-    const std::uint64_t x = ctl_[p].load(std::memory_order_relaxed);
+    const std::uint64_t x = k.load(std::memory_order_relaxed);
     if (!about(x, lt) || c_verdict(x) == v_none || c_verdict(x) == v_kept) [[likely]] {
       return true;
     }
-    return settle_publish(p, lt, x);
+    return settle_publish(k, lt, x);
   }
 
-  [[gnu::noinline]] bool settle_publish(std::uint64_t p, std::uint64_t lt,
-                                        std::uint64_t x) noexcept {
-    ctl_word& k = ctl_[p];
+  [[gnu::noinline]] bool settle_publish(ctl_word& k, std::uint64_t lt, std::uint64_t x) noexcept {
     for (;;) {
       if (!about(x, lt)) return true;
       const std::uint64_t v = c_verdict(x);
@@ -868,27 +892,26 @@ class bounded_queue {
         break;
       }
     }
-    free_cell(cell_at(t), pos(t), lt);
+    free_cell(cell_at(t), k, lt);
     if constexpr (may_block) not_full_->notify_one_after_light_fence();
   }
 
   // The holder of ticket t's cell (its pop after the move-out, or its push after taking the
   // element back) frees the cell for the next lap, or past the tickets declared dead.
-  void free_cell(cell& c, std::uint64_t p, std::uint64_t lt) noexcept {
+  void free_cell(cell& c, ctl_word& k, std::uint64_t lt) noexcept {
     // [QT4] release: the free. Pairs with [QP2].
     c.seq.store(vac(lt + 1), std::memory_order_release);
     // [QT5] light fence, relaxed load: the store-buffering pair of [QS2]. Either the give-up
     // of a push reads this free after its heavy fence, or this load reads its intent.
     detail::asymmetric_fence::light_fence();
-    const std::uint64_t x = ctl_[p].load(std::memory_order_relaxed);
+    const std::uint64_t x = k.load(std::memory_order_relaxed);
     if (!about(x, lt)) [[likely]]
       return;
-    settle_free(c, p, lt, x);
+    settle_free(c, k, lt, x);
   }
 
-  [[gnu::noinline]] void settle_free(cell& c, std::uint64_t p, std::uint64_t lt,
+  [[gnu::noinline]] void settle_free(cell& c, ctl_word& k, std::uint64_t lt,
                                      std::uint64_t x) noexcept {
-    ctl_word& k = ctl_[p];
     std::uint64_t at = lt + 1;  // the lap the cell is vacant for
     for (;;) {
       if (!about(x, lt)) return;
@@ -922,37 +945,38 @@ class bounded_queue {
     return true;
   }
 
-  queue_result<T> take(cell& c, std::uint64_t p, std::uint64_t lh) noexcept {
+  queue_result<T> take(cell& c, ctl_word& k, std::uint64_t lh) noexcept {
     c.marker.write();
     queue_result<T> r(std::in_place, std::move(*c.get()));
     std::destroy_at(c.get());
-    free_cell(c, p, lh);
+    free_cell(c, k, lh);
     if constexpr (may_block) not_full_->notify_one_after_light_fence();
     return r;
   }
 
   // try_pop()'s other cases, from head_ == hw: a give-up to help, a ticket passed, or a
-  // ticket not published. nullopt: hw is reloaded, try again.
-  [[gnu::noinline]] std::optional<queue_result<T>> pop_step(std::uint64_t& hw) noexcept {
+  // ticket not published. Returns head_ to try again from, or sets r (the value, empty or
+  // closed). hw is a value, not a reference, so that the fast path keeps it in a register.
+  [[gnu::noinline]] std::uint64_t pop_step(std::uint64_t hw,
+                                           std::optional<queue_result<T>>& r) noexcept {
     if ((hw & give_up_flag) != 0) {
       help_give_up(hw);
-      hw = head_.load(std::memory_order_seq_cst);
-      return std::nullopt;
+      return head_.load(std::memory_order_seq_cst);
     }
     const std::uint64_t h = hw >> 2;
     const std::uint64_t lh = lap(h);
     const std::uint64_t s = cell_at(h).seq.load(std::memory_order_acquire);  // [QT2]
-    if (s == ful(lh)) return std::nullopt;
+    if (s == ful(lh)) return hw;
     if (s > ful(lh)) {
       // The cell is past h: h was taken (head_ moved already), or is a hole whose cell
       // moved on. Help head_ past it.
       std::uint64_t e = hw;
-      hw = pass_hole(e, h) ? next(h) << 2 : e;
-      return std::nullopt;
+      return pass_hole(e, h) ? next(h) << 2 : e;
     }
-    std::optional<queue_result<T>> r = pop_slow(hw);
-    if (!r) hw = head_.load(std::memory_order_seq_cst);
-    return r;
+    std::optional<queue_result<T>> v = pop_slow(hw);
+    if (!v) return head_.load(std::memory_order_seq_cst);
+    r.emplace(std::move(*v));
+    return hw;
   }
 
   // head_ == hw (no flag), and h = hw >> 2 is not published. The value, empty or closed;

@@ -47,8 +47,8 @@ lockless_relacy_mutant(mutant_bounded_queue_free_relaxed
 lockless_relacy_mutant(mutant_bounded_queue_claim_seq_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND "cells[u & pm].seq.load(std::memory_order_acquire)"
-  REPLACE "cells[u & pm].seq.load(std::memory_order_relaxed)")
+  FIND "cells[p].seq.load(std::memory_order_acquire)"
+  REPLACE "cells[p].seq.load(std::memory_order_relaxed)")
 lockless_relacy_mutant(mutant_bounded_queue_claim_seq_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
@@ -64,9 +64,9 @@ lockless_relacy_mutant(mutant_bounded_queue_publish_no_fence
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
   FIND [=[detail::asymmetric_fence::light_fence();
-    const std::uint64_t x = ctl_[p].load(std::memory_order_relaxed);
+    const std::uint64_t x = k.load(std::memory_order_relaxed);
     if (!about(x, lt) || c_verdict(x) == v_none]=]
-  REPLACE [=[const std::uint64_t x = ctl_[p].load(std::memory_order_relaxed);
+  REPLACE [=[const std::uint64_t x = k.load(std::memory_order_relaxed);
     if (!about(x, lt) || c_verdict(x) == v_none]=])
 
 # (f) [QT5] the light fence of free_cell() removed: the store-buffering pair of a push's
@@ -79,9 +79,9 @@ lockless_relacy_mutant(mutant_bounded_queue_free_no_fence
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
   FIND [=[detail::asymmetric_fence::light_fence();
-    const std::uint64_t x = ctl_[p].load(std::memory_order_relaxed);
+    const std::uint64_t x = k.load(std::memory_order_relaxed);
     if (!about(x, lt)) [[likely]]]=]
-  REPLACE [=[const std::uint64_t x = ctl_[p].load(std::memory_order_relaxed);
+  REPLACE [=[const std::uint64_t x = k.load(std::memory_order_relaxed);
     if (!about(x, lt)) [[likely]]]=])
 
 # (g) [QG2] the heavy fence of a pop's give-up removed (help_give_up()): the pair of (e)
@@ -116,8 +116,8 @@ lockless_relacy_mutant(mutant_bounded_queue_free_before_move
   FIND [=[c.marker.write();
     queue_result<T> r(std::in_place, std::move(*c.get()));
     std::destroy_at(c.get());
-    free_cell(c, p, lh);]=]
-  REPLACE [=[free_cell(c, p, lh);
+    free_cell(c, k, lh);]=]
+  REPLACE [=[free_cell(c, k, lh);
     c.marker.write();
     queue_result<T> r(std::in_place, std::move(*c.get()));
     std::destroy_at(c.get());]=])
@@ -150,9 +150,9 @@ lockless_relacy_mutant(mutant_bounded_queue_take_relaxed
 lockless_relacy_mutant(mutant_bounded_queue_take_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND [=[head_.compare_exchange_weak(hw, nh << 2, std::memory_order_acq_rel,
+  FIND [=[head_.compare_exchange_weak(hw, next_at(h, p, n, pm) << 2, std::memory_order_acq_rel,
                                           std::memory_order_acquire)]=]
-  REPLACE [=[head_.compare_exchange_weak(hw, nh << 2, std::memory_order_relaxed,
+  REPLACE [=[head_.compare_exchange_weak(hw, next_at(h, p, n, pm) << 2, std::memory_order_relaxed,
                                           std::memory_order_relaxed)]=])
 
 # Not declared:

@@ -201,7 +201,7 @@
 //   capacity() records of 8 bytes, and four cache lines of counters and two of event
 //   counts. An uncontended push+pop pair is two CASes (one on each counter), two plain
 //   stores to the cell, and two loads of records (plus, with may_block, two loads of the
-//   waiter counts); about 91 instructions (callgrind, docs/benchmarks.md).
+//   waiter counts); about 87 instructions, 93 with may_block (callgrind, docs/benchmarks.md).
 //   Cells are laid out in ticket order, unpadded, so a consumer following a producer takes
 //   whole cache lines of cells at a time (as xenium's Vyukov ring).
 //
@@ -578,12 +578,16 @@ class bounded_queue {
     return next_at(t, pos(t), n_, pos_mask_);
   }
   // next(t) from t's position p, n_ and pos_mask_ (the fast paths keep them in registers).
-  // A branch, not a select: it goes the likely way n_ - 1 times in n_.
+  // A branch, not a select: it goes the likely way n_ - 1 times in n_ (the call keeps the
+  // compiler from computing both sides).
   static std::uint64_t next_at(std::uint64_t t, std::uint64_t p, std::uint64_t n,
                                std::uint64_t pm) noexcept {
     if (p + 1 < n) [[likely]] {
       return t + 1;
     }
+    return next_lap(t, pm);
+  }
+  [[gnu::noinline]] static std::uint64_t next_lap(std::uint64_t t, std::uint64_t pm) noexcept {
     return (t | pm) + 1;
   }
   [[nodiscard]] cell& cell_at(std::uint64_t t) const noexcept { return cells_[pos(t)]; }

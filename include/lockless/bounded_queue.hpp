@@ -599,14 +599,13 @@ class bounded_queue {
     for (;;) {
       const claimed cl = claim();
       if (cl.status != queue_status::success) return cl.status;
-      const std::uint64_t t = cl.t;
       cell& c = *cl.c;
       c.marker.write();
 #if defined(__cpp_exceptions)
       try {
         build(c.get());
       } catch (...) {
-        give_up_own(t);
+        give_up_own(cl.t);
         throw;
       }
 #else
@@ -616,7 +615,7 @@ class bounded_queue {
         if constexpr (may_block) not_empty_->notify_one_after_light_fence();
         return queue_status::success;
       }
-      // Consumers gave up on t: take the element back, free the cell, try again.
+      // Consumers gave up on the ticket: take the element back, free the cell, try again.
       c.marker.write();
       undo(c.get());
       std::destroy_at(c.get());

@@ -437,25 +437,21 @@ class bounded_queue {
   }
 
   [[nodiscard]] queue_result<T> try_pop() noexcept {
-    const std::uint64_t pm = pos_mask_;
-    const unsigned k = k_;
-    const std::uint64_t n = n_;
-    cell* const cells = cells_;
-    ctl_word* const ctl = ctl_;
+    const ring_view v = view();
     std::uint64_t hw = head_.load(std::memory_order_acquire);  // [QT1]
     for (;;) {
       if ((hw & give_up_flag) == 0) [[likely]] {
         const std::uint64_t h = hw >> 2;
-        const std::uint64_t p = h & pm;
-        cell& c = cells[p];
+        const std::uint64_t p = h & v.pm;
+        cell& c = v.cells[p];
         // [QT2] acquire: pairs with [QP4]: the element's construction happens-before
         // its move-out.
         const std::uint64_t s = c.seq.load(std::memory_order_acquire);
-        if (s == ful(h >> k)) [[likely]] {
+        if (s == ful(h >> v.k)) [[likely]] {
           // [QT3] acq_rel/acquire: the take. LP(try_pop, value).
-          if (head_.compare_exchange_weak(hw, next_at(h, p, n, pm) << 2, std::memory_order_acq_rel,
+          if (head_.compare_exchange_weak(hw, v.next(h, p) << 2, std::memory_order_acq_rel,
                                           std::memory_order_acquire)) {
-            return take(c, ctl[p], h >> k);
+            return take(c, v.ctl[p], h >> v.k);
           }
           continue;
         }
@@ -577,7 +573,7 @@ class bounded_queue {
   [[nodiscard]] std::uint64_t next(std::uint64_t t) const noexcept {
     return next_at(t, pos(t), n_, pos_mask_);
   }
-  // next(t) from t's position p, n_ and pos_mask_ (the fast paths keep them in registers).
+  // next(t) from t's position p, n_ and pos_mask_ (the fast paths' ring_view).
   // A branch, not a select: it goes the likely way n_ - 1 times in n_ (the call keeps the
   // compiler from computing both sides).
   static std::uint64_t next_at(std::uint64_t t, std::uint64_t p, std::uint64_t n,
@@ -591,6 +587,20 @@ class bounded_queue {
     return (t | pm) + 1;
   }
   [[nodiscard]] cell& cell_at(std::uint64_t t) const noexcept { return cells_[pos(t)]; }
+
+  // The ring's fields copied into locals once per fast-path call: every atomic operation
+  // in between makes the compiler reload members, not locals.
+  struct ring_view {
+    cell* cells;
+    ctl_word* ctl;
+    std::uint64_t pm;  // pos_mask_
+    std::uint64_t n;   // n_
+    unsigned k;        // k_
+    [[nodiscard]] std::uint64_t next(std::uint64_t t, std::uint64_t p) const noexcept {
+      return next_at(t, p, n, pm);
+    }
+  };
+  [[nodiscard]] ring_view view() const noexcept { return {cells_, ctl_, pos_mask_, n_, k_}; }
   [[nodiscard]] ctl_word& ctl_at(std::uint64_t t) const noexcept { return ctl_[pos(t)]; }
 
   // ---- push ---------------------------------------------------------------------------
@@ -644,7 +654,7 @@ class bounded_queue {
   }
 
   // A ticket claimed for a push: the ticket, its lap, its cell and its record (found once,
-  // with the ring's fields in registers: the atomics between make the compiler reload them).
+  // from the ring_view, so the publish does not reload the ring's fields).
   struct claimed {
     queue_status status;  // success (the rest is set), full or closed
     std::uint64_t t;
@@ -655,24 +665,20 @@ class bounded_queue {
 
   // Takes the next ticket whose cell is vacant for it.
   claimed claim() noexcept {
-    const std::uint64_t pm = pos_mask_;
-    const unsigned k = k_;
-    const std::uint64_t n = n_;
-    cell* const cells = cells_;
-    ctl_word* const ctl = ctl_;
+    const ring_view v = view();
     std::uint64_t tw = tail_.load(std::memory_order_acquire);  // [QP1]
     for (;;) {
       if ((tw & flags) == 0) [[likely]] {
         const std::uint64_t u = tw >> 2;
-        const std::uint64_t p = u & pm;
+        const std::uint64_t p = u & v.pm;
         // [QP2] acquire: pairs with [QT4]: the previous element's move-out
         // happens-before this push builds over it.
-        const std::uint64_t s = cells[p].seq.load(std::memory_order_acquire);
-        if (s == vac(u >> k)) [[likely]] {
+        const std::uint64_t s = v.cells[p].seq.load(std::memory_order_acquire);
+        if (s == vac(u >> v.k)) [[likely]] {
           // [QP3] acq_rel/acquire: the claim.
-          if (tail_.compare_exchange_weak(tw, next_at(u, p, n, pm) << 2, std::memory_order_acq_rel,
+          if (tail_.compare_exchange_weak(tw, v.next(u, p) << 2, std::memory_order_acq_rel,
                                           std::memory_order_acquire)) {
-            return {queue_status::success, u, u >> k, &cells[p], &ctl[p]};
+            return {queue_status::success, u, u >> v.k, &v.cells[p], &v.ctl[p]};
           }
           continue;
         }

@@ -150,9 +150,9 @@ lockless_relacy_mutant(mutant_bounded_queue_take_relaxed
 lockless_relacy_mutant(mutant_bounded_queue_take_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND [=[head_.compare_exchange_weak(hw, next_at(h, p, n, pm) << 2, std::memory_order_acq_rel,
+  FIND [=[head_.compare_exchange_weak(hw, v.next(h, p) << 2, std::memory_order_acq_rel,
                                           std::memory_order_acquire)]=]
-  REPLACE [=[head_.compare_exchange_weak(hw, next_at(h, p, n, pm) << 2, std::memory_order_relaxed,
+  REPLACE [=[head_.compare_exchange_weak(hw, v.next(h, p) << 2, std::memory_order_relaxed,
                                           std::memory_order_relaxed)]=])
 
 # Not declared:

@@ -201,7 +201,12 @@
 //   capacity() records of 8 bytes, and four cache lines of counters and two of event
 //   counts. An uncontended push+pop pair is two CASes (one on each counter), two plain
 //   stores to the cell, and two loads of records (plus, with may_block, two loads of the
-//   waiter counts); about 87 instructions, 93 with may_block (callgrind, docs/benchmarks.md).
+//   waiter counts). The common paths (claim_once and fill, take_once and take) are inline
+//   and make no call that returns to them: everything else (full, empty, closed, the last
+//   ticket of a lap, a give-up, a record to settle) is a call whose result is the
+//   operation's. So they keep nothing in callee-saved registers, and a try_push or try_pop
+//   that its caller does not inline pays no register saves: about 40 instructions each on
+//   x86-64 (docs/benchmarks.md, "Call-free common paths").
 //   Cells are laid out in ticket order, unpadded, so a consumer following a producer takes
 //   whole cache lines of cells at a time (as xenium's Vyukov ring).
 //
@@ -421,10 +426,10 @@ class bounded_queue {
   }
 
   // ---- non-waiting --------------------------------------------------------------------
-  [[nodiscard]] queue_status try_push(const T& v) {
+  [[nodiscard, gnu::always_inline]] queue_status try_push(const T& v) {
     return push_attempt([&](T* p) { std::construct_at(p, v); }, [](T*) noexcept {});
   }
-  [[nodiscard]] queue_status try_push(T&& v) {
+  [[nodiscard, gnu::always_inline]] queue_status try_push(T&& v) {
     return push_attempt([&](T* p) { std::construct_at(p, std::move(v)); },
                         [&](T* p) noexcept { detail::restore_argument(v, p); });
   }
@@ -436,29 +441,18 @@ class bounded_queue {
     return emplace_attempt(spill, std::forward<A>(a)...);
   }
 
-  [[nodiscard]] queue_result<T> try_pop() noexcept {
-    const ring_view v = view();
+  [[nodiscard, gnu::always_inline]] queue_result<T> try_pop() noexcept {
+    // The common case inline (take_once until it is done or meets another case), with no
+    // call that comes back here: everything else is pop_loop's.
     std::uint64_t hw = head_.load(std::memory_order_acquire);  // [QT1]
     for (;;) {
-      if ((hw & give_up_flag) == 0) [[likely]] {
-        const std::uint64_t h = hw >> 2;
-        const std::uint64_t p = h & v.pm;
-        cell& c = v.cells[p];
-        // [QT2] acquire: pairs with [QP4]: the element's construction happens-before
-        // its move-out.
-        const std::uint64_t s = c.seq.load(std::memory_order_acquire);
-        if (s == ful(h >> v.k)) [[likely]] {
-          // [QT3] acq_rel/acquire: the take. LP(try_pop, value).
-          if (head_.compare_exchange_weak(hw, v.next(h, p) << 2, std::memory_order_acq_rel,
-                                          std::memory_order_acquire)) {
-            return take(c, v.ctl[p], h >> v.k);
-          }
-          continue;
-        }
-      }
-      std::optional<queue_result<T>> r;
-      hw = pop_step(hw, r);
-      if (r) return std::move(*r);
+      cell* c = nullptr;
+      ctl_word* k = nullptr;
+      std::uint64_t lh = 0;
+      const attempt a = take_once<false>(hw, c, k, lh);
+      if (a == attempt::done) [[likely]]
+        return take(*c, *k, lh);
+      if (a == attempt::other) return pop_loop(hw);
     }
   }
 
@@ -571,67 +565,138 @@ class bounded_queue {
   [[nodiscard]] std::uint64_t pos(std::uint64_t t) const noexcept { return t & pos_mask_; }
   [[nodiscard]] std::uint64_t lap(std::uint64_t t) const noexcept { return t >> k_; }
   [[nodiscard]] std::uint64_t next(std::uint64_t t) const noexcept {
-    return next_at(t, pos(t), n_, pos_mask_);
-  }
-  // next(t) from t's position p, n_ and pos_mask_ (the fast paths' ring_view).
-  // A branch, not a select: it goes the likely way n_ - 1 times in n_ (the call keeps the
-  // compiler from computing both sides).
-  static std::uint64_t next_at(std::uint64_t t, std::uint64_t p, std::uint64_t n,
-                               std::uint64_t pm) noexcept {
-    if (p + 1 < n) [[likely]] {
+    if (pos(t) + 1 < n_) [[likely]]
       return t + 1;
-    }
-    return next_lap(t, pm);
+    return next_lap(t);
   }
-  [[gnu::noinline]] static std::uint64_t next_lap(std::uint64_t t, std::uint64_t pm) noexcept {
-    return (t | pm) + 1;
+  // The first ticket of the lap after t's.
+  [[nodiscard]] std::uint64_t next_lap(std::uint64_t t) const noexcept {
+    return (t | pos_mask_) + 1;
   }
   [[nodiscard]] cell& cell_at(std::uint64_t t) const noexcept { return cells_[pos(t)]; }
-
-  // The ring's fields copied into locals once per fast-path call: every atomic operation
-  // in between makes the compiler reload members, not locals.
-  struct ring_view {
-    cell* cells;
-    ctl_word* ctl;
-    std::uint64_t pm;  // pos_mask_
-    std::uint64_t n;   // n_
-    unsigned k;        // k_
-    [[nodiscard]] std::uint64_t next(std::uint64_t t, std::uint64_t p) const noexcept {
-      return next_at(t, p, n, pm);
-    }
-  };
-  [[nodiscard]] ring_view view() const noexcept { return {cells_, ctl_, pos_mask_, n_, k_}; }
   [[nodiscard]] ctl_word& ctl_at(std::uint64_t t) const noexcept { return ctl_[pos(t)]; }
 
   // ---- push ---------------------------------------------------------------------------
-  template <class Build, class Undo>
-  queue_status push_attempt(Build&& build, Undo&& undo) {
-    for (;;) {
-      const claimed cl = claim();
-      if (cl.status != queue_status::success) return cl.status;
-      cell& c = *cl.c;
-      c.marker.write();
-#if defined(__cpp_exceptions)
-      try {
-        build(c.get());
-      } catch (...) {
-        give_up_own(cl.t);
-        throw;
-      }
-#else
-      build(c.get());
-#endif
-      if (publish(c, *cl.k, cl.lap)) [[likely]] {
-        if constexpr (may_block) not_empty_->notify_one_after_light_fence();
-        return queue_status::success;
-      }
-      // Consumers gave up on the ticket: take the element back, free the cell, try again.
-      c.marker.write();
-      undo(c.get());
-      std::destroy_at(c.get());
-      free_cell(c, *cl.k, cl.lap);
-      if constexpr (may_block) not_full_->notify_one_after_light_fence();
+  // A ticket claimed for a push: the ticket, its lap, its cell and its record.
+  struct claimed {
+    queue_status status = queue_status::busy;  // success (the rest is set), full or closed
+    std::uint64_t t = 0;
+    std::uint64_t lap = 0;
+    cell* c = nullptr;
+    ctl_word* k = nullptr;
+  };
+
+  enum class attempt { done, retry, other };
+
+  // One try at claiming ticket u = tw >> 2 (no flag, its cell vacant for it): done (cl
+  // set), retry (the CAS failed: tw holds tail_ again) or other (a flag, or the cell not
+  // vacant for u: claim_step's cases). The ring's fields are read from *this, not kept in
+  // registers across the CAS, so that the common path needs no callee-saved register.
+  template <bool Wrap>
+  attempt claim_once(std::uint64_t& tw, claimed& cl) noexcept {
+    if ((tw & flags) != 0) return attempt::other;
+    const std::uint64_t u = tw >> 2;
+    const std::uint64_t p = pos(u);
+    // [QP2] acquire: pairs with [QT4]: the previous element's move-out happens-before this
+    // push builds over it.
+    const std::uint64_t s = cells_[p].seq.load(std::memory_order_acquire);
+    if (s != vac(lap(u))) return attempt::other;
+    std::uint64_t nt = u + 1;
+    if (p + 1 >= n_) [[unlikely]] {
+      if constexpr (!Wrap) return attempt::other;
+      nt = next_lap(u);
     }
+    // [QP3] acq_rel/acquire: the claim.
+    if (!tail_.compare_exchange_weak(tw, nt << 2, std::memory_order_acq_rel,
+                                     std::memory_order_acquire)) {
+      return attempt::retry;
+    }
+    cl = {queue_status::success, u, s >> 1, &cells_[p], &ctl_[p]};  // s == vac(lap(u))
+    return attempt::done;
+  }
+
+  // The common case inline (claim_once until it is done or meets another case, then fill)
+  // with no call that comes back here: everything else is push_loop's or push_settle's.
+  template <class Build, class Undo>
+  [[gnu::always_inline]] queue_status push_attempt(Build&& build, Undo&& undo) {
+    std::uint64_t tw = tail_.load(std::memory_order_acquire);  // [QP1]
+    for (;;) {
+      claimed cl;
+      const attempt a = claim_once<false>(tw, cl);
+      if (a == attempt::done) [[likely]] {
+        const std::uint64_t x = fill(cl, build);
+        if (x == 0) [[likely]]
+          return queue_status::success;
+        return push_settle(cl.t, x, build, undo);
+      }
+      if (a == attempt::other) return push_loop(tw, build, undo);
+    }
+  }
+
+  // Everything but push_attempt's common case: claims from tail_ == tw until a ticket is
+  // filled, or the queue is full or closed.
+  template <class Build, class Undo>
+  [[gnu::noinline]] queue_status push_loop(std::uint64_t tw, Build& build, Undo& undo) {
+    for (;;) {
+      const claimed cl = claim(tw);
+      if (cl.status != queue_status::success) return cl.status;
+      const std::uint64_t x = fill(cl, build);
+      if (x == 0) return queue_status::success;
+      if (settle_publish(*cl.k, cl.lap, x)) return filled();
+      undo_fill(cl, undo);
+      tw = tail_.load(std::memory_order_acquire);  // [QP1]
+    }
+  }
+
+  // fill() found a record about ticket t (x): settle it; if consumers gave up on t, take
+  // the element back and push again.
+  template <class Build, class Undo>
+  [[gnu::noinline]] queue_status push_settle(std::uint64_t t, std::uint64_t x, Build& build,
+                                             Undo& undo) {
+    const claimed cl{queue_status::success, t, lap(t), &cell_at(t), &ctl_at(t)};
+    if (settle_publish(*cl.k, cl.lap, x)) return filled();
+    undo_fill(cl, undo);
+    return push_loop(tail_.load(std::memory_order_acquire), build, undo);  // [QP1]
+  }
+
+  // Builds the element in the claimed cell and publishes it: 0, or the record about the
+  // ticket that publish() found (settle_publish decides).
+  template <class Build>
+  std::uint64_t fill(const claimed& cl, Build& build) {
+    cell& c = *cl.c;
+    c.marker.write();
+#if defined(__cpp_exceptions)
+    try {
+      build(c.get());
+    } catch (...) {
+      give_up_own(cl.t);
+      throw;
+    }
+#else
+    build(c.get());
+#endif
+    const std::uint64_t x = publish(c, *cl.k, cl.lap);
+    if (x == 0) [[likely]] {
+      (void)filled();
+    }
+    return x;
+  }
+
+  // A push succeeded: wake a sleeping pop.
+  queue_status filled() noexcept {
+    if constexpr (may_block) not_empty_->notify_one_after_light_fence();
+    return queue_status::success;
+  }
+
+  // Consumers gave up on the ticket: take the element back and free the cell.
+  template <class Undo>
+  void undo_fill(const claimed& cl, Undo& undo) noexcept {
+    cell& c = *cl.c;
+    c.marker.write();
+    undo(c.get());
+    std::destroy_at(c.get());
+    free_cell_settled(c, *cl.k, cl.lap);
+    if constexpr (may_block) not_full_->notify_one_after_light_fence();
   }
 
   template <class... A>
@@ -653,36 +718,13 @@ class bounded_queue {
         });
   }
 
-  // A ticket claimed for a push: the ticket, its lap, its cell and its record (found once,
-  // from the ring_view, so the publish does not reload the ring's fields).
-  struct claimed {
-    queue_status status;  // success (the rest is set), full or closed
-    std::uint64_t t;
-    std::uint64_t lap;
-    cell* c;
-    ctl_word* k;
-  };
-
-  // Takes the next ticket whose cell is vacant for it.
-  claimed claim() noexcept {
-    const ring_view v = view();
-    std::uint64_t tw = tail_.load(std::memory_order_acquire);  // [QP1]
+  // Takes the next ticket whose cell is vacant for it, from tail_ == tw.
+  claimed claim(std::uint64_t tw) noexcept {
     for (;;) {
-      if ((tw & flags) == 0) [[likely]] {
-        const std::uint64_t u = tw >> 2;
-        const std::uint64_t p = u & v.pm;
-        // [QP2] acquire: pairs with [QT4]: the previous element's move-out
-        // happens-before this push builds over it.
-        const std::uint64_t s = v.cells[p].seq.load(std::memory_order_acquire);
-        if (s == vac(u >> v.k)) [[likely]] {
-          // [QP3] acq_rel/acquire: the claim.
-          if (tail_.compare_exchange_weak(tw, v.next(u, p) << 2, std::memory_order_acq_rel,
-                                          std::memory_order_acquire)) {
-            return {queue_status::success, u, u >> v.k, &v.cells[p], &v.ctl[p]};
-          }
-          continue;
-        }
-      }
+      claimed cl;
+      const attempt a = claim_once<true>(tw, cl);
+      if (a == attempt::done) return cl;
+      if (a == attempt::retry) continue;
       std::optional<queue_status> st;
       tw = claim_step(tw, st);
       if (st) return {*st, 0, 0, nullptr, nullptr};
@@ -858,18 +900,16 @@ class bounded_queue {
     }
   }
 
-  // Publishes the element built for ticket t. false: consumers gave up on t first.
-  bool publish(cell& c, ctl_word& k, std::uint64_t lt) noexcept {
+  // Publishes the element built for ticket t and returns the cell's record: 0 (no record,
+  // the common case) or a record for settle_publish to read (false: consumers gave up on t
+  // first).
+  std::uint64_t publish(cell& c, ctl_word& k, std::uint64_t lt) noexcept {
     // [QP4] release: the publish. Pairs with [QT2].
     c.seq.store(ful(lt), std::memory_order_release);
     // [QP5] light fence, relaxed load: the store-buffering pair of [QG2]. Either the give-up
     // of a pop reads this publish after its heavy fence, or this load reads its intent.
     detail::asymmetric_fence::light_fence();
-    const std::uint64_t x = k.load(std::memory_order_relaxed);
-    if (!about(x, lt) || c_verdict(x) == v_none || c_verdict(x) == v_kept) [[likely]] {
-      return true;
-    }
-    return settle_publish(k, lt, x);
+    return k.load(std::memory_order_relaxed);
   }
 
   [[gnu::noinline]] bool settle_publish(ctl_word& k, std::uint64_t lt, std::uint64_t x) noexcept {
@@ -901,22 +941,28 @@ class bounded_queue {
         break;
       }
     }
-    free_cell(cell_at(t), k, lt);
+    free_cell_settled(cell_at(t), k, lt);
     if constexpr (may_block) not_full_->notify_one_after_light_fence();
   }
 
   // The holder of ticket t's cell (its pop after the move-out, or its push after taking the
   // element back) frees the cell for the next lap, or past the tickets declared dead.
-  void free_cell(cell& c, ctl_word& k, std::uint64_t lt) noexcept {
+  // Returns 0, or the record when it is about lap lt: the caller then passes it to
+  // settle_free (free_cell_settled does both).
+  [[nodiscard]] std::uint64_t free_cell(cell& c, ctl_word& k, std::uint64_t lt) noexcept {
     // [QT4] release: the free. Pairs with [QP2].
     c.seq.store(vac(lt + 1), std::memory_order_release);
     // [QT5] light fence, relaxed load: the store-buffering pair of [QS2]. Either the give-up
     // of a push reads this free after its heavy fence, or this load reads its intent.
     detail::asymmetric_fence::light_fence();
     const std::uint64_t x = k.load(std::memory_order_relaxed);
-    if (!about(x, lt)) [[likely]]
-      return;
-    settle_free(c, k, lt, x);
+    if (x == 0 || !about(x, lt)) [[likely]]
+      return 0;
+    return x;
+  }
+  void free_cell_settled(cell& c, ctl_word& k, std::uint64_t lt) noexcept {
+    const std::uint64_t x = free_cell(c, k, lt);
+    if (x != 0) settle_free(c, k, lt, x);
   }
 
   [[gnu::noinline]] void settle_free(cell& c, ctl_word& k, std::uint64_t lt,
@@ -954,13 +1000,70 @@ class bounded_queue {
     return true;
   }
 
+  // One try at taking ticket h = hw >> 2 (no flag, its cell published): done (c set),
+  // retry (the CAS failed: hw holds head_ again) or other (a flag, or the cell not
+  // published for h: pop_step's cases). As claim_once, it reads the ring's fields from
+  // *this rather than keeping them in registers across the CAS.
+  template <bool Wrap>
+  attempt take_once(std::uint64_t& hw, cell*& c, ctl_word*& k, std::uint64_t& lh) noexcept {
+    if ((hw & give_up_flag) != 0) return attempt::other;
+    const std::uint64_t h = hw >> 2;
+    const std::uint64_t p = pos(h);
+    cell& ch = cells_[p];
+    // [QT2] acquire: pairs with [QP4]: the element's construction happens-before its
+    // move-out.
+    const std::uint64_t s = ch.seq.load(std::memory_order_acquire);
+    if (s != ful(lap(h))) return attempt::other;
+    std::uint64_t nh = h + 1;
+    if (p + 1 >= n_) [[unlikely]] {
+      if constexpr (!Wrap) return attempt::other;
+      nh = next_lap(h);
+    }
+    // [QT3] acq_rel/acquire: the take. LP(try_pop, value).
+    if (!head_.compare_exchange_weak(hw, nh << 2, std::memory_order_acq_rel,
+                                     std::memory_order_acquire)) {
+      return attempt::retry;
+    }
+    c = &ch;
+    k = &ctl_[p];
+    lh = s >> 1;  // s == ful(lap(h))
+    return attempt::done;
+  }
+
+  // Everything but try_pop's common case, from head_ == hw.
+  [[gnu::noinline]] queue_result<T> pop_loop(std::uint64_t hw) noexcept {
+    for (;;) {
+      cell* c = nullptr;
+      ctl_word* k = nullptr;
+      std::uint64_t lh = 0;
+      const attempt a = take_once<true>(hw, c, k, lh);
+      if (a == attempt::done) return take(*c, *k, lh);
+      if (a == attempt::retry) continue;
+      std::optional<queue_result<T>> r;
+      hw = pop_step(hw, r);
+      if (r) return std::move(*r);
+    }
+  }
+
+  // Moves the element out of its cell (taken at lap lh) and frees the cell.
   queue_result<T> take(cell& c, ctl_word& k, std::uint64_t lh) noexcept {
     c.marker.write();
     queue_result<T> r(std::in_place, std::move(*c.get()));
     std::destroy_at(c.get());
-    free_cell(c, k, lh);
+    const std::uint64_t x = free_cell(c, k, lh);
+    if (x != 0) [[unlikely]]
+      return taken_settle(c, k, lh, x, std::move(r));
+    return taken(std::move(r));
+  }
+  [[gnu::noinline]] queue_result<T> taken_settle(cell& c, ctl_word& k, std::uint64_t lh,
+                                                 std::uint64_t x, queue_result<T> r) noexcept {
+    settle_free(c, k, lh, x);
+    return taken(std::move(r));
+  }
+  // A pop succeeded: wake a sleeping push.
+  queue_result<T> taken(queue_result<T>&& r) noexcept {
     if constexpr (may_block) not_full_->notify_one_after_light_fence();
-    return r;
+    return std::move(r);
   }
 
   // try_pop()'s other cases, from head_ == hw: a give-up to help, a ticket passed, or a

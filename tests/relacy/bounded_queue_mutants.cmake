@@ -18,14 +18,14 @@ lockless_relacy_mutant(mutant_bounded_queue_publish_relaxed
   FIND "c.seq.store(ful(lt), std::memory_order_release);"
   REPLACE "c.seq.store(ful(lt), std::memory_order_relaxed);")
 
-# (b) [QT2] the pop's acquire loads of seq relaxed, both: try_pop's fast path and
-#     pop_step's. The other half of (a). Expected: DATA RACE on the cell. (The fast path's
+# (b) [QT2] the pop's acquire loads of seq relaxed, both: take_once's (the common path)
+#     and pop_step's. The other half of (a). Expected: DATA RACE on the cell. (The fast path's
 #     is the one that matters: a published cell is taken from there.)
 lockless_relacy_mutant(mutant_bounded_queue_pop_seq_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND "const std::uint64_t s = c.seq.load(std::memory_order_acquire);"
-  REPLACE "const std::uint64_t s = c.seq.load(std::memory_order_relaxed);")
+  FIND "const std::uint64_t s = ch.seq.load(std::memory_order_acquire);"
+  REPLACE "const std::uint64_t s = ch.seq.load(std::memory_order_relaxed);")
 lockless_relacy_mutant(mutant_bounded_queue_pop_seq_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
@@ -42,13 +42,13 @@ lockless_relacy_mutant(mutant_bounded_queue_free_relaxed
   FIND "c.seq.store(vac(lt + 1), std::memory_order_release);"
   REPLACE "c.seq.store(vac(lt + 1), std::memory_order_relaxed);")
 
-# (d) [QP2] the push's acquire loads of seq relaxed, both: claim()'s fast path and
-#     claim_step's. The other half of (c). Expected: DATA RACE on the cell, as in (c).
+# (d) [QP2] the push's acquire loads of seq relaxed, both: claim_once's (the common path)
+#     and claim_step's. The other half of (c). Expected: DATA RACE on the cell, as in (c).
 lockless_relacy_mutant(mutant_bounded_queue_claim_seq_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND "cells[p].seq.load(std::memory_order_acquire)"
-  REPLACE "cells[p].seq.load(std::memory_order_relaxed)")
+  FIND "cells_[p].seq.load(std::memory_order_acquire)"
+  REPLACE "cells_[p].seq.load(std::memory_order_relaxed)")
 lockless_relacy_mutant(mutant_bounded_queue_claim_seq_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
@@ -64,10 +64,8 @@ lockless_relacy_mutant(mutant_bounded_queue_publish_no_fence
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
   FIND [=[detail::asymmetric_fence::light_fence();
-    const std::uint64_t x = k.load(std::memory_order_relaxed);
-    if (!about(x, lt) || c_verdict(x) == v_none]=]
-  REPLACE [=[const std::uint64_t x = k.load(std::memory_order_relaxed);
-    if (!about(x, lt) || c_verdict(x) == v_none]=])
+    return k.load(std::memory_order_relaxed);]=]
+  REPLACE [=[return k.load(std::memory_order_relaxed);]=])
 
 # (f) [QT5] the light fence of free_cell() removed: the store-buffering pair of a push's
 #     give-up ([QS2]) broken on the holder's side. The holder's load of the record may miss
@@ -80,9 +78,9 @@ lockless_relacy_mutant(mutant_bounded_queue_free_no_fence
   HEADER lockless/bounded_queue.hpp
   FIND [=[detail::asymmetric_fence::light_fence();
     const std::uint64_t x = k.load(std::memory_order_relaxed);
-    if (!about(x, lt)) [[likely]]]=]
+    if (x == 0 || !about(x, lt)) [[likely]]]=]
   REPLACE [=[const std::uint64_t x = k.load(std::memory_order_relaxed);
-    if (!about(x, lt)) [[likely]]]=])
+    if (x == 0 || !about(x, lt)) [[likely]]]=])
 
 # (g) [QG2] the heavy fence of a pop's give-up removed (help_give_up()): the pair of (e)
 #     broken on the give-up's side, the same lost value. Expected: an assertion. (Relacy
@@ -116,8 +114,8 @@ lockless_relacy_mutant(mutant_bounded_queue_free_before_move
   FIND [=[c.marker.write();
     queue_result<T> r(std::in_place, std::move(*c.get()));
     std::destroy_at(c.get());
-    free_cell(c, k, lh);]=]
-  REPLACE [=[free_cell(c, k, lh);
+    const std::uint64_t x = free_cell(c, k, lh);]=]
+  REPLACE [=[const std::uint64_t x = free_cell(c, k, lh);
     c.marker.write();
     queue_result<T> r(std::in_place, std::move(*c.get()));
     std::destroy_at(c.get());]=])
@@ -150,10 +148,10 @@ lockless_relacy_mutant(mutant_bounded_queue_take_relaxed
 lockless_relacy_mutant(mutant_bounded_queue_take_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND [=[head_.compare_exchange_weak(hw, v.next(h, p) << 2, std::memory_order_acq_rel,
-                                          std::memory_order_acquire)]=]
-  REPLACE [=[head_.compare_exchange_weak(hw, v.next(h, p) << 2, std::memory_order_relaxed,
-                                          std::memory_order_relaxed)]=])
+  FIND [=[head_.compare_exchange_weak(hw, nh << 2, std::memory_order_acq_rel,
+                                     std::memory_order_acquire)]=]
+  REPLACE [=[head_.compare_exchange_weak(hw, nh << 2, std::memory_order_relaxed,
+                                     std::memory_order_relaxed)]=])
 
 # Not declared:
 #   [QP1], [QP3]: acquire / acq_rel for the symmetry of the full answer's argument with

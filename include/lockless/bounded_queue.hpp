@@ -269,6 +269,11 @@ class bounded_queue {
   static_assert(std::is_nothrow_destructible_v<T>, "bounded_queue<T> needs a noexcept destructor");
 
   static constexpr bool may_block = Options.may_block;
+  // try_push copies a small trivially copyable argument into its build step, so that the
+  // common path keeps it in a register (the out-of-line steps get the copy by value, not
+  // the argument's address). Such a T is left as it was by a move, so T&& needs no undo.
+  static constexpr bool by_value =
+      std::is_trivially_copyable_v<T> && sizeof(T) <= 2 * sizeof(void*);
   static constexpr const std::chrono::steady_clock::time_point* forever = detail::no_deadline;
 
   // ---- head_ and tail_: (ticket << 2) | flags -------------------------------------------
@@ -427,11 +432,19 @@ class bounded_queue {
 
   // ---- non-waiting --------------------------------------------------------------------
   [[nodiscard, gnu::always_inline]] queue_status try_push(const T& v) {
-    return push_attempt([&](T* p) { std::construct_at(p, v); }, [](T*) noexcept {});
+    if constexpr (by_value) {
+      return push_attempt([x = v](T* p) noexcept { std::construct_at(p, x); }, [](T*) noexcept {});
+    } else {
+      return push_attempt([&](T* p) { std::construct_at(p, v); }, [](T*) noexcept {});
+    }
   }
   [[nodiscard, gnu::always_inline]] queue_status try_push(T&& v) {
-    return push_attempt([&](T* p) { std::construct_at(p, std::move(v)); },
-                        [&](T* p) noexcept { detail::restore_argument(v, p); });
+    if constexpr (by_value) {
+      return try_push(std::as_const(v));  // moving it would copy it and leave v as it is
+    } else {
+      return push_attempt([&](T* p) { std::construct_at(p, std::move(v)); },
+                          [&](T* p) noexcept { detail::restore_argument(v, p); });
+    }
   }
   template <class... A>
   [[nodiscard]] queue_status try_emplace(A&&... a) {
@@ -636,7 +649,7 @@ class bounded_queue {
   // Everything but push_attempt's common case: claims from tail_ == tw until a ticket is
   // filled, or the queue is full or closed.
   template <class Build, class Undo>
-  [[gnu::noinline]] queue_status push_loop(std::uint64_t tw, Build& build, Undo& undo) {
+  [[gnu::noinline]] queue_status push_loop(std::uint64_t tw, Build build, Undo undo) {
     for (;;) {
       const claimed cl = claim(tw);
       if (cl.status != queue_status::success) return cl.status;
@@ -651,8 +664,8 @@ class bounded_queue {
   // fill() found a record about ticket t (x): settle it; if consumers gave up on t, take
   // the element back and push again.
   template <class Build, class Undo>
-  [[gnu::noinline]] queue_status push_settle(std::uint64_t t, std::uint64_t x, Build& build,
-                                             Undo& undo) {
+  [[gnu::noinline]] queue_status push_settle(std::uint64_t t, std::uint64_t x, Build build,
+                                             Undo undo) {
     const claimed cl{queue_status::success, t, lap(t), &cell_at(t), &ctl_at(t)};
     if (settle_publish(*cl.k, cl.lap, x)) return filled();
     undo_fill(cl, undo);

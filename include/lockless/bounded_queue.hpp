@@ -602,9 +602,10 @@ class bounded_queue {
   enum class attempt { done, retry, other };
 
   // One try at claiming ticket u = tw >> 2 (no flag, its cell vacant for it): done (cl
-  // set), retry (the CAS failed: tw holds tail_ again) or other (a flag, or the cell not
-  // vacant for u: claim_step's cases). The ring's fields are read from *this, not kept in
-  // registers across the CAS, so that the common path needs no callee-saved register.
+  // set), retry (the CAS failed: tw holds tail_ again) or other (a flag, the cell not
+  // vacant for u, or, with Wrap false, u the last ticket of its lap: claim_step's cases and
+  // the loop's). The ring's fields are read from *this, not kept in registers across the
+  // CAS, so that the common path needs no callee-saved register.
   template <bool Wrap>
   attempt claim_once(std::uint64_t& tw, claimed& cl) noexcept {
     if ((tw & flags) != 0) return attempt::other;
@@ -1013,10 +1014,11 @@ class bounded_queue {
     return true;
   }
 
-  // One try at taking ticket h = hw >> 2 (no flag, its cell published): done (c set),
-  // retry (the CAS failed: hw holds head_ again) or other (a flag, or the cell not
-  // published for h: pop_step's cases). As claim_once, it reads the ring's fields from
-  // *this rather than keeping them in registers across the CAS.
+  // One try at taking ticket h = hw >> 2 (no flag, its cell published): done (c, k and lh
+  // set: the cell, its record and h's lap), retry (the CAS failed: hw holds head_ again) or
+  // other (a flag, the cell not published for h, or, with Wrap false, h the last ticket of
+  // its lap: pop_step's cases). As claim_once, it reads the ring's fields from *this rather
+  // than keeping them in registers across the CAS.
   template <bool Wrap>
   attempt take_once(std::uint64_t& hw, cell*& c, ctl_word*& k, std::uint64_t& lh) noexcept {
     if ((hw & give_up_flag) != 0) return attempt::other;

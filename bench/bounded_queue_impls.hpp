@@ -13,10 +13,17 @@
 //                                         waits up to d for an item, the queue's own way
 //                                         (sleeping, or spinning where it has no wait)
 //
+// try_push and try_pop are LOCKLESS_BENCH_ADAPTOR (always inline) in every adaptor: a
+// program that calls a queue in a loop gets the queue's own inlining, and an adaptor must
+// not add a call that such a program would not have. (Left to GCC, the adaptors of the
+// queues with the larger inline paths stayed out of line and paid a call per operation,
+// while the others were inlined: docs/benchmarks.md, "Call-free common paths".)
 // Values are never 0 (atomic_queue's AtomicQueueB reserves 0 as its empty marker).
 // Peers are compiled in when bench/CMakeLists.txt found them (LOCKLESS_HAVE_<PEER>).
 // Nothing here depends on Google Benchmark, so the callgrind driver can use it too.
 #pragma once
+
+#define LOCKLESS_BENCH_ADAPTOR [[gnu::always_inline]]
 
 #include <atomic>
 #include <chrono>
@@ -85,8 +92,10 @@ bool spin_pop_for(Q& q, std::uint64_t& out, std::chrono::nanoseconds d) {
 template <class Q>
 struct lockless_bq_base {
   explicit lockless_bq_base(std::size_t capacity) : q(capacity) {}
-  bool try_push(std::uint64_t v) { return q.try_push(v) == lockless::queue_status::success; }
-  bool try_pop(std::uint64_t& out) {
+  LOCKLESS_BENCH_ADAPTOR bool try_push(std::uint64_t v) {
+    return q.try_push(v) == lockless::queue_status::success;
+  }
+  LOCKLESS_BENCH_ADAPTOR bool try_pop(std::uint64_t& out) {
     auto r = q.try_pop();
     if (!r) return false;
     out = *r;
@@ -127,7 +136,7 @@ struct std_mutex_queue {
   static constexpr const char* name = "std_mutex_queue";
   explicit std_mutex_queue(std::size_t capacity) : capacity_(capacity) {}
 
-  bool try_push(std::uint64_t v) {
+  LOCKLESS_BENCH_ADAPTOR bool try_push(std::uint64_t v) {
     bool wake = false;
     {
       std::lock_guard lock(m_);
@@ -138,7 +147,7 @@ struct std_mutex_queue {
     if (wake) not_empty_.notify_one();
     return true;
   }
-  bool try_pop(std::uint64_t& out) {
+  LOCKLESS_BENCH_ADAPTOR bool try_pop(std::uint64_t& out) {
     bool wake = false;
     {
       std::lock_guard lock(m_);
@@ -219,8 +228,8 @@ struct std_mutex_queue {
 struct moodycamel_cq {
   static constexpr const char* name = "moodycamel_cq";
   explicit moodycamel_cq(std::size_t capacity) : q(capacity) {}
-  bool try_push(std::uint64_t v) { return q.enqueue(v); }
-  bool try_pop(std::uint64_t& out) { return q.try_dequeue(out); }
+  LOCKLESS_BENCH_ADAPTOR bool try_push(std::uint64_t v) { return q.enqueue(v); }
+  LOCKLESS_BENCH_ADAPTOR bool try_pop(std::uint64_t& out) { return q.try_dequeue(out); }
   moodycamel::ConcurrentQueue<std::uint64_t> q;
 };
 
@@ -230,8 +239,8 @@ struct moodycamel_cq {
 struct moodycamel_bcq {
   static constexpr const char* name = "moodycamel_bcq";
   explicit moodycamel_bcq(std::size_t capacity) : q(capacity) {}
-  bool try_push(std::uint64_t v) { return q.enqueue(v); }
-  bool try_pop(std::uint64_t& out) { return q.try_dequeue(out); }
+  LOCKLESS_BENCH_ADAPTOR bool try_push(std::uint64_t v) { return q.enqueue(v); }
+  LOCKLESS_BENCH_ADAPTOR bool try_pop(std::uint64_t& out) { return q.try_dequeue(out); }
   void push_wait(std::uint64_t v) { (void)q.enqueue(v); }
   void pop_wait(std::uint64_t& out) { q.wait_dequeue(out); }
   bool wait_pop_for(std::uint64_t& out, std::chrono::nanoseconds d) {
@@ -254,8 +263,8 @@ struct moodycamel_bcq {
 template <class Q>
 struct atomic_queue_base {
   explicit atomic_queue_base(std::size_t capacity) : q(static_cast<unsigned>(capacity)) {}
-  bool try_push(std::uint64_t v) { return q.try_push(v); }
-  bool try_pop(std::uint64_t& out) { return q.try_pop(out); }
+  LOCKLESS_BENCH_ADAPTOR bool try_push(std::uint64_t v) { return q.try_push(v); }
+  LOCKLESS_BENCH_ADAPTOR bool try_pop(std::uint64_t& out) { return q.try_pop(out); }
   void push_wait(std::uint64_t v) { q.push(v); }
   void pop_wait(std::uint64_t& out) { out = q.pop(); }
   bool wait_pop_for(std::uint64_t& out, std::chrono::nanoseconds d) {
@@ -281,8 +290,8 @@ struct atomic_queue_b2 : atomic_queue_base<atomic_queue::AtomicQueueB2<std::uint
 struct boost_lockfree_queue {
   static constexpr const char* name = "boost_lockfree_queue";
   explicit boost_lockfree_queue(std::size_t capacity) : q(capacity) {}
-  bool try_push(std::uint64_t v) { return q.bounded_push(v); }
-  bool try_pop(std::uint64_t& out) { return q.pop(out); }
+  LOCKLESS_BENCH_ADAPTOR bool try_push(std::uint64_t v) { return q.bounded_push(v); }
+  LOCKLESS_BENCH_ADAPTOR bool try_pop(std::uint64_t& out) { return q.pop(out); }
   bool wait_pop_for(std::uint64_t& out, std::chrono::nanoseconds d) {
     return spin_pop_for(*this, out, d);
   }
@@ -302,8 +311,8 @@ struct tbb_bounded_queue {
   explicit tbb_bounded_queue(std::size_t capacity) {
     q.set_capacity(static_cast<std::ptrdiff_t>(capacity));
   }
-  bool try_push(std::uint64_t v) { return q.try_push(v); }
-  bool try_pop(std::uint64_t& out) { return q.try_pop(out); }
+  LOCKLESS_BENCH_ADAPTOR bool try_push(std::uint64_t v) { return q.try_push(v); }
+  LOCKLESS_BENCH_ADAPTOR bool try_pop(std::uint64_t& out) { return q.try_pop(out); }
   void push_wait(std::uint64_t v) { q.push(v); }
   void pop_wait(std::uint64_t& out) { q.pop(out); }
   bool wait_pop_for(std::uint64_t& out, std::chrono::nanoseconds d) {
@@ -343,8 +352,8 @@ inline std::size_t round_up_pow2(std::size_t n) {
 struct xenium_vyukov {
   static constexpr const char* name = "xenium_vyukov";
   explicit xenium_vyukov(std::size_t capacity) : q(round_up_pow2(capacity)) {}
-  bool try_push(std::uint64_t v) { return q.try_push(v); }
-  bool try_pop(std::uint64_t& out) { return q.try_pop(out); }
+  LOCKLESS_BENCH_ADAPTOR bool try_push(std::uint64_t v) { return q.try_push(v); }
+  LOCKLESS_BENCH_ADAPTOR bool try_pop(std::uint64_t& out) { return q.try_pop(out); }
   bool wait_pop_for(std::uint64_t& out, std::chrono::nanoseconds d) {
     return spin_pop_for(*this, out, d);
   }

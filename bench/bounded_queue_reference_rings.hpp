@@ -160,8 +160,9 @@ struct reference_ring_row {
                                                                   : "ref_ring_asym";
   using q_type = reference_ring<Kind>;
   explicit reference_ring_row(std::size_t capacity) : q(capacity) {}
-  bool try_push(std::uint64_t v) { return q.try_push(v); }
-  bool try_pop(std::uint64_t& out) { return q.try_pop(out); }
+  // Always inline, as every adaptor of bounded_queue_impls.hpp (see there).
+  [[gnu::always_inline]] bool try_push(std::uint64_t v) { return q.try_push(v); }
+  [[gnu::always_inline]] bool try_pop(std::uint64_t& out) { return q.try_pop(out); }
   reference_ring<Kind> q;
 };
 

@@ -745,10 +745,10 @@ class bounded_queue {
     }
   }
 
-  // claim()'s other cases, from tail_ == tw: closed, a give-up to help, a ticket taken
-  // meanwhile, or a cell still held by an earlier lap (full, or give up on the ticket).
-  // Returns tail_ to try again from, or sets st (full or closed). tw is a value, not a
-  // reference, so that the fast path keeps it in a register.
+  // claim()'s other cases (claim() is push_loop's, off the common path), from tail_ == tw:
+  // closed, a give-up to help, a ticket taken meanwhile, or a cell still held by an earlier
+  // lap (full, or give up on the ticket). Returns tail_ to try again from, or sets st (full
+  // or closed).
   [[gnu::noinline]] std::uint64_t claim_step(std::uint64_t tw,
                                              std::optional<queue_status>& st) noexcept {
     if ((tw & closed_flag) != 0) {
@@ -1081,9 +1081,9 @@ class bounded_queue {
     return std::move(r);
   }
 
-  // try_pop()'s other cases, from head_ == hw: a give-up to help, a ticket passed, or a
-  // ticket not published. Returns head_ to try again from, or sets r (the value, empty or
-  // closed). hw is a value, not a reference, so that the fast path keeps it in a register.
+  // pop_loop's other cases (off the common path), from head_ == hw: a give-up to help, a
+  // ticket passed, or a ticket not published. Returns head_ to try again from, or sets r
+  // (the value, empty or closed).
   [[gnu::noinline]] std::uint64_t pop_step(std::uint64_t hw,
                                            std::optional<queue_result<T>>& r) noexcept {
     if ((hw & give_up_flag) != 0) {

@@ -15,8 +15,8 @@ lockless_relacy_mutant(mutant_parking_notify_no_fence
   PROGRAM detail_parking_mutants
   HEADER lockless/detail/parking.hpp
   FIND [=[notify_fence<AfterRmw>();
-    if (waiters_.load(std::memory_order_relaxed) == 0) return;]=]
-  REPLACE [=[if (waiters_.load(std::memory_order_relaxed) == 0) return;]=])
+    if (waiters_.load(std::memory_order_relaxed) == 0) [[likely]]]=]
+  REPLACE [=[if (waiters_.load(std::memory_order_relaxed) == 0) [[likely]]]=])
 
 # [KW2] the waiter's full fence is gone: the other half of the same store buffering.
 lockless_relacy_mutant(mutant_parking_prepare_no_fence

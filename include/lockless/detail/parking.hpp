@@ -209,12 +209,12 @@ class event_count {
   // an atomic read-modify-write of the calling thread (a publishing CAS, an exchange) with
   // no other such store after it: [KN1] is then detail::full_fence_after_rmw(), on x86-64
   // no instruction at all, since the locked RMW already drained the store buffer.
-  void notify_one_after_rmw() noexcept { notify<false, true>(); }
+  [[gnu::always_inline]] void notify_one_after_rmw() noexcept { notify<false, true>(); }
   void notify_all_after_rmw() noexcept { notify<true, true>(); }
   // The same, for a caller that made its condition true with a store followed by
   // asymmetric_fence::light_fence(), on an event count constructed `asymmetric`: [KN1] is
   // that light fence (paired with the waiters' heavy fence [KW2]).
-  void notify_one_after_light_fence() noexcept { notify<false, 2>(); }
+  [[gnu::always_inline]] void notify_one_after_light_fence() noexcept { notify<false, 2>(); }
 
   // Returns once ready() returned true (ready() is called again after every wake-up, and
   // first without announcing anything, so a ready condition costs one call).
@@ -254,13 +254,21 @@ class event_count {
     }
   }
 
+  // Inline up to the load of waiters_ (a caller's common path: nobody waits); the wake-up
+  // itself is a call, so that it does not grow the caller's inline path.
   template <bool All, int AfterRmw>
-  void notify() noexcept {
+  [[gnu::always_inline]] void notify() noexcept {
     // [KN1] full fence: the caller's condition store before the load below (store -> load;
     //       pairs with [KW2]).
     // [KN2] relaxed: [KN1] orders it; 0 means nobody can sleep on an old key.
     notify_fence<AfterRmw>();
-    if (waiters_.load(std::memory_order_relaxed) == 0) return;
+    if (waiters_.load(std::memory_order_relaxed) == 0) [[likely]]
+      return;
+    wake<All>();
+  }
+
+  template <bool All>
+  [[gnu::noinline]] void wake() noexcept {
     // [KN3] release: pairs with [KW3] and [KW4]; the bump precedes the wake-up, so a waiter
     // woken (or about to block) finds epoch_ != its key.
     (void)epoch_.fetch_add(1, std::memory_order_release);

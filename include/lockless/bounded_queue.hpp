@@ -7,12 +7,14 @@
 //   element and a word `seq`; two counters, tail_ and head_, hand out tickets
 //   t = (lap << k) | pos (pos < capacity <= 2^k), one per push and one per pop, in order.
 //   The common path is the fast ring's: a push reads tail_ = u, finds u's cell vacant for
-//   u (seq == vac(lap u)), claims u with a CAS on tail_ [QP3], builds the element and
-//   publishes it with a plain store seq = ful(lap u) [QP4]; a pop reads head_ = h, finds
-//   h's cell published (seq == ful(lap h)), takes h with a CAS on head_ [QT3], moves the
-//   element out and frees the cell for the next lap with a plain store
-//   seq = vac(lap h + 1) [QT4]. One read-modify-write per operation, on a counter; the
-//   cell is reached by a load and a store.
+//   u (seq == vac(u)), claims u with a CAS on tail_ [QP3], builds the element and
+//   publishes it with a plain store seq = ful(u) [QP4]; a pop reads head_ = h, finds h's
+//   cell published (seq == ful(h)), takes h with a CAS on head_ [QT3], moves the element
+//   out and frees the cell for the same position's ticket of the next lap with a plain
+//   store seq = vac(h + 2^k) [QT4]. seq holds a ticket as the counters do (vac(t) = t << 2,
+//   ful(t) = vac(t) | 2), so each check is one comparison with the counter word just read.
+//   One read-modify-write per operation, on a counter; the cell is reached by a load and a
+//   store.
 //   Why the fast ring is not lock-free: a pop whose ticket is claimed but not yet published
 //   can only wait for that producer (or answer "empty" while later elements are there, the
 //   empty-while-non-empty bug of docs/testing.md), and a push whose cell is still held by
@@ -33,7 +35,8 @@
 //     announces the intent in the cell's record, calls heavy_fence() and reads seq again.
 //     Still held: the record's `dead` count is raised (u is dead) and tail_ moves past u;
 //     the holder, whose free is a store, a light fence and a load of the record [QT5],
-//     finds the count and moves the cell past the dead tickets (vac(L + 1 + dead)). Freed
+//     finds the count and moves the cell past the dead tickets (vac(t + (1 + dead) 2^k)
+//     for its own ticket t). Freed
 //     meanwhile: u is alive, the flag is cleared, and u is claimed as usual.
 //   Anybody who finds a flag set finishes the give-up (the steps are idempotent, settled
 //   by CASes on the record and on the counter), so a thread suspended in the middle of one
@@ -109,7 +112,7 @@
 //   [QP3] push: the claim, CAS on tail_, acq_rel (failure: acquire), as [QT3]. The cell
 //         itself is handed over by [QP2]/[QT4]; the counter carries the order of the
 //         threads' other operations (not minimised, as [QP1]).
-//   [QP4] push: the publish, release store of seq = ful(lap). Pairs with [QT2].
+//   [QP4] push: the publish, release store of seq = ful(t). Pairs with [QT2].
 //   [QP5] push: light fence, then relaxed load of the record: the store-buffering pair of
 //         [QG2] (a pop's give-up). Either the pop's re-read sees the publish, or this load
 //         sees the intent.
@@ -121,7 +124,7 @@
 //   [QT3] pop: the take, CAS on head_, acq_rel (failure: acquire). Pairs with [QT1] and
 //         with the failed CASes of other pops (see [QT1]).
 //   [QT4] pop (and a push taking its element back): the free, release store of
-//         seq = vac(lap + 1). Pairs with [QP2].
+//         seq = vac(t + 2^k). Pairs with [QP2].
 //   [QT5] pop: light fence, then relaxed load of the record: the store-buffering pair of
 //         [QS2] (a push's give-up), as [QP5].
 //   [QG1] give-up of a pop: seq_cst CAS setting give_up_flag in head_, seq_cst loads of
@@ -164,7 +167,7 @@
 //   INV2: seq has one writer at a time: the push that claimed the cell's current ticket
 //         (until it publishes), the pop that took it (until it frees), or the push whose
 //         ticket was given up on (until it frees). Nobody else stores to seq, so a cell
-//         moves vac(L) -> ful(L) -> vac(L + 1 + dead) and never back.
+//         moves vac(t) -> ful(t) -> vac(t + (1 + dead) 2^k) and never back.
 //   INV3: a record is about one holder's lap L (or is empty, or stale: its cell has moved
 //         past L + dead). Every verdict on a ticket is one CAS on the record from a value
 //         that holds the intent: "abandoned" or "kept" for a pop's give-up, "dead" (the
@@ -283,18 +286,24 @@ class bounded_queue {
   static constexpr std::uint64_t flags = 3;
 
   // ---- seq: the fast word of a cell, written by its holder only ---------------------------
-  //   vac(L) = 2L: vacant for ticket (L, pos), or claimed by its producer (tail_ is past it)
-  //   ful(L) = 2L + 1: holds the element of (L, pos), or its consumer moves it out
-  static constexpr std::uint64_t vac(std::uint64_t lap) noexcept { return lap << 1; }
-  static constexpr std::uint64_t ful(std::uint64_t lap) noexcept { return (lap << 1) | 1; }
+  //   The cell's current ticket t = (L << k) | pos, shifted as head_ and tail_ hold it, and
+  //   the cell's state in bit 1:
+  //   vac(t) = t << 2: vacant for ticket t, or claimed by its producer (tail_ is past it)
+  //   ful(t) = (t << 2) | 2: holds the element of t, or its consumer moves it out
+  //   So the common paths compare seq with the counter word they read (a push: seq ==
+  //   tail_; a pop: seq == head_ | 2) and compute no lap; and the seqs one cell takes are
+  //   ordered as their laps are (vac(t) < ful(t) < vac(t + 2^k)).
+  static constexpr std::uint64_t vac(std::uint64_t t) noexcept { return t << 2; }
+  static constexpr std::uint64_t ful(std::uint64_t t) noexcept { return (t << 2) | 2; }
+  static constexpr bool holds_element(std::uint64_t s) noexcept { return (s & 2) != 0; }
 
   // ---- ctl: the slow word of a cell (the give-ups), in a separate, read-mostly array -------
   //   [lap:44][dead:16][verdict:2][intent:1][valid:1]; 0: no record.
   //   A record is about the operation holding the cell at lap `lap` (its push, from claim to
   //   publish; its pop, from take to free; or a push taking its element back): the verdict
   //   of the consumers on ticket (lap, pos) (none, intent, abandoned, kept), and `dead`
-  //   tickets after it that producers gave up on (the holder frees the cell to
-  //   vac(lap + 1 + dead)); `intent`: a producer wants ticket (lap + 1 + dead, pos) dead.
+  //   tickets after it that producers gave up on (the holder frees the cell for ticket
+  //   (lap + 1 + dead, pos)); `intent`: a producer wants ticket (lap + 1 + dead, pos) dead.
   static constexpr std::uint64_t c_valid = 1;
   static constexpr std::uint64_t c_intent = 2;
   static constexpr unsigned verdict_shift = 2;
@@ -369,7 +378,10 @@ class bounded_queue {
     lap_step_ = std::uint64_t{1} << k_;
     cell_alloc ca(alloc_);
     cells_ = std::allocator_traits<cell_alloc>::allocate(ca, n_);
-    for (std::size_t i = 0; i < n_; ++i) ::new (static_cast<void*>(&cells_[i])) cell;
+    for (std::size_t i = 0; i < n_; ++i) {
+      ::new (static_cast<void*>(&cells_[i])) cell;
+      cells_[i].seq.store(vac(i), std::memory_order_relaxed);  // ticket (0, i)
+    }
     ctl_alloc ka(alloc_);
 #if defined(__cpp_exceptions)
     try {
@@ -392,7 +404,9 @@ class bounded_queue {
     const unsigned ticket_lap_bits = 62 - k_;
     const std::uint64_t base = ticket_lap_bits > 44 ? clap_mask - (LOCKLESS_BOUNDED_QUEUE_LAP_BASE)
                                                     : (std::uint64_t{1} << ticket_lap_bits) - 64;
-    for (std::size_t i = 0; i < n_; ++i) cells_[i].seq.store(vac(base), std::memory_order_relaxed);
+    for (std::size_t i = 0; i < n_; ++i) {
+      cells_[i].seq.store(vac((base << k_) | i), std::memory_order_relaxed);
+    }
     head_.store((base << k_) << 2, std::memory_order_relaxed);
     tail_.store((base << k_) << 2, std::memory_order_relaxed);
 #endif
@@ -404,7 +418,7 @@ class bounded_queue {
 
   ~bounded_queue() {
     for (std::size_t i = 0; i < n_; ++i) {
-      if ((cells_[i].seq.load(std::memory_order_relaxed) & 1) != 0)
+      if (holds_element(cells_[i].seq.load(std::memory_order_relaxed)))
         std::destroy_at(cells_[i].get());
       std::destroy_at(&cells_[i]);
       std::destroy_at(&ctl_[i]);
@@ -461,10 +475,10 @@ class bounded_queue {
     for (;;) {
       cell* c = nullptr;
       ctl_word* k = nullptr;
-      std::uint64_t lh = 0;
-      const attempt a = take_once<false>(hw, c, k, lh);
+      std::uint64_t h = 0;
+      const attempt a = take_once<false>(hw, c, k, h);
       if (a == attempt::done) [[likely]]
-        return take(*c, *k, lh);
+        return take(*c, *k, h);
       if (a == attempt::other) return pop_loop(hw);
     }
   }
@@ -577,6 +591,8 @@ class bounded_queue {
   // ---- tickets: (lap << k_) | pos, pos < n_ <= 2^k_; plain increasing numbers ------------
   [[nodiscard]] std::uint64_t pos(std::uint64_t t) const noexcept { return t & pos_mask_; }
   [[nodiscard]] std::uint64_t lap(std::uint64_t t) const noexcept { return t >> k_; }
+  // The lap of the ticket a seq value is about.
+  [[nodiscard]] std::uint64_t seq_lap(std::uint64_t s) const noexcept { return lap(s >> 2); }
   [[nodiscard]] std::uint64_t next(std::uint64_t t) const noexcept {
     if (pos(t) + 1 < n_) [[likely]]
       return t + 1;
@@ -590,11 +606,10 @@ class bounded_queue {
   [[nodiscard]] ctl_word& ctl_at(std::uint64_t t) const noexcept { return ctl_[pos(t)]; }
 
   // ---- push ---------------------------------------------------------------------------
-  // A ticket claimed for a push: the ticket, its lap, its cell and its record.
+  // A ticket claimed for a push: the ticket, its cell and its record.
   struct claimed {
     queue_status status = queue_status::busy;  // success (the rest is set), full or closed
     std::uint64_t t = 0;
-    std::uint64_t lap = 0;
     cell* c = nullptr;
     ctl_word* k = nullptr;
   };
@@ -607,14 +622,14 @@ class bounded_queue {
   // the loop's). The ring's fields are read from *this, not kept in registers across the
   // CAS, so that the common path needs no callee-saved register.
   template <bool Wrap>
-  attempt claim_once(std::uint64_t& tw, claimed& cl) noexcept {
+  [[gnu::always_inline]] attempt claim_once(std::uint64_t& tw, claimed& cl) noexcept {
     if ((tw & flags) != 0) return attempt::other;
     const std::uint64_t u = tw >> 2;
     const std::uint64_t p = pos(u);
     // [QP2] acquire: pairs with [QT4]: the previous element's move-out happens-before this
     // push builds over it.
     const std::uint64_t s = cells_[p].seq.load(std::memory_order_acquire);
-    if (s != vac(lap(u))) return attempt::other;
+    if (s != tw) return attempt::other;  // tw == vac(u): no flag
     std::uint64_t nt = u + 1;
     if (p + 1 >= n_) [[unlikely]] {
       if constexpr (!Wrap) return attempt::other;
@@ -625,7 +640,7 @@ class bounded_queue {
                                      std::memory_order_acquire)) {
       return attempt::retry;
     }
-    cl = {queue_status::success, u, s >> 1, &cells_[p], &ctl_[p]};  // s == vac(lap(u))
+    cl = {queue_status::success, u, &cells_[p], &ctl_[p]};
     return attempt::done;
   }
 
@@ -656,7 +671,7 @@ class bounded_queue {
       if (cl.status != queue_status::success) return cl.status;
       const std::uint64_t x = fill(cl, build);
       if (x == 0) return queue_status::success;
-      if (settle_publish(*cl.k, cl.lap, x)) return filled();
+      if (settle_publish(*cl.k, lap(cl.t), x)) return filled();
       undo_fill(cl, undo);
       tw = tail_.load(std::memory_order_acquire);  // [QP1]
     }
@@ -667,8 +682,8 @@ class bounded_queue {
   template <class Build, class Undo>
   [[gnu::noinline]] queue_status push_settle(std::uint64_t t, std::uint64_t x, Build build,
                                              Undo undo) {
-    const claimed cl{queue_status::success, t, lap(t), &cell_at(t), &ctl_at(t)};
-    if (settle_publish(*cl.k, cl.lap, x)) return filled();
+    const claimed cl{queue_status::success, t, &cell_at(t), &ctl_at(t)};
+    if (settle_publish(*cl.k, lap(t), x)) return filled();
     undo_fill(cl, undo);
     return push_loop(tail_.load(std::memory_order_acquire), build, undo);  // [QP1]
   }
@@ -676,7 +691,7 @@ class bounded_queue {
   // Builds the element in the claimed cell and publishes it: 0, or the record about the
   // ticket that publish() found (settle_publish decides).
   template <class Build>
-  std::uint64_t fill(const claimed& cl, Build& build) {
+  [[gnu::always_inline]] std::uint64_t fill(const claimed& cl, Build& build) {
     cell& c = *cl.c;
     c.marker.write();
 #if defined(__cpp_exceptions)
@@ -689,7 +704,7 @@ class bounded_queue {
 #else
     build(c.get());
 #endif
-    const std::uint64_t x = publish(c, *cl.k, cl.lap);
+    const std::uint64_t x = publish(c, *cl.k, cl.t);
     if (x == 0) [[likely]] {
       (void)filled();
     }
@@ -697,7 +712,7 @@ class bounded_queue {
   }
 
   // A push succeeded: wake a sleeping pop.
-  queue_status filled() noexcept {
+  [[gnu::always_inline]] queue_status filled() noexcept {
     if constexpr (may_block) not_empty_->notify_one_after_light_fence();
     return queue_status::success;
   }
@@ -709,7 +724,7 @@ class bounded_queue {
     c.marker.write();
     undo(c.get());
     std::destroy_at(c.get());
-    free_cell_settled(c, *cl.k, cl.lap);
+    free_cell_settled(c, *cl.k, cl.t);
     if constexpr (may_block) not_full_->notify_one_after_light_fence();
   }
 
@@ -741,7 +756,7 @@ class bounded_queue {
       if (a == attempt::retry) continue;
       std::optional<queue_status> st;
       tw = claim_step(tw, st);
-      if (st) return {*st, 0, 0, nullptr, nullptr};
+      if (st) return {*st, 0, nullptr, nullptr};
     }
   }
 
@@ -760,10 +775,9 @@ class bounded_queue {
       return tail_.load(std::memory_order_seq_cst);
     }
     const std::uint64_t u = tw >> 2;
-    const std::uint64_t lu = lap(u);
     const std::uint64_t s = cell_at(u).seq.load(std::memory_order_acquire);  // [QP2]
-    if (s == vac(lu)) return tw;
-    if (s > vac(lu)) {                               // u was taken by another push
+    if (s == vac(u)) return tw;
+    if (s > vac(u)) {                                // u was taken by another push
       return tail_.load(std::memory_order_acquire);  // [QP1]
     }
     // u's cell is still held by an earlier lap. [QF1] seq_cst loads.
@@ -794,7 +808,7 @@ class bounded_queue {
     for (unsigned i = 0; z < h; z = next(z), ++i) {
       if (i == 8) return false;
       const std::uint64_t s = cell_at(z).seq.load(std::memory_order_seq_cst);  // [QF1]
-      if (s >= vac(lap(z) + 1)) return false;
+      if (s >= vac(z + lap_step_)) return false;
     }
     return true;
   }
@@ -807,7 +821,7 @@ class bounded_queue {
     std::uint64_t v = u;
     for (std::size_t i = 0; i < n_; ++i, v = next(v)) {
       // [QF1] seq_cst loads of the lap's cells.
-      if (cell_at(v).seq.load(std::memory_order_seq_cst) == vac(lap(v))) return true;
+      if (cell_at(v).seq.load(std::memory_order_seq_cst) == vac(v)) return true;
     }
     return false;
   }
@@ -829,7 +843,7 @@ class bounded_queue {
       }
       std::uint64_t x = k.load(std::memory_order_seq_cst);
       const std::uint64_t s = c.seq.load(std::memory_order_seq_cst);
-      const std::uint64_t m = s >> 1;
+      const std::uint64_t m = seq_lap(s);
       std::uint64_t xi = 0;
       if (live(x, m)) {
         if (declares_dead(x, lu)) {
@@ -854,14 +868,14 @@ class bounded_queue {
         // But "alive" is a verdict like "dead": while an intent on u is still in the
         // record, another helper that saw the cell held after its heavy fence may commit
         // it. So an intent on u is answered first, by the CAS the holder would make.
-        if (s >= vac(lu)) {
-          if (s == vac(lu) && (x & c_valid) != 0 && (x & c_intent) != 0 &&
+        if (s >= vac(u)) {
+          if (s == vac(u) && (x & c_valid) != 0 && (x & c_intent) != 0 &&
               clap_diff(lu & clap_mask, c_lap(x)) == static_cast<std::int64_t>(c_dead(x)) + 1 &&
               !k.compare_exchange_strong(x, 0, std::memory_order_seq_cst,
                                          std::memory_order_seq_cst)) {
             continue;
           }
-          finish_skip(tw, s == vac(lu) ? u : next(u));
+          finish_skip(tw, s == vac(u) ? u : next(u));
           return skipped::done;
         }
         if (m + 1 != lu) continue;  // a view from before a change: look again
@@ -876,7 +890,7 @@ class bounded_queue {
       // the intent.
       detail::asymmetric_fence::heavy_fence();
       const std::uint64_t s2 = c.seq.load(std::memory_order_seq_cst);
-      if (s2 == vac(lu)) {
+      if (s2 == vac(u)) {
         // Freed first: u is alive, once the intent is answered (as above: a helper that
         // read the cell held may still commit it).
         std::uint64_t e = xi;
@@ -887,7 +901,7 @@ class bounded_queue {
         finish_skip(tw, u);
         return skipped::done;
       }
-      if (s2 > vac(lu)) continue;  // freed past u: another helper committed; look again
+      if (s2 > vac(u)) continue;  // freed past u: another helper committed; look again
       std::uint64_t e = xi;
       const std::uint64_t dead = c_dead(xi) + 1;
       const std::uint64_t committed =
@@ -917,9 +931,9 @@ class bounded_queue {
   // Publishes the element built for ticket t and returns the cell's record: 0 (no record,
   // the common case) or a record for settle_publish to read (false: consumers gave up on t
   // first).
-  std::uint64_t publish(cell& c, ctl_word& k, std::uint64_t lt) noexcept {
+  [[gnu::always_inline]] std::uint64_t publish(cell& c, ctl_word& k, std::uint64_t t) noexcept {
     // [QP4] release: the publish. Pairs with [QT2].
-    c.seq.store(ful(lt), std::memory_order_release);
+    c.seq.store(ful(t), std::memory_order_release);
     // [QP5] light fence, relaxed load: the store-buffering pair of [QG2]. Either the give-up
     // of a pop reads this publish after its heavy fence, or this load reads its intent.
     detail::asymmetric_fence::light_fence();
@@ -955,39 +969,41 @@ class bounded_queue {
         break;
       }
     }
-    free_cell_settled(cell_at(t), k, lt);
+    free_cell_settled(cell_at(t), k, t);
     if constexpr (may_block) not_full_->notify_one_after_light_fence();
   }
 
   // The holder of ticket t's cell (its pop after the move-out, or its push after taking the
   // element back) frees the cell for the next lap, or past the tickets declared dead.
-  // Returns 0, or the record when it is about lap lt: the caller then passes it to
+  // Returns 0, or the record when it is about t's lap: the caller then passes it to
   // settle_free (free_cell_settled does both).
-  [[nodiscard]] std::uint64_t free_cell(cell& c, ctl_word& k, std::uint64_t lt) noexcept {
+  [[nodiscard, gnu::always_inline]] std::uint64_t free_cell(cell& c, ctl_word& k,
+                                                            std::uint64_t t) noexcept {
     // [QT4] release: the free. Pairs with [QP2].
-    c.seq.store(vac(lt + 1), std::memory_order_release);
+    c.seq.store(vac(t + lap_step_), std::memory_order_release);
     // [QT5] light fence, relaxed load: the store-buffering pair of [QS2]. Either the give-up
     // of a push reads this free after its heavy fence, or this load reads its intent.
     detail::asymmetric_fence::light_fence();
     const std::uint64_t x = k.load(std::memory_order_relaxed);
-    if (x == 0 || !about(x, lt)) [[likely]]
+    if (x == 0 || !about(x, lap(t))) [[likely]]
       return 0;
     return x;
   }
-  void free_cell_settled(cell& c, ctl_word& k, std::uint64_t lt) noexcept {
-    const std::uint64_t x = free_cell(c, k, lt);
-    if (x != 0) settle_free(c, k, lt, x);
+  void free_cell_settled(cell& c, ctl_word& k, std::uint64_t t) noexcept {
+    const std::uint64_t x = free_cell(c, k, t);
+    if (x != 0) settle_free(c, k, t, x);
   }
 
-  [[gnu::noinline]] void settle_free(cell& c, ctl_word& k, std::uint64_t lt,
+  [[gnu::noinline]] void settle_free(cell& c, ctl_word& k, std::uint64_t t,
                                      std::uint64_t x) noexcept {
+    const std::uint64_t lt = lap(t);
     std::uint64_t at = lt + 1;  // the lap the cell is vacant for
     for (;;) {
       if (!about(x, lt)) return;
       const std::uint64_t target = lt + 1 + c_dead(x);
       if (at != target) {
         // [QR1] seq_cst store: past the dead tickets (this thread is seq's only writer).
-        c.seq.store(vac(target), std::memory_order_seq_cst);
+        c.seq.store(vac(t + (target - lt) * lap_step_), std::memory_order_seq_cst);
         at = target;
         x = k.load(std::memory_order_seq_cst);
         continue;
@@ -1014,13 +1030,14 @@ class bounded_queue {
     return true;
   }
 
-  // One try at taking ticket h = hw >> 2 (no flag, its cell published): done (c, k and lh
-  // set: the cell, its record and h's lap), retry (the CAS failed: hw holds head_ again) or
+  // One try at taking ticket h = hw >> 2 (no flag, its cell published): done (c, k and th
+  // set: the cell, its record and h), retry (the CAS failed: hw holds head_ again) or
   // other (a flag, the cell not published for h, or, with Wrap false, h the last ticket of
   // its lap: pop_step's cases). As claim_once, it reads the ring's fields from *this rather
   // than keeping them in registers across the CAS.
   template <bool Wrap>
-  attempt take_once(std::uint64_t& hw, cell*& c, ctl_word*& k, std::uint64_t& lh) noexcept {
+  [[gnu::always_inline]] attempt take_once(std::uint64_t& hw, cell*& c, ctl_word*& k,
+                                           std::uint64_t& th) noexcept {
     if ((hw & give_up_flag) != 0) return attempt::other;
     const std::uint64_t h = hw >> 2;
     const std::uint64_t p = pos(h);
@@ -1028,7 +1045,8 @@ class bounded_queue {
     // [QT2] acquire: pairs with [QP4]: the element's construction happens-before its
     // move-out.
     const std::uint64_t s = ch.seq.load(std::memory_order_acquire);
-    if (s != ful(lap(h))) return attempt::other;
+    // hw | 2 == ful(h): head_'s only flag, give_up_flag, is clear, so hw == h << 2.
+    if (s != (hw | 2)) return attempt::other;
     std::uint64_t nh = h + 1;
     if (p + 1 >= n_) [[unlikely]] {
       if constexpr (!Wrap) return attempt::other;
@@ -1041,7 +1059,7 @@ class bounded_queue {
     }
     c = &ch;
     k = &ctl_[p];
-    lh = s >> 1;  // s == ful(lap(h))
+    th = h;
     return attempt::done;
   }
 
@@ -1050,9 +1068,9 @@ class bounded_queue {
     for (;;) {
       cell* c = nullptr;
       ctl_word* k = nullptr;
-      std::uint64_t lh = 0;
-      const attempt a = take_once<true>(hw, c, k, lh);
-      if (a == attempt::done) return take(*c, *k, lh);
+      std::uint64_t h = 0;
+      const attempt a = take_once<true>(hw, c, k, h);
+      if (a == attempt::done) return take(*c, *k, h);
       if (a == attempt::retry) continue;
       std::optional<queue_result<T>> r;
       hw = pop_step(hw, r);
@@ -1061,22 +1079,22 @@ class bounded_queue {
   }
 
   // Moves the element out of its cell (taken at lap lh) and frees the cell.
-  queue_result<T> take(cell& c, ctl_word& k, std::uint64_t lh) noexcept {
+  [[gnu::always_inline]] queue_result<T> take(cell& c, ctl_word& k, std::uint64_t h) noexcept {
     c.marker.write();
     queue_result<T> r(std::in_place, std::move(*c.get()));
     std::destroy_at(c.get());
-    const std::uint64_t x = free_cell(c, k, lh);
+    const std::uint64_t x = free_cell(c, k, h);
     if (x != 0) [[unlikely]]
-      return taken_settle(c, k, lh, x, std::move(r));
+      return taken_settle(c, k, h, x, std::move(r));
     return taken(std::move(r));
   }
-  [[gnu::noinline]] queue_result<T> taken_settle(cell& c, ctl_word& k, std::uint64_t lh,
+  [[gnu::noinline]] queue_result<T> taken_settle(cell& c, ctl_word& k, std::uint64_t h,
                                                  std::uint64_t x, queue_result<T> r) noexcept {
-    settle_free(c, k, lh, x);
+    settle_free(c, k, h, x);
     return taken(std::move(r));
   }
   // A pop succeeded: wake a sleeping push.
-  queue_result<T> taken(queue_result<T>&& r) noexcept {
+  [[gnu::always_inline]] queue_result<T> taken(queue_result<T>&& r) noexcept {
     if constexpr (may_block) not_full_->notify_one_after_light_fence();
     return std::move(r);
   }
@@ -1091,10 +1109,9 @@ class bounded_queue {
       return head_.load(std::memory_order_seq_cst);
     }
     const std::uint64_t h = hw >> 2;
-    const std::uint64_t lh = lap(h);
     const std::uint64_t s = cell_at(h).seq.load(std::memory_order_acquire);  // [QT2]
-    if (s == ful(lh)) return hw;
-    if (s > ful(lh)) {
+    if (s == ful(h)) return hw;
+    if (s > ful(h)) {
       // The cell is past h: h was taken (head_ moved already), or is a hole whose cell
       // moved on. Help head_ past it.
       std::uint64_t e = hw;
@@ -1123,10 +1140,10 @@ class bounded_queue {
     ctl_word& k = ctl_at(h);
     const std::uint64_t x = k.load(std::memory_order_seq_cst);
     const std::uint64_t s = cell_at(h).seq.load(std::memory_order_seq_cst);
-    if (s >= ful(lh)) return std::nullopt;  // published meanwhile, or passed
-    const bool hole =
-        (live(x, s >> 1) && declares_dead(x, lh)) || (about(x, lh) && c_verdict(x) == v_abandoned);
-    if (hole || s < vac(lh)) {
+    if (s >= ful(h)) return std::nullopt;  // published meanwhile, or passed
+    const bool hole = (live(x, seq_lap(s)) && declares_dead(x, lh)) ||
+                      (about(x, lh) && c_verdict(x) == v_abandoned);
+    if (hole || s < vac(h)) {
       if (hole) {
         std::uint64_t e = hw;
         (void)pass_hole(e, h);
@@ -1136,7 +1153,7 @@ class bounded_queue {
     // h is claimed and its push is in progress. A published ticket after it?
     bool found = false;
     for (std::uint64_t z = next(h); z < t; z = next(z)) {
-      if (cell_at(z).seq.load(std::memory_order_seq_cst) == ful(lap(z))) {
+      if (cell_at(z).seq.load(std::memory_order_seq_cst) == ful(z)) {
         found = true;
         break;
       }
@@ -1182,11 +1199,11 @@ class bounded_queue {
       std::uint64_t x = k.load(std::memory_order_seq_cst);
       const std::uint64_t s = c.seq.load(std::memory_order_seq_cst);
       if ((about(x, lh) && c_verdict(x) == v_abandoned) ||
-          (live(x, s >> 1) && declares_dead(x, lh)) || s > ful(lh)) {
+          (live(x, seq_lap(s)) && declares_dead(x, lh)) || s > ful(h)) {
         advance(next(h));  // a hole: pass it
         return;
       }
-      if (s == ful(lh)) {
+      if (s == ful(h)) {
         // Published: keep it, recorded first so that no helper can abandon it later.
         if (about(x, lh) && c_verdict(x) == v_kept) {
           advance(h);
@@ -1201,7 +1218,7 @@ class bounded_queue {
         }
         continue;
       }
-      if (s != vac(lh)) continue;  // a view from before a change: look again
+      if (s != vac(h)) continue;  // a view from before a change: look again
       std::uint64_t xi = 0;
       if (about(x, lh)) {
         if (c_verdict(x) == v_kept) continue;
@@ -1221,7 +1238,7 @@ class bounded_queue {
       // fence, a load of the record: [QP4]/[QP5]) either comes before this load or sees
       // the intent.
       detail::asymmetric_fence::heavy_fence();
-      if (c.seq.load(std::memory_order_seq_cst) != vac(lh)) continue;  // published: keep
+      if (c.seq.load(std::memory_order_seq_cst) != vac(h)) continue;  // published: keep
       std::uint64_t e = xi;
       if (k.compare_exchange_strong(e, with_verdict(xi, v_abandoned), std::memory_order_seq_cst,
                                     std::memory_order_seq_cst)) {

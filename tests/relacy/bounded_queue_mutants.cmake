@@ -9,14 +9,14 @@
 # of the same mutant). The two light fences ([QP5] in publish(), [QT5] in free_cell()) are
 # the same call followed by the same load: they are told apart by the test after the load.
 
-# (a) [QP4] the publish (seq = ful(lap)) relaxed: the element's construction no longer
+# (a) [QP4] the publish (seq = ful(t)) relaxed: the element's construction no longer
 #     happens-before its move-out by the pop that takes it ([QT2]). Expected: DATA RACE on
 #     the cell (its access_marker: the push's build against the pop's move-out).
 lockless_relacy_mutant(mutant_bounded_queue_publish_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND "c.seq.store(ful(lt), std::memory_order_release);"
-  REPLACE "c.seq.store(ful(lt), std::memory_order_relaxed);")
+  FIND "c.seq.store(ful(t), std::memory_order_release);"
+  REPLACE "c.seq.store(ful(t), std::memory_order_relaxed);")
 
 # (b) [QT2] the pop's acquire loads of seq relaxed, both: take_once's (the common path)
 #     and pop_step's. The other half of (a). Expected: DATA RACE on the cell. (The fast path's
@@ -32,15 +32,15 @@ lockless_relacy_mutant(mutant_bounded_queue_pop_seq_relaxed
   FIND "const std::uint64_t s = cell_at(h).seq.load(std::memory_order_acquire);"
   REPLACE "const std::uint64_t s = cell_at(h).seq.load(std::memory_order_relaxed);")
 
-# (c) [QT4] the free (seq = vac(lap + 1)) relaxed: the pop's move-out (or a given-up push's
+# (c) [QT4] the free (seq = vac(t + 2^k)) relaxed: the pop's move-out (or a given-up push's
 #     take-back) no longer happens-before the next push builds in the cell ([QP2]).
 #     Expected: DATA RACE on the cell, in every scenario that puts a second element
 #     through a cell.
 lockless_relacy_mutant(mutant_bounded_queue_free_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND "c.seq.store(vac(lt + 1), std::memory_order_release);"
-  REPLACE "c.seq.store(vac(lt + 1), std::memory_order_relaxed);")
+  FIND "c.seq.store(vac(t + lap_step_), std::memory_order_release);"
+  REPLACE "c.seq.store(vac(t + lap_step_), std::memory_order_relaxed);")
 
 # (d) [QP2] the push's acquire loads of seq relaxed, both: claim_once's (the common path)
 #     and claim_step's. The other half of (c). Expected: DATA RACE on the cell, as in (c).
@@ -78,9 +78,9 @@ lockless_relacy_mutant(mutant_bounded_queue_free_no_fence
   HEADER lockless/bounded_queue.hpp
   FIND [=[detail::asymmetric_fence::light_fence();
     const std::uint64_t x = k.load(std::memory_order_relaxed);
-    if (x == 0 || !about(x, lt)) [[likely]]]=]
+    if (x == 0 || !about(x, lap(t))) [[likely]]]=]
   REPLACE [=[const std::uint64_t x = k.load(std::memory_order_relaxed);
-    if (x == 0 || !about(x, lt)) [[likely]]]=])
+    if (x == 0 || !about(x, lap(t))) [[likely]]]=])
 
 # (g) [QG2] the heavy fence of a pop's give-up removed (help_give_up()): the pair of (e)
 #     broken on the give-up's side, the same lost value. Expected: an assertion. (Relacy
@@ -92,8 +92,8 @@ lockless_relacy_mutant(mutant_bounded_queue_give_up_no_fence
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
   FIND [=[detail::asymmetric_fence::heavy_fence();
-      if (c.seq.load(std::memory_order_seq_cst) != vac(lh)) continue;]=]
-  REPLACE [=[if (c.seq.load(std::memory_order_seq_cst) != vac(lh)) continue;]=])
+      if (c.seq.load(std::memory_order_seq_cst) != vac(h)) continue;]=]
+  REPLACE [=[if (c.seq.load(std::memory_order_seq_cst) != vac(h)) continue;]=])
 
 # (h) [QS2] the heavy fence of a push's give-up removed (help_skip()): the pair of (f)
 #     broken on the give-up's side, the same lost cell. Expected: an assertion (as (g)).
@@ -114,8 +114,8 @@ lockless_relacy_mutant(mutant_bounded_queue_free_before_move
   FIND [=[c.marker.write();
     queue_result<T> r(std::in_place, std::move(*c.get()));
     std::destroy_at(c.get());
-    const std::uint64_t x = free_cell(c, k, lh);]=]
-  REPLACE [=[const std::uint64_t x = free_cell(c, k, lh);
+    const std::uint64_t x = free_cell(c, k, h);]=]
+  REPLACE [=[const std::uint64_t x = free_cell(c, k, h);
     c.marker.write();
     queue_result<T> r(std::in_place, std::move(*c.get()));
     std::destroy_at(c.get());]=])

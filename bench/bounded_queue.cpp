@@ -51,6 +51,14 @@
 //                                             (no waiting form: their waiting twins are
 //                                             lockless_bq and moodycamel_bcq).
 //
+// Placement: the threads of every throughput and ping-pong run are pinned round robin to
+// the CPUs the process may use (thread i to the i-th CPU modulo their number:
+// lockless_bench::scoped_cpu_pin), so every run of every queue gets the same placement.
+// On 2 CPUs, 1P1C is a producer on one CPU and a consumer on the other, and 2P2C and up
+// put producers and consumers on each CPU alike. LOCKLESS_BENCH_PIN=0 leaves placement to
+// the kernel (docs/benchmarks.md, "Placement": unpinned, the oversubscribed rows land by
+// chance in placements whose throughput differs 5-10x).
+//
 // Each throughput / ping-pong run gets fresh queues (Setup/Teardown); each preempt and
 // wait_cpu iteration builds its own. Throughput and ping-pong rows run for MinTime(0.2)
 // (this overrides --benchmark_min_time) so the whole suite stays short; the preempt rows
@@ -76,6 +84,7 @@
 #include <sched.h>
 #endif
 
+#include "support/bench_support.hpp"
 #include "bounded_queue_impls.hpp"
 #include "bounded_queue_reference_rings.hpp"
 
@@ -113,8 +122,11 @@ struct shared_queues {
   }
 };
 
+// send and receive are the loops a program would write around a queue; always inline, as
+// the adaptors (bounded_queue_impls.hpp): left to GCC they stayed out of line for every
+// queue, so each operation paid a call and register saves that such a program would not.
 template <class Q, bool Blocking>
-void send(Q& q, std::uint64_t v) {
+[[gnu::always_inline]] inline void send(Q& q, std::uint64_t v) {
   if constexpr (Blocking) {
     q.push_wait(v);
   } else {
@@ -123,7 +135,7 @@ void send(Q& q, std::uint64_t v) {
 }
 
 template <class Q, bool Blocking>
-void receive(Q& q, std::uint64_t& out) {
+[[gnu::always_inline]] inline void receive(Q& q, std::uint64_t& out) {
   if constexpr (Blocking) {
     q.pop_wait(out);
   } else {
@@ -136,6 +148,7 @@ void receive(Q& q, std::uint64_t& out) {
 // report items, so items/s is handoffs per second.
 template <class Q, bool Blocking>
 void throughput(benchmark::State& state) {
+  const lockless_bench::scoped_cpu_pin pin(state.thread_index());
   Q& q = *shared_queues<Q>::a;
   const bool producer = state.thread_index() < state.threads() / 2;
   if (producer) {
@@ -188,6 +201,7 @@ double percentile(std::vector<std::uint32_t>& v, double p) {
 
 template <class Q, bool Blocking>
 void pingpong(benchmark::State& state) {
+  const lockless_bench::scoped_cpu_pin pin(state.thread_index());
   Q& there = *shared_queues<Q>::a;
   Q& back = *shared_queues<Q>::b;
   std::uint64_t out = 0;

@@ -23,6 +23,11 @@
 #include <initializer_list>
 #include <vector>
 
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
+
 #include <lockless/epoch.hpp>
 
 namespace lockless_bench {
@@ -105,6 +110,69 @@ class epoch_probe {
  private:
   const lockless::epoch_domain& domain_;
   std::uint64_t start_;
+};
+
+// ---- thread placement ---------------------------------------------------------------
+// The CPUs this process may run on, as read when the program started (before any thread
+// was pinned), in increasing order.
+inline const std::vector<int> process_cpus = [] {
+  std::vector<int> cpus;
+#if defined(__linux__)
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+    }
+  }
+#endif
+  return cpus;
+}();
+
+// Round-robin placement of a run's threads: thread i runs only on process_cpus[i mod n]
+// from construction to destruction, when the thread's own mask comes back (thread 0 is
+// the main thread, which goes on to later runs). Why: with more threads than CPUs, where
+// the kernel happens to put each thread decides the result more than the structure does.
+// On 2 CPUs, 2P2C with both producers on one CPU and both consumers on the other runs
+// 5-10x faster than with a producer and a consumer on each, and an unpinned run lands in
+// either placement by chance (docs/benchmarks.md, "Placement"), so medians of a few
+// repetitions compared luck. Pinned, every run of every implementation gets the same
+// placement. LOCKLESS_BENCH_PIN=0 in the environment turns it off (the kernel places).
+class scoped_cpu_pin {
+ public:
+  explicit scoped_cpu_pin(int thread_index) {
+#if defined(__linux__)
+    if (!enabled() || process_cpus.empty()) return;
+    if (pthread_getaffinity_np(pthread_self(), sizeof(saved_), &saved_) != 0) return;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(process_cpus[static_cast<std::size_t>(thread_index) % process_cpus.size()], &one);
+    pinned_ = pthread_setaffinity_np(pthread_self(), sizeof(one), &one) == 0;
+#else
+    (void)thread_index;
+#endif
+  }
+  ~scoped_cpu_pin() {
+#if defined(__linux__)
+    if (pinned_) (void)pthread_setaffinity_np(pthread_self(), sizeof(saved_), &saved_);
+#endif
+  }
+  scoped_cpu_pin(const scoped_cpu_pin&) = delete;
+  scoped_cpu_pin& operator=(const scoped_cpu_pin&) = delete;
+
+  static bool enabled() {
+    static const bool on = [] {
+      const char* env = std::getenv("LOCKLESS_BENCH_PIN");
+      return env == nullptr || *env == '\0' || env[0] != '0';
+    }();
+    return on;
+  }
+
+ private:
+#if defined(__linux__)
+  cpu_set_t saved_{};
+#endif
+  bool pinned_ = false;
 };
 
 }  // namespace lockless_bench

@@ -163,7 +163,7 @@ class scoped_cpu_pin {
   static bool enabled() {
     static const bool on = [] {
       const char* env = std::getenv("LOCKLESS_BENCH_PIN");
-      return env == nullptr || *env == '\0' || env[0] != '0';
+      return env == nullptr || env[0] != '0';  // unset, empty or not starting with 0
     }();
     return on;
   }

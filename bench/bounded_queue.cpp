@@ -126,7 +126,7 @@ struct shared_queues {
 // the adaptors (bounded_queue_impls.hpp): left to GCC they stayed out of line for every
 // queue, so each operation paid a call and register saves that such a program would not.
 template <class Q, bool Blocking>
-[[gnu::always_inline]] inline void send(Q& q, std::uint64_t v) {
+LOCKLESS_BENCH_ADAPTOR inline void send(Q& q, std::uint64_t v) {
   if constexpr (Blocking) {
     q.push_wait(v);
   } else {
@@ -135,7 +135,7 @@ template <class Q, bool Blocking>
 }
 
 template <class Q, bool Blocking>
-[[gnu::always_inline]] inline void receive(Q& q, std::uint64_t& out) {
+LOCKLESS_BENCH_ADAPTOR inline void receive(Q& q, std::uint64_t& out) {
   if constexpr (Blocking) {
     q.pop_wait(out);
   } else {
@@ -234,21 +234,14 @@ void pingpong(benchmark::State& state) {
   }
 }
 
-// The first two CPUs this process may run on (one if it has only one).
+// The first two CPUs this process may run on (one if it has only one; none if they could
+// not be read, and then the preempt rows' threads are not pinned).
 #if defined(__linux__)
 cpu_set_t two_cpus() {
-  cpu_set_t allowed;
-  CPU_ZERO(&allowed);
   cpu_set_t chosen;
   CPU_ZERO(&chosen);
-  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return allowed;
-  int n = 0;
-  for (int cpu = 0; cpu < CPU_SETSIZE && n < 2; ++cpu) {
-    if (CPU_ISSET(cpu, &allowed)) {
-      CPU_SET(cpu, &chosen);
-      ++n;
-    }
-  }
+  const auto& cpus = lockless_bench::process_cpus;
+  for (std::size_t i = 0; i < cpus.size() && i < 2; ++i) CPU_SET(cpus[i], &chosen);
   return chosen;
 }
 #endif

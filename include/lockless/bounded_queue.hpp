@@ -283,7 +283,6 @@ class bounded_queue {
   static constexpr std::uint64_t skip_flag = 1;     // tail_: a push gives up on its ticket
   static constexpr std::uint64_t closed_flag = 2;   // tail_: closed
   static constexpr std::uint64_t give_up_flag = 1;  // head_: a pop gives up on its ticket
-  static constexpr std::uint64_t flags = 3;
 
   // ---- seq: the fast word of a cell, written by its holder only ---------------------------
   //   The cell's current ticket t = (L << k) | pos, shifted as head_ and tail_ hold it, and
@@ -623,13 +622,16 @@ class bounded_queue {
   // CAS, so that the common path needs no callee-saved register.
   template <bool Wrap>
   [[gnu::always_inline]] attempt claim_once(std::uint64_t& tw, claimed& cl) noexcept {
-    if ((tw & flags) != 0) return attempt::other;
     const std::uint64_t u = tw >> 2;
     const std::uint64_t p = pos(u);
     // [QP2] acquire: pairs with [QT4]: the previous element's move-out happens-before this
     // push builds over it.
     const std::uint64_t s = cells_[p].seq.load(std::memory_order_acquire);
-    if (s != tw) return attempt::other;  // tw == vac(u): no flag
+    // s == tw also says that tw has no flag, so no separate test: seq never has bit 0
+    // (skip_flag), and it is never vac(u) | closed_flag == ful(u) while tail_ reads
+    // u | closed_flag (ful(u) needs a claim of u, which moves tail_ from vac(u) past u, and
+    // closed_flag is never cleared).
+    if (s != tw) return attempt::other;
     std::uint64_t nt = u + 1;
     if (p + 1 >= n_) [[unlikely]] {
       if constexpr (!Wrap) return attempt::other;
@@ -1038,14 +1040,14 @@ class bounded_queue {
   template <bool Wrap>
   [[gnu::always_inline]] attempt take_once(std::uint64_t& hw, cell*& c, ctl_word*& k,
                                            std::uint64_t& th) noexcept {
-    if ((hw & give_up_flag) != 0) return attempt::other;
     const std::uint64_t h = hw >> 2;
     const std::uint64_t p = pos(h);
     cell& ch = cells_[p];
     // [QT2] acquire: pairs with [QP4]: the element's construction happens-before its
     // move-out.
     const std::uint64_t s = ch.seq.load(std::memory_order_acquire);
-    // hw | 2 == ful(h): head_'s only flag, give_up_flag, is clear, so hw == h << 2.
+    // s == (hw | 2) also says that head_'s only flag, give_up_flag (bit 0), is clear (seq
+    // never has bit 0), so hw == h << 2 and s == ful(h).
     if (s != (hw | 2)) return attempt::other;
     std::uint64_t nh = h + 1;
     if (p + 1 >= n_) [[unlikely]] {

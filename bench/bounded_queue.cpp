@@ -35,7 +35,10 @@
 //                                             Vyukov-style ring; it must not stall ours.
 //   bounded_queue/try_<P>p<C>c/ref_ring_*     reference rings (try rows only): Vyukov's ring
 //                                             with three kinds of publishing write, to show
-//                                             what the publish step costs
+//                                             what the publish step costs, and with the
+//                                             claim's code shaped as an exact-capacity
+//                                             ring's (ref_ring_wrap), to show how much of
+//                                             a row the code's shape decides
 //                                             (bounded_queue_reference_rings.hpp). Counter
 //                                             overtakes_per_m_items on ref_ring_asym.
 //   bounded_queue/heavy_fence/membarrier      one detail::asymmetric_fence::heavy_fence()

@@ -1,9 +1,10 @@
-// bench/bounded_queue_reference_rings.hpp: three reference rings for bench_bounded_queue's
+// bench/bounded_queue_reference_rings.hpp: four reference rings for bench_bounded_queue's
 // try rows. They are cost models, not queues: no close, no blocking, no strict
 // lock-freedom (a producer preempted between claiming and filling a slot stalls every
 // consumer behind it, as in any Vyukov ring), values are std::uint64_t only. They answer
-// one question: what does the step that publishes an element cost, when everything else
-// is Vyukov's ring (the fastest FIFO ring on this machine: xenium's vyukov_bounded_queue)?
+// one question: what does one step cost, when everything else is Vyukov's ring (the
+// fastest FIFO ring on this machine: xenium's vyukov_bounded_queue)? Three vary the step
+// that publishes an element; ref_ring_wrap varies only the shape of the claim's code.
 //
 //   ref_ring_store     Vyukov's ring as xenium has it: the tail (head) is claimed with a CAS
 //                      when the slot's sequence word says it is free (full); the element
@@ -27,10 +28,20 @@
 //                      looked again: an upper bound on how often a consumer of the strictly
 //                      lock-free design would have to give up on a slot and pay the system
 //                      call (a Vyukov consumer just answers "empty" there).
+//   ref_ring_wrap      ref_ring_store, except that both claims compute the next ticket as a
+//                      ring of any capacity must (bounded_queue's exact capacity): the
+//                      position plus one, unless that is the capacity, when the ticket
+//                      jumps to the next lap, behind a branch taken once a lap. At a
+//                      power-of-two capacity the tickets are the same numbers as
+//                      ref_ring_store's, so the two rows run the same memory operations in
+//                      the same order and differ in a few instructions. Where the rows part
+//                      (the oversubscribed try rows on 2 CPUs), the row reads something
+//                      other than the ring's cost (docs/benchmarks.md, "The oversubscribed
+//                      try rows read the scheduler").
 //
 // The capacity is rounded up to a power of two (1024 in the throughput rows, so nothing
 // changes). Everything here is deliberately written like the peers' rings, in plain
-// std::atomic, so that the only difference between the three rows is the publish step.
+// std::atomic, so that the rows differ only in the one step each varies.
 #pragma once
 
 #include <atomic>
@@ -43,7 +54,7 @@
 
 namespace lockless_bench {
 
-enum class publish_kind { store, rmw, asym };
+enum class publish_kind { store, rmw, asym, wrap };
 
 template <publish_kind Kind>
 class reference_ring {
@@ -76,7 +87,7 @@ class reference_ring {
       c = &cells_[pos & mask_];
       const std::uint64_t s = c->seq.load(std::memory_order_acquire);
       if (s == pos) {
-        if (tail_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) break;
+        if (tail_.compare_exchange_weak(pos, next(pos), std::memory_order_relaxed)) break;
       } else if (s < pos) {
         return false;  // full
       } else {
@@ -95,7 +106,7 @@ class reference_ring {
       c = &cells_[pos & mask_];
       const std::uint64_t s = c->seq.load(std::memory_order_acquire);
       if (s == pos + 1) {
-        if (head_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed)) break;
+        if (head_.compare_exchange_weak(pos, next(pos), std::memory_order_relaxed)) break;
       } else if (s < pos + 1) {
         if constexpr (Kind == publish_kind::asym) {
           // Still unpublished after a later ticket was seen taken (the re-read keeps a
@@ -119,6 +130,18 @@ class reference_ring {
   static std::uint64_t overtakes_here() noexcept { return overtakes_; }
 
  private:
+  // The ticket after t: t + 1, written for ref_ring_wrap as bounded_queue's claim writes it
+  // (bounded_queue::next with size_ as the capacity and mask_ as its position mask).
+  std::uint64_t next(std::uint64_t t) const {
+    if constexpr (Kind == publish_kind::wrap) {
+      if ((t & mask_) + 1 < size_) [[likely]]
+        return t + 1;
+      return (t | mask_) + 1;
+    } else {
+      return t + 1;
+    }
+  }
+
   static std::size_t round_up(std::size_t n) {
     std::size_t p = 1;
     while (p < n) p <<= 1;
@@ -155,9 +178,10 @@ class reference_ring {
 
 template <publish_kind Kind>
 struct reference_ring_row {
-  static constexpr const char* name = Kind == publish_kind::store ? "ref_ring_store"
-                                      : Kind == publish_kind::rmw ? "ref_ring_rmw"
-                                                                  : "ref_ring_asym";
+  static constexpr const char* name = Kind == publish_kind::store  ? "ref_ring_store"
+                                      : Kind == publish_kind::rmw  ? "ref_ring_rmw"
+                                      : Kind == publish_kind::asym ? "ref_ring_asym"
+                                                                   : "ref_ring_wrap";
   using q_type = reference_ring<Kind>;
   explicit reference_ring_row(std::size_t capacity) : q(capacity) {}
   // Always inline, as every adaptor of bounded_queue_impls.hpp (see there).
@@ -172,6 +196,7 @@ void for_each_reference_ring(F&& f) {
   f.template operator()<reference_ring_row<publish_kind::store>>();
   f.template operator()<reference_ring_row<publish_kind::rmw>>();
   f.template operator()<reference_ring_row<publish_kind::asym>>();
+  f.template operator()<reference_ring_row<publish_kind::wrap>>();
 }
 
 }  // namespace lockless_bench

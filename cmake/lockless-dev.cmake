@@ -42,12 +42,13 @@ if(LOCKLESS_SANITIZE)
 endif()
 
 # lockless_add_test(<target> LABEL <label> TIMEOUT <seconds> [RUN_SERIAL] [NO_SANITIZER_ENV]
-#                   [ARGS <arg>...])
-# Registers the executable <target> as a ctest test of the same name.
+#                   [NAME <test name>] [ARGS <arg>...])
+# Registers the executable <target> as a ctest test of the same name (or NAME: a second
+# test of the same executable, with other ARGS).
 #   RUN_SERIAL        never run it next to another test (stress tests oversubscribe on purpose)
 #   NO_SANITIZER_ENV  leave ASAN_OPTIONS & co. alone (targets built without sanitizers)
 function(lockless_add_test target)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "RUN_SERIAL;NO_SANITIZER_ENV" "LABEL;TIMEOUT" "ARGS")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "RUN_SERIAL;NO_SANITIZER_ENV" "LABEL;TIMEOUT;NAME" "ARGS")
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "lockless_add_test(${target}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -57,8 +58,11 @@ function(lockless_add_test target)
   if(CMAKE_CROSSCOMPILING_EMULATOR)  # qemu-user (preset aarch64) runs code several times slower
     math(EXPR ARG_TIMEOUT "${ARG_TIMEOUT} * 3")
   endif()
-  add_test(NAME ${target} COMMAND ${target} ${ARG_ARGS})
-  set_tests_properties(${target} PROPERTIES LABELS "${ARG_LABEL}" TIMEOUT ${ARG_TIMEOUT})
+  if(NOT ARG_NAME)
+    set(ARG_NAME ${target})
+  endif()
+  add_test(NAME ${ARG_NAME} COMMAND ${target} ${ARG_ARGS})
+  set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${ARG_LABEL}" TIMEOUT ${ARG_TIMEOUT})
   # tests_<label>: builds the executables of every test with that label (the aarch64 build
   # preset builds only tests_unit and tests_example).
   foreach(label IN LISTS ARG_LABEL)
@@ -68,9 +72,9 @@ function(lockless_add_test target)
     add_dependencies(tests_${label} ${target})
   endforeach()
   if(ARG_RUN_SERIAL)
-    set_tests_properties(${target} PROPERTIES RUN_SERIAL TRUE)
+    set_tests_properties(${ARG_NAME} PROPERTIES RUN_SERIAL TRUE)
   endif()
   if(LOCKLESS_SANITIZER_ENV AND NOT ARG_NO_SANITIZER_ENV)
-    set_tests_properties(${target} PROPERTIES ENVIRONMENT "${LOCKLESS_SANITIZER_ENV}")
+    set_tests_properties(${ARG_NAME} PROPERTIES ENVIRONMENT "${LOCKLESS_SANITIZER_ENV}")
   endif()
 endfunction()

@@ -17,7 +17,7 @@
 #   relacy   Relacy model checking of the real headers (label relacy)
 #   asan     unit + stress + dsched under AddressSanitizer + UndefinedBehaviorSanitizer
 #            (clang++-19 at -O0: it compiles the tests in under half g++'s time)
-#   tsan     unit + stress under ThreadSanitizer
+#   tsan     unit + stress + the planned dsched schedules under ThreadSanitizer
 #   fuzz     clang++-19 libFuzzer targets: scripts/fuzz.sh --smoke (counts as one test),
 #            then the ctest tests labelled fuzz
 # Stress tests are RUN_SERIAL in ctest, so ctest -j is safe.

@@ -171,7 +171,6 @@ TEST(DschedBoundedQueueRegression, PushGiveUpAliveAndDeadAreOneVerdict) {
   EXPECT_NE(plan.trace().find("3:heavy_fence"), std::string::npos) << plan.trace();
   EXPECT_NE(plan.trace().find("1:settle_free"), std::string::npos) << plan.trace();
   EXPECT_NE(plan.trace().find("4:help_skip"), std::string::npos) << plan.trace();
-  std::printf("plan: %s\n", plan.trace().c_str());
 }
 
 TEST(DschedBoundedQueueRegression, BlockingPopNeverLosesAWakeUp) {

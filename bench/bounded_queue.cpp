@@ -11,6 +11,12 @@
 //   bounded_queue/blocking_<P>p<C>c/<impl>    the same with the blocking forms (push /
 //                                             pop wait while full / empty), for the queues
 //                                             that have them.
+//   bounded_queue/poll_1p1c/<impl>            1P1C throughput with the try forms and one
+//                                             PAUSE between tries instead of a yield: a
+//                                             producer and a consumer that each own a CPU
+//                                             and poll. A failed try here costs what it
+//                                             reads from the other side's cache lines.
+//                                             Also for the reference rings.
 //   bounded_queue/pair_1t/<impl>              one thread, no contention: try_push then
 //                                             try_pop, one item per pair; 1e9 / items/s is
 //                                             the time of a pair in ns (locked
@@ -125,38 +131,54 @@ struct shared_queues {
   }
 };
 
-// send and receive are the loops a program would write around a queue; always inline, as
-// the adaptors (bounded_queue_impls.hpp): left to GCC they stayed out of line for every
-// queue, so each operation paid a call and register saves that such a program would not.
-template <class Q, bool Blocking>
-LOCKLESS_BENCH_ADAPTOR inline void send(Q& q, std::uint64_t v) {
-  if constexpr (Blocking) {
-    q.push_wait(v);
+// How a loop around a queue waits when an operation finds it full or empty:
+//   yield  the try form, std::this_thread::yield() between tries (the try_ rows);
+//   pause  the try form, one PAUSE (detail::cpu_relax()) between tries: a thread that has a
+//          CPU to itself and polls (the poll_1p1c row);
+//   block  the blocking form, push_wait / pop_wait (the blocking_ rows).
+enum class retry { yield, pause, block };
+
+template <retry R>
+LOCKLESS_BENCH_ADAPTOR inline void between_tries() {
+  if constexpr (R == retry::yield) {
+    std::this_thread::yield();
   } else {
-    while (!q.try_push(v)) std::this_thread::yield();
+    lockless::detail::cpu_relax();
   }
 }
 
-template <class Q, bool Blocking>
+// send and receive are the loops a program would write around a queue; always inline, as
+// the adaptors (bounded_queue_impls.hpp): left to GCC they stayed out of line for every
+// queue, so each operation paid a call and register saves that such a program would not.
+template <class Q, retry R>
+LOCKLESS_BENCH_ADAPTOR inline void send(Q& q, std::uint64_t v) {
+  if constexpr (R == retry::block) {
+    q.push_wait(v);
+  } else {
+    while (!q.try_push(v)) between_tries<R>();
+  }
+}
+
+template <class Q, retry R>
 LOCKLESS_BENCH_ADAPTOR inline void receive(Q& q, std::uint64_t& out) {
-  if constexpr (Blocking) {
+  if constexpr (R == retry::block) {
     q.pop_wait(out);
   } else {
-    while (!q.try_pop(out)) std::this_thread::yield();
+    while (!q.try_pop(out)) between_tries<R>();
   }
 }
 
 // threads/2 producers (thread indexes 0 .. threads/2-1), the rest consumers. Every thread
 // runs the same number of iterations, so every pushed item is popped. Only producers
 // report items, so items/s is handoffs per second.
-template <class Q, bool Blocking>
+template <class Q, retry R>
 void throughput(benchmark::State& state) {
   const lockless_bench::scoped_cpu_pin pin(state.thread_index());
   Q& q = *shared_queues<Q>::a;
   const bool producer = state.thread_index() < state.threads() / 2;
   if (producer) {
     std::uint64_t v = first_value(state.thread_index());
-    for (auto _ : state) send<Q, Blocking>(q, v++);
+    for (auto _ : state) send<Q, R>(q, v++);
     state.SetItemsProcessed(state.iterations());
   } else {
     std::uint64_t out = 0;
@@ -165,7 +187,7 @@ void throughput(benchmark::State& state) {
       overtakes_before = Q::q_type::overtakes_here();
     }
     for (auto _ : state) {
-      receive<Q, Blocking>(q, out);
+      receive<Q, R>(q, out);
       benchmark::DoNotOptimize(out);
     }
     if constexpr (requires { Q::q_type::overtakes_here(); }) {
@@ -204,6 +226,7 @@ double percentile(std::vector<std::uint32_t>& v, double p) {
 
 template <class Q, bool Blocking>
 void pingpong(benchmark::State& state) {
+  constexpr retry R = Blocking ? retry::block : retry::yield;
   const lockless_bench::scoped_cpu_pin pin(state.thread_index());
   Q& there = *shared_queues<Q>::a;
   Q& back = *shared_queues<Q>::b;
@@ -214,8 +237,8 @@ void pingpong(benchmark::State& state) {
     std::uint64_t v = 1;
     for (auto _ : state) {
       const auto t0 = clock_type::now();
-      send<Q, Blocking>(there, v);
-      receive<Q, Blocking>(back, out);
+      send<Q, R>(there, v);
+      receive<Q, R>(back, out);
       const auto t1 = clock_type::now();
       if (out != v) [[unlikely]] {
         state.SkipWithError("ping-pong got a different value back");
@@ -231,8 +254,8 @@ void pingpong(benchmark::State& state) {
     state.counters["rtt_p99_ns"] = percentile(rtt, 0.99);
   } else {
     for (auto _ : state) {
-      receive<Q, Blocking>(there, out);
-      send<Q, Blocking>(back, out);
+      receive<Q, R>(there, out);
+      send<Q, R>(back, out);
     }
   }
 }
@@ -421,8 +444,17 @@ void register_all() {
     const std::string workload = std::string("try_") + s.name;
     auto add = [&]<class Q>() {
       with_queues<Q>(benchmark::RegisterBenchmark(row(workload.c_str(), Q::name).c_str(),
-                                                  throughput<Q, false>))
+                                                  throughput<Q, retry::yield>))
           ->Threads(s.threads);
+    };
+    for_each_queue(add);
+    lockless_bench::for_each_reference_ring(add);
+  }
+  {
+    auto add = [&]<class Q>() {
+      with_queues<Q>(benchmark::RegisterBenchmark(row("poll_1p1c", Q::name).c_str(),
+                                                  throughput<Q, retry::pause>))
+          ->Threads(2);
     };
     for_each_queue(add);
     lockless_bench::for_each_reference_ring(add);
@@ -440,7 +472,7 @@ void register_all() {
     for_each_queue([&]<class Q>() {
       if constexpr (blocking_queue<Q>) {
         with_queues<Q>(benchmark::RegisterBenchmark(row(workload.c_str(), Q::name).c_str(),
-                                                    throughput<Q, true>))
+                                                    throughput<Q, retry::block>))
             ->Threads(s.threads);
       }
     });

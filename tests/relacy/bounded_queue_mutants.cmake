@@ -153,6 +153,29 @@ lockless_relacy_mutant(mutant_bounded_queue_take_relaxed
   REPLACE [=[head_.compare_exchange_weak(hw, nh << 2, std::memory_order_relaxed,
                                      std::memory_order_relaxed)]=])
 
+# (k) [QF1] full answered from the cell alone, as Vyukov's ring does: a push whose cell is
+#     still held by the previous lap says full without reading head_ (and holes_), though
+#     a pop that took a later ticket may have freed its cell already. The read of head_
+#     that a polling producer pays on every failure (docs/benchmarks.md, "Polling
+#     callers") is what this mutant saves. Expected: an assertion in bq_push_give_up
+#     (its last push must succeed: one cell is free).
+lockless_relacy_mutant(mutant_bounded_queue_full_from_cell
+  PROGRAM bounded_queue_mutants
+  HEADER lockless/bounded_queue.hpp
+  FIND "if (holes_.load(std::memory_order_seq_cst) == 0 ? full_at(u, hw >> 2) : !vacant_ahead(u)) {"
+  REPLACE "if ((void)hw, true) {")
+
+# (l) [QE1] empty answered from the cell alone, as Vyukov's ring does: a pop whose ticket
+#     is not published says empty without reading tail_, though a later ticket may be
+#     published (docs/testing.md's empty-while-non-empty). The other read of "Polling
+#     callers". Expected: an assertion (program-order emptiness: the thread's own earlier
+#     push is still queued).
+lockless_relacy_mutant(mutant_bounded_queue_empty_from_cell
+  PROGRAM bounded_queue_mutants
+  HEADER lockless/bounded_queue.hpp
+  FIND "if (t <= h) {"
+  REPLACE "if (true) {")
+
 # Not declared:
 #   [QP1], [QP3]: acquire / acq_rel for the symmetry of the full answer's argument with
 #         (j); no scenario needs them (not minimised).

@@ -149,6 +149,23 @@ const mutant_table mutants = {
           r.expect_failure<bq_close_blocked_pop>("bq_close_blocked_pop", bound_plan(1),
                                                  {rl::test_result_deadlock});
         }),
+    mutant<"mutant_bounded_queue_full_from_cell">(
+        // (k) [QF1] full from the cell alone: bq_push_give_up's last push says full while
+        // cell 1 is free (its expect() wants success). Found at execution 1,773 at context
+        // bound 2; bound 1 passes (thread 1 stopped between its take and its free while
+        // thread 0 pops and pushes is two preemptions), and 20,000 random executions found
+        // it only at the 14,286th.
+        []<class = void>(report& r) {
+          r.expect_failure<bq_push_give_up>("bq_push_give_up", bound_plan(2), {wrong_result});
+        }),
+    mutant<"mutant_bounded_queue_empty_from_cell">(
+        // (l) [QE1] empty from the cell alone: a pop at a claimed, unpublished ticket says
+        // empty while a later ticket, pushed earlier by the same thread, is published
+        // (program-order emptiness). Found at execution 2,389 of bq_give_up_both at context
+        // bound 1.
+        []<class = void>(report& r) {
+          r.expect_failure<bq_give_up_both>("bq_give_up_both", bound_plan(1), {wrong_result});
+        }),
 };
 
 }  // namespace

@@ -224,9 +224,8 @@ double percentile(std::vector<std::uint32_t>& v, double p) {
   return static_cast<double>(v[k]);
 }
 
-template <class Q, bool Blocking>
+template <class Q, retry R>
 void pingpong(benchmark::State& state) {
-  constexpr retry R = Blocking ? retry::block : retry::yield;
   const lockless_bench::scoped_cpu_pin pin(state.thread_index());
   Q& there = *shared_queues<Q>::a;
   Q& back = *shared_queues<Q>::b;
@@ -478,14 +477,14 @@ void register_all() {
     });
   }
   for_each_queue([&]<class Q>() {
-    with_queues<Q>(
-        benchmark::RegisterBenchmark(row("pingpong_try", Q::name).c_str(), pingpong<Q, false>))
+    with_queues<Q>(benchmark::RegisterBenchmark(row("pingpong_try", Q::name).c_str(),
+                                                pingpong<Q, retry::yield>))
         ->Threads(2);
   });
   for_each_queue([&]<class Q>() {
     if constexpr (blocking_queue<Q>) {
       with_queues<Q>(benchmark::RegisterBenchmark(row("pingpong_blocking", Q::name).c_str(),
-                                                  pingpong<Q, true>))
+                                                  pingpong<Q, retry::block>))
           ->Threads(2);
     }
   });

@@ -44,6 +44,19 @@
 //   light one, on every publish and free, is a compiler barrier; the heavy one, a
 //   membarrier system call (about 1 us), is paid only by a give-up.
 //   close() sets closed_flag in tail_ with one fetch-or.
+//   An exact "empty" from the cell, most of the time (queue_options{.fast_empty = true};
+//   off by default, and then every pop whose ticket is unpublished reads tail_): a pop
+//   whose ticket's cell is vacant must know that no later ticket is published, which in
+//   general takes a read of tail_, the producers' hot line. But if a ticket after h is
+//   published, the first such one was published while the ticket just before it was not.
+//   So a push about to publish looks at the cell before its own; if that ticket is
+//   unpublished it marks a word order_ (once: a marked word is left alone) [QO1]/[QO2]. The
+//   first ticket of a lap reads an extra cell before cells_[0], which always marks. A pop
+//   that finds the queue empty the long way (head_ == tail_, nothing claimed) clears
+//   order_ [QO3]; while it stays clear, a pop whose cell is vacant answers empty from the
+//   cell and order_, which nobody writes in a steady single-producer stream (but once a
+//   lap). Holes, dead tickets and close() mark it too [QO4]. With several producers
+//   publishing out of order it is marked most of the time, and pops take the long way.
 //
 // GUARANTEES
 //   Linearizable bounded FIFO queue with close (P0260 semantics): every pushed value is
@@ -109,9 +122,11 @@
 //         closed flag read here needs only coherence (close is one RMW on tail_).
 //   [QP2] push: acquire load of the cell's seq. Pairs with [QT4]: the previous element's
 //         move-out happens-before this push builds over it.
-//   [QP3] push: the claim, CAS on tail_, acq_rel (failure: acquire), as [QT3]. The cell
-//         itself is handed over by [QP2]/[QT4]; the counter carries the order of the
-//         threads' other operations (not minimised, as [QP1]).
+//   [QP3] push: the claim, CAS on tail_, seq_cst (failure: acquire). The cell itself is
+//         handed over by [QP2]/[QT4]; the counter carries the order of the threads' other
+//         operations, and seq_cst makes the claim the first half of the store-buffering
+//         pair of [QO2] against [QO3] (on x86-64 and AArch64 the same instructions as
+//         acq_rel).
 //   [QP4] push: the publish, release store of seq = ful(t). Pairs with [QT2].
 //   [QP5] push: light fence, then relaxed load of the record: the store-buffering pair of
 //         [QG2] (a pop's give-up). Either the pop's re-read sees the publish, or this load
@@ -151,6 +166,21 @@
 //   [QC1] close: seq_cst fetch-or of closed_flag into tail_: LP(close).
 //   [QC2] is_closed(): seq_cst load of tail_.
 //   [QZ1] size_approx(): relaxed loads of the counters.
+//   [QO1] push, before its publish: relaxed load of the seq of the ticket before its own
+//         (a value at or past that ticket's ful() is one it had: published or passed;
+//         anything else marks, the safe side). Pop, its cell vacant for h: seq_cst load
+//         of order_; quiet: LP(try_pop, empty).
+//   [QO2] push, the ticket before its own unpublished: seq_cst load of order_, seq_cst CAS
+//         marking it. The load comes after the claim ([QP3], seq_cst): store-buffering
+//         pair of [QO3]. Either it reads the clearing and marks over it, or the clearing's
+//         second load of tail_ sees the claim and stops.
+//   [QO3] pop, head_ == tail_: seq_cst load of order_ before its load of tail_ [QE1];
+//         seq_cst CAS to "clearing" (fails if order_ changed since), seq_cst load of tail_
+//         again, seq_cst CAS to quiet if tail_ is unchanged.
+//   [QO4] close(), and a ticket about to become a hole or dead ([QG1], [QS1], a push
+//         whose constructor threw): seq_cst CAS marking order_ with a new version, so a
+//         clearing in progress fails; close() also sets order_'s closed bit, for good,
+//         before [QC1].
 //   Blocking: after a publish, not_empty_->notify_one_after_light_fence(); after a free,
 //   not_full_->notify_one_after_light_fence(): [KN1] is the light fence of [QP5] / [QT5],
 //   and the waiters' [KW2] is heavy_fence() (an asymmetric event count); close() notifies
@@ -180,6 +210,11 @@
 //   INV4: while a flag is set in head_ (tail_), no ticket at or after the flagged one is
 //         taken (claimed): the give-up's decision and the counter's move are the only
 //         steps, and any thread can make them.
+//   INV5: order_ reads quiet only if, since a clearing found head_ == tail_ with nothing
+//         claimed (twice, around its CAS), every ticket published had its predecessor
+//         published (or passed) before it, no ticket became a hole or dead, and close()
+//         did not run. Then a ticket at or after head_ whose cell is vacant for it has no
+//         published ticket after it: the first such would have marked order_ first [QO1].
 //
 // LINEARIZATION POINTS
 //   LP(try_push, success): the publish [QP4]; but if a later ticket was published (or the
@@ -195,13 +230,15 @@
 //   LP(try_pop, value): the taking CAS [QT3].
 //   LP(try_pop, empty): the load of tail_ [QE1] (tail_ <= h, or every ticket in [h, tail_)
 //     read unpublished after it with head_ unchanged: a ticket once published stays
-//     published until taken, and none was taken).
+//     published until taken, and none was taken); or, h's cell read vacant for h, the
+//     load of order_ that read it quiet [QO1] (INV5).
 //   LP(try_pop, closed): the same load, once every ticket before it was taken or given up.
 //   LP(close): the fetch-or [QC1].
 //
 // COST
-//   Memory: capacity() cells of sizeof(T) plus 8 bytes (rounded up to T's alignment),
-//   capacity() records of 8 bytes, and four cache lines of counters and two of event
+//   Memory: capacity() + 1 cells of sizeof(T) plus 8 bytes (rounded up to T's alignment;
+//   the extra one, before the first, only ever holds seq 0), capacity() records of 8
+//   bytes, and four cache lines of counters, one of order_ and two of event
 //   counts. An uncontended push+pop pair is two CASes (one on each counter), two plain
 //   stores to the cell, and two loads of records (plus, with may_block, two loads of the
 //   waiter counts). The common paths (claim_once and fill, take_once and take) are inline
@@ -221,7 +258,13 @@
 //   or a backoff between tries, or use the blocking forms, which do (docs/benchmarks.md,
 //   "Polling callers": in the poll_1p1c row, one PAUSE between tries, ours moved 0.45-0.73x
 //   of xenium's items, and a copy answering from the cell alone, without the two reads,
-//   about 4.7x ours).
+//   about 4.7x ours). Or set queue_options{.fast_empty = true}: a try_pop whose cell is
+//   vacant then reads order_, a line nobody writes while producers publish in order, and
+//   not tail_ (in the poll_1p1c row, 1.9-5x the default's items in alternating runs); each
+//   publish pays a load of the cell before its own (73.1 instructions per try_push +
+//   try_pop pair with may_block = false, against 69.1), and one push in four (16-byte
+//   cells) reads a line its consumer may just have written (docs/benchmarks.md,
+//   "fast_empty"). The full answer is unchanged.
 //
 // REFERENCES
 //   Dmitry Vyukov, "Bounded MPMC queue" (1024cores.net, 2010): the ring this one makes
@@ -268,6 +311,13 @@ struct queue_options {
   // except on x86-64).
   // false: only the try_ forms, and no notification cost at all.
   bool may_block = true;
+  // true: a pop whose cell is vacant answers empty from the cell and the word order_,
+  // without reading tail_ (the producers' counter), while producers publish in ticket
+  // order (WHAT, "An exact empty from the cell"): for consumers that poll an empty queue.
+  // Each publish then also reads the seq of the cell before its own (a failed try costs
+  // the producers less, a push costs them a load: docs/benchmarks.md, "fast_empty").
+  // false: a pop whose ticket is unpublished always reads tail_.
+  bool fast_empty = false;
 };
 
 template <class T, class Allocator = std::allocator<T>, queue_options Options = queue_options{}>
@@ -282,6 +332,7 @@ class bounded_queue {
   static_assert(std::is_nothrow_destructible_v<T>, "bounded_queue<T> needs a noexcept destructor");
 
   static constexpr bool may_block = Options.may_block;
+  static constexpr bool fast_empty = Options.fast_empty;
   // try_push copies a small trivially copyable argument into its build step, so that the
   // common path keeps it in a register (the out-of-line steps get the copy by value, not
   // the argument's address). Such a T is left as it was by a move, so T&& needs no undo.
@@ -376,7 +427,7 @@ class bounded_queue {
 
   [[nodiscard]] static constexpr std::size_t max_capacity() noexcept {
     constexpr std::size_t by_index = std::size_t{1} << 31 << 1;  // 2^32, and fits size_t
-    constexpr std::size_t by_bytes = std::numeric_limits<std::size_t>::max() / sizeof(cell);
+    constexpr std::size_t by_bytes = std::numeric_limits<std::size_t>::max() / sizeof(cell) - 1;
     return by_index < by_bytes ? by_index : by_bytes;
   }
 
@@ -386,7 +437,10 @@ class bounded_queue {
     pos_mask_ = (std::uint64_t{1} << k_) - 1;
     lap_step_ = std::uint64_t{1} << k_;
     cell_alloc ca(alloc_);
-    cells_ = std::allocator_traits<cell_alloc>::allocate(ca, n_);
+    // One cell more, before the first: the predecessor check of a lap's first ticket
+    // (check_order) reads its seq, 0 for ever, and marks.
+    cells_ = std::allocator_traits<cell_alloc>::allocate(ca, n_ + 1) + 1;
+    ::new (static_cast<void*>(cells_ - 1)) cell;
     for (std::size_t i = 0; i < n_; ++i) {
       ::new (static_cast<void*>(&cells_[i])) cell;
       cells_[i].seq.store(vac(i), std::memory_order_relaxed);  // ticket (0, i)
@@ -397,7 +451,8 @@ class bounded_queue {
       ctl_ = std::allocator_traits<ctl_alloc>::allocate(ka, n_);
     } catch (...) {
       for (std::size_t i = 0; i < n_; ++i) std::destroy_at(&cells_[i]);
-      std::allocator_traits<cell_alloc>::deallocate(ca, cells_, n_);
+      std::destroy_at(cells_ - 1);
+      std::allocator_traits<cell_alloc>::deallocate(ca, cells_ - 1, n_ + 1);
       throw;
     }
 #else
@@ -432,8 +487,9 @@ class bounded_queue {
       std::destroy_at(&cells_[i]);
       std::destroy_at(&ctl_[i]);
     }
+    std::destroy_at(cells_ - 1);
     cell_alloc ca(alloc_);
-    std::allocator_traits<cell_alloc>::deallocate(ca, cells_, n_);
+    std::allocator_traits<cell_alloc>::deallocate(ca, cells_ - 1, n_ + 1);
     ctl_alloc ka(alloc_);
     std::allocator_traits<ctl_alloc>::deallocate(ka, ctl_, n_);
   }
@@ -571,6 +627,9 @@ class bounded_queue {
 
   // ---- close --------------------------------------------------------------------------
   void close() noexcept {
+    // [QO4] order_ marked closed first (for good), so that no pop answers empty from its
+    // cell once the queue is closed: it goes on to tail_, and says closed.
+    if constexpr (fast_empty) remark(order_closed);
     (void)tail_.fetch_or(closed_flag, std::memory_order_seq_cst);  // [QC1] LP(close)
     if constexpr (may_block) {
       not_empty_->notify_all();
@@ -647,8 +706,8 @@ class bounded_queue {
       if constexpr (!Wrap) return attempt::other;
       nt = next_lap(u);
     }
-    // [QP3] acq_rel/acquire: the claim.
-    if (!tail_.compare_exchange_weak(tw, nt << 2, std::memory_order_acq_rel,
+    // [QP3] seq_cst/acquire: the claim.
+    if (!tail_.compare_exchange_weak(tw, nt << 2, std::memory_order_seq_cst,
                                      std::memory_order_acquire)) {
       return attempt::retry;
     }
@@ -913,7 +972,8 @@ class bounded_queue {
         finish_skip(tw, u);
         return skipped::done;
       }
-      if (s2 > vac(u)) continue;  // freed past u: another helper committed; look again
+      if (s2 > vac(u)) continue;           // freed past u: another helper committed; look again
+      if constexpr (fast_empty) remark();  // [QO4] u may become dead: never published
       std::uint64_t e = xi;
       const std::uint64_t dead = c_dead(xi) + 1;
       const std::uint64_t committed =
@@ -944,6 +1004,7 @@ class bounded_queue {
   // the common case) or a record for settle_publish to read (false: consumers gave up on t
   // first).
   [[gnu::always_inline]] std::uint64_t publish(cell& c, ctl_word& k, std::uint64_t t) noexcept {
+    if constexpr (fast_empty) check_order(c, t);
     // [QP4] release: the publish. Pairs with [QT2].
     c.seq.store(ful(t), std::memory_order_release);
     // [QP5] light fence, relaxed load: the store-buffering pair of [QG2]. Either the give-up
@@ -968,6 +1029,7 @@ class bounded_queue {
 
   // T's constructor threw for ticket t: the ticket becomes a hole (as if abandoned).
   void give_up_own(std::uint64_t t) noexcept {
+    if constexpr (fast_empty) remark();  // [QO4] t will never be published: a hole
     ctl_word& k = ctl_at(t);
     const std::uint64_t lt = lap(t);
     std::uint64_t x = k.load(std::memory_order_seq_cst);  // [QR1]
@@ -1027,6 +1089,78 @@ class bounded_queue {
         return;
       }
     }
+  }
+
+  // ---- order_: may a pop answer empty from its cell? ------------------------------------
+  //   [version:61][closed:1][state:2]. State quiet (0): since a moment when head_ ==
+  //   tail_, no ticket was published while the ticket before it was not, and none became
+  //   a hole or dead; marked (1): not known; clearing (2): a pop that found the queue
+  //   quiet is checking that no push claimed meanwhile. closed: set by close() before
+  //   closed_flag in tail_, never cleared. A pop may answer empty from its cell only when
+  //   the low three bits are 0. Every change raises the version, so a CAS from a value
+  //   read earlier fails after any other change.
+  static constexpr std::uint64_t order_state = 3;
+  static constexpr std::uint64_t order_quiet = 0;
+  static constexpr std::uint64_t order_marked = 1;
+  static constexpr std::uint64_t order_clearing = 2;
+  static constexpr std::uint64_t order_closed = 4;
+  static constexpr std::uint64_t order_low = 7;
+  // o with a new version, its closed bit, and state `state` (plus `extra`).
+  static constexpr std::uint64_t order_next(std::uint64_t o, std::uint64_t state,
+                                            std::uint64_t extra = 0) noexcept {
+    return ((o | order_low) + 1) | (o & order_closed) | state | extra;
+  }
+
+  // A push about to publish ticket t in cell c: if the ticket before t is not published
+  // (nor past it: taken, or a hole whose cell moved on), mark order_ (unless it is marked
+  // already). In a lap, the ticket before t is t - 1, in the cell before c, and ful(t - 1)
+  // is vac(t) - 2. The first ticket of a lap reads the extra cell before cells_[0], whose
+  // seq is 0: it always marks (once a lap, the safe side, and no branch for it here).
+  [[gnu::always_inline]] void check_order(const cell& c, std::uint64_t t) noexcept {
+    // [QO1] relaxed load of the predecessor's seq: a value at or past ful(t - 1) says
+    // t - 1 was published (or passed) before this publish; any older value marks, the safe
+    // side.
+    if ((&c - 1)->seq.load(std::memory_order_relaxed) < vac(t) - 2) [[unlikely]]
+      mark();
+  }
+
+  // [QO2] seq_cst load, seq_cst CAS: order_ marked unless it is already. The load comes
+  // after this push's claim ([QP3], seq_cst): the store-buffering pair of quieten()'s CAS
+  // and its second load of tail_. Either this load sees the clearing (and marks over it),
+  // or quieten() sees this claim (and does not finish).
+  [[gnu::noinline]] void mark() noexcept {
+    std::uint64_t o = order_.load(std::memory_order_seq_cst);
+    while ((o & order_state) != order_marked &&
+           !order_.compare_exchange_weak(o, order_next(o, order_marked), std::memory_order_seq_cst,
+                                         std::memory_order_seq_cst)) {
+    }
+  }
+
+  // [QO4] seq_cst CAS: order_ marked with a new version, whatever it was (and, from
+  // close(), closed): before a ticket becomes a hole or dead (a clearing in progress then
+  // fails), and before close() sets closed_flag.
+  void remark(std::uint64_t extra = 0) noexcept {
+    std::uint64_t o = order_.load(std::memory_order_seq_cst);
+    while (!order_.compare_exchange_weak(o, order_next(o, order_marked, extra),
+                                         std::memory_order_seq_cst, std::memory_order_seq_cst)) {
+    }
+  }
+
+  // A pop read order_ == o (not quiet), then tail_ == tw with nothing claimed at or after
+  // head_ (head_ == tail_ at that load): the queue is quiet. [QO3] seq_cst CASes and load:
+  // order_ to clearing (fails if anything changed it since o), tail_ read again (the
+  // store-buffering pair of [QO2]: a push that claimed since the first load either sees
+  // clearing and marks, or is seen here), then quiet if nothing was claimed.
+  [[gnu::noinline]] void quieten(std::uint64_t o, std::uint64_t tw) noexcept {
+    if ((o & order_closed) != 0) return;  // closing: never quiet again
+    std::uint64_t c = order_next(o, order_clearing);
+    if (!order_.compare_exchange_strong(o, c, std::memory_order_seq_cst,
+                                        std::memory_order_seq_cst)) {
+      return;
+    }
+    if (tail_.load(std::memory_order_seq_cst) != tw) return;  // left clearing: not quiet
+    (void)order_.compare_exchange_strong(c, order_next(c, order_quiet), std::memory_order_seq_cst,
+                                         std::memory_order_seq_cst);
   }
 
   // ---- pop ----------------------------------------------------------------------------
@@ -1122,6 +1256,14 @@ class bounded_queue {
     }
     const std::uint64_t h = hw >> 2;
     const std::uint64_t s = cell_at(h).seq.load(std::memory_order_acquire);  // [QT2]
+    if (fast_empty && s == vac(h) && (order_.load(std::memory_order_seq_cst) & order_low) == 0) {
+      // [QO1] h is not published, and no ticket was published while the one before it was
+      // not since the queue was last quiet: no ticket after h is published either (the
+      // first such would have found its predecessor unpublished and marked order_ first).
+      // LP(try_pop, empty): the load of order_. (Closed marks order_ before tail_.)
+      r.emplace(queue_status::empty);
+      return hw;
+    }
     if (s == ful(h)) return hw;
     if (s > ful(h)) {
       // The cell is past h: h was taken (head_ moved already), or is a hole whose cell
@@ -1140,6 +1282,8 @@ class bounded_queue {
   std::optional<queue_result<T>> pop_slow(const std::uint64_t hw) noexcept {
     const std::uint64_t h = hw >> 2;
     const std::uint64_t lh = lap(h);
+    // [QO3] seq_cst load of order_ before tail_: the value a clear below may replace.
+    const std::uint64_t o = fast_empty ? order_.load(std::memory_order_seq_cst) : 0;
     // [QE1] seq_cst loads: tail_, then the record, seq, the cells up to tail_ and head_.
     const std::uint64_t tw = tail_.load(std::memory_order_seq_cst);
     const std::uint64_t t = tw >> 2;
@@ -1147,6 +1291,7 @@ class bounded_queue {
       // Nothing was claimed at h or after (a push giving up on h has not taken it yet), and
       // head_ was h before: the queue is empty at this load. LP(try_pop, empty / closed).
       if ((tw & closed_flag) != 0) return queue_result<T>(queue_status::closed);
+      if (fast_empty && (o & order_low) != 0) quieten(o, tw);
       return queue_result<T>(queue_status::empty);
     }
     ctl_word& k = ctl_at(h);
@@ -1251,6 +1396,7 @@ class bounded_queue {
       // the intent.
       detail::asymmetric_fence::heavy_fence();
       if (c.seq.load(std::memory_order_seq_cst) != vac(h)) continue;  // published: keep
+      if constexpr (fast_empty) remark();  // [QO4] h may become a hole: never published
       std::uint64_t e = xi;
       if (k.compare_exchange_strong(e, with_verdict(xi, v_abandoned), std::memory_order_seq_cst,
                                     std::memory_order_seq_cst)) {
@@ -1287,6 +1433,9 @@ class bounded_queue {
   // counted when made and uncounted when head_ passes them (which can come first: a count
   // wrapped below zero reads as "not zero", the slow and safe side).
   alignas(detail::cache_line_size) detail::atomic<std::uint64_t> holes_{0};
+  // order_ (see check_order): starts marked; the first pop that finds the queue empty with
+  // nothing claimed makes it quiet.
+  alignas(detail::cache_line_size) detail::atomic<std::uint64_t> order_{order_marked};
   detail::cache_padded<detail::event_count> not_empty_{detail::event_count::asymmetric};
   detail::cache_padded<detail::event_count> not_full_{detail::event_count::asymmetric};
 };

@@ -102,16 +102,27 @@ TEST(DschedBoundedQueue, EveryScheduleIsLinearizableWithFullEmptyAndClosed) {
   }
 }
 
-TEST(DschedBoundedQueue, NonBlockingOptionUnderTheSameScenarios) {
-  constexpr lockless::queue_options no_block{.may_block = false};
+// The scripts of the scenarios above (a subset) with other options.
+template <lockless::queue_options Options>
+void explore_with_options(const char* label) {
   const std::vector<std::string> scripts = {"iirIs", "rrRx", "ir"};
   ds::explore_options o;
   o.schedules = sized(1500);
   const ds::explore_summary s = ds::explore(o, [&](ds::strategy& strat) {
-    return lockless::test::bounded_queue_schedule_run<no_block>(strat, scripts, 2);
+    return lockless::test::bounded_queue_schedule_run<Options>(strat, scripts, 2);
   });
-  EXPECT_TRUE(s.ok()) << s.describe();
-  std::printf("bounded_queue<may_block=false>: %s\n", s.describe().c_str());
+  EXPECT_TRUE(s.ok()) << label << ": " << s.describe();
+  std::printf("bounded_queue<%s>: %s\n", label, s.describe().c_str());
+}
+
+TEST(DschedBoundedQueue, NonBlockingOptionUnderTheSameScenarios) {
+  explore_with_options<lockless::queue_options{.may_block = false}>("may_block=false");
+}
+
+// queue_options::fast_empty (a pop answers empty from its cell while order_ is quiet).
+TEST(DschedBoundedQueue, FastEmptyOptionUnderTheSameScenarios) {
+  explore_with_options<lockless::queue_options{.may_block = false, .fast_empty = true}>(
+      "fast_empty");
 }
 
 }  // namespace

@@ -41,5 +41,13 @@ int main(int argc, char** argv) {
   r.run<bq_give_up_both>("bq_give_up_both", random_plan(200000));
   // Two push-then-pop threads: neither pop may say empty.
   r.run<bq_push_pop_pairs>("bq_push_pop_pairs", bound_plan(2));
+  // order_: a pop answering empty from its cell, the mark and the clearing.
+  r.run<bq_order_mark>("bq_order_mark", bound_plan(1));
+  r.run<bq_order_mark>("bq_order_mark", random_plan(200000));
+  // bq_order_clear's mutant needs three preemptions; every schedule with two is 26 M
+  // executions (190 s), so random ones (the mutant falls at 265,188).
+  r.run<bq_order_clear>("bq_order_clear", random_plan(300000));
+  r.run<bq_order_close>("bq_order_close", random_plan(200000));
+  r.run<bq_order_close>("bq_order_close", bound_plan(1));
   return r.exit_code();
 }

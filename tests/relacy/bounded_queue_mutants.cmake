@@ -176,6 +176,36 @@ lockless_relacy_mutant(mutant_bounded_queue_empty_from_cell
   FIND "if (t <= h) {"
   REPLACE "if (true) {")
 
+# (m) [QO1] no mark: a push publishes its ticket while the ticket before it is unpublished
+#     and leaves order_ quiet, so a pop whose ticket is that unpublished one answers empty
+#     from its cell while the later value waits (empty-while-non-empty again). Expected: an
+#     assertion in bq_order_mark (program-order emptiness).
+lockless_relacy_mutant(mutant_bounded_queue_order_unmarked
+  PROGRAM bounded_queue_mutants
+  HEADER lockless/bounded_queue.hpp
+  FIND "if ((&c - 1)->seq.load(std::memory_order_relaxed) < vac(t) - 2) [[unlikely]]"
+  REPLACE "if ((void)c, (void)t, false)")
+
+# (n) [QO3] the clearing without its second load of tail_: a pop that found the queue
+#     quiet makes order_ quiet although a push claimed since, and that push saw order_
+#     marked (before the clearing) and did not mark it. Expected: an assertion in
+#     bq_order_clear (program-order emptiness).
+lockless_relacy_mutant(mutant_bounded_queue_order_clear_unchecked
+  PROGRAM bounded_queue_mutants
+  HEADER lockless/bounded_queue.hpp
+  FIND "if (tail_.load(std::memory_order_seq_cst) != tw) return;"
+  REPLACE "(void)tw;")
+
+# (o) [QO4] close() without marking order_: a pop that finds its cell vacant answers empty
+#     from order_ after the close, where it must say closed. Expected: an assertion in
+#     bq_order_close (a closed queue drained says closed: the drain of after(), and a
+#     thread that closed never sees empty later).
+lockless_relacy_mutant(mutant_bounded_queue_close_unmarked
+  PROGRAM bounded_queue_mutants
+  HEADER lockless/bounded_queue.hpp
+  FIND "remark(order_closed);"
+  REPLACE "{}")
+
 # Not declared:
 #   [QP1], [QP3]: acquire / acq_rel for the symmetry of the full answer's argument with
 #         (j); no scenario needs them (not minimised).

@@ -78,9 +78,9 @@ const mutant_table mutants = {
     mutant<"mutant_bounded_queue_publish_no_fence">(
         // (e) [QP5] no light fence after the publish. A pop's give-up abandons a ticket
         // whose push reports success: the value is lost (check_values: seen == 1). Found at
-        // execution 101 of bq_pop_give_up and 41 of bq_pop_give_up_closed at context bound
-        // 1, 1,316 of bq_give_up_both at random. The same fence is [KN1] of the not_empty
-        // event count: bq_pingpong's pop sleeps for ever (DEADLOCK, execution 14).
+        // execution 141 of bq_pop_give_up and 49 of bq_pop_give_up_closed at context bound
+        // 1, 8,915 of bq_give_up_both at random. The same fence is [KN1] of the not_empty
+        // event count: bq_pingpong's pop sleeps for ever (DEADLOCK, execution 59).
         []<class = void>(report& r) {
           r.expect_failure<bq_pop_give_up>("bq_pop_give_up", bound_plan(1), {wrong_result});
           r.expect_failure<bq_pop_give_up_closed>("bq_pop_give_up_closed", bound_plan(1),
@@ -93,9 +93,9 @@ const mutant_table mutants = {
         // (f) [QT5] no light fence after the free. A push's give-up declares a ticket dead
         // whose cell its holder has freed for it, not past it: the cell is lost to the ring
         // and the quiescent queue accepts fewer than capacity() values (after(): the
-        // try_push of the capacity check fails). Found at execution 449 of bq_push_give_up
-        // and 21 of bq_give_up_both at context bound 1. The same fence is [KN1] of the
-        // not_full event count: bq_pingpong's push sleeps for ever (DEADLOCK, execution 49).
+        // try_push of the capacity check fails). Found at execution 265 of bq_push_give_up
+        // and 29 of bq_give_up_both at context bound 1. The same fence is [KN1] of the
+        // not_full event count: bq_pingpong's push sleeps for ever (DEADLOCK, execution 20).
         []<class = void>(report& r) {
           r.expect_failure<bq_push_give_up>("bq_push_give_up", bound_plan(1), {wrong_result});
           r.expect_failure<bq_give_up_both>("bq_give_up_both", bound_plan(1), {wrong_result});
@@ -104,22 +104,25 @@ const mutant_table mutants = {
         }),
     mutant<"mutant_bounded_queue_give_up_no_fence">(
         // (g) [QG2] no heavy fence in a pop's give-up: the other half of (e), the same lost
-        // value. Found at execution 41 of bq_pop_give_up_closed at context bound 1 (the
-        // other give-up scenarios pass bound 1), 278 of bq_give_up_both and 2,397 of
-        // bq_pop_give_up at random.
+        // value. Found at execution 49 of bq_pop_give_up_closed at context bound 1 (the
+        // other give-up scenarios pass bound 1), 10,667 of bq_give_up_both at random and
+        // 2,469 of bq_pop_give_up at context bound 2. (Before order_ added steps to the
+        // schedules: 41, 278, and 2,397 of bq_pop_give_up at random, which 300,000 random
+        // executions no longer reach.)
         []<class = void>(report& r) {
           r.expect_failure<bq_pop_give_up_closed>("bq_pop_give_up_closed", bound_plan(1),
                                                   {wrong_result});
           r.expect_failure<bq_give_up_both>("bq_give_up_both", random_plan(20000), {wrong_result});
-          r.expect_failure<bq_pop_give_up>("bq_pop_give_up", random_plan(20000), {wrong_result});
+          r.expect_failure<bq_pop_give_up>("bq_pop_give_up", bound_plan(2), {wrong_result});
         }),
     mutant<"mutant_bounded_queue_skip_no_fence">(
         // (h) [QS2] no heavy fence in a push's give-up: the other half of (f), the same lost
         // cell. No give-up scenario catches it at context bound 1 (the holder's free and the
         // give-up's re-read must interleave with the intent in between, two preemptions);
-        // found at execution 94 of bq_give_up_both and 866 of bq_push_give_up at random.
+        // found at execution 50,948 of bq_give_up_both and 18,349 of bq_push_give_up at random
+        // (94 and 866 before order_ added steps to the schedules).
         []<class = void>(report& r) {
-          r.expect_failure<bq_give_up_both>("bq_give_up_both", random_plan(20000), {wrong_result});
+          r.expect_failure<bq_give_up_both>("bq_give_up_both", random_plan(200000), {wrong_result});
           r.expect_failure<bq_push_give_up>("bq_push_give_up", random_plan(20000), {wrong_result});
         }),
     mutant<"mutant_bounded_queue_take_relaxed">(
@@ -151,7 +154,7 @@ const mutant_table mutants = {
         }),
     mutant<"mutant_bounded_queue_full_from_cell">(
         // (k) [QF1] full from the cell alone: bq_push_give_up's last push says full while
-        // cell 1 is free (its expect() wants success). Found at execution 1,773 at context
+        // cell 1 is free (its expect() wants success). Found at execution 2,005 at context
         // bound 2; bound 1 passes (thread 1 stopped between its take and its free while
         // thread 0 pops and pushes is two preemptions), and 20,000 random executions found
         // it only at the 14,286th.
@@ -161,10 +164,31 @@ const mutant_table mutants = {
     mutant<"mutant_bounded_queue_empty_from_cell">(
         // (l) [QE1] empty from the cell alone: a pop at a claimed, unpublished ticket says
         // empty while a later ticket, pushed earlier by the same thread, is published
-        // (program-order emptiness). Found at execution 2,389 of bq_give_up_both at context
+        // (program-order emptiness). Found at execution 3,941 of bq_give_up_both at context
         // bound 1.
         []<class = void>(report& r) {
           r.expect_failure<bq_give_up_both>("bq_give_up_both", bound_plan(1), {wrong_result});
+        }),
+    mutant<"mutant_bounded_queue_order_unmarked">(
+        // (m) [QO1] no mark: bq_order_mark's thread 1 publishes ticket 1 while ticket 0 is
+        // claimed and unpublished, and its pop answers empty from cell 0 (program-order
+        // emptiness).
+        []<class = void>(report& r) {
+          r.expect_failure<bq_order_mark>("bq_order_mark", bound_plan(1), {wrong_result});
+        }),
+    mutant<"mutant_bounded_queue_order_clear_unchecked">(
+        // (n) [QO3] the clearing without its second load of tail_: bq_order_clear's thread 0
+        // makes order_ quiet after thread 1's push, and thread 1's pop answers empty. It
+        // takes three preemptions: random schedules find it at execution 265,188 (about
+        // 5 s); the context-bound search at bound 3 needs millions of executions.
+        []<class = void>(report& r) {
+          r.expect_failure<bq_order_clear>("bq_order_clear", random_plan(1500000), {wrong_result});
+        }),
+    mutant<"mutant_bounded_queue_close_unmarked">(
+        // (o) [QO4] close() leaves order_ quiet: a pop after the close answers empty from
+        // its cell where a closed, drained queue says closed.
+        []<class = void>(report& r) {
+          r.expect_failure<bq_order_close>("bq_order_close", bound_plan(1), {wrong_result});
         }),
 };
 
@@ -188,6 +212,9 @@ int main(int argc, char** argv) {
       s.one<bq_push_give_up>("bq_push_give_up");
       s.one<bq_give_up_both>("bq_give_up_both");
       s.one<bq_push_pop_pairs>("bq_push_pop_pairs");
+      s.one<bq_order_mark>("bq_order_mark");
+      s.one<bq_order_clear>("bq_order_clear");
+      s.one<bq_order_close>("bq_order_close");
     });
   }
   return run_mutant(argc, argv, mutants);

@@ -96,6 +96,8 @@ struct bq_config {
   // scenarios use it: event_count's fences and release/acquire bumps are extra
   // synchronization that could hide a missing order in the ring.
   bool may_block = true;
+  // true: queue_options{.fast_empty = true}, the order word (the scenarios of order_).
+  bool fast_empty = false;
 };
 
 // One logged operation.
@@ -110,7 +112,8 @@ struct bq_suite : rl::test_suite<Derived, Threads> {
   static constexpr int max_ops = 8;
   static constexpr std::size_t capacity = C.capacity;
   using queue_t = lockless::bounded_queue<bq_item, std::allocator<bq_item>,
-                                          lockless::queue_options{.may_block = C.may_block}>;
+                                          lockless::queue_options{.may_block = C.may_block,
+                                                                  .fast_empty = C.fast_empty}>;
 
   queue_t* queue = nullptr;
   // Per-thread logs: written only by their thread, read in after().
@@ -608,6 +611,43 @@ struct bq_push_pop_pairs
     RL_ASSERT(s.event(0, 1).status == queue_status::success);
     RL_ASSERT(s.event(1, 1).status == queue_status::success);
   }
+};
+
+// ---- order_: empty answered from the cell (queue_options::fast_empty) -------------------
+// A pop whose ticket's cell is vacant answers empty from order_ alone while order_ is quiet
+// ([QO1]): cleared by a pop that found head_ == tail_ ([QO3]), marked by a push that is
+// about to publish while the ticket before its own is unpublished ([QO1]/[QO2]). These
+// scenarios build their queue with fast_empty; the ones above use the default (without).
+
+// 16. The mark: thread 0 pops from the new queue (empty: it clears order_) and pushes;
+//     thread 1 pushes and pops. Thread 0 suspended between its claim of ticket 0 and its
+//     publish: thread 1's push publishes ticket 1 while ticket 0 is unpublished, so it must
+//     mark order_ first, and thread 1's pop then reads tail_, finds ticket 1 and gives up on
+//     ticket 0. Without the mark it answers empty while its own value is queued, which
+//     the program-order emptiness check rejects (one preemption: a context bound of 1
+//     reaches it).
+struct bq_order_mark
+    : bq_suite<bq_order_mark, 2, bq_config{.capacity = 2, .may_block = false, .fast_empty = true}> {
+  static constexpr const char* scripts[2] = {"ri", "ir"};
+};
+
+// 17. The clearing against a claim ([QO2]/[QO3], a store-buffering pair): thread 0 pops
+//     from the new queue (order_ marked): it reads order_, then tail_ (nothing claimed),
+//     and clears. Meanwhile thread 2 claims ticket 0 and stays suspended, and thread 1
+//     pushes at ticket 1 (ticket 0 unpublished: it would mark, but order_ reads marked
+//     still) and pops. If thread 0 finished the clearing after thread 1's push without
+//     reading tail_ again, thread 1's pop would answer empty with its own value queued
+//     (program-order emptiness; three preemptions).
+struct bq_order_clear : bq_suite<bq_order_clear, 3,
+                                 bq_config{.capacity = 2, .may_block = false, .fast_empty = true}> {
+  static constexpr const char* scripts[3] = {"r", "ir", "i"};
+};
+
+// 18. Scenario 10 with fast_empty: a pop that finds its cell vacant after the close must
+//     not answer empty from order_ (close() marks it for good, [QO4]), but say closed.
+struct bq_order_close : bq_suite<bq_order_close, 2,
+                                 bq_config{.capacity = 1, .may_block = false, .fast_empty = true}> {
+  static constexpr const char* scripts[2] = {"ixs", "rrs"};
 };
 
 }  // namespace lockless_relacy

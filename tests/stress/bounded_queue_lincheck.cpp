@@ -55,9 +55,10 @@ struct round_totals {
 // One round: `ops` operations per worker thread, and one more thread that closes the
 // queue (recorded) once the workers have done 90% of their operations together, so the
 // last operations race the close.
+template <lockless::queue_options Options>
 history record_round(std::size_t capacity, std::size_t ops, unsigned push_percent,
                      stamp_source stamps, std::uint64_t seed) {
-  lockless::bounded_queue<std::uint64_t> q(capacity);
+  lockless::bounded_queue<std::uint64_t, std::allocator<std::uint64_t>, Options> q(capacity);
   std::vector<std::size_t> lanes(threads + 2, ops);
   lanes[threads] = 1;                      // the closer
   lanes[threads + 1] = threads * ops + 1;  // the drain
@@ -90,14 +91,15 @@ history record_round(std::size_t capacity, std::size_t ops, unsigned push_percen
   return rec.merged();
 }
 
+template <lockless::queue_options Options = lockless::queue_options{}>
 void check_capacity(std::size_t capacity, std::size_t rounds, std::size_t ops) {
   const unsigned push_percent[] = {50, 65, 35};
   const lc::spec spec = lc::spec::bounded_queue(capacity).full_when_in_flight().drained();
   round_totals tot;
   for (std::size_t round = 0; round < rounds; ++round) {
     const stamp_source stamps = round % 2 == 0 ? stamp_source::counter : stamp_source::steady_clock;
-    const history h =
-        record_round(capacity, ops, push_percent[round % 3], stamps, 100 * capacity + round);
+    const history h = record_round<Options>(capacity, ops, push_percent[round % 3], stamps,
+                                            100 * capacity + round);
     const lc::result r = lc::check(h, spec);
     ASSERT_TRUE(r.linearizable()) << "capacity " << capacity << ", round " << round << "\n"
                                   << r.report();
@@ -116,12 +118,12 @@ void check_capacity(std::size_t capacity, std::size_t rounds, std::size_t ops) {
   EXPECT_GT(tot.empty, 0U) << "capacity " << capacity;
   EXPECT_GT(tot.closed, 0U) << "capacity " << capacity;
   std::printf(
-      "bounded_queue capacity %zu: %zu rounds, %llu operations (%llu full, %llu empty, %llu "
+      "bounded_queue%s capacity %zu: %zu rounds, %llu operations (%llu full, %llu empty, %llu "
       "closed), all linearizable; checking took %.3f s (%llu states)\n",
-      capacity, rounds, static_cast<unsigned long long>(tot.ops),
-      static_cast<unsigned long long>(tot.full), static_cast<unsigned long long>(tot.empty),
-      static_cast<unsigned long long>(tot.closed), tot.seconds,
-      static_cast<unsigned long long>(tot.states));
+      Options.fast_empty ? " (fast_empty)" : "", capacity, rounds,
+      static_cast<unsigned long long>(tot.ops), static_cast<unsigned long long>(tot.full),
+      static_cast<unsigned long long>(tot.empty), static_cast<unsigned long long>(tot.closed),
+      tot.seconds, static_cast<unsigned long long>(tot.states));
 }
 
 TEST(LincheckBoundedQueue, Capacity1) {
@@ -135,6 +137,15 @@ TEST(LincheckBoundedQueue, Capacity3) {
 }
 TEST(LincheckBoundedQueue, Capacity64) {
   check_capacity(64, lockless_test::scaled(LOCKLESS_BQ_LINCHECK_ROUNDS, 4), 500);
+}
+// queue_options::fast_empty: pops answer empty from the cell and order_ while it is quiet.
+TEST(LincheckBoundedQueue, FastEmptyCapacity2) {
+  check_capacity<lockless::queue_options{.fast_empty = true}>(
+      2, lockless_test::scaled(LOCKLESS_BQ_LINCHECK_ROUNDS, 4), 500);
+}
+TEST(LincheckBoundedQueue, FastEmptyCapacity64) {
+  check_capacity<lockless::queue_options{.fast_empty = true}>(
+      64, lockless_test::scaled(LOCKLESS_BQ_LINCHECK_ROUNDS, 4), 500);
 }
 
 }  // namespace

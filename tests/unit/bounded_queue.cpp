@@ -504,6 +504,25 @@ TEST(BoundedQueue, CloseOfAFullQueueAndOfAnEmptyOne) {
   }
 }
 
+// queue_options::fast_empty: a pop that found the queue empty with nothing claimed clears
+// order_, and later pops whose cell is vacant answer empty from it without reading tail_
+// ([QO1]); close() must stop that (its closed bit in order_, [QO4]), or they would say
+// empty where the queue says closed.
+TEST(BoundedQueue, FastEmptyAnswersFromTheCellStopAtClose) {
+  using fast_queue = lockless::bounded_queue<int, std::allocator<int>,
+                                             lockless::queue_options{.fast_empty = true}>;
+  for (std::size_t cap : {1u, 2u, 5u}) {
+    fast_queue q(cap);
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(q.try_pop().error(), queue_status::empty);
+    ASSERT_EQ(q.try_push(7), queue_status::success);
+    ASSERT_EQ(q.try_pop().value(), 7);
+    ASSERT_EQ(q.try_pop().error(), queue_status::empty);
+    q.close();
+    EXPECT_EQ(q.try_pop().error(), queue_status::closed);
+    EXPECT_EQ(q.try_pop().error(), queue_status::closed);
+  }
+}
+
 TEST(BoundedQueue, CloseAfterManyLaps) {
   int_queue q(3);
   for (int i = 0; i < 1000; ++i) {

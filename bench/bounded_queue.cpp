@@ -56,8 +56,9 @@
 //                                             queue can, spinning where it cannot). Counter
 //                                             cpu_percent: CPU time of the waiting thread
 //                                             (CLOCK_THREAD_CPUTIME_ID) over wall time.
-//                                             No row for lockless_bq_try and moodycamel_cq
-//                                             (no waiting form: their waiting twins are
+//                                             No row for lockless_bq_try,
+//                                             lockless_bq_fast_empty and moodycamel_cq (no
+//                                             waiting form: their waiting twins are
 //                                             lockless_bq and moodycamel_bcq).
 //
 // Placement: the threads of every throughput and ping-pong run are pinned round robin to
@@ -68,14 +69,21 @@
 // the kernel (docs/benchmarks.md, "Placement": unpinned, the oversubscribed rows land by
 // chance in placements whose throughput differs 5-10x).
 //
+// Host state: the Setup of every run of two or more threads first measures the host's
+// cross-CPU round trip (lockless_bench::cross_cpu_round_trip_ns, 2-10 ms), and thread 0
+// reports it as the counter xcpu_rtt_ns on the throughput, poll and ping-pong rows. On a
+// virtual machine whose host moves the vCPUs it reads about 100 or about 450 ns, and it
+// says which of the two each run met (docs/benchmarks.md, "The host's two states").
+//
 // Each throughput / ping-pong run gets fresh queues (Setup/Teardown); each preempt and
 // wait_cpu iteration builds its own. Throughput and ping-pong rows run for MinTime(0.2)
 // (this overrides --benchmark_min_time) so the whole suite stays short; the preempt rows
 // run 200 ms and the wait_cpu rows 1 s per repetition.
 //
 // Implementations: bench/bounded_queue_impls.hpp (lockless_bq, lockless_bq_try,
-// std_mutex_queue and each installed peer; what each one's forms do is described there),
-// and bench/bounded_queue_reference_rings.hpp (the ref_ring_* cost models).
+// lockless_bq_fast_empty, std_mutex_queue and each installed peer; what each one's forms do
+// is described there), and bench/bounded_queue_reference_rings.hpp (the ref_ring_* cost
+// models).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -115,12 +123,16 @@ std::uint64_t first_value(int thread) {
 }
 
 // Two queues shared by all threads of a run, fresh for every run (Setup/Teardown run on
-// the main thread before the run's threads start and after they finish).
+// the main thread before the run's threads start and after they finish). A run of more
+// than one thread also measures the host's cross-CPU round trip just before it starts
+// (lockless_bench::cross_cpu_round_trip_ns), which thread 0 reports as xcpu_rtt_ns.
 template <class Q>
 struct shared_queues {
   static inline Q* a = nullptr;
   static inline Q* b = nullptr;
-  static void setup(const benchmark::State&) {
+  static inline double xcpu_rtt_ns = 0;
+  static void setup(const benchmark::State& state) {
+    xcpu_rtt_ns = state.threads() > 1 ? lockless_bench::cross_cpu_round_trip_ns() : 0.0;
     a = new Q(throughput_capacity);
     b = new Q(throughput_capacity);
   }
@@ -176,6 +188,9 @@ void throughput(benchmark::State& state) {
   const lockless_bench::scoped_cpu_pin pin(state.thread_index());
   Q& q = *shared_queues<Q>::a;
   const bool producer = state.thread_index() < state.threads() / 2;
+  if (state.thread_index() == 0) {  // counters are summed over threads
+    state.counters["xcpu_rtt_ns"] = shared_queues<Q>::xcpu_rtt_ns;
+  }
   if (producer) {
     std::uint64_t v = first_value(state.thread_index());
     for (auto _ : state) send<Q, R>(q, v++);
@@ -251,6 +266,7 @@ void pingpong(benchmark::State& state) {
     // Counters are summed over threads; only thread 0 sets these.
     state.counters["rtt_p50_ns"] = percentile(rtt, 0.50);
     state.counters["rtt_p99_ns"] = percentile(rtt, 0.99);
+    state.counters["xcpu_rtt_ns"] = shared_queues<Q>::xcpu_rtt_ns;
   } else {
     for (auto _ : state) {
       receive<Q, R>(there, out);

@@ -127,6 +127,17 @@ struct lockless_bq_try
   using lockless_bq_base::lockless_bq_base;
 };
 
+// may_block = false, fast_empty = true: a pop that finds its cell vacant answers empty from
+// the cell and the order word, without reading tail_, while producers publish in order;
+// each publish reads the seq of the cell before its own.
+struct lockless_bq_fast_empty
+    : lockless_bq_base<lockless::bounded_queue<std::uint64_t, std::allocator<std::uint64_t>,
+                                               lockless::queue_options{.may_block = false,
+                                                                       .fast_empty = true}>> {
+  static constexpr const char* name = "lockless_bq_fast_empty";
+  using lockless_bq_base::lockless_bq_base;
+};
+
 // The baseline to beat: std::mutex + std::queue (a std::deque: used as a FIFO it
 // allocates a 512-byte block every 64 pushes and frees one every 64 pops), bounded by a
 // size check, with two std::condition_variable for the blocking forms. A push or pop
@@ -366,6 +377,7 @@ template <class F>
 void for_each_queue(F&& f) {
   f.template operator()<lockless_bq>();
   f.template operator()<lockless_bq_try>();
+  f.template operator()<lockless_bq_fast_empty>();
   f.template operator()<std_mutex_queue>();
 #if defined(LOCKLESS_HAVE_MOODYCAMEL)
   f.template operator()<moodycamel_cq>();

@@ -17,10 +17,13 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
+#include <thread>
 #include <vector>
 
 #if defined(__linux__)
@@ -174,5 +177,58 @@ class scoped_cpu_pin {
 #endif
   bool pinned_ = false;
 };
+
+// ---- the host's cross-CPU cost ------------------------------------------------------
+// Mean round trip, in ns, of one cache line passed back and forth `round_trips` times
+// between two threads pinned to the first two CPUs this process may use (the calling
+// thread's mask comes back afterwards); 0 with fewer than two CPUs. On a virtual machine
+// the host decides where the vCPUs run and may move them while the process runs: on the
+// 2-vCPU machine of docs/benchmarks.md this reads either about 100 ns (the vCPUs share a
+// cache) or about 450 ns (they do not), switching within seconds, and every row whose
+// threads hand lines from one CPU to the other follows it. A suite that measures it just
+// before each run (bounded_queue's Setup) can report it with the run (counter
+// xcpu_rtt_ns), so rows are compared with others from the same state. 20,000 round
+// trips take 2-10 ms.
+inline double cross_cpu_round_trip_ns(long round_trips = 20000) {
+#if defined(__linux__)
+  if (process_cpus.size() < 2) return 0.0;
+  struct alignas(128) line {
+    std::atomic<long> word{0};
+  };
+  line l;
+  auto pin_to = [](int cpu) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    return pthread_setaffinity_np(pthread_self(), sizeof(one), &one) == 0;
+  };
+  cpu_set_t saved;
+  CPU_ZERO(&saved);
+  if (pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) != 0) return 0.0;
+  std::thread echo([&] {
+    (void)pin_to(process_cpus[1]);
+    for (long i = 1; i < 2 * round_trips; i += 2) {
+      while (l.word.load(std::memory_order_acquire) != i) {
+      }
+      l.word.store(i + 1, std::memory_order_release);
+    }
+  });
+  (void)pin_to(process_cpus[0]);
+  const auto t0 = std::chrono::steady_clock::now();
+  for (long i = 0; i < 2 * round_trips; i += 2) {
+    while (l.word.load(std::memory_order_acquire) != i) {
+    }
+    l.word.store(i + 1, std::memory_order_release);
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  echo.join();
+  (void)pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+  return std::chrono::duration<double, std::nano>(t1 - t0).count() /
+         static_cast<double>(round_trips);
+#else
+  (void)round_trips;
+  return 0.0;
+#endif
+}
 
 }  // namespace lockless_bench

@@ -49,5 +49,6 @@ int main(int argc, char** argv) {
   r.run<bq_order_clear>("bq_order_clear", random_plan(300000));
   r.run<bq_order_close>("bq_order_close", random_plan(200000));
   r.run<bq_order_close>("bq_order_close", bound_plan(1));
+  r.run<bq_order_pingpong>("bq_order_pingpong", random_plan(200000));
   return r.exit_code();
 }

@@ -215,6 +215,7 @@ int main(int argc, char** argv) {
       s.one<bq_order_mark>("bq_order_mark");
       s.one<bq_order_clear>("bq_order_clear");
       s.one<bq_order_close>("bq_order_close");
+      s.one<bq_order_pingpong>("bq_order_pingpong");
     });
   }
   return run_mutant(argc, argv, mutants);

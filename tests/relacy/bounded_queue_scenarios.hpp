@@ -650,4 +650,19 @@ struct bq_order_close : bq_suite<bq_order_close, 2,
   static constexpr const char* scripts[2] = {"ixs", "rrs"};
 };
 
+// 19. Scenario 1 (ping-pong through one cell, blocking forms) with fast_empty: a pop that
+//     re-checks after announcing its wait answers empty from the cell and order_, and must
+//     still see a publish that the producer's light fence orders before its look at the
+//     waiters (a lost wake-up is a DEADLOCK).
+struct bq_order_pingpong
+    : bq_suite<bq_order_pingpong, 2, bq_config{.capacity = 1, .fast_empty = true}> {
+  static constexpr const char* scripts[2] = {"PPP", "OOO"};
+  static void expect(const bq_order_pingpong& s) {
+    for (int i = 0; i < 3; ++i) {
+      RL_ASSERT(s.event(1, i).status == queue_status::success);
+      RL_ASSERT(s.event(1, i).id == value_id(0, i));
+    }
+  }
+};
+
 }  // namespace lockless_relacy

@@ -245,8 +245,10 @@
 //   and make no call that returns to them: everything else (full, empty, closed, the last
 //   ticket of a lap, a give-up, a record to settle) is a call whose result is the
 //   operation's. So they keep nothing in callee-saved registers, and a try_push or try_pop
-//   that its caller does not inline pays no register saves: about 40 instructions each on
-//   x86-64 (docs/benchmarks.md, "Call-free common paths").
+//   that its caller does not inline pays no register saves: about 30 instructions each on
+//   x86-64 (docs/benchmarks.md, "Call-free common paths"; 62 per try_push + try_pop pair
+//   with may_block = false, 68 with it, counted by callgrind). They index the cell with
+//   the counter word as read (its position bits, pos << 2, scaled), not with the ticket.
 //   Cells are laid out in ticket order, unpadded, so a consumer following a producer takes
 //   whole cache lines of cells at a time (as xenium's Vyukov ring).
 //   Failed tries: a try_pop whose ticket is not published reads tail_ [QE1], and a
@@ -261,8 +263,8 @@
 //   about 4.7x ours). Or set queue_options{.fast_empty = true}: a try_pop whose cell is
 //   vacant then reads order_, a line nobody writes while producers publish in order, and
 //   not tail_ (in the poll_1p1c row, 1.9-5x the default's items in alternating runs); each
-//   publish pays a load of the cell before its own (73.1 instructions per try_push +
-//   try_pop pair with may_block = false, against 69.1), and one push in four (16-byte
+//   publish pays a load of the cell before its own (66.1 instructions per try_push +
+//   try_pop pair with may_block = false, against 62.1), and one push in four (16-byte
 //   cells) reads a line its consumer may just have written (docs/benchmarks.md,
 //   "fast_empty"). The full answer is unchanged.
 //
@@ -436,6 +438,8 @@ class bounded_queue {
     while ((std::uint64_t{1} << k_) < n_) ++k_;
     pos_mask_ = (std::uint64_t{1} << k_) - 1;
     lap_step_ = std::uint64_t{1} << k_;
+    word_mask_ = pos_mask_ << 2;
+    n_word_ = std::uint64_t{n_} << 2;
     cell_alloc ca(alloc_);
     // One cell more, before the first: the predecessor check of a lap's first ticket
     // (check_order) reads its seq, 0 for ever, and marks.
@@ -672,6 +676,23 @@ class bounded_queue {
   }
   [[nodiscard]] cell& cell_at(std::uint64_t t) const noexcept { return cells_[pos(t)]; }
   [[nodiscard]] ctl_word& ctl_at(std::uint64_t t) const noexcept { return ctl_[pos(t)]; }
+  // The same from a counter word w (ticket << 2, flags in the low two bits): wp = w &
+  // word_mask_ is pos << 2, so a cell's byte offset is wp * (sizeof(cell) / 4), one
+  // scaled index on x86-64 (sizeof(cell) is a multiple of 8: seq), with no shift of w.
+  [[nodiscard]] cell& cell_at_word(std::uint64_t wp) const noexcept {
+    static_assert(sizeof(cell) % 4 == 0);
+    return *std::launder(
+        reinterpret_cast<cell*>(reinterpret_cast<std::byte*>(cells_) + wp * (sizeof(cell) / 4)));
+  }
+  [[nodiscard]] ctl_word& ctl_at_word(std::uint64_t wp) const noexcept {
+    static_assert(sizeof(ctl_word) % 4 == 0);
+    return *std::launder(reinterpret_cast<ctl_word*>(reinterpret_cast<std::byte*>(ctl_) +
+                                                     wp * (sizeof(ctl_word) / 4)));
+  }
+  // next_lap(w >> 2) << 2 for a counter word w without flags.
+  [[nodiscard]] std::uint64_t next_lap_word(std::uint64_t w) const noexcept {
+    return (w | word_mask_ | 3) + 1;
+  }
 
   // ---- push ---------------------------------------------------------------------------
   // A ticket claimed for a push: the ticket, its cell and its record.
@@ -688,30 +709,32 @@ class bounded_queue {
   // set), retry (the CAS failed: tw holds tail_ again) or other (a flag, the cell not
   // vacant for u, or, with Wrap false, u the last ticket of its lap: claim_step's cases and
   // the loop's). The ring's fields are read from *this, not kept in registers across the
-  // CAS, so that the common path needs no callee-saved register.
+  // CAS, so that the common path needs no callee-saved register. It works on the counter
+  // word as read, not on u: the cell from tw's position bits (word_pos), the next word
+  // tw + 4 (u + 1, shifted), and u itself only once the claim is done.
   template <bool Wrap>
   [[gnu::always_inline]] attempt claim_once(std::uint64_t& tw, claimed& cl) noexcept {
-    const std::uint64_t u = tw >> 2;
-    const std::uint64_t p = pos(u);
+    const std::uint64_t wp = tw & word_mask_;
+    cell& cu = cell_at_word(wp);
     // [QP2] acquire: pairs with [QT4]: the previous element's move-out happens-before this
     // push builds over it.
-    const std::uint64_t s = cells_[p].seq.load(std::memory_order_acquire);
+    const std::uint64_t s = cu.seq.load(std::memory_order_acquire);
     // s == tw also says that tw has no flag, so no separate test: seq never has bit 0
     // (skip_flag), and it is never vac(u) | closed_flag == ful(u) while tail_ reads
     // u | closed_flag (ful(u) needs a claim of u, which moves tail_ from vac(u) past u, and
     // closed_flag is never cleared).
     if (s != tw) return attempt::other;
-    std::uint64_t nt = u + 1;
-    if (p + 1 >= n_) [[unlikely]] {
+    std::uint64_t nw = tw + 4;  // next(u) << 2, but at the end of a lap
+    if (wp + 4 >= n_word_) [[unlikely]] {
       if constexpr (!Wrap) return attempt::other;
-      nt = next_lap(u);
+      nw = next_lap_word(tw);
     }
     // [QP3] seq_cst/acquire: the claim.
-    if (!tail_.compare_exchange_weak(tw, nt << 2, std::memory_order_seq_cst,
+    if (!tail_.compare_exchange_weak(tw, nw, std::memory_order_seq_cst,
                                      std::memory_order_acquire)) {
       return attempt::retry;
     }
-    cl = {queue_status::success, u, &cells_[p], &ctl_[p]};
+    cl = {queue_status::success, tw >> 2, &cu, &ctl_at_word(wp)};
     return attempt::done;
   }
 
@@ -1184,28 +1207,27 @@ class bounded_queue {
   template <bool Wrap>
   [[gnu::always_inline]] attempt take_once(std::uint64_t& hw, cell*& c, ctl_word*& k,
                                            std::uint64_t& th) noexcept {
-    const std::uint64_t h = hw >> 2;
-    const std::uint64_t p = pos(h);
-    cell& ch = cells_[p];
+    const std::uint64_t wp = hw & word_mask_;
+    cell& ch = cell_at_word(wp);
     // [QT2] acquire: pairs with [QP4]: the element's construction happens-before its
     // move-out.
     const std::uint64_t s = ch.seq.load(std::memory_order_acquire);
     // s == (hw | 2) also says that head_'s only flag, give_up_flag (bit 0), is clear (seq
     // never has bit 0), so hw == h << 2 and s == ful(h).
     if (s != (hw | 2)) return attempt::other;
-    std::uint64_t nh = h + 1;
-    if (p + 1 >= n_) [[unlikely]] {
+    std::uint64_t nw = hw + 4;  // next(h) << 2, but at the end of a lap
+    if (wp + 4 >= n_word_) [[unlikely]] {
       if constexpr (!Wrap) return attempt::other;
-      nh = next_lap(h);
+      nw = next_lap_word(hw);
     }
     // [QT3] acq_rel/acquire: the take. LP(try_pop, value).
-    if (!head_.compare_exchange_weak(hw, nh << 2, std::memory_order_acq_rel,
+    if (!head_.compare_exchange_weak(hw, nw, std::memory_order_acq_rel,
                                      std::memory_order_acquire)) {
       return attempt::retry;
     }
     c = &ch;
-    k = &ctl_[p];
-    th = h;
+    k = &ctl_at_word(wp);
+    th = hw >> 2;
     return attempt::done;
   }
 
@@ -1425,6 +1447,8 @@ class bounded_queue {
   unsigned k_ = 0;
   std::uint64_t pos_mask_ = 0;
   std::uint64_t lap_step_ = 1;
+  std::uint64_t word_mask_ = 0;  // pos_mask_ << 2: a counter word's position bits
+  std::uint64_t n_word_ = 0;     // n_ << 2
   cell* cells_ = nullptr;
   ctl_word* ctl_ = nullptr;
   alignas(detail::cache_line_size) detail::atomic<std::uint64_t> head_{0};

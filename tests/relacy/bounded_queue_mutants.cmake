@@ -47,8 +47,8 @@ lockless_relacy_mutant(mutant_bounded_queue_free_relaxed
 lockless_relacy_mutant(mutant_bounded_queue_claim_seq_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND "cells_[p].seq.load(std::memory_order_acquire)"
-  REPLACE "cells_[p].seq.load(std::memory_order_relaxed)")
+  FIND "cu.seq.load(std::memory_order_acquire)"
+  REPLACE "cu.seq.load(std::memory_order_relaxed)")
 lockless_relacy_mutant(mutant_bounded_queue_claim_seq_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
@@ -148,9 +148,9 @@ lockless_relacy_mutant(mutant_bounded_queue_take_relaxed
 lockless_relacy_mutant(mutant_bounded_queue_take_relaxed
   PROGRAM bounded_queue_mutants
   HEADER lockless/bounded_queue.hpp
-  FIND [=[head_.compare_exchange_weak(hw, nh << 2, std::memory_order_acq_rel,
+  FIND [=[head_.compare_exchange_weak(hw, nw, std::memory_order_acq_rel,
                                      std::memory_order_acquire)]=]
-  REPLACE [=[head_.compare_exchange_weak(hw, nh << 2, std::memory_order_relaxed,
+  REPLACE [=[head_.compare_exchange_weak(hw, nw, std::memory_order_relaxed,
                                      std::memory_order_relaxed)]=])
 
 # (k) [QF1] full answered from the cell alone, as Vyukov's ring does: a push whose cell is

@@ -42,8 +42,8 @@
 //   by CASes on the record and on the counter), so a thread suspended in the middle of one
 //   delays nobody. The fences are the asymmetric pair (detail/asymmetric_fence.hpp): the
 //   light one, on every publish and free, is a compiler barrier; the heavy one, a
-//   membarrier system call (about 1 us alone; 50-60 us on average with 16 threads on 2
-//   vCPUs, where it waits for the other CPU), is paid only by a give-up.
+//   membarrier system call (about 1 us alone; 50-60 us on average, up to 4.7 ms, measured
+//   with 16 threads on 2 vCPUs), is paid only by a give-up.
 //   close() sets closed_flag in tail_ with one fetch-or.
 //   An exact "empty" from the cell, most of the time (queue_options{.fast_empty = true};
 //   off by default, and then every pop whose ticket is unpublished reads tail_): a pop
@@ -711,8 +711,8 @@ class bounded_queue {
   // vacant for u, or, with Wrap false, u the last ticket of its lap: claim_step's cases and
   // the loop's). The ring's fields are read from *this, not kept in registers across the
   // CAS, so that the common path needs no callee-saved register. It works on the counter
-  // word as read, not on u: the cell from tw's position bits (word_pos), the next word
-  // tw + 4 (u + 1, shifted), and u itself only once the claim is done.
+  // word as read, not on u: the cell from tw's position bits (wp, cell_at_word), the next
+  // word tw + 4 (u + 1, shifted), and u itself only once the claim is done.
   template <bool Wrap>
   [[gnu::always_inline]] attempt claim_once(std::uint64_t& tw, claimed& cl) noexcept {
     const std::uint64_t wp = tw & word_mask_;

@@ -680,16 +680,14 @@ class bounded_queue {
   // The same from a counter word w (ticket << 2, flags in the low two bits): wp = w &
   // word_mask_ is pos << 2, so a cell's byte offset is wp * (sizeof(cell) / 4), one
   // scaled index on x86-64 (sizeof(cell) is a multiple of 8: seq), with no shift of w.
-  [[nodiscard]] cell& cell_at_word(std::uint64_t wp) const noexcept {
-    static_assert(sizeof(cell) % 4 == 0);
+  template <class E>
+  [[nodiscard]] static E& at_word(E* base, std::uint64_t wp) noexcept {
+    static_assert(sizeof(E) % 4 == 0);
     return *std::launder(
-        reinterpret_cast<cell*>(reinterpret_cast<std::byte*>(cells_) + wp * (sizeof(cell) / 4)));
+        reinterpret_cast<E*>(reinterpret_cast<std::byte*>(base) + wp * (sizeof(E) / 4)));
   }
-  [[nodiscard]] ctl_word& ctl_at_word(std::uint64_t wp) const noexcept {
-    static_assert(sizeof(ctl_word) % 4 == 0);
-    return *std::launder(reinterpret_cast<ctl_word*>(reinterpret_cast<std::byte*>(ctl_) +
-                                                     wp * (sizeof(ctl_word) / 4)));
-  }
+  [[nodiscard]] cell& cell_at_word(std::uint64_t wp) const noexcept { return at_word(cells_, wp); }
+  [[nodiscard]] ctl_word& ctl_at_word(std::uint64_t wp) const noexcept { return at_word(ctl_, wp); }
   // next_lap(w >> 2) << 2 for a counter word w without flags.
   [[nodiscard]] std::uint64_t next_lap_word(std::uint64_t w) const noexcept {
     return (w | word_mask_ | 3) + 1;

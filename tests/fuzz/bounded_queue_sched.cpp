@@ -13,7 +13,10 @@
 //
 // Encoding: byte 0: capacity 1 + (b & 3) (1..4); bit 2: a closer thread (one more
 // scheduled thread that only calls close(), wherever the schedule puts it); bit 3:
-// queue_options{.may_block = false} (the blocking letters then run try_push / try_pop).
+// queue_options{.may_block = false} (the blocking letters then run try_push / try_pop);
+// bit 4: queue_options{.fast_empty = true} (pops answer empty from their cell while the
+// order word is quiet: the history must stay linearizable with every interleaving of the
+// publish-side check, the marking and the quieting pop).
 // A closer is also added whenever a script holds a blocking operation and the queue may
 // block, so that every wait is released by a close if not by a partner. Then the scripts
 // (support/fuzz_input.hpp, decode_scripts: 2-3 threads, 1-6 operations each, letters from
@@ -39,6 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t config = in.u8();
   const std::size_t capacity = 1 + (config & 3);
   const bool no_block = (config & 0x08) != 0;
+  const bool fast_empty = (config & 0x10) != 0;
   const std::vector<std::string> scripts = lockless_fuzz::decode_scripts(
       in, [](std::uint8_t b) { return ops::letter(ops::script_op_from_byte(b)); }, 2, 3, 6);
   bool blocking = false;
@@ -49,11 +53,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   opt.closer = (config & 0x04) != 0 || (blocking && !no_block);
   opt.run.max_steps = 100'000;  // a few hundred are normal; more is a livelock
   lockless::dsched::byte_schedule schedule(in.rest(), in.rest_size());
+  const auto run = [&]<lockless::queue_options Options>() {
+    return lockless::test::bounded_queue_schedule_run<Options>(schedule, scripts, capacity, opt);
+  };
+  using lockless::queue_options;
   const std::string failure =
       no_block
-          ? lockless::test::bounded_queue_schedule_run<lockless::queue_options{.may_block = false}>(
-                schedule, scripts, capacity, opt)
-          : lockless::test::bounded_queue_schedule_run(schedule, scripts, capacity, opt);
+          ? (fast_empty
+                 ? run.template operator()<queue_options{.may_block = false, .fast_empty = true}>()
+                 : run.template operator()<queue_options{.may_block = false}>())
+          : (fast_empty ? run.template operator()<queue_options{.fast_empty = true}>()
+                        : run.template operator()<queue_options{}>());
   if (!failure.empty()) {
     std::fprintf(stderr, "%s\n", failure.c_str());
     FUZZ_CHECK(failure.empty());

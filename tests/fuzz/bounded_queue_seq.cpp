@@ -1,6 +1,6 @@
 // tests/fuzz/bounded_queue_seq.cpp: sequential fuzzing of bounded_queue.
 //
-// The input is decoded into one sequence of operations, which drives four queues in turn
+// The input is decoded into one sequence of operations, which drives five queues in turn
 // (one per element type / options variant), each against a sequential model: a
 // std::deque, the capacity and a closed flag. With no operation in flight every answer is
 // exact: try_push says full exactly when the model holds capacity() elements, empty and
@@ -18,6 +18,10 @@
 //              leave its argument unmoved
 //   no_block   bounded_queue<throwing<>, std::allocator, {.may_block = false}>: the timed
 //              forms do not exist; their bytes run try_push / try_pop
+//   fast_empty bounded_queue<throwing<>, counting allocator, {.fast_empty = true}>: pops
+//              answer empty from their cell while order_ is quiet; the throws and closes
+//              that mark it (holes, close) and the quieting pops all come from the input,
+//              and every answer must still be the model's
 // For the counted types, the number of live elements equals the model's size after
 // every operation, and every element is destroyed exactly once (counters and canaries)
 // once the queue is gone. The counting allocator sees no allocation after construction
@@ -98,6 +102,7 @@ struct counting_allocator {
 struct tag_throwing {};
 struct tag_move_only {};
 struct tag_no_block {};
+struct tag_fast_empty {};
 
 using lockless_test::instance_counters;
 
@@ -138,6 +143,9 @@ using throwing_block =
 using throwing_no_block =
     throwing_traits<tag_no_block, std::allocator<lockless_test::throwing<tag_no_block>>,
                     lockless::queue_options{.may_block = false}>;
+using throwing_fast_empty =
+    throwing_traits<tag_fast_empty, counting_allocator<lockless_test::throwing<tag_fast_empty>>,
+                    lockless::queue_options{.fast_empty = true}>;
 
 // ---- the run ------------------------------------------------------------------------------
 std::size_t decode_capacity(std::uint8_t b) {
@@ -493,5 +501,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   run<throwing_block>(data, size);
   run<move_only_traits>(data, size);
   run<throwing_no_block>(data, size);
+  run<throwing_fast_empty>(data, size);
   return 0;
 }

@@ -150,7 +150,10 @@
 //         again. Pairs with [QP5].
 //   [QS1] give-up of a push: seq_cst CAS setting skip_flag in tail_, seq_cst loads of
 //         tail_, the record and seq, seq_cst CASes on the record (intent, then a dead
-//         count raised) and on tail_ (past u, or the flag cleared).
+//         count raised) and on tail_ (past u, or the flag cleared). A helper that reads
+//         the cell vacant for u reads the record again after it (in the single total
+//         order: an intent CASed in after that load has its heavy fence and its read of
+//         seq after the free, and finds u alive).
 //   [QS2] give-up of a push: heavy_fence() between announcing the intent and reading seq
 //         again. Pairs with [QT5].
 //   [QR1] the holders' side of a give-up: after [QP5] or [QT5] found a record about their
@@ -961,6 +964,11 @@ class bounded_queue {
         // But "alive" is a verdict like "dead": while an intent on u is still in the
         // record, another helper that saw the cell held after its heavy fence may commit
         // it. So an intent on u is answered first, by the CAS the holder would make.
+        // x was read before s: an intent announced in between (by a helper that then read
+        // the cell still held, before the free) is not in it. So the record is read again
+        // after the cell, and a change sends this thread round again.
+        // [QS1] seq_cst load: after the load of seq above.
+        if (s == vac(u) && k.load(std::memory_order_seq_cst) != x) continue;
         if (s >= vac(u)) {
           if (s == vac(u) && (x & c_valid) != 0 && (x & c_intent) != 0 &&
               clap_diff(lu & clap_mask, c_lap(x)) == static_cast<std::int64_t>(c_dead(x)) + 1 &&

@@ -173,6 +173,38 @@ TEST(DschedBoundedQueueRegression, PushGiveUpAliveAndDeadAreOneVerdict) {
   EXPECT_NE(plan.trace().find("4:help_skip"), std::string::npos) << plan.trace();
 }
 
+// The same race with the helper's reads the other way round: its record read comes
+// before the intent and its cell read after the free. Capacity 2; thread 0 pushes tickets
+// 0 and 1; thread 1 takes ticket 0 and stops before its free; thread 2 pops ticket 1;
+// thread 3 pushes, gives up on ticket 2 (cell 0 held) and stops before it announces the
+// intent; thread 4 pushes, finds the flag and reads the record (no intent yet); thread 3
+// announces, passes the heavy fence, reads the cell still held and stops before its
+// commit; thread 1 frees cell 0 and stops before it reads the record; thread 4 reads the
+// cell vacant for ticket 2, finishes the give-up and pushes; then thread 3 commits (or
+// finds the intent answered) and thread 1 reads the record. Until 2026-12-06 the helper
+// answered "alive" from the record it had read before the cell, which held no intent, so
+// it left the intent standing: thread 3's commit succeeded, and thread 1 then moved cell
+// 0 past ticket 2, over the element thread 4 had published there (a value lost). The
+// schedule fuzz target found it (with fast_empty, whose order_ marks widen the window);
+// the fix reads the record again after the cell.
+TEST(DschedBoundedQueueRegression, PushGiveUpAliveAfterAStaleRecordIsOneVerdict) {
+  ds::site_plan plan({{0, nullptr},
+                      {1, "free_cell"},
+                      {2, nullptr},
+                      {3, "help_skip", 3},
+                      {4, "help_skip", 2},
+                      {3, "heavy_fence", 2},
+                      {1, "light_fence"},
+                      {4, nullptr},
+                      {3, nullptr},
+                      {1, nullptr}});
+  EXPECT_EQ(give_up_plan_run(plan), "");
+  // The plan went where it was meant to: both give-ups met and the holder freed in between.
+  EXPECT_NE(plan.trace().find("3:heavy_fence"), std::string::npos) << plan.trace();
+  EXPECT_NE(plan.trace().find("4:help_skip"), std::string::npos) << plan.trace();
+  EXPECT_NE(plan.trace().find("1:light_fence"), std::string::npos) << plan.trace();
+}
+
 TEST(DschedBoundedQueueRegression, BlockingPopNeverLosesAWakeUp) {
   const std::vector<std::vector<std::string>> scenarios = {
       {"p", "i"},

@@ -83,7 +83,9 @@
 //   ticket, each lap, at the same price); inside a give-up, nothing (others finish it).
 //   The dsched progress test (tests/dsched/bounded_queue_progress.cpp) suspends each
 //   thread at each of its yield points in turn and checks that the others finish.
-//   The blocking forms (push, emplace, pop, the timed ones) first try a few times, then
+//   The blocking forms (push, emplace, pop, the timed ones) first try a few times (between
+//   tries they watch their own counter and the cell their next ticket needs, and try again
+//   once it is ready: [QW1], not the other side's counter that a failed try reads), then
 //   sleep on detail::event_count (detail/parking.hpp), constructed `asymmetric`: the
 //   sleeper pays heavy_fence() before it checks again, and a push or pop with nobody
 //   waiting pays one load after the light fence it already has, no system call and no
@@ -170,6 +172,9 @@
 //   [QC1] close: seq_cst fetch-or of closed_flag into tail_: LP(close).
 //   [QC2] is_closed(): seq_cst load of tail_.
 //   [QZ1] size_approx(): relaxed loads of the counters.
+//   [QW1] the blocking forms' spin: relaxed loads of the waiter's own counter and of its
+//         next cell's seq, a hint of when to try again (push_may_succeed,
+//         pop_may_succeed); the try then decides with its own loads.
 //   [QO1] push, before its publish: relaxed load of the seq of the ticket before its own
 //         (a value at or past that ticket's ful() is one it had: published or passed;
 //         anything else marks, the safe side). Pop, its cell vacant for h: seq_cst load
@@ -1440,13 +1445,39 @@ class bounded_queue {
   template <class Try, class Deadline>
   queue_status wait_push(Try&& attempt, const Deadline* deadline) {
     return detail::await_attempt(
-        *not_full_, attempt, [](queue_status st) { return st == queue_status::full; }, deadline);
+        *not_full_, attempt, [](queue_status st) { return st == queue_status::full; },
+        [this] { return push_may_succeed(); }, deadline);
   }
   template <class Deadline>
   queue_result<T> wait_pop(const Deadline* deadline) {
     return detail::await_attempt(
         *not_empty_, [&] { return try_pop(); },
-        [](const queue_result<T>& r) { return !r && r.error() == queue_status::empty; }, deadline);
+        [](const queue_result<T>& r) { return !r && r.error() == queue_status::empty; },
+        [this] { return pop_may_succeed(); }, deadline);
+  }
+
+  // The spinning waiters' hints (detail::await_attempt's `ready`): could a try succeed now?
+  // A failed try_push reads head_ and holes_, a failed try_pop tail_ (the exact answers,
+  // [QF1] / [QE1]): the other side's hot lines. A waiter that retried such a try every few
+  // hundred nanoseconds would take them from the very thread that is about to make room.
+  // These read only the waiter's own counter and the cell its next ticket needs, a line the
+  // other side hands over anyway, and say yes when that cell is ready for the ticket (or
+  // past it, or a flag is set: the try will sort it out). A "no" is only a hint: the
+  // sleeping loop tries regardless (a cell held by a suspended thread, a hole, or close()
+  // is then seen by its exact try).
+  // [QW1] relaxed loads of tail_ (head_) and the cell's seq: nothing is read or written on
+  //       the strength of them; the try that follows makes its own ordered loads.
+  bool push_may_succeed() const noexcept {
+    const std::uint64_t tw = tail_.load(std::memory_order_relaxed);  // [QW1]
+    if ((tw & (skip_flag | closed_flag)) != 0) return true;
+    // vac(u) == tw: vacant for u; above it: u was claimed meanwhile.
+    return cell_at_word(tw & word_mask_).seq.load(std::memory_order_relaxed) >= tw;  // [QW1]
+  }
+  bool pop_may_succeed() const noexcept {
+    const std::uint64_t hw = head_.load(std::memory_order_relaxed);  // [QW1]
+    if ((hw & give_up_flag) != 0) return true;
+    // ful(h) == (hw | 2): published; above it: h was taken meanwhile.
+    return cell_at_word(hw & word_mask_).seq.load(std::memory_order_relaxed) > hw;  // [QW1]
   }
 
   [[no_unique_address]] Allocator alloc_;

@@ -1,13 +1,22 @@
 // lockless/detail/queue_wait.hpp: what the queues' blocking and timed forms share.
 //
-// await_attempt(ec, attempt, not_yet, deadline) runs a non-waiting operation until it
-// gives an answer other than "not yet" (full for a push, empty for a pop): a few tries (a
+// await_attempt(ec, attempt, not_yet, ready, deadline) runs a non-waiting operation until
+// it gives an answer other than "not yet" (full for a push, empty for a pop): a few tries (a
 // yield after the first, detail::backoff after the others), then sleeps on the
 // event_count `ec`, re-trying after every wake-up. With a deadline it gives up once the
 // deadline has passed and returns the last "not yet" answer (a timed form reports a timeout
 // as full / empty). The protocol is detail/parking.hpp's ([KW1]-[KW5] here, [KN1]-[KN3] on
 // the notifying side): announce, re-try, then sleep; the operation that makes progress
 // possible notifies after it.
+// `ready` is a hint, a cheap "could a try succeed now?": between the spinning tries, a try
+// is made only once ready() says yes. The first try and every try of the sleeping loop are
+// made regardless, so the hint decides only when the spin retries, never an answer, and a
+// wrong "no" costs at most the rest of the spin (about 20 us) before the sleeping loop's
+// exact try. What it is for: a failed try may read the other side's hot line to make its
+// answer exact (bounded_queue's full and empty), and a waiter that retries such a try takes
+// that line from the thread that is about to make room; ready() reads only lines the waiter
+// needs anyway (its own counter, the cell it waits for). The form without `ready` retries
+// every time.
 //
 // restore_argument(v, p) puts the value *p back into a push's argument `v` that was moved
 // from before the push found out it could not complete (closed).
@@ -59,14 +68,18 @@ inline constexpr unsigned queue_spin_tries = scheduler_controlled ? 1 : 20;
 // The deadline of the untimed blocking forms.
 inline constexpr const std::chrono::steady_clock::time_point* no_deadline = nullptr;
 
-template <class Attempt, class NotYet, class Deadline>
-auto await_attempt(event_count& ec, Attempt&& attempt, NotYet&& not_yet, const Deadline* deadline)
-    -> decltype(attempt()) {
+template <class Attempt, class NotYet, class Ready, class Deadline>
+auto await_attempt(event_count& ec, Attempt&& attempt, NotYet&& not_yet, Ready&& ready,
+                   const Deadline* deadline) -> decltype(attempt()) {
   backoff bo;
   for (unsigned i = 0; i < queue_spin_tries; ++i) {
-    auto r = attempt();
-    if (!not_yet(r)) return r;
-    if (deadline != nullptr && Deadline::clock::now() >= *deadline) return r;  // timed out
+    if (i == 0 || ready()) {
+      auto r = attempt();
+      if (!not_yet(r)) return r;
+      if (deadline != nullptr && Deadline::clock::now() >= *deadline) return r;  // timed out
+    } else if (deadline != nullptr && Deadline::clock::now() >= *deadline) {
+      return attempt();  // timed out: the last answer is an exact one
+    }
     if (i == 0 && !scheduler_controlled) {
       std::this_thread::yield();  // break the lock-step (above)
     } else {
@@ -86,6 +99,14 @@ auto await_attempt(event_count& ec, Attempt&& attempt, NotYet&& not_yet, const D
       return attempt();  // the deadline passed: one last try
     }
   }
+}
+
+template <class Attempt, class NotYet, class Deadline>
+auto await_attempt(event_count& ec, Attempt&& attempt, NotYet&& not_yet, const Deadline* deadline)
+    -> decltype(attempt()) {
+  return await_attempt(
+      ec, std::forward<Attempt>(attempt), std::forward<NotYet>(not_yet), [] { return true; },
+      deadline);
 }
 
 // Puts a moved-from push argument back (a push refused after its element was built).

@@ -287,6 +287,33 @@ TEST(BoundedQueueBlocking, PastDeadlinesStillTryOnce) {
   EXPECT_EQ(q.pop_for(std::chrono::nanoseconds(1)).error(), queue_status::empty);
 }
 
+// Deadlines of a few microseconds end inside the spin of detail::await_attempt, where a try
+// runs only when the hint (push_may_succeed / pop_may_succeed) says the next cell is ready:
+// a deadline that passes while the hint says no must still end in an exact answer.
+TEST(BoundedQueueBlocking, DeadlinesInsideTheSpinStillAnswerExactly) {
+  bounded_queue<std::string> q(1);
+  ASSERT_EQ(q.try_push("in"), queue_status::success);
+  for (const auto d :
+       {std::chrono::microseconds(1), std::chrono::microseconds(3), std::chrono::microseconds(10),
+        std::chrono::microseconds(30), std::chrono::microseconds(100)}) {
+    std::string arg = "refused, and long enough to live on the heap, not in SSO";
+    EXPECT_EQ(q.push_for(std::move(arg), d), queue_status::full) << d.count() << " us";
+    EXPECT_EQ(arg, "refused, and long enough to live on the heap, not in SSO")
+        << "a timed-out push leaves its argument intact (" << d.count() << " us)";
+  }
+  EXPECT_EQ(q.try_pop().value(), "in");
+  for (const auto d :
+       {std::chrono::microseconds(1), std::chrono::microseconds(3), std::chrono::microseconds(10),
+        std::chrono::microseconds(30), std::chrono::microseconds(100)}) {
+    EXPECT_EQ(q.pop_for(d).error(), queue_status::empty) << d.count() << " us";
+  }
+  q.close();
+  for (const auto d : {std::chrono::microseconds(3), std::chrono::microseconds(30)}) {
+    EXPECT_EQ(q.pop_for(d).error(), queue_status::closed) << d.count() << " us";
+    EXPECT_EQ(q.push_for(std::string("late"), d), queue_status::closed) << d.count() << " us";
+  }
+}
+
 TEST(BoundedQueueBlocking, PopForIsSatisfiedByAPushBeforeItsDeadline) {
   bounded_queue<int> q(1);
   const auto start = clock_type::now();

@@ -63,10 +63,6 @@
 //   Linearizable bounded FIFO queue with close (P0260 semantics): every pushed value is
 //   popped at most once and, once the queue is closed and drained, exactly once; values
 //   come out in the order of their pushes' linearization points.
-//   KNOWN DEFECT (open, 2026-12-07; docs/testing.md, "Open (2026-12-07)"): schedule
-//   fuzzing found an interleaving of two helpers of one push give-up that loses a value
-//   (an ABA on the cell's record). It needs a holder preempted mid-pop and two helpers
-//   preempted at chosen points; the fix is the next change to this header.
 //   capacity() is exactly the constructor's argument (there are that many cells): the
 //   queue never holds more elements. "full" is relaxed in one documented way: an
 //   operation in progress holds its cell (a push from its claim to its publish, a pop from
@@ -159,13 +155,15 @@
 //         count raised) and on tail_ (past u, or the flag cleared). A helper that reads
 //         the cell vacant for u reads the record again after it (in the single total
 //         order: an intent CASed in after that load has its heavy fence and its read of
-//         seq after the free, and finds u alive).
+//         seq after the free, and finds u alive). Every one of these CASes is from a word
+//         read earlier; a record never takes the same word twice (it is cleared to
+//         no_record(lap), not 0), so a CAS that succeeds saw no change in between.
 //   [QS2] give-up of a push: heavy_fence() between announcing the intent and reading seq
 //         again. Pairs with [QT5].
 //   [QR1] the holders' side of a give-up: after [QP5] or [QT5] found a record about their
-//         lap, seq_cst CASes on it (the verdict "kept"; the record cleared once the cell is
-//         vacant for its next live ticket) and seq_cst stores of seq moving a cell past
-//         its dead tickets.
+//         lap, seq_cst CASes on it (the verdict "kept"; the record cleared, to
+//         no_record(L) for the lap L the cell is vacant for, once it is vacant for its next
+//         live ticket) and seq_cst stores of seq moving a cell past its dead tickets.
 //   [QE1] pop, ticket unpublished: seq_cst loads of tail_, the record, seq, the cells up
 //         to tail_ and head_ (the empty answer and the lookahead; argued over one total
 //         order of these loads).
@@ -212,14 +210,17 @@
 //         ticket was given up on (until it frees). Nobody else stores to seq, so a cell
 //         moves vac(t) -> ful(t) -> vac(t + (1 + dead) 2^k) and never back.
 //   INV3: a record is about one holder's lap L (or is empty, or stale: its cell has moved
-//         past L + dead). Every verdict on a ticket is one CAS on the record from a value
-//         that holds the intent: "abandoned" or "kept" for a pop's give-up, "dead" (the
-//         count raised) or "alive" (the record cleared) for a push's. "abandoned" and
-//         "dead" are written only by a thread that read seq unchanged after its heavy
-//         fence, so the holder's light-fenced load reads the intent and its own answer
-//         ("kept", the record cleared) races that commit; a helper that finds the cell
-//         already vacant for the ticket answers "alive" by the holder's CAS. Once written,
-//         a verdict does not change until the holder clears the record.
+//         past L + dead). Its words never repeat (an empty record is no_record(L') for
+//         the lap L' the cell was vacant for when it was cleared), so no CAS from a word
+//         read earlier succeeds after the record went round (ABA). Every verdict on a
+//         ticket is one CAS on the record from a value that holds the intent: "abandoned"
+//         or "kept" for a pop's give-up, "dead" (the count raised) or "alive" (the record
+//         cleared) for a push's. "abandoned" and "dead" are written only by a thread that
+//         read seq unchanged after its heavy fence, so the holder's light-fenced load
+//         reads the intent and its own answer ("kept", the record cleared) races that
+//         commit; a helper that finds the cell already vacant for the ticket answers
+//         "alive" by the holder's CAS. Once written, a verdict does not change until the
+//         holder clears the record.
 //   INV4: while a flag is set in head_ (tail_), no ticket at or after the flagged one is
 //         taken (claimed): the give-up's decision and the counter's move are the only
 //         steps, and any thread can make them.
@@ -373,7 +374,13 @@ class bounded_queue {
   static constexpr bool holds_element(std::uint64_t s) noexcept { return (s & 2) != 0; }
 
   // ---- ctl: the slow word of a cell (the give-ups), in a separate, read-mostly array -------
-  //   [lap:44][dead:16][verdict:2][intent:1][valid:1]; 0: no record.
+  //   [lap:44][dead:16][verdict:2][intent:1][valid:1]. valid clear: no record, and the lap
+  //   field says for which lap the cell was vacant when the last record was cleared
+  //   (no_record(L); 0 = no_record(0) at construction). A cleared record never returns to
+  //   a word read before, so a helper's CAS from a stale read fails: if clearing wrote 0,
+  //   a helper that read 0 before an intent was announced and answered could announce
+  //   the same word again, and the first helper's commit CAS (expecting that word) would
+  //   succeed over an answered intent (docs/testing.md, "Found so far", 2026-12-07).
   //   A record is about the operation holding the cell at lap `lap` (its push, from claim to
   //   publish; its pop, from take to free; or a push taking its element back): the verdict
   //   of the consumers on ticket (lap, pos) (none, intent, abandoned, kept), and `dead`
@@ -393,6 +400,10 @@ class bounded_queue {
     return ((lap & clap_mask) << clap_shift) | (dead << dead_shift) | (verdict << verdict_shift) |
            (intent ? c_intent : 0) | c_valid;
   }
+  static constexpr std::uint64_t no_record(std::uint64_t lap) noexcept {
+    return (lap & clap_mask) << clap_shift;
+  }
+  static constexpr bool has_record(std::uint64_t x) noexcept { return (x & c_valid) != 0; }
   static constexpr std::uint64_t c_lap(std::uint64_t x) noexcept { return x >> clap_shift; }
   static constexpr std::uint64_t c_dead(std::uint64_t x) noexcept {
     return (x >> dead_shift) & dead_max;
@@ -759,7 +770,7 @@ class bounded_queue {
       const attempt a = claim_once<false>(tw, cl);
       if (a == attempt::done) [[likely]] {
         const std::uint64_t x = fill(cl, build);
-        if (x == 0) [[likely]]
+        if (!has_record(x)) [[likely]]
           return queue_status::success;
         return push_settle(cl.t, x, build, undo);
       }
@@ -775,7 +786,7 @@ class bounded_queue {
       const claimed cl = claim(tw);
       if (cl.status != queue_status::success) return cl.status;
       const std::uint64_t x = fill(cl, build);
-      if (x == 0) return queue_status::success;
+      if (!has_record(x)) return queue_status::success;
       if (settle_publish(*cl.k, lap(cl.t), x)) return filled();
       undo_fill(cl, undo);
       tw = tail_.load(std::memory_order_acquire);  // [QP1]
@@ -810,7 +821,7 @@ class bounded_queue {
     build(c.get());
 #endif
     const std::uint64_t x = publish(c, *cl.k, cl.t);
-    if (x == 0) [[likely]] {
+    if (!has_record(x)) [[likely]] {
       (void)filled();
     }
     return x;
@@ -979,9 +990,9 @@ class bounded_queue {
         // [QS1] seq_cst load: after the load of seq above.
         if (s == vac(u) && k.load(std::memory_order_seq_cst) != x) continue;
         if (s >= vac(u)) {
-          if (s == vac(u) && (x & c_valid) != 0 && (x & c_intent) != 0 &&
+          if (s == vac(u) && has_record(x) && (x & c_intent) != 0 &&
               clap_diff(lu & clap_mask, c_lap(x)) == static_cast<std::int64_t>(c_dead(x)) + 1 &&
-              !k.compare_exchange_strong(x, 0, std::memory_order_seq_cst,
+              !k.compare_exchange_strong(x, no_record(lu), std::memory_order_seq_cst,
                                          std::memory_order_seq_cst)) {
             continue;
           }
@@ -1004,7 +1015,7 @@ class bounded_queue {
         // Freed first: u is alive, once the intent is answered (as above: a helper that
         // read the cell held may still commit it).
         std::uint64_t e = xi;
-        if (!k.compare_exchange_strong(e, 0, std::memory_order_seq_cst,
+        if (!k.compare_exchange_strong(e, no_record(lu), std::memory_order_seq_cst,
                                        std::memory_order_seq_cst)) {
           continue;
         }
@@ -1039,9 +1050,9 @@ class bounded_queue {
     }
   }
 
-  // Publishes the element built for ticket t and returns the cell's record: 0 (no record,
-  // the common case) or a record for settle_publish to read (false: consumers gave up on t
-  // first).
+  // Publishes the element built for ticket t and returns the cell's record word: without
+  // c_valid (no record, the common case: has_record() is false) or a record for
+  // settle_publish to read (false: consumers gave up on t first).
   [[gnu::always_inline]] std::uint64_t publish(cell& c, ctl_word& k, std::uint64_t t) noexcept {
     if constexpr (fast_empty) check_order(c, t);
     // [QP4] release: the publish. Pairs with [QT2].
@@ -1098,7 +1109,7 @@ class bounded_queue {
     // of a push reads this free after its heavy fence, or this load reads its intent.
     detail::asymmetric_fence::light_fence();
     const std::uint64_t x = k.load(std::memory_order_relaxed);
-    if (x == 0 || !about(x, lap(t))) [[likely]]
+    if (!has_record(x) || !about(x, lap(t))) [[likely]]
       return 0;
     return x;
   }
@@ -1124,7 +1135,8 @@ class bounded_queue {
       // The cell is vacant for its next live ticket: the record is done (an intent in it is
       // answered "alive": the ticket it names finds its cell vacant).
       // [QR1] seq_cst CAS: the record cleared.
-      if (k.compare_exchange_strong(x, 0, std::memory_order_seq_cst, std::memory_order_seq_cst)) {
+      if (k.compare_exchange_strong(x, no_record(target), std::memory_order_seq_cst,
+                                    std::memory_order_seq_cst)) {
         return;
       }
     }

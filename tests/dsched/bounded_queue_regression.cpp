@@ -108,15 +108,16 @@ TEST(DschedBoundedQueueRegression, NeverReportedEmptyWhileNonEmpty) {
                   [](ds::strategy& strat, const auto& sc) { return empty_run(strat, sc, 2); });
 }
 
-// The scripts of the two planned runs below, at capacity 2: thread 0 pushes twice, threads
-// 1 and 2 pop once each, threads 3 and 4 push once each. "" or what went wrong.
-std::string give_up_plan_run(ds::site_plan& plan) {
+// The scripts of the planned runs below, at capacity 2: by default thread 0 pushes twice,
+// threads 1 and 2 pop once each, threads 3 and 4 push once each. "" or what went wrong.
+std::string give_up_plan_run(ds::site_plan& plan,
+                             const std::vector<std::string>& scripts = {"ii", "r", "r", "i", "i"}) {
   ds::options opt = ds::pooled_threads();
   opt.max_steps = 20000;  // a livelock ends here as a step-limit report
   plan.attach(opt);
   lockless::bounded_queue<std::uint64_t> q(2);
   return lockless::test::scripted_run(
-      plan, {"ii", "r", "r", "i", "i"}, lc::spec::bounded_queue(2).full_when_in_flight().drained(),
+      plan, scripts, lc::spec::bounded_queue(2).full_when_in_flight().drained(),
       [&](std::uint64_t v) { return op_result::from_status(q.try_push(v)); },
       [&] { return pop_result(q.try_pop()); }, [](char, unsigned) {}, queue_ops, opt);
 }
@@ -203,6 +204,82 @@ TEST(DschedBoundedQueueRegression, PushGiveUpAliveAfterAStaleRecordIsOneVerdict)
   EXPECT_NE(plan.trace().find("3:heavy_fence"), std::string::npos) << plan.trace();
   EXPECT_NE(plan.trace().find("4:help_skip"), std::string::npos) << plan.trace();
   EXPECT_NE(plan.trace().find("1:light_fence"), std::string::npos) << plan.trace();
+}
+
+// Two helpers of one push give-up whose intents are the same word, driven step by step:
+// capacity 2; thread 0 pushes tickets 0 and 1; thread 1 takes ticket 0 and stops before
+// its free; thread 2 pops ticket 1; thread 3 pushes, finds cell 0 held, sets the flag for
+// ticket 2 and stops; thread 4 pushes, finds the flag and reads the record (none) and the
+// cell (held), and stops before it announces its intent; thread 3 announces its intent,
+// passes the heavy fence, reads the cell still held and stops before its commit; thread 1
+// frees cell 0, answers the intent "alive" by clearing the record, then pushes: it finds
+// the flag, reads the cell vacant for ticket 2, puts tail_ back on it, claims it and stops
+// before its publish; thread 4 announces its intent from the record it read, passes its
+// fence and reads the cell (vacant for ticket 2) and stops; thread 3 commits and pops;
+// then the others finish. Until 2026-12-07 the record went back to exactly the word
+// thread 4 had read (0, "no record"), so thread 4's intent CAS succeeded and wrote the
+// very word thread 3 had announced: thread 3's commit CAS then succeeded over an intent
+// that had been answered, ticket 2 was declared dead while thread 1 held it, thread 3's
+// pop passed it as a hole, and thread 1's publish put a value where no pop would look
+// (lost). The schedule fuzz target found it (stop 42). Now the holder's answer leaves a
+// word that no earlier reader can hold ("no record, the cell vacant for lap L"), so
+// thread 4's CAS fails.
+TEST(DschedBoundedQueueRegression, PushGiveUpIntentsOfTwoHelpersAreNeverTheSameWord) {
+  ds::site_plan plan({{0, nullptr},
+                      {1, "free_cell"},
+                      {2, nullptr},
+                      {3, "help_skip"},
+                      {4, "help_skip", 3},
+                      {3, "heavy_fence", 2},
+                      {1, "publish"},
+                      {4, "heavy_fence", 2},
+                      {3, nullptr},
+                      {4, nullptr},
+                      {1, nullptr}});
+  EXPECT_EQ(give_up_plan_run(plan, {"ii", "ri", "r", "ir", "i"}), "");
+  // The plan went where it was meant to: both helpers met the give-up, the holder answered
+  // an intent, and thread 1's push came round to the same ticket.
+  EXPECT_NE(plan.trace().find("3:heavy_fence"), std::string::npos) << plan.trace();
+  EXPECT_NE(plan.trace().find("4:help_skip"), std::string::npos) << plan.trace();
+  EXPECT_NE(plan.trace().find("1:settle_free"), std::string::npos) << plan.trace();
+  EXPECT_NE(plan.trace().find("1:help_skip"), std::string::npos) << plan.trace();
+}
+
+// The same ABA on the pop side, driven step by step: capacity 2; thread 2 pops, finds
+// ticket 0 claimed (thread 0 stopped before its publish) and ticket 1 published, sets the
+// flag to give up on ticket 0 and stops; thread 3 pops, finds the flag, reads the record
+// (none) and the cell (vacant) and stops before it announces its intent; thread 2
+// announces, passes its heavy fence, reads the cell still unpublished and stops before
+// its commit; thread 0 publishes, finds the intent and settles "kept"; thread 4 pops,
+// clears the flag, takes ticket 0 and frees the cell, clearing the record; thread 3
+// announces its intent from the record it read; thread 2 commits; thread 5 then pushes
+// until the queue is full. Until 2026-12-07 the cleared record was 0 again, so thread 3's
+// intent was the very word thread 2 had announced, and thread 2's commit of "abandoned"
+// succeeded on a ticket already taken: no value is lost (head_ had moved on), but holes_
+// counted a hole that no pop would ever pass, for good, and every push that found the
+// queue full from then on walked a whole lap of cells (vacant_ahead) instead of the O(1)
+// rule (full_at). Checked by rebuilding that version: thread 5's full push went through
+// vacant_ahead.
+TEST(DschedBoundedQueueRegression, PopGiveUpIntentsOfTwoHelpersAreNeverTheSameWord) {
+  ds::site_plan plan({{0, "publish"},
+                      {1, nullptr},
+                      {2, "help_give_up"},
+                      {3, "help_give_up", 3},
+                      {2, "heavy_fence", 2},
+                      {0, nullptr},
+                      {4, nullptr},
+                      {3, nullptr},
+                      {2, nullptr},
+                      {5, nullptr}});
+  EXPECT_EQ(give_up_plan_run(plan, {"i", "i", "r", "r", "r", "iii"}), "");
+  EXPECT_NE(plan.trace().find("2:heavy_fence"), std::string::npos) << plan.trace();
+  EXPECT_NE(plan.trace().find("3:help_give_up"), std::string::npos) << plan.trace();
+  EXPECT_NE(plan.trace().find("4:settle_free"), std::string::npos) << plan.trace();
+  // Thread 5's third push found the queue full (claim_step) by the O(1) rule, which here
+  // reads no cell (head_ is at ticket 2, the first of the lap before), and not by the
+  // walk over the lap that a counted hole sends it on.
+  EXPECT_NE(plan.trace().find("5:claim_step"), std::string::npos) << plan.trace();
+  EXPECT_EQ(plan.trace().find("5:vacant_ahead"), std::string::npos) << plan.trace();
 }
 
 TEST(DschedBoundedQueueRegression, BlockingPopNeverLosesAWakeUp) {

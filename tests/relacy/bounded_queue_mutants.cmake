@@ -78,9 +78,9 @@ lockless_relacy_mutant(mutant_bounded_queue_free_no_fence
   HEADER lockless/bounded_queue.hpp
   FIND [=[detail::asymmetric_fence::light_fence();
     const std::uint64_t x = k.load(std::memory_order_relaxed);
-    if (x == 0 || !about(x, lap(t))) [[likely]]]=]
+    if (!has_record(x) || !about(x, lap(t))) [[likely]]]=]
   REPLACE [=[const std::uint64_t x = k.load(std::memory_order_relaxed);
-    if (x == 0 || !about(x, lap(t))) [[likely]]]=])
+    if (!has_record(x) || !about(x, lap(t))) [[likely]]]=])
 
 # (g) [QG2] the heavy fence of a pop's give-up removed (help_give_up()): the pair of (e)
 #     broken on the give-up's side, the same lost value. Expected: an assertion. (Relacy

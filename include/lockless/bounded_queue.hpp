@@ -498,6 +498,7 @@ class bounded_queue {
                                                     : (std::uint64_t{1} << ticket_lap_bits) - 64;
     for (std::size_t i = 0; i < n_; ++i) {
       cells_[i].seq.store(vac((base << k_) | i), std::memory_order_relaxed);
+      ctl_[i].store(no_record(base), std::memory_order_relaxed);  // as a cleared record
     }
     head_.store((base << k_) << 2, std::memory_order_relaxed);
     tail_.store((base << k_) << 2, std::memory_order_relaxed);

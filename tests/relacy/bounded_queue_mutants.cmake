@@ -206,6 +206,22 @@ lockless_relacy_mutant(mutant_bounded_queue_close_unmarked
   FIND "remark(order_closed);"
   REPLACE "{}")
 
+# (p) [QR1] the holder clears a record to 0, not to no_record(lap): the record goes back to
+#     a word that a helper of the same give-up may have read, and that helper's intent CAS
+#     writes the very word another helper announced and is about to commit (an ABA, no
+#     weak-memory effect). Relacy's random and bounded searches do not reach it: it needs
+#     three threads of one give-up suspended at chosen points and a push in between. The
+#     planned schedules of tests/dsched/bounded_queue_regression.cpp do, step by step.
+#     Expected: the push side loses a value (lincheck A5), and the pop side's full push
+#     walks the lap for a hole that was never made (the trace shows vacant_ahead).
+lockless_dsched_mutant(mutant_bounded_queue_record_cleared_to_zero
+  SOURCE bounded_queue_regression
+  FILTER "DschedBoundedQueueRegression.*IntentsOfTwoHelpersAreNeverTheSameWord"
+  EXPECT "A5 lost: value inserted and never removed.*5:vacant_ahead"
+  HEADER lockless/bounded_queue.hpp
+  FIND "if (k.compare_exchange_strong(x, no_record(target), std::memory_order_seq_cst,"
+  REPLACE "if (k.compare_exchange_strong(x, 0, std::memory_order_seq_cst,")
+
 # Not declared:
 #   [QP1], [QP3]: acquire / acq_rel for the symmetry of the full answer's argument with
 #         (j); no scenario needs them (not minimised).

@@ -282,6 +282,40 @@ TEST(DschedBoundedQueueRegression, PopGiveUpIntentsOfTwoHelpersAreNeverTheSameWo
   EXPECT_EQ(plan.trace().find("5:vacant_ahead"), std::string::npos) << plan.trace();
 }
 
+// The give-up scripts of the plans above, under schedules that preempt inside the give-up
+// and its helpers' functions (ds::site_walk): the soak of the planned schedules. 2,000
+// schedules per script set here (500 under ASan), scaled by LOCKLESS_DSCHED_SCALE; with
+// the record ABA put back, such a walk found a livelock at schedule 357,069 and a wrong
+// "full" at 1,766,714 (see site_walk in support/dsched.hpp), so the CI run is a smoke
+// test, and a soak is LOCKLESS_DSCHED_SCALE=1000.
+TEST(DschedBoundedQueueRegression, GiveUpScriptsUnderAWalkThatPreemptsInTheGiveUps) {
+  const std::vector<std::vector<std::string>> scenarios = {
+      {"ii", "ri", "r", "ir", "i"},
+      {"i", "i", "r", "r", "r", "iii"},
+      {"ii", "r", "r", "i", "i"},
+  };
+  for (const auto& scripts : scenarios) {
+    ds::explore_options o;
+    o.schedules = schedules;
+    o.hot_functions =
+        "help_skip|help_give_up|finish_skip|free_cell|settle_free|publish|settle_publish|"
+        "heavy_fence|light_fence|pop_slow|claim_step";
+    const ds::explore_summary s = ds::explore(o, [&](ds::strategy& strat) {
+      ds::options opt = ds::pooled_threads();
+      opt.max_steps = 20000;  // a livelock ends here as a step-limit report
+      lockless::bounded_queue<std::uint64_t> q(2);
+      return lockless::test::scripted_run(
+          strat, scripts, lc::spec::bounded_queue(2).full_when_in_flight().drained(),
+          [&](std::uint64_t v) { return op_result::from_status(q.try_push(v)); },
+          [&] { return pop_result(q.try_pop()); }, [](char, unsigned) {}, queue_ops, opt);
+    });
+    std::string name;
+    for (const auto& t : scripts) name += (name.empty() ? "" : ",") + ("\"" + t + "\"");
+    EXPECT_TRUE(s.ok()) << "{" << name << "}: " << s.describe();
+    std::printf("give-up site walk {%s}: %s\n", name.c_str(), s.describe().c_str());
+  }
+}
+
 TEST(DschedBoundedQueueRegression, BlockingPopNeverLosesAWakeUp) {
   const std::vector<std::vector<std::string>> scenarios = {
       {"p", "i"},

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -106,10 +107,40 @@ TEST(Dsched, PctDepthOneNeverPreempts) {
   }
 }
 
+// A yield point in a function of its own (site_walk tells functions apart by name).
+void probe_step(atomic<int>& x) {
+  (void)x.fetch_add(1, relaxed);
+}
+
+TEST(Dsched, SiteWalkPreemptsOnlyInsideItsFunctions) {
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    // Cold everywhere: each thread runs to its end, as run_to_block.
+    ds::site_walk cold(seed, "elsewhere|nowhere", 100, 0);
+    atomic<int> x1{0};
+    std::vector<std::function<void(unsigned)>> b1(4, [&](unsigned) {
+      for (int i = 0; i < 25; ++i) probe_step(x1);
+    });
+    const ds::result r1 = ds::run(cold, b1);
+    ASSERT_TRUE(r1.ok());
+    EXPECT_EQ(r1.switches, 3U);
+    // Hot at probe_step, always: every decision there moves to another thread.
+    ds::site_walk hot(seed, "elsewhere|probe_step", 100, 0);
+    atomic<int> x2{0};
+    std::vector<std::function<void(unsigned)>> b2(4, [&](unsigned) {
+      for (int i = 0; i < 25; ++i) probe_step(x2);
+    });
+    const ds::result r2 = ds::run(hot, b2);
+    ASSERT_TRUE(r2.ok());
+    EXPECT_GE(r2.switches, 90U);  // 100 yield points in probe_step, a few at thread ends
+    EXPECT_EQ(x2.load(relaxed), 100);
+  }
+}
+
 TEST(Dsched, DescribeRoundTrips) {
   ds::pct p(17, 3, 812);
   ds::random_walk w(5, 25);
-  for (ds::strategy* s : std::vector<ds::strategy*>{&p, &w}) {
+  ds::site_walk sw(9, "operator()|probe_step", 40, 5);
+  for (ds::strategy* s : std::vector<ds::strategy*>{&p, &w, &sw}) {
     const std::unique_ptr<ds::strategy> back = ds::make_strategy(s->describe());
     EXPECT_EQ(back->describe(), s->describe());
     interleaving_probe a, b;
@@ -119,6 +150,7 @@ TEST(Dsched, DescribeRoundTrips) {
   }
   EXPECT_THROW((void)ds::make_strategy("bogus(seed=1)"), std::invalid_argument);
   EXPECT_THROW((void)ds::make_strategy("pct(seed=1)"), std::invalid_argument);
+  EXPECT_THROW((void)ds::make_strategy("site_walk(seed=1,hot=2,cold=3)"), std::invalid_argument);
 }
 
 // Two threads increment with a load and a store: some schedule loses an update.

@@ -21,7 +21,9 @@
 //
 //   explore() runs a scenario under many schedules (PCT and random walks, seeds
 //   first_seed, first_seed + 1, ...), stops at the first failure and prints how to
-//   replay it (LOCKLESS_DSCHED_REPLAY=<strategy description>).
+//   replay it (LOCKLESS_DSCHED_REPLAY=<strategy description>). With
+//   explore_options::hot_functions, every schedule is instead a site_walk: a random walk
+//   that preempts mostly at yield points inside those functions.
 //
 // WHAT IT DECIDES, AND WHAT IT CANNOT
 //   Finds: atomicity violations and bad interleavings (ABA, lost updates, a pop that
@@ -148,6 +150,9 @@ struct choice {
   bool spinning;          // it waits for another thread (event::spin): switching is wise
   std::uint64_t step;     // yield points so far in this run
   unsigned threads;
+  // The function of the current thread's yield point (its site: "" before the first step,
+  // "thread exit" once it finished).
+  const char* where = "";
 };
 
 class strategy {
@@ -231,6 +236,57 @@ class random_walk : public strategy {
  private:
   std::uint64_t seed_;
   unsigned switch_percent_;
+  detail::prng rng_;
+};
+
+// A random walk that preempts where the bugs are: at a yield point inside one of the named
+// functions it moves to another runnable thread with probability hot_percent, anywhere
+// else with cold_percent (always when the thread spins). For protocols whose races live
+// in a few functions (a give-up and its helpers): a bug that needs several threads each
+// suspended inside them is out of reach of PCT, whose preemptions fall anywhere in the
+// run, and of a uniform random walk. On bounded_queue with the record ABA of 2026-12-07
+// put back (the dsched mutant of tests/relacy/bounded_queue_mutants.cmake), 1.2 million
+// PCT and random schedules of the give-up scripts found nothing; this walk (25 / 0 over
+// the give-up's functions) found a livelock at schedule 357,069 and a wrong "full" at
+// 1,766,714. Rare still: a planned schedule (site_plan) is the regression test, this is
+// the soak. `functions` is a '|'-separated list.
+class site_walk : public strategy {
+ public:
+  site_walk(std::uint64_t seed, std::string functions, unsigned hot_percent = 25,
+            unsigned cold_percent = 0)
+      : seed_(seed),
+        functions_(std::move(functions)),
+        hot_(std::min(hot_percent, 100U)),
+        cold_(std::min(cold_percent, 100U)),
+        rng_(seed) {
+    std::size_t from = 0;
+    while (from <= functions_.size()) {
+      const std::size_t bar = std::min(functions_.find('|', from), functions_.size());
+      if (bar > from) hot_set_.push_back(functions_.substr(from, bar - from));
+      from = bar + 1;
+    }
+  }
+
+  void begin(unsigned) override { rng_ = detail::prng(seed_); }
+  [[nodiscard]] unsigned pick(const choice& c) override {
+    const bool hot = std::find(hot_set_.begin(), hot_set_.end(), c.where) != hot_set_.end();
+    const bool stay = c.current_runnable && !c.spinning && rng_.below(100) >= (hot ? hot_ : cold_);
+    if (stay) return c.current;
+    std::vector<unsigned> others = detail::cyclic_after(c.runnable, c.current);
+    if (c.current_runnable) others.pop_back();  // the current one is last
+    return others[rng_.below(others.size())];
+  }
+  [[nodiscard]] std::string describe() const override {
+    return "site_walk(seed=" + std::to_string(seed_) + ",hot=" + std::to_string(hot_) +
+           ",cold=" + std::to_string(cold_) + ",functions=" + functions_ + ")";
+  }
+
+ private:
+  std::uint64_t seed_;
+  std::string functions_;
+  unsigned hot_;
+  unsigned cold_;
+  std::vector<std::string> hot_set_;
   detail::prng rng_;
 };
 
@@ -377,6 +433,16 @@ inline std::unique_ptr<strategy> make_strategy(const std::string& d) {
   }
   if (d.rfind("random(", 0) == 0) {
     return std::make_unique<random_walk>(field("seed"), static_cast<unsigned>(field("switch")));
+  }
+  if (d.rfind("site_walk(", 0) == 0) {
+    const std::size_t at = d.find("functions=");
+    if (at == std::string::npos || d.back() != ')') {
+      throw std::invalid_argument("dsched: strategy '" + d + "' lacks functions");
+    }
+    const std::string functions = d.substr(at + 10, d.size() - at - 11);
+    return std::make_unique<site_walk>(field("seed"), functions,
+                                       static_cast<unsigned>(field("hot")),
+                                       static_cast<unsigned>(field("cold")));
   }
   if (d.rfind("run_to_block", 0) == 0) return std::make_unique<run_to_block>();
   throw std::invalid_argument("dsched: unknown strategy '" + d + "'");
@@ -597,7 +663,7 @@ inline void schedule(run_state& r, unsigned me, bool spinning) noexcept {
   if (r.runnable.size() > 1) {
     const bool me_runnable = self.st == thread_slot::state::runnable;
     next = r.strat->pick(choice{r.runnable, me, me_runnable, spinning, r.steps,
-                                static_cast<unsigned>(r.slots.size())});
+                                static_cast<unsigned>(r.slots.size()), self.last_site.function});
     if (std::find(r.runnable.begin(), r.runnable.end(), next) == r.runnable.end()) {
       std::fprintf(stderr, "dsched: strategy %s picked thread %u, which cannot run\n",
                    r.strat->describe().c_str(), next);
@@ -905,6 +971,11 @@ struct explore_options {
   unsigned pct_depth = 3;
   unsigned switch_percent = 20;
   std::uint64_t horizon = 0;  // PCT's k; 0: the length of a run_to_block calibration run
+  // Non-empty: every schedule is a site_walk over these functions ('|'-separated) with
+  // hot_percent / cold_percent, instead of the PCT and random mix.
+  std::string hot_functions;
+  unsigned hot_percent = 25;
+  unsigned cold_percent = 0;
 };
 
 struct explore_summary {
@@ -966,7 +1037,10 @@ explore_summary explore(const explore_options& o, Scenario&& scenario) {
     }
     for (std::uint64_t i = 0; i < o.schedules * scale && s.ok(); ++i) {
       const std::uint64_t seed = o.first_seed + i;
-      if (i % 2 == 0) {
+      if (!o.hot_functions.empty()) {
+        site_walk strat(seed, o.hot_functions, o.hot_percent, o.cold_percent);
+        attempt(strat);
+      } else if (i % 2 == 0) {
         pct strat(seed, 1 + static_cast<unsigned>((i / 2) % std::max(o.pct_depth, 1U)), horizon);
         attempt(strat);
       } else {

@@ -199,6 +199,16 @@ inline std::vector<unsigned> cyclic_after(const std::vector<unsigned>& runnable,
   return out;
 }
 
+// A random walk's decision: the current thread again, unless it cannot run or spins, or
+// with probability percent; otherwise a uniformly chosen other runnable thread.
+inline unsigned walk_step(prng& rng, const choice& c, unsigned percent) {
+  const bool stay = c.current_runnable && !c.spinning && rng.below(100) >= percent;
+  if (stay) return c.current;
+  std::vector<unsigned> others = cyclic_after(c.runnable, c.current);
+  if (c.current_runnable) others.pop_back();  // the current one is last
+  return others[rng.below(others.size())];
+}
+
 }  // namespace detail
 
 // Runs the current thread until it parks, finishes or spins; then the next runnable
@@ -222,11 +232,7 @@ class random_walk : public strategy {
 
   void begin(unsigned) override { rng_ = detail::prng(seed_); }
   [[nodiscard]] unsigned pick(const choice& c) override {
-    const bool stay = c.current_runnable && !c.spinning && rng_.below(100) >= switch_percent_;
-    if (stay) return c.current;
-    std::vector<unsigned> others = detail::cyclic_after(c.runnable, c.current);
-    if (c.current_runnable) others.pop_back();  // the current one is last
-    return others[rng_.below(others.size())];
+    return detail::walk_step(rng_, c, switch_percent_);
   }
   [[nodiscard]] std::string describe() const override {
     return "random(seed=" + std::to_string(seed_) + ",switch=" + std::to_string(switch_percent_) +
@@ -270,11 +276,7 @@ class site_walk : public strategy {
   void begin(unsigned) override { rng_ = detail::prng(seed_); }
   [[nodiscard]] unsigned pick(const choice& c) override {
     const bool hot = std::find(hot_set_.begin(), hot_set_.end(), c.where) != hot_set_.end();
-    const bool stay = c.current_runnable && !c.spinning && rng_.below(100) >= (hot ? hot_ : cold_);
-    if (stay) return c.current;
-    std::vector<unsigned> others = detail::cyclic_after(c.runnable, c.current);
-    if (c.current_runnable) others.pop_back();  // the current one is last
-    return others[rng_.below(others.size())];
+    return detail::walk_step(rng_, c, hot ? hot_ : cold_);
   }
   [[nodiscard]] std::string describe() const override {
     return "site_walk(seed=" + std::to_string(seed_) + ",hot=" + std::to_string(hot_) +

@@ -108,18 +108,25 @@ TEST(DschedBoundedQueueRegression, NeverReportedEmptyWhileNonEmpty) {
                   [](ds::strategy& strat, const auto& sc) { return empty_run(strat, sc, 2); });
 }
 
-// The scripts of the planned runs below, at capacity 2: by default thread 0 pushes twice,
-// threads 1 and 2 pop once each, threads 3 and 4 push once each. "" or what went wrong.
+// One run of give-up scripts at capacity 2 under `strat` (opt: pooled threads, a step
+// limit; a site_plan attaches its observer first). "" or what went wrong.
+std::string give_up_run(ds::strategy& strat, const std::vector<std::string>& scripts,
+                        ds::options opt = ds::pooled_threads()) {
+  opt.max_steps = 20000;  // a livelock ends here as a step-limit report
+  lockless::bounded_queue<std::uint64_t> q(2);
+  return lockless::test::scripted_run(
+      strat, scripts, lc::spec::bounded_queue(2).full_when_in_flight().drained(),
+      [&](std::uint64_t v) { return op_result::from_status(q.try_push(v)); },
+      [&] { return pop_result(q.try_pop()); }, [](char, unsigned) {}, queue_ops, opt);
+}
+
+// The scripts of the planned runs below: by default thread 0 pushes twice, threads 1 and 2
+// pop once each, threads 3 and 4 push once each.
 std::string give_up_plan_run(ds::site_plan& plan,
                              const std::vector<std::string>& scripts = {"ii", "r", "r", "i", "i"}) {
   ds::options opt = ds::pooled_threads();
-  opt.max_steps = 20000;  // a livelock ends here as a step-limit report
   plan.attach(opt);
-  lockless::bounded_queue<std::uint64_t> q(2);
-  return lockless::test::scripted_run(
-      plan, scripts, lc::spec::bounded_queue(2).full_when_in_flight().drained(),
-      [&](std::uint64_t v) { return op_result::from_status(q.try_push(v)); },
-      [&] { return pop_result(q.try_pop()); }, [](char, unsigned) {}, queue_ops, opt);
+  return give_up_run(plan, scripts, opt);
 }
 
 // A push gives up on its ticket while a helper finishes the give-up, driven step by step:
@@ -300,15 +307,8 @@ TEST(DschedBoundedQueueRegression, GiveUpScriptsUnderAWalkThatPreemptsInTheGiveU
     o.hot_functions =
         "help_skip|help_give_up|finish_skip|free_cell|settle_free|publish|settle_publish|"
         "heavy_fence|light_fence|pop_slow|claim_step";
-    const ds::explore_summary s = ds::explore(o, [&](ds::strategy& strat) {
-      ds::options opt = ds::pooled_threads();
-      opt.max_steps = 20000;  // a livelock ends here as a step-limit report
-      lockless::bounded_queue<std::uint64_t> q(2);
-      return lockless::test::scripted_run(
-          strat, scripts, lc::spec::bounded_queue(2).full_when_in_flight().drained(),
-          [&](std::uint64_t v) { return op_result::from_status(q.try_push(v)); },
-          [&] { return pop_result(q.try_pop()); }, [](char, unsigned) {}, queue_ops, opt);
-    });
+    const ds::explore_summary s =
+        ds::explore(o, [&](ds::strategy& strat) { return give_up_run(strat, scripts); });
     std::string name;
     for (const auto& t : scripts) name += (name.empty() ? "" : ",") + ("\"" + t + "\"");
     EXPECT_TRUE(s.ok()) << "{" << name << "}: " << s.describe();

@@ -136,6 +136,32 @@ TEST(Dsched, SiteWalkPreemptsOnlyInsideItsFunctions) {
   }
 }
 
+// A function template's yield points carry its arguments in their name ("probe_tmpl<3>");
+// the template's bare name makes them hot, and a name that is only a prefix does not.
+template <int N>
+void probe_tmpl(atomic<int>& x) {
+  (void)x.fetch_add(N, relaxed);
+}
+
+TEST(Dsched, SiteWalkNamesAFunctionTemplateOnceForAllItsInstances) {
+  EXPECT_TRUE(ds::detail::names_function("push_loop<int, (lambda)>", "push_loop"));
+  EXPECT_TRUE(ds::detail::names_function("push_loop", "push_loop"));
+  EXPECT_FALSE(ds::detail::names_function("push_loop_x", "push_loop"));
+  EXPECT_FALSE(ds::detail::names_function("push", "push_loop"));
+  EXPECT_FALSE(ds::detail::names_function("push_loop<int>", "push"));
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    ds::site_walk hot(seed, "probe_tmpl", 100, 0);
+    atomic<int> x{0};
+    std::vector<std::function<void(unsigned)>> b(4, [&](unsigned) {
+      for (int i = 0; i < 25; ++i) probe_tmpl<3>(x);
+    });
+    const ds::result r = ds::run(hot, b);
+    ASSERT_TRUE(r.ok());
+    EXPECT_GE(r.switches, 90U);  // as probe_step above: hot at every yield point in it
+    EXPECT_EQ(x.load(relaxed), 300);
+  }
+}
+
 TEST(Dsched, DescribeRoundTrips) {
   ds::pct p(17, 3, 812);
   ds::random_walk w(5, 25);

@@ -1,11 +1,12 @@
-// bounded_queue under deterministic schedules: explored interleavings of 2-3 threads at
+// bounded_queue under deterministic schedules: explored interleavings of 2-5 threads at
 // capacity 1 and 2, every history checked.
 //
 // Each scenario is a set of per-thread scripts for bounded_queue_schedule_run()
 // (structures/bounded_queue_scenarios.hpp), spelled in the queue's alphabet
 // (structures/bounded_queue_ops.hpp: 'i' try_push, 'c' try_push(const T&), 'e'
 // try_emplace, 'r' try_pop, 'P'/'O' blocking push/pop, 'p'/'o' timed ones, 'I'/'R' bulk,
-// 'x' close, 's' observers). explore() runs it under PCT and random-walk schedules; every
+// 'x' close, 's' observers). explore() runs it under PCT and random-walk schedules (and,
+// in SlowPathsUnderAWalkThatPreemptsInThem, under walks that preempt in the slow paths); every
 // run must finish (no deadlock, no livelock), its history must be linearizable against
 // spec::bounded_queue(capacity).full_when_in_flight().drained() (FIFO; empty and closed
 // exact; full relaxed by one slot per overlapping operation, as the header documents),
@@ -123,6 +124,55 @@ TEST(DschedBoundedQueue, NonBlockingOptionUnderTheSameScenarios) {
 TEST(DschedBoundedQueue, FastEmptyOptionUnderTheSameScenarios) {
   explore_with_options<lockless::queue_options{.may_block = false, .fast_empty = true}>(
       "fast_empty");
+}
+
+// The slow paths under schedules that preempt inside them (ds::site_walk): a random walk
+// that switches threads at a quarter of the yield points inside the functions named below
+// (a publish and a free, where a holder stops so that others give up on it; the give-ups
+// and their helpers, the holders' settling, the full and empty answers, the order word of
+// fast_empty, close, and the parking of the blocking forms), and at 2 % elsewhere. PCT and the random walk spread their preemptions over the common paths, where most
+// yield points are; a bug that needs a thread stopped at one point of a rare path, and
+// another stopped at one point of another, is out of their reach (the record ABA of
+// 2026-12-07: 1.2 million of their schedules never found it, this walk did). The
+// scenarios mix the options: fast_empty's order word against holes and close, blocking
+// forms against give-ups. 1,000 schedules per scenario here (a quarter under ASan), scaled
+// by LOCKLESS_DSCHED_SCALE for a soak (docs/testing.md, "Soak runs").
+template <lockless::queue_options Options>
+void explore_slow_paths(const char* label, std::size_t capacity,
+                        const std::vector<std::string>& scripts, bool closer) {
+  ds::explore_options o;
+  o.schedules = sized(1000);
+  o.hot_functions =
+      "claim_step|push_loop|push_settle|pop_step|pop_loop|taken_settle|help_skip|finish_skip|"
+      "help_give_up|give_up_own|publish|settle_publish|free_cell|settle_free|free_cell_settled|"
+      "pass_hole|full_at|vacant_ahead|check_order|mark|remark|quieten|close|wait_push|"
+      "wait_pop|push_may_succeed|pop_may_succeed|await|wait|wake|notify|heavy_fence|"
+      "light_fence";
+  o.cold_percent = 2;
+  bounded_queue_schedule_options opt;
+  opt.closer = closer;
+  opt.run.max_steps = 100'000;  // a livelock ends here as a step-limit report
+  const ds::explore_summary s = ds::explore(o, [&](ds::strategy& strat) {
+    return lockless::test::bounded_queue_schedule_run<Options>(strat, scripts, capacity, opt);
+  });
+  EXPECT_TRUE(s.ok()) << label << ": " << s.describe();
+  std::printf("bounded_queue slow-path walk [%s]: %s\n", label, s.describe().c_str());
+}
+
+TEST(DschedBoundedQueue, SlowPathsUnderAWalkThatPreemptsInThem) {
+  using lockless::queue_options;
+  explore_slow_paths<queue_options{.may_block = false, .fast_empty = true}>(
+      "fast_empty, cap 2: producers out of order, pops, close", 2, {"ii", "ir", "rrx", "r"}, false);
+  explore_slow_paths<queue_options{.fast_empty = true}>(
+      "fast_empty, cap 1: blocking and try forms, closer", 1, {"iP", "rO", "ri"}, true);
+  explore_slow_paths<queue_options{}>("cap 2: give-ups of both sides, blocking pop, closer", 2,
+                                      {"iii", "rO", "ri", "i"}, true);
+  explore_slow_paths<queue_options{.may_block = false}>("cap 2: emplace, bulk, give-ups, close", 2,
+                                                        {"eI", "rR", "irx", "r"}, false);
+  explore_slow_paths<queue_options{}>("cap 1: four threads round one cell", 1,
+                                      {"iii", "ri", "rr", "i"}, false);
+  explore_slow_paths<queue_options{}>("cap 2: five threads, three producers", 2,
+                                      {"iiii", "rr", "rr", "ii", "r"}, false);
 }
 
 }  // namespace

@@ -137,21 +137,41 @@ TEST(DschedBoundedQueue, FastEmptyOptionUnderTheSameScenarios) {
 // scenarios mix the options: fast_empty's order word against holes and close, blocking
 // forms against give-ups. 1,000 schedules per scenario here (a quarter under ASan), scaled
 // by LOCKLESS_DSCHED_SCALE for a soak (docs/testing.md, "Soak runs").
+// The functions the walk preempts in. Every one has yield points of its own (where names
+// the innermost function: push_loop's, wait_pop's and await's accesses are all in the
+// functions they call) and is reached by the 40 probe walks of each scenario set below
+// (function_probe); the two of rarely_reached are reached by too few walks to be required.
+constexpr const char* slow_path_functions =
+    "claim_step|push_loop|push_settle|pop_step|help_skip|finish_skip|help_give_up|publish|"
+    "settle_publish|free_cell|settle_free|pass_hole|full_at|check_order|mark|remark|quieten|"
+    "close|prepare_wait|cancel_wait|done_waiting|wait|wake|notify|heavy_fence|light_fence";
+constexpr const char* rarely_reached = "taken_settle|vacant_ahead";
+
+std::string hot_functions() {
+  return std::string(slow_path_functions) + "|" + rarely_reached;
+}
+
 template <lockless::queue_options Options>
-void explore_slow_paths(const char* label, std::size_t capacity,
+void explore_slow_paths(ds::function_probe& probe, const char* label, std::size_t capacity,
                         const std::vector<std::string>& scripts, bool closer) {
-  ds::explore_options o;
-  o.schedules = sized(1000);
-  o.hot_functions =
-      "claim_step|push_loop|push_settle|pop_step|pop_loop|taken_settle|help_skip|finish_skip|"
-      "help_give_up|give_up_own|publish|settle_publish|free_cell|settle_free|free_cell_settled|"
-      "pass_hole|full_at|vacant_ahead|check_order|mark|remark|quieten|close|wait_push|"
-      "wait_pop|push_may_succeed|pop_may_succeed|await|wait|wake|notify|heavy_fence|"
-      "light_fence";
-  o.cold_percent = 2;
   bounded_queue_schedule_options opt;
   opt.closer = closer;
   opt.run.max_steps = 100'000;  // a livelock ends here as a step-limit report
+  // 40 walks that record which of the functions they pass through (runs that must pass
+  // too), then the walks of the test.
+  bounded_queue_schedule_options probed = opt;
+  probe.attach(probed.run);
+  EXPECT_EQ(probe.walk(hot_functions(), 25, 2,
+                       [&](ds::strategy& strat) {
+                         return lockless::test::bounded_queue_schedule_run<Options>(
+                             strat, scripts, capacity, probed);
+                       }),
+            "")
+      << label;
+  ds::explore_options o;
+  o.schedules = sized(1000);
+  o.hot_functions = hot_functions();
+  o.cold_percent = 2;
   const ds::explore_summary s = ds::explore(o, [&](ds::strategy& strat) {
     return lockless::test::bounded_queue_schedule_run<Options>(strat, scripts, capacity, opt);
   });
@@ -161,18 +181,23 @@ void explore_slow_paths(const char* label, std::size_t capacity,
 
 TEST(DschedBoundedQueue, SlowPathsUnderAWalkThatPreemptsInThem) {
   using lockless::queue_options;
+  ds::function_probe probe(slow_path_functions);
   explore_slow_paths<queue_options{.may_block = false, .fast_empty = true}>(
-      "fast_empty, cap 2: producers out of order, pops, close", 2, {"ii", "ir", "rrx", "r"}, false);
+      probe, "fast_empty, cap 2: producers out of order, pops, close", 2, {"ii", "ir", "rrx", "r"},
+      false);
   explore_slow_paths<queue_options{.fast_empty = true}>(
-      "fast_empty, cap 1: blocking and try forms, closer", 1, {"iP", "rO", "ri"}, true);
-  explore_slow_paths<queue_options{}>("cap 2: give-ups of both sides, blocking pop, closer", 2,
-                                      {"iii", "rO", "ri", "i"}, true);
-  explore_slow_paths<queue_options{.may_block = false}>("cap 2: emplace, bulk, give-ups, close", 2,
-                                                        {"eI", "rR", "irx", "r"}, false);
-  explore_slow_paths<queue_options{}>("cap 1: four threads round one cell", 1,
+      probe, "fast_empty, cap 1: blocking and try forms, closer", 1, {"iP", "rO", "ri"}, true);
+  explore_slow_paths<queue_options{}>(probe, "cap 2: give-ups of both sides, blocking pop, closer",
+                                      2, {"iii", "rO", "ri", "i"}, true);
+  explore_slow_paths<queue_options{.may_block = false}>(
+      probe, "cap 2: emplace, bulk, give-ups, close", 2, {"eI", "rR", "irx", "r"}, false);
+  explore_slow_paths<queue_options{}>(probe, "cap 1: four threads round one cell", 1,
                                       {"iii", "ri", "rr", "i"}, false);
-  explore_slow_paths<queue_options{}>("cap 2: five threads, three producers", 2,
+  explore_slow_paths<queue_options{}>(probe, "cap 2: five threads, three producers", 2,
                                       {"iiii", "rr", "rr", "ii", "r"}, false);
+  // A renamed function, or one with no yield point of its own, would leave the walk cold
+  // there without a word.
+  EXPECT_EQ(probe.unreached(), "");
 }
 
 }  // namespace

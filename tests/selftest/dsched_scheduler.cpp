@@ -162,6 +162,25 @@ TEST(Dsched, SiteWalkNamesAFunctionTemplateOnceForAllItsInstances) {
   }
 }
 
+TEST(Dsched, FunctionProbeNamesTheFunctionsNoRunReached) {
+  ds::function_probe probe("probe_step|probe_tmpl|nowhere");
+  ds::options o;
+  probe.attach(o);
+  unsigned runs = 0;
+  const std::string why = probe.walk("probe_step", 50, 0, [&](ds::strategy& walk) {
+    ++runs;
+    atomic<int> x{0};
+    std::vector<std::function<void(unsigned)>> b(2, [&](unsigned) {
+      probe_step(x);
+      probe_tmpl<1>(x);
+    });
+    return ds::run(walk, b, o).ok() && x.load(relaxed) == 4 ? "" : "lost an increment";
+  });
+  EXPECT_EQ(why, "");
+  EXPECT_EQ(runs, 40U);
+  EXPECT_EQ(probe.unreached(), "nowhere");  // a template reached under its bare name too
+}
+
 TEST(Dsched, DescribeRoundTrips) {
   ds::pct p(17, 3, 812);
   ds::random_walk w(5, 25);

@@ -219,6 +219,18 @@ inline bool names_function(std::string_view where, std::string_view name) {
          (where.size() == name.size() || where[name.size()] == '<');
 }
 
+// The names of a '|'-separated list ("f|g|h"), empty ones left out.
+inline std::vector<std::string> split_functions(const std::string& functions) {
+  std::vector<std::string> out;
+  std::size_t from = 0;
+  while (from <= functions.size()) {
+    const std::size_t bar = std::min(functions.find('|', from), functions.size());
+    if (bar > from) out.push_back(functions.substr(from, bar - from));
+    from = bar + 1;
+  }
+  return out;
+}
+
 }  // namespace detail
 
 // Runs the current thread until it parks, finishes or spins; then the next runnable
@@ -275,14 +287,8 @@ class site_walk : public strategy {
         functions_(std::move(functions)),
         hot_(std::min(hot_percent, 100U)),
         cold_(std::min(cold_percent, 100U)),
-        rng_(seed) {
-    std::size_t from = 0;
-    while (from <= functions_.size()) {
-      const std::size_t bar = std::min(functions_.find('|', from), functions_.size());
-      if (bar > from) hot_set_.push_back(functions_.substr(from, bar - from));
-      from = bar + 1;
-    }
-  }
+        hot_set_(detail::split_functions(functions_)),
+        rng_(seed) {}
 
   void begin(unsigned) override { rng_ = detail::prng(seed_); }
   [[nodiscard]] unsigned pick(const choice& c) override {
@@ -1362,6 +1368,51 @@ class site_plan : public strategy {
   bool reached_ = false;
   unsigned past_ = 0;
   std::string trace_;
+};
+
+// Which of a site_walk's functions the runs reached: attach(options) sets the options'
+// observer to record them, unreached() lists those no yield point of those runs was in.
+// A walk's list names functions by hand, so a renamed function, or one whose accesses are
+// all in the functions it calls (where names the innermost), would leave the walk cold
+// there without a word: a test that probes a few runs first and expects unreached() to be
+// empty says so instead.
+class function_probe {
+ public:
+  explicit function_probe(const std::string& functions)
+      : names_(detail::split_functions(functions)), reached_(names_.size(), false) {}
+  // Sets o.observer (the probe must outlive the runs).
+  void attach(options& o) {
+    o.observer = [this](unsigned, event, const site& where) {
+      for (std::size_t i = 0; i < names_.size(); ++i) {
+        if (!reached_[i] && detail::names_function(where.function, names_[i])) reached_[i] = true;
+      }
+    };
+  }
+  // Runs `scenario` (strategy& -> "" or what went wrong; it runs with options this probe is
+  // attached to) under `walks` site_walks over `functions` (seeds 1 .. walks), the probe's
+  // runs: "", or the first failure and its walk.
+  template <class Scenario>
+  std::string walk(const std::string& functions, unsigned hot_percent, unsigned cold_percent,
+                   Scenario&& scenario, std::uint64_t walks = 40) {
+    for (std::uint64_t seed = 1; seed <= walks; ++seed) {
+      site_walk w(seed, functions, hot_percent, cold_percent);
+      const std::string why = scenario(static_cast<strategy&>(w));
+      if (!why.empty()) return why + "\nunder " + w.describe();
+    }
+    return "";
+  }
+  // The names no run reached, '|'-separated ("" when every one was).
+  [[nodiscard]] std::string unreached() const {
+    std::string out;
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      if (!reached_[i]) out += (out.empty() ? "" : "|") + names_[i];
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::string> names_;
+  std::vector<bool> reached_;
 };
 
 }  // namespace lockless::dsched

@@ -1,6 +1,7 @@
 // The regression scenarios of unbounded_queue: the interleavings named in the header's
 // LINEARIZATION POINTS and INVARIANTS, each steered exactly (not sampled), then the same
-// scripts under many schedules.
+// scripts under many schedules; last, scripts of the same kind under a walk that preempts
+// inside the slow paths (ds::site_walk: the soak, see the last test).
 //
 //   steer   a strategy that follows a list of directives "run thread t until it is about
 //           to do its n-th <event> in <function>" (or "until it finishes"), holding every
@@ -54,7 +55,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -114,8 +114,8 @@ class steer : public ds::strategy {
       if (started_ && c.current == d.thread && c.current_runnable && d.function != nullptr &&
           run_ != nullptr) {
         const auto& slot = *run_->slots[d.thread];
-        if (slot.last_event == d.e && named(slot.last_site.function, d.function) &&
-            ++seen_ == d.nth) {
+        if (slot.last_event == d.e &&
+            ds::detail::names_function(slot.last_site.function, d.function) && ++seen_ == d.nth) {
           advance();  // held here; the next directive decides
           continue;
         }
@@ -132,12 +132,6 @@ class steer : public ds::strategy {
   [[nodiscard]] const std::string& unmet() const noexcept { return unmet_; }
 
  private:
-  // The shim reports the function's name as the compiler spells it: GCC adds the
-  // template arguments ("push_attempt<...>"), clang does not.
-  static bool named(const char* reported, const char* name) {
-    const std::size_t n = std::strlen(name);
-    return std::strncmp(reported, name, n) == 0 && (reported[n] == '\0' || reported[n] == '<');
-  }
   void advance() {
     ++next_;
     seen_ = 0;
@@ -186,6 +180,10 @@ void explored(const std::vector<std::string>& scripts) {
   });
   EXPECT_TRUE(s.ok()) << s.describe();
 }
+
+// The slow-path walk's schedules per script set (the last test): as bounded_queue's, a
+// quarter under AddressSanitizer.
+constexpr std::uint64_t walk_schedules = lockless_test::under_asan ? 500 : 2000;
 
 constexpr event rmw = event::rmw;
 constexpr event cell_write = event::plain_write;
@@ -273,6 +271,108 @@ TEST(DschedUnboundedQueueRegression, CloseWhileAPushHoldsAnUnwrittenTicketAtDeq)
                 finish(2), until(0, "push_attempt", rmw, 2), finish(0)});
   EXPECT_EQ(answers, (std::vector<std::string>{"c", "x", "c"}));
   explored(scripts);
+}
+
+// ---- The scripts under a walk that preempts inside the slow paths ----------------------
+//
+// The steered runs above each fix one interleaving of a slow path; PCT and the random walk
+// (explored()) spread their preemptions over the common paths, where most yield points
+// are, so a bug that needs one thread stopped inside one rare path and another stopped
+// inside another is out of their reach (bounded_queue's record ABA: 1.2 million of their
+// schedules never found it, a site_walk did; see site_walk in support/dsched.hpp). Here
+// every schedule is a ds::site_walk that switches threads at a quarter of the yield points
+// inside the functions below and at 3 % elsewhere (the pops' look and tickets, the guards'
+// pin and protect):
+//   push_attempt        the whole push: a push stopped between its ticket and its publish
+//                       is the cell a pop burns; its retry in the next segment, the link
+//                       of a new segment ([UE3]), the tail_ moves ([UE4]) and the seal
+//                       found past the end are inside it too
+//   take reset put release
+//                       the segment cache (a linking push's spare: taken, reset, given
+//                       back when its link lost; a retired segment's deleter, recycle),
+//                       and a pop's hand-over of a FULL cell (also named take)
+//   advance_head add_ref retire_with take_open seal push_sealed try_advance collect free_bag
+//                       head_ passing an exhausted segment ([UH0], [UH1]) and the epoch
+//                       retire of the segment, up to its deleter
+//   drained close       the drained-and-closed check, the seal of a full last segment
+//                       ([UC5]), close()
+//   prepare_wait cancel_wait notify notify_fence wake
+//                       the blocking pop's parking and the pushes' and close's wake-ups
+constexpr const char* slow_path_functions =
+    "push_attempt|take|reset|put|release|advance_head|add_ref|retire_with|take_open|seal|"
+    "push_sealed|try_advance|collect|free_bag|drained|close|prepare_wait|cancel_wait|notify|"
+    "notify_fence|wake";
+
+// 2,000 schedules per script set (500 under ASan, where a schedule costs about ten times as
+// much), scaled by LOCKLESS_DSCHED_SCALE: the CI run is a smoke test, a soak is
+// LOCKLESS_DSCHED_SCALE=250 (500,000 schedules per set: 12 minutes at -O1 on a shared
+// 2-CPU machine, 2,000-4,000 schedules/s; clean on 2026-12-07, plus 200,000 per set at 100).
+// A failure prints its site_walk: LOCKLESS_DSCHED_REPLAY='<that>' with
+// --gtest_filter='*Walk*' runs that schedule alone.
+// Segments of 2 cells, so every other push crosses a segment boundary.
+TEST(DschedUnboundedQueueRegression, ScriptsUnderAWalkThatPreemptsInTheSlowPaths) {
+  struct script_set {
+    const char* name;
+    std::vector<std::string> scripts;
+    bool closer;  // one more thread that only closes the queue
+  };
+  const std::vector<script_set> sets = {
+      // Scenario 4's threads: a push whose cell is burned retries past the end and links,
+      // while close() and a pop's seal race it.
+      {"close races a link", {"ii", "i", "r", "x", "r"}, false},
+      // Scenario 3's, with flushes between the operations: head_ passes segments in which
+      // pushes still hold tickets, retired segments are freed into the cache inside the run
+      // and taken again (reset) by later links.
+      {"head passes held segments, flushes", {"iiFi", "iFi", "rrFrr"}, false},
+      // Scenario 6's, with more of each: close while pushes hold unwritten tickets at deq
+      // and in a segment being linked.
+      {"close among burns", {"iix", "rri", "rr", "i"}, false},
+      // Blocking pops park before the pushes come (one of them linking a segment), and the
+      // closer wakes whoever is left.
+      {"blocking pops, closer", {"OO", "O", "iPi"}, true},
+  };
+  // Which functions the walks pass through: 40 probe walks per set (runs that must pass too).
+  ds::function_probe probe(slow_path_functions);
+  for (const script_set& set : sets) {
+    unbounded_queue_schedule_options opt;
+    opt.closer = set.closer;
+    // Pooled threads (support/dsched.hpp, RULES): creating threads was most of a short
+    // schedule's cost. A pooled thread still runs the library's thread-exit hooks (the
+    // epoch domain's record hand-back) under the schedule at the end of its script.
+    opt.run = ds::pooled_threads();
+    opt.run.max_steps = 50'000;  // a livelock ends here as a step-limit report
+    unbounded_queue_schedule_options probed = opt;
+    probe.attach(probed.run);
+    EXPECT_EQ(probe.walk(slow_path_functions, 25, 3,
+                         [&](ds::strategy& strat) {
+                           return lockless::test::unbounded_queue_schedule_run(strat, set.scripts,
+                                                                               probed);
+                         }),
+              "")
+        << set.name;
+    ds::explore_options o;
+    o.schedules = walk_schedules;
+    o.hot_functions = slow_path_functions;
+    o.hot_percent = 25;
+    o.cold_percent = 3;
+    std::size_t closed = 0;
+    long segments = 0;
+    const ds::explore_summary s = ds::explore(o, [&](ds::strategy& strat) {
+      unbounded_queue_schedule_stats st;
+      std::string why = lockless::test::unbounded_queue_schedule_run(strat, set.scripts, opt, &st);
+      closed += st.closed;
+      segments = std::max(segments, st.segments);
+      return why;
+    });
+    EXPECT_TRUE(s.ok()) << set.name << ": " << s.describe();
+    std::printf(
+        "unbounded_queue slow-path walk [%s]: %s; %zu closed results, at most %ld "
+        "allocations in a run\n",
+        set.name, s.describe().c_str(), closed, segments);
+  }
+  // A renamed function, or one with no yield point of its own, would leave the walk cold
+  // there without a word.
+  EXPECT_EQ(probe.unreached(), "");
 }
 
 }  // namespace

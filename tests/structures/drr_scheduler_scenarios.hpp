@@ -47,17 +47,20 @@
 //     the item: the header's [DC1]/[DC3]), nothing lost;
 //   - empty: a try_pop that answered empty had no excuse to: for every item x pushed
 //     before it began and not taken by a pop that began before it ended, something must
-//     have been in flight (begun before x's push returned, returned after the empty pop
+//     have been in flight during the empty pop (begun before it ended, returned after it
 //     began) that holds x back:
 //       another push into x's flow: the header's documented gap (a producer between
 //         claiming [DP3] and publishing [DP4] holds back the items behind it), and the
 //         same for a producer between winning the listing [DA2] and handing the flow
-//         over [DI1] (later pushes read the flow listed and leave it to that producer);
+//         over [DI1] (later pushes read the flow listed and leave it to that producer;
+//         and a push that began after x's returned can be that producer, when the
+//         consumer unlists the flow after x's [DA1] read it listed and the consumer's
+//         take-back [DA4] loses the listing to it);
 //       a close(), or a remove_flow(x's flow) that returned true: the closer lists the
 //         flow too ([DX1], then [DA1]/[DA2]); if it wins [DA2] against x's producer and
-//         is suspended before [DI1], x is held back the same way (the header documents
-//         only the producer's gap; DschedDrrScheduler.CloserMidActivationHoldsBackItems
-//         pins this case).
+//         is suspended before [DI1], x is held back the same way (the header's "What
+//         empty means" names these windows; DschedDrrScheduler.
+//         CloserMidActivationHoldsBackItems pins this case).
 //     With none of these, x sat published in a flow that the consumer side must have had
 //     listed ([DA1]-[DA4]): an empty answer then is a stranded item;
 //   - closed: a pop that answered closed began after some close() began, and every item
@@ -373,8 +376,13 @@ inline std::string drr_check_history(const std::vector<drr_record>& h,
         const drr_record& x = *pushes[i];
         if (!(x.ret < e.call)) continue;  // not surely published before the pop
         if (popper[i] != nullptr && popper[i]->call < e.ret) continue;  // taken by then
-        // In flight: begun before x's push returned, returned after the pop began.
-        auto in_flight = [&](const drr_record& y) { return y.call < x.ret && y.ret > e.call; };
+        // In flight during the pop: begun before it ended, returned after it began. (Not
+        // only a holder that began before x's push returned: a push, close() or
+        // remove_flow() that begins after it may still win the listing [DA2] that x's
+        // push left to the consumer side, when the consumer unlists the flow after x's
+        // [DA1] read it listed and its re-check's take-back [DA4] loses to that holder;
+        // DschedDrrScheduler.LaterPushHoldingTheListingHoldsBackAnEarlierItem.)
+        auto in_flight = [&](const drr_record& y) { return y.call < e.ret && y.ret > e.call; };
         const bool gap = std::any_of(pushes.begin(), pushes.end(), [&](const drr_record* y) {
           return y != &x && y->flow == x.flow && in_flight(*y);
         });

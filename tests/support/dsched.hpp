@@ -1382,11 +1382,13 @@ class function_probe {
       : names_(detail::split_functions(functions)), reached_(names_.size(), false) {}
   // Sets o.observer (the probe must outlive the runs).
   void attach(options& o) {
-    o.observer = [this](unsigned, event, const site& where) {
-      for (std::size_t i = 0; i < names_.size(); ++i) {
-        if (!reached_[i] && detail::names_function(where.function, names_[i])) reached_[i] = true;
-      }
-    };
+    o.observer = [this](unsigned, event, const site& where) { see(where.function); };
+  }
+  // A yield point in `function` (for an observer that does more than the probe's).
+  void see(std::string_view function) {
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      if (!reached_[i] && detail::names_function(function, names_[i])) reached_[i] = true;
+    }
   }
   // Runs `scenario` (strategy& -> "" or what went wrong; it runs with options this probe is
   // attached to) under `walks` site_walks over `functions` (seeds 1 .. walks), the probe's

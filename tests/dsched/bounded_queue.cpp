@@ -130,15 +130,17 @@ TEST(DschedBoundedQueue, FastEmptyOptionUnderTheSameScenarios) {
 // that switches threads at a quarter of the yield points inside the functions named below
 // (a publish and a free, where a holder stops so that others give up on it; the give-ups
 // and their helpers, the holders' settling, the full and empty answers, the order word of
-// fast_empty, close, and the parking of the blocking forms), and at 2 % elsewhere. PCT and the random walk spread their preemptions over the common paths, where most
-// yield points are; a bug that needs a thread stopped at one point of a rare path, and
-// another stopped at one point of another, is out of their reach (the record ABA of
-// 2026-12-07: 1.2 million of their schedules never found it, this walk did). The
-// scenarios mix the options: fast_empty's order word against holes and close, blocking
-// forms against give-ups. 1,000 schedules per scenario here (a quarter under ASan), scaled
-// by LOCKLESS_DSCHED_SCALE for a soak (docs/testing.md, "Soak runs").
+// fast_empty, close, and the parking of the blocking forms), and at 2 % elsewhere. PCT
+// and the random walk spread their preemptions over the common paths, where most yield
+// points are; a bug that needs a thread stopped at one point of a rare path, and another
+// stopped at one point of another, is out of their reach (the record ABA of 2026-12-07:
+// 1.2 million of their schedules never found it, this walk did). The scenarios mix the
+// options: fast_empty's order word against holes and close, blocking forms against
+// give-ups. 1,000 schedules per scenario here (a quarter under ASan), scaled by
+// LOCKLESS_DSCHED_SCALE for a soak (docs/testing.md, "Slow-path walks").
+//
 // The functions the walk preempts in. Every one has yield points of its own (where names
-// the innermost function: push_loop's, wait_pop's and await's accesses are all in the
+// the innermost function: pop_loop's, wait_pop's and await's accesses are all in the
 // functions they call) and is reached by the 40 probe walks of each scenario set below
 // (function_probe); the two of rarely_reached are reached by too few walks to be required.
 constexpr const char* slow_path_functions =

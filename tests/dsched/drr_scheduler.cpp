@@ -571,11 +571,12 @@ TEST(DschedDrrScheduler, LaterPushHoldingTheListingHoldsBackAnEarlierItem) {
   // reads x, and it stops before the take-back [DA2]. y's [DA1] reads the flow unlisted,
   // y wins [DA2] and stops before its inbox CAS [DI1]; T1's take-back loses, its pop
   // answers empty (the flow drained, as it was when that pop began), and T1's third pop
-  // finds nothing listed: empty, although x's push returned before that pop began. The header's "What empty means" allows this window (the thread that
-  // won [DA2] holds the flow's items back until [DI1], including items whose pushes have
-  // returned); until 2026-12-07 the runner excused only a holder that began before x's
-  // push returned, and reported this as a stranded item (found by the site-walk soak
-  // below, at seed 7,194 of its second set).
+  // finds nothing listed: empty, although x's push returned before that pop began. The
+  // header's "What empty means" allows this window (the thread that won [DA2] holds the
+  // flow's items back until [DI1], including items whose pushes have returned); until
+  // 2026-12-07 the runner excused only a holder that began before x's push returned, and
+  // reported this as a stranded item (found by the site-walk soak above, at seed 7,194 of
+  // its second set).
   phased steer({{1, "end_turn_drained", ds::event::store},
                 {0, "activate", ds::event::load},
                 {0, "push_attempt", ds::event::store},

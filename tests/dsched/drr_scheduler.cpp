@@ -269,6 +269,11 @@ void explore_scenario(const drr_scenario& sc, race_paths* paths_out = nullptr,
     drr_schedule_options opt;
     opt.closer = sc.closer;
     opt.prefill = sc.prefill;
+    // The walk's runs on pooled threads (support/dsched.hpp, RULES FOR SCENARIOS: a pooled
+    // thread runs the epoch domain's thread-exit hooks under the schedule at the end of
+    // its script, as a new thread does at its exit): under ASan, starting 4-5 threads was
+    // most of a schedule's cost.
+    opt.run.reuse_threads = walk != nullptr;
     opt.run.observer = [&](unsigned t, ds::event e, const ds::site& where) {
       track.on_point(t, e, where);
       if (walk != nullptr && walk->probe != nullptr) walk->probe->see(where.function);

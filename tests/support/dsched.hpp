@@ -1379,15 +1379,21 @@ class site_plan : public strategy {
 class function_probe {
  public:
   explicit function_probe(const std::string& functions)
-      : names_(detail::split_functions(functions)), reached_(names_.size(), false) {}
+      : names_(detail::split_functions(functions)),
+        reached_(names_.size(), false),
+        left_(names_.size()) {}
   // Sets o.observer (the probe must outlive the runs).
   void attach(options& o) {
     o.observer = [this](unsigned, event, const site& where) { see(where.function); };
   }
   // A yield point in `function` (for an observer that does more than the probe's).
   void see(std::string_view function) {
+    if (left_ == 0) return;  // every name reached: nothing more to learn (and no cost)
     for (std::size_t i = 0; i < names_.size(); ++i) {
-      if (!reached_[i] && detail::names_function(function, names_[i])) reached_[i] = true;
+      if (!reached_[i] && detail::names_function(function, names_[i])) {
+        reached_[i] = true;
+        --left_;
+      }
     }
   }
   // Runs `scenario` (strategy& -> "" or what went wrong; it runs with options this probe is
@@ -1415,6 +1421,7 @@ class function_probe {
  private:
   std::vector<std::string> names_;
   std::vector<bool> reached_;
+  std::size_t left_;  // names not reached yet
 };
 
 }  // namespace lockless::dsched

@@ -283,6 +283,13 @@
 //   LP(remove_flow): the fetch-or [DX1]. LP(close): the store [DK1]; a push that read the
 //     scheduler open before it and claims after it is linearized just before it (its
 //     claim [DX1] cannot precede: the bit fails the claim), in the order of the claims.
+//   KNOWN DEFECT (open, found 2026-12-07 by fuzz_drr_scheduler_sched): that rule fails
+//     when the flow was full at [DK1]. A push that read the scheduler open and was
+//     suspended before its claim, then claims a position that a pop freed after [DK1] but
+//     before close() marked the flow [DX1], succeeds; it cannot be placed just before [DK1]
+//     (the flow was full there) nor after it (closed). Nothing is lost (the item is delivered
+//     before closed), but the flow's history is not linearizable. docs/testing.md,
+//     "Found so far", has the input and the history.
 //
 // COST
 //   A push: an epoch pin, two acquire loads (table), a load and a CAS on the flow's tail

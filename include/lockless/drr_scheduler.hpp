@@ -182,7 +182,8 @@
 //         claimed position consumed means the flow is finished (no push can ever claim a
 //         position again: the closed bit is in the word every claim CASes). Atomicity,
 //         not ordering: the positions below head were consumed by this consumer side. A
-//         close it does not see yet is handled by [DA4].
+//         close it does not see yet is handled by [DA4]. (The same relaxed load before
+//         [DX3]: "is the bit set already?")
 //   Closing a flow (remove_flow, close):
 //   [DX1] seq_cst fetch-or of the closed bit into the tail word: LP of the close for
 //         pushes into this flow. Then the closer activates the flow ([DA1]/[DA2]) so that
@@ -220,10 +221,22 @@
 //         holder, read by the gate holder). A flow's closed bit [DX1] alone would not do
 //         for close(): the flows are closed one after another, and a producer refused by
 //         the first could still push into one not yet reached.
+//   [DK4] acquire load of the scheduler's closed word by a pop, after its [DC1] and before
+//         its [DC3]. Closed: the pop first closes the flow itself ([DX3]), unless the bit
+//         is set already. Why: a push that read the scheduler open ([DK2]) before [DK1]
+//         and claims after it is linearized just before the close, so the position it
+//         claims must have been free at [DK1]. A pop linearized after [DK1] (its [DK4] sees
+//         it) must therefore not free a position that such a push can claim; one whose
+//         [DK4] reads open is linearized ([DC1]) before [DK1]. Acquire pairs with [DK1]
+//         and passes it on to [DX3].
+//   [DX3] release fetch-or of the closed bit into the tail word by that pop: its [DC3]
+//         comes after it, and a claim of the freed slot after [DC3] (through [DP2]), so
+//         that claim reads the bit and fails. Release pairs with [DP5]. A relaxed load of
+//         the tail word first ([DC4]) skips it when the bit is already set.
 //   [DP5] acquire re-load of the tail word after a push saw its closed bit: pairs with
-//         [DX1] (a release RMW), so the [DK1] that close() stored before it happens-before
-//         this thread's later calls, which read closed in [DK2] (a refusal is final in
-//         every flow, not only in this one).
+//         [DX1] and [DX3] (release RMWs), so the [DK1] that close() stored before them
+//         happens-before this thread's later calls, which read closed in [DK2] (a refusal
+//         is final in every flow, not only in this one).
 //   Blocking: a producer sleeps on the event_count of its flow's bucket (flow index mod
 //   64); the consumer notifies that bucket after every pop (a load while nobody sleeps,
 //   plus a fence except on x86-64); remove_flow and close notify too. A consumer sleeps
@@ -234,10 +247,12 @@
 //   tests/relacy/drr_scheduler_mutants.cmake weaken [DP4] and [DA3] to release and [DA1]
 //   to acquire (each a stranded item), [DC1] and [DC3] to relaxed (a data race on the
 //   slot), [DI1] to relaxed (a data race on the inbox link), and drop the re-check [DA4]
-//   (a stranded item) and the close's activation (a close that never completes; a removed
-//   flow never freed, a leak), and drop the two wake-ups: [DG2]'s wake-up of the consumers
-//   that set the contended bit (DEADLOCK, drr_two_waiting_consumers) and the producers'
-//   wake-up after each pop (DEADLOCK, drr_blocking). Caught by the
+//   (a stranded item), the close's activation (a close that never completes; a removed
+//   flow never freed, a leak) and the pop's check [DK4] (a push that began while its flow
+//   was full succeeds after the close: drr_close_full_flow), and drop the two wake-ups:
+//   [DG2]'s wake-up of the consumers that set the contended bit (DEADLOCK,
+//   drr_two_waiting_consumers) and the producers' wake-up after each pop (DEADLOCK,
+//   drr_blocking). Caught by the
 //   scenarios too, with no mutant of their own: [DP2] relaxed (the other end of [DC3]'s
 //   edge, the same data race), [DG1] or [DG2] relaxed (a data race on the consumer state,
 //   drr_two_consumers). Not model-checked:
@@ -246,10 +261,11 @@
 //   (made relaxed on either side, drr_remove passes 50,000: Relacy reports accesses after
 //   a free, not a free that no happens-before edge orders after earlier accesses), [DC2]
 //   and [DI3] (hints), [DT1]/[DT2] and [DK1]-[DK3] (under the table mutex in every
-//   scenario that could separate them), [DP5] (a refusal final across flows needs two
-//   flows, a closer and a producer pushing twice; stress_drr_scheduler's CloseWhileRunning
-//   checks it on real threads: without [DK1] before the flows' bits, a producer refused
-//   by one flow pushed into another, seen under TSan).
+//   scenario that could separate them), [DP5] and the acquire of [DK4] / release of [DX3]
+//   that feed it (a refusal final across flows needs two flows, a closer and a producer
+//   pushing twice; stress_drr_scheduler's CloseWhileRunning checks it on real threads:
+//   without [DK1] before the flows' bits, a producer refused by one flow pushed into
+//   another, seen under TSan).
 //
 // INVARIANTS
 //   INV1: a flow's active word is true exactly while the flow is in the inbox, on the
@@ -283,13 +299,11 @@
 //   LP(remove_flow): the fetch-or [DX1]. LP(close): the store [DK1]; a push that read the
 //     scheduler open before it and claims after it is linearized just before it (its
 //     claim [DX1] cannot precede: the bit fails the claim), in the order of the claims.
-//   KNOWN DEFECT (open, found 2026-12-07 by fuzz_drr_scheduler_sched): that rule fails
-//     when the flow was full at [DK1]. A push that read the scheduler open and was
-//     suspended before its claim, then claims a position that a pop freed after [DK1] but
-//     before close() marked the flow [DX1], succeeds; it cannot be placed just before [DK1]
-//     (the flow was full there) nor after it (closed). Nothing is lost (the item is delivered
-//     before closed), but the flow's history is not linearizable. docs/testing.md,
-//     "Found so far", has the input and the history.
+//     The position it claims was free at [DK1]: a pop that frees a position after [DK1]
+//     closes the flow first ([DK4], [DX3]). (Without that, found 2026-12-07 by
+//     fuzz_drr_scheduler_sched: a push that began while its flow was full took a slot
+//     that a pop freed after the close, and succeeded; dsched_drr_scheduler's
+//     PushRacingCloseCannotTakeASlotFreedAfterTheClose pins the order.)
 //
 // COST
 //   A push: an epoch pin, two acquire loads (table), a load and a CAS on the flow's tail
@@ -298,9 +312,11 @@
 //   notify (a load, plus a fence except on x86-64: notify_one_after_rmw). A pop: with
 //   several consumers, a CAS and an exchange (the gate); two loads and an exchange
 //   (may_block; else a store) on the slot line, and the notify of the producers' bucket
-//   (a load, plus a fence except on x86-64); nothing else unless the flow drains (then it
-//   goes to the back, idle, at no extra cost; if still empty at its next turn: [DA3], two
-//   loads).
+//   (a load, plus a fence except on x86-64); a load of the scheduler's closed word ([DK4],
+//   a line only close() writes); nothing else unless the flow drains (then it goes to the
+//   back, idle, at no extra cost; if still empty at its next turn: [DA3], two loads).
+//   After close() has begun, a pop also loads its flow's tail word, and the first one
+//   from a flow that close() has not reached yet sets the closed bit there ([DX3]).
 //   Memory: per flow, two cache lines of state plus capacity x (8 + sizeof(T)) bytes,
 //   allocated by add_flow and freed (through the epoch domain) after remove_flow once the
 //   flow is drained; the table grows in chunks of 64, 128, ... slot pointers and keeps
@@ -1114,6 +1130,11 @@ class drr_scheduler {
       queue_result<item> r(std::in_place,
                            item{flow(f->cons.generation, f->cons.index), std::move(*s.get())});
       std::destroy_at(s.get());
+      // [DK4] acquire, after [DC1], before [DC3]: has close() begun? Then this pop is
+      // linearized after LP(close) [DK1], and the slot it frees must not go to a push that
+      // read the scheduler open before [DK1] (that push is linearized before the close,
+      // when this position was still taken): the flow is closed first ([DX3]).
+      if (closed_.load(std::memory_order_acquire) != 0) close_flow_before_free(f);
       // [DC3] release: frees the slot for lap L+1; pairs with [DP2]. An exchange when
       // producers may sleep: the wake-up below then needs no fence of its own on x86-64
       // (one XCHG instead of a store and an MFENCE; detail::full_fence_after_rmw()).
@@ -1187,6 +1208,18 @@ class drr_scheduler {
     } else {
       finish(f);  // closed while held: nobody else will list it again
     }
+  }
+
+  // A pop after close() has begun closes its flow before it frees a slot, unless close()
+  // (or an earlier pop) did: once the bit is set, no claim can succeed ([DP3] fails).
+  void close_flow_before_free(flow_state* f) noexcept {
+    // [DC4] relaxed: a bit seen set is never cleared; the claim it must stop comes after
+    // [DC3] (through [DP2]), so it reads this value or a later one.
+    if ((f->tail.load(std::memory_order_relaxed) & pos::closed_bit) != 0) return;
+    // [DX3] release fetch-or: the producer's [DP3] that takes the freed slot comes after
+    // [DC3], which comes after this, so its CAS reads the bit and fails. Release pairs with
+    // [DP5]: a producer refused by this bit also sees the [DK1] that [DK4] read.
+    (void)f->tail.fetch_or(pos::closed_bit, std::memory_order_release);
   }
 
   // [DC4] relaxed: closed, and every claimed position consumed (INV4).

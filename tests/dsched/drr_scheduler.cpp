@@ -351,10 +351,13 @@ TEST(DschedDrrScheduler, EveryScheduleKeepsFifoDeliversEverythingAndClosesCleanl
 // empty pop while a push, or a close(), that began after the item's push returned held the
 // flow's listing ([DA2]-[DI1]), a window the header allows. The runner's rule was too
 // narrow, not the header; LaterPushHoldingTheListingHoldsBackAnEarlierItem pins it.
+// Those sets never had a push waiting on a full flow while close() ran, and they missed
+// the close race that fuzz_drr_scheduler_sched found the same day (the header's [DK4]);
+// the fifth set does, and without [DK4] it fails at seed 368 (NOT linearizable).
 constexpr const char* walk_functions =
     "push_attempt|activate|inbox_push|close|close_flow|remove_flow|drain_inbox|"
     "end_turn_drained|finished|finish|empty_or_closed|gate_try_enter|gate_leave|has_listed|"
-    "prepare_wait|wait|cancel_wait|done_waiting|wake";
+    "close_flow_before_free|prepare_wait|wait|cancel_wait|done_waiting|wake";
 constexpr std::uint64_t walk_schedules = lockless_test::under_asan ? 500 : 2000;
 
 TEST(DschedDrrScheduler, ScriptsUnderAWalkThatPreemptsInTheSlowPaths) {
@@ -387,6 +390,13 @@ TEST(DschedDrrScheduler, ScriptsUnderAWalkThatPreemptsInTheSlowPaths) {
        false,
        walk_schedules,
        "cfe"},
+      {"site walk: pushes race close() into full flows that pops empty",
+       {{1, 1}, {1, 2}},
+       {{0, 1}, {1, 1}, {1, 1}},
+       {"i0 i1 i0", "i1 i0", "i0 r r r", "i1 r r"},
+       true,
+       walk_schedules,
+       "cf"},
   };
   ds::function_probe probe(walk_functions);
   const site_walk_options walk{walk_functions, 25, 0, &probe};
@@ -522,20 +532,23 @@ TEST(DschedDrrScheduler, ProducerInTheGapRelistsTheFlow) {
 }
 
 // Runs thread after thread, each until it stands at a given yield point (its next
-// operation: `event` in `function`), or to its end (function == nullptr), or until it
-// cannot run; then the next phase; after the last, run_to_block.
+// operation: `event` in `function`, after passing `skip` such points), or to its end
+// (function == nullptr), or until it cannot run; then the next phase; after the last,
+// run_to_block.
 class phased : public ds::strategy {
  public:
   struct phase {
     unsigned thread;
     const char* function;  // nullptr: until the thread finishes
     ds::event e;
+    unsigned skip = 0;  // matching points to run through before stopping
   };
   explicit phased(std::vector<phase> phases) : phases_(std::move(phases)) {}
 
   void begin(unsigned) override {
     at_ = 0;
     reached_ = 0;
+    passed_ = 0;
   }
   [[nodiscard]] unsigned pick(const ds::choice& c) override {
     const ds::detail::run_state* r = ds::detail::tls_run;  // null before the first step
@@ -549,8 +562,13 @@ class phased : public ds::strategy {
         const ds::detail::thread_slot& slot = *r->slots[p.thread];
         if (slot.last_event == p.e &&
             ds::detail::names_function(slot.last_site.function, p.function)) {
+          if (passed_ < p.skip) {
+            ++passed_;
+            return p.thread;  // through this one, to its next yield point
+          }
           ++at_;
           ++reached_;
+          passed_ = 0;
           continue;
         }
       }
@@ -566,6 +584,7 @@ class phased : public ds::strategy {
   std::vector<phase> phases_;
   std::size_t at_ = 0;
   std::size_t reached_ = 0;
+  unsigned passed_ = 0;  // matching points the current phase ran through
 };
 
 TEST(DschedDrrScheduler, LaterPushHoldingTheListingHoldsBackAnEarlierItem) {
@@ -629,6 +648,34 @@ TEST(DschedDrrScheduler, CloserMidActivationHoldsBackItems) {
   EXPECT_EQ(st.empty, 1U) << "the consumer's pop answered empty while x was held back";
   EXPECT_EQ(st.popped, 1U);
   EXPECT_EQ(st.pop_closed, 1U) << "the drain: x, then closed";
+}
+
+TEST(DschedDrrScheduler, PushRacingCloseCannotTakeASlotFreedAfterTheClose) {
+  // A flow of capacity 1, full (the prefill). T0's push reads the scheduler open ([DK2])
+  // and stops before its first look at the tail word ([DP1]). The closer T1 stores the
+  // scheduler's closed word ([DK1], LP(close)) and stops before it closes the flow
+  // ([DX1]). T2's push then says closed (so the close has taken effect), and T2's pop takes
+  // the prefill, freeing the only slot. T0 resumes: the flow was full from T0's call to
+  // the close and closed after it, so T0's push must say closed; it may not take the slot
+  // that T2's pop freed. Until 2026-12-07 it did (found by fuzz_drr_scheduler_sched: the
+  // runner's per-flow check rejects the history); the pop now closes the flow ([DK4],
+  // [DX3]) before it frees the slot.
+  phased steer({{0, "push_attempt", ds::event::load, 1},
+                {1, "close_flow", ds::event::rmw},
+                {2, nullptr, ds::event::start},
+                {0, nullptr, ds::event::start},
+                {1, nullptr, ds::event::start}});
+  drr_schedule_options opt;
+  opt.prefill = {{0, 1}};
+  drr_schedule_stats st;
+  const std::string why =
+      lockless::test::drr_schedule_run(steer, {{1, 1}}, {"i0", "x", "i0 r"}, opt, &st);
+  EXPECT_EQ(why, "");
+  EXPECT_EQ(steer.reached(), 2U) << "T0 and the closer stopped where planned";
+  EXPECT_EQ(st.pushed, 1U) << "the prefill only";
+  EXPECT_EQ(st.push_closed, 2U) << "T2's push and T0's";
+  EXPECT_EQ(st.popped, 1U);
+  EXPECT_EQ(st.pop_closed, 1U) << "the drain";
 }
 
 // ---- the broken twin ----------------------------------------------------------------

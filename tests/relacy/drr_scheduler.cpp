@@ -31,8 +31,8 @@ int main(int argc, char** argv) {
   if (!parse_args(argc, argv)) return 2;
   report r;
   // Random schedules. Every mutant of drr_scheduler_mutants.cpp is caught by the scenarios
-  // its table names within 1,300 executions (most within 200); these counts leave a margin
-  // of ten times and more, in about 3 s in all. The two wake-up bugs fixed before this test
+  // its table names (where, and the plans, in its comment); these counts are what the real
+  // header must pass, in about 4 s in all. The two wake-up bugs fixed before this test
   // existed are DEADLOCKs here: a consumer asleep behind the gate with items listed
   // (drr_two_waiting_consumers, at execution 1,171) and a producer asleep on a flow with
   // room (drr_blocked_push, at 169). A soak: `random <iterations>` (200,000 of each pass).
@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
                                 &drr_evidence::with_reclamation,
                                 "a removed flow was freed during the run");
   r.run<drr_close>("drr_close", random_plan(10000));
+  r.run<drr_close_full_flow>("drr_close_full_flow", random_plan(30000));
   r.run<drr_inbox>("drr_inbox", random_plan(20000));
   run_with_evidence<drr_two_consumers>(r, "drr_two_consumers", random_plan(10000),
                                        &drr_evidence::with_busy, "a try_pop said busy");

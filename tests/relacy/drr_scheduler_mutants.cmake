@@ -87,6 +87,16 @@ lockless_relacy_mutant(mutant_drr_scheduler_close_unlisted
     activate(f);]=]
   REPLACE [=[(void)f->tail.fetch_or(pos::closed_bit, std::memory_order_seq_cst);]=])
 
+# [DK4] dropped: a pop after close() has begun frees its slot without closing the flow
+# first; a push that read the scheduler open before the close claims that slot and
+# succeeds, although the flow was full until after the close.
+# Expected: assertion (drr_close_full_flow's success after the close).
+lockless_relacy_mutant(mutant_drr_scheduler_free_after_close_open
+  PROGRAM drr_scheduler_mutants
+  HEADER lockless/drr_scheduler.hpp
+  FIND "if (closed_.load(std::memory_order_acquire) != 0) close_flow_before_free(f);"
+  REPLACE "{}")
+
 # ---- the wake-ups -------------------------------------------------------------------------
 # [DG2] the leaving consumer reads the contended bit but does not wake the consumers that
 # got busy and went to sleep: a waiter sleeps on with items listed (the holder left, the

@@ -29,15 +29,17 @@ constexpr rl::test_result_e wrong_result = rl::test_result_user_assert_failed;
 template <class = void>
 void stranded_item(report& r) {
   r.expect_failure<drr_activation>("drr_activation", random_plan(20000), {wrong_result});
-  r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(20000), {wrong_result});
-  r.expect_failure<drr_inbox>("drr_inbox", random_plan(20000), {wrong_result});
+  r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(300000), {wrong_result});
+  r.expect_failure<drr_inbox>("drr_inbox", random_plan(300000), {wrong_result});
   r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000), {rl::test_result_deadlock});
 }
 
-// Plans: random schedules, 20,000 executions; every check below is caught within 1,300
-// executions (drr_two_producers for [DP4]; most within 200: `survey`), so the plans leave a
-// margin of fifteen times and more. A mutant that is caught costs only the executions up
-// to it. drr_two_waiting_consumers and drr_blocked_push are there for the wake-ups (the
+// Plans: random schedules, 20,000 executions where the check is caught within 2,500
+// (most within 300: `random <n>` prints where), 300,000 where it comes later: the
+// stranded item of drr_two_producers (3,752-8,287 executions) and drr_inbox (28,869 for
+// [DA1]/[DA3] since the pop's [DK4] load of 2026-12-07 moved Relacy's random schedules;
+// 7,115 before), drr_remove for [DA4] (4,633). So every plan leaves a margin of ten times
+// and more. A mutant that is caught costs only the executions up to it. drr_two_waiting_consumers and drr_blocked_push are there for the wake-ups (the
 // last two mutants: the only scenarios in which a consumer sleeps behind the gate, and a
 // producer sleeps behind a turn that goes on).
 const mutant_table mutants = {
@@ -48,7 +50,7 @@ const mutant_table mutants = {
         []<class = void>(report& r) {
           r.expect_failure<drr_activation>("drr_activation", random_plan(20000), {wrong_result});
           r.expect_failure<drr_close>("drr_close", random_plan(20000), {wrong_result});
-          r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(20000),
+          r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(300000),
                                               {wrong_result});
           r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
                                          {rl::test_result_deadlock});
@@ -65,11 +67,11 @@ const mutant_table mutants = {
         // came in between is never completed.
         []<class = void>(report& r) {
           r.expect_failure<drr_activation>("drr_activation", random_plan(20000), {wrong_result});
-          r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(20000),
+          r.expect_failure<drr_two_producers>("drr_two_producers", random_plan(300000),
                                               {wrong_result});
           // A removed flow left unlisted is never finished: the drain's assertion, or, when
           // the run ends first, the flow never freed.
-          r.expect_failure<drr_remove>("drr_remove", random_plan(20000),
+          r.expect_failure<drr_remove>("drr_remove", random_plan(300000),
                                        {wrong_result, rl::test_result_memory_leak});
           r.expect_failure<drr_close>("drr_close", random_plan(20000), {wrong_result});
           r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
@@ -116,6 +118,14 @@ const mutant_table mutants = {
           r.expect_failure<drr_close>("drr_close", random_plan(20000), {wrong_result});
           r.expect_failure<drr_blocking>("drr_blocking", random_plan(20000),
                                          {rl::test_result_deadlock});
+        }),
+    mutant<"mutant_drr_scheduler_free_after_close_open">(
+        // [DK4] dropped: the pop that frees the full flow's slot after close() has begun
+        // leaves the flow open, and a push that read the scheduler open before the close
+        // takes the slot: a success that no linearization admits.
+        []<class = void>(report& r) {
+          r.expect_failure<drr_close_full_flow>("drr_close_full_flow", random_plan(30000),
+                                                {wrong_result});
         }),
     mutant<"mutant_drr_scheduler_leave_no_wake">(
         // [DG2] without its wake-up: a consumer that got busy, set the contended bit and went

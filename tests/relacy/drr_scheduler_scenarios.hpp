@@ -571,4 +571,21 @@ struct drr_blocked_push
   }
 };
 
+// 10. A push racing close() into a full flow ([DK4]/[DX3]): thread 0 fills the flow of
+//    capacity 1 and closes; thread 1 pushes; thread 2 pushes (told closed: the close has
+//    taken effect) and then pops, freeing the only slot. Thread 1's push began while the
+//    flow was full and no pop came before thread 2's refusal, so it is linearized either
+//    before the close (full) or after it (closed); success is not linearizable. Without
+//    the pop's check [DK4], thread 1 can read the scheduler open, wait, and claim the slot
+//    that the pop freed before close() reached the flow's closed bit [DX1].
+struct drr_close_full_flow
+    : drr_suite<drr_close_full_flow, 3, drr_config{.flows = 2, .capacity = 1}> {
+  static constexpr const char* scripts[3] = {"bx", "b", "br"};
+  static void expect(const drr_close_full_flow& s) {
+    const bool filled = s.event(0, 0).status == queue_status::success;
+    const bool refused_after_close = s.event(2, 0).status == queue_status::closed;
+    RL_ASSERT(!(filled && refused_after_close && s.event(1, 0).status == queue_status::success));
+  }
+};
+
 }  // namespace lockless_relacy

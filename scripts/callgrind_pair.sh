@@ -7,6 +7,7 @@
 #   bash scripts/callgrind_pair.sh --suite bounded_queue [pairs] [impl...]
 #   bash scripts/callgrind_pair.sh --suite unbounded_queue [pairs] [impl...]
 #   bash scripts/callgrind_pair.sh --suite histogram [observes] [impl...]
+#   bash scripts/callgrind_pair.sh --suite drr_scheduler [pairs] [impl...]
 #                                                    another suite's driver,
 #                                                    bench/<suite>_callgrind.cpp (default
 #                                                    treiber_stack; bounded_queue and

@@ -39,9 +39,10 @@ void stranded_item(report& r) {
 // stranded item of drr_two_producers (3,752-8,287 executions) and drr_inbox (28,869 for
 // [DA1]/[DA3] since the pop's [DK4] load of 2026-12-07 moved Relacy's random schedules;
 // 7,115 before), drr_remove for [DA4] (4,633). So every plan leaves a margin of ten times
-// and more. A mutant that is caught costs only the executions up to it. drr_two_waiting_consumers and drr_blocked_push are there for the wake-ups (the
-// last two mutants: the only scenarios in which a consumer sleeps behind the gate, and a
-// producer sleeps behind a turn that goes on).
+// and more. A mutant that is caught costs only the executions up to it.
+// drr_two_waiting_consumers and drr_blocked_push are there for the wake-ups (the last two
+// mutants: the only scenarios in which a consumer sleeps behind the gate, and a producer
+// sleeps behind a turn that goes on).
 const mutant_table mutants = {
     mutant<"mutant_drr_scheduler_publish_release">(
         // [DP4] release: the producer's [DA1] reads the flow still listed while the consumer's

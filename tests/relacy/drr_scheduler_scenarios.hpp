@@ -571,9 +571,11 @@ struct drr_blocked_push
   }
 };
 
-// 10. A push racing close() into a full flow ([DK4]/[DX3]): thread 0 fills the flow of
-//    capacity 1 and closes; thread 1 pushes; thread 2 pushes (told closed: the close has
-//    taken effect) and then pops, freeing the only slot. Thread 1's push began while the
+// 10. A push racing close() into a full flow ([DK4]/[DX3]): thread 0 fills flow 1 (capacity
+//    1) and closes; thread 1 pushes into it; thread 2 pushes into it (told closed: the
+//    close has taken effect) and then pops, freeing the only slot. Flow 1, not flow 0:
+//    close() reaches it second, which widens the window between [DK1] and its [DX1] (on
+//    flow 0 the mutant below needed about 350,000 random executions, here 2,413). Thread 1's push began while the
 //    flow was full and no pop came before thread 2's refusal, so it is linearized either
 //    before the close (full) or after it (closed); success is not linearizable. Without
 //    the pop's check [DK4], thread 1 can read the scheduler open, wait, and claim the slot

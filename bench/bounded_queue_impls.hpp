@@ -109,8 +109,8 @@ struct lockless_bq_base {
 struct lockless_bq : lockless_bq_base<lockless::bounded_queue<std::uint64_t>> {
   static constexpr const char* name = "lockless_bq";
   using lockless_bq_base::lockless_bq_base;
-  void push_wait(std::uint64_t v) { (void)q.push(v); }
-  void pop_wait(std::uint64_t& out) { out = *q.pop(); }
+  LOCKLESS_BENCH_ADAPTOR void push_wait(std::uint64_t v) { (void)q.push(v); }
+  LOCKLESS_BENCH_ADAPTOR void pop_wait(std::uint64_t& out) { out = *q.pop(); }
   bool wait_pop_for(std::uint64_t& out, std::chrono::nanoseconds d) {
     auto r = q.pop_for(d);
     if (!r) return false;
@@ -169,7 +169,7 @@ struct std_mutex_queue {
     if (wake) not_full_.notify_one();
     return true;
   }
-  void push_wait(std::uint64_t v) {
+  LOCKLESS_BENCH_ADAPTOR void push_wait(std::uint64_t v) {
     bool wake = false;
     {
       std::unique_lock lock(m_);
@@ -183,7 +183,7 @@ struct std_mutex_queue {
     }
     if (wake) not_empty_.notify_one();
   }
-  void pop_wait(std::uint64_t& out) {
+  LOCKLESS_BENCH_ADAPTOR void pop_wait(std::uint64_t& out) {
     bool wake = false;
     {
       std::unique_lock lock(m_);
@@ -252,8 +252,8 @@ struct moodycamel_bcq {
   explicit moodycamel_bcq(std::size_t capacity) : q(capacity) {}
   LOCKLESS_BENCH_ADAPTOR bool try_push(std::uint64_t v) { return q.enqueue(v); }
   LOCKLESS_BENCH_ADAPTOR bool try_pop(std::uint64_t& out) { return q.try_dequeue(out); }
-  void push_wait(std::uint64_t v) { (void)q.enqueue(v); }
-  void pop_wait(std::uint64_t& out) { q.wait_dequeue(out); }
+  LOCKLESS_BENCH_ADAPTOR void push_wait(std::uint64_t v) { (void)q.enqueue(v); }
+  LOCKLESS_BENCH_ADAPTOR void pop_wait(std::uint64_t& out) { q.wait_dequeue(out); }
   bool wait_pop_for(std::uint64_t& out, std::chrono::nanoseconds d) {
     return q.wait_dequeue_timed(out, d);
   }
@@ -276,8 +276,8 @@ struct atomic_queue_base {
   explicit atomic_queue_base(std::size_t capacity) : q(static_cast<unsigned>(capacity)) {}
   LOCKLESS_BENCH_ADAPTOR bool try_push(std::uint64_t v) { return q.try_push(v); }
   LOCKLESS_BENCH_ADAPTOR bool try_pop(std::uint64_t& out) { return q.try_pop(out); }
-  void push_wait(std::uint64_t v) { q.push(v); }
-  void pop_wait(std::uint64_t& out) { out = q.pop(); }
+  LOCKLESS_BENCH_ADAPTOR void push_wait(std::uint64_t v) { q.push(v); }
+  LOCKLESS_BENCH_ADAPTOR void pop_wait(std::uint64_t& out) { out = q.pop(); }
   bool wait_pop_for(std::uint64_t& out, std::chrono::nanoseconds d) {
     return spin_pop_for(*this, out, d);
   }
@@ -324,8 +324,8 @@ struct tbb_bounded_queue {
   }
   LOCKLESS_BENCH_ADAPTOR bool try_push(std::uint64_t v) { return q.try_push(v); }
   LOCKLESS_BENCH_ADAPTOR bool try_pop(std::uint64_t& out) { return q.try_pop(out); }
-  void push_wait(std::uint64_t v) { q.push(v); }
-  void pop_wait(std::uint64_t& out) { q.pop(out); }
+  LOCKLESS_BENCH_ADAPTOR void push_wait(std::uint64_t v) { q.push(v); }
+  LOCKLESS_BENCH_ADAPTOR void pop_wait(std::uint64_t& out) { q.pop(out); }
   bool wait_pop_for(std::uint64_t& out, std::chrono::nanoseconds d) {
     std::atomic<bool> returned{false};
     std::thread aborter([&] {

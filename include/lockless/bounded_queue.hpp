@@ -83,10 +83,11 @@
 //   ticket, each lap, at the same price); inside a give-up, nothing (others finish it).
 //   The dsched progress test (tests/dsched/bounded_queue_progress.cpp) suspends each
 //   thread at each of its yield points in turn and checks that the others finish.
-//   The blocking forms (push, emplace, pop, the timed ones) first try a few times (between
-//   tries they watch their own counter and the cell their next ticket needs, and try again
-//   once it is ready: [QW1], not the other side's counter that a failed try reads), then
-//   sleep on detail::event_count (detail/parking.hpp), constructed `asymmetric`: the
+//   The blocking forms (push, emplace, pop, the timed ones) first try a few times (the
+//   first try inline, as try_push / try_pop; between the others they watch their own
+//   counter and the cell their next ticket needs, and try again once it is ready: [QW1],
+//   not the other side's counter that a failed try reads), then sleep on
+//   detail::event_count (detail/parking.hpp), constructed `asymmetric`: the
 //   sleeper pays heavy_fence() before it checks again, and a push or pop with nobody
 //   waiting pays one load after the light fence it already has, no system call and no
 //   fence. queue_options{.may_block = false} removes them and that load.
@@ -261,8 +262,13 @@
 //   operation's. So they keep nothing in callee-saved registers, and a try_push or try_pop
 //   that its caller does not inline pays no register saves: about 30 instructions each on
 //   x86-64 (docs/benchmarks.md, "Call-free common paths"; 62 per try_push + try_pop pair
-//   with may_block = false, 68 with it, counted by callgrind). They index the cell with
-//   the counter word as read (its position bits, pos << 2, scaled), not with the ticket.
+//   with may_block = false, 68 with it, counted by callgrind). The blocking and timed
+//   forms (all but emplace) make the same try inline first and call out only to wait
+//   (push_waiting, pop_waiting; the timed forms read the clock only then): a blocking push +
+//   pop pair that does not wait costs what the try pair costs (70 instructions, against
+//   104 when the whole wait was a call; docs/benchmarks.md, "The blocking forms' first try
+//   inline"). They index the cell with the counter word as read (its position bits,
+//   pos << 2, scaled), not with the ticket.
 //   Cells are laid out in ticket order, unpadded, so a consumer following a producer takes
 //   whole cache lines of cells at a time (as xenium's Vyukov ring).
 //   Failed tries: a try_pop whose ticket is not published reads tail_ [QE1], and a
@@ -588,15 +594,28 @@ class bounded_queue {
   }
 
   // ---- blocking -------------------------------------------------------------------------
-  bool push(const T& v)
+  // Each blocking and timed form but emplace first makes the try inline, as try_push /
+  // try_pop are (its common case, a try that succeeds or finds the queue closed, costs what
+  // the try costs: no call, and no clock read in the timed forms); waiting is out of line
+  // (push_waiting, pop_waiting), and goes on as after a first try of its own.
+  // The _for forms' deadline is detail::deadline_in(d): a duration longer than the steady
+  // clock can count from now (nanoseconds::max(), hours::max(): "for ever") waits as the
+  // untimed form, and one that is not positive (or NaN) is a single try.
+  [[gnu::always_inline]] bool push(const T& v)
     requires(may_block)
   {
-    return wait_push([&] { return try_push(v); }, forever) == queue_status::success;
+    const queue_status st = try_push(v);
+    if (st != queue_status::full) [[likely]]
+      return st == queue_status::success;
+    return push_waiting(v, forever) == queue_status::success;
   }
-  bool push(T&& v)
+  [[gnu::always_inline]] bool push(T&& v)
     requires(may_block)
   {
-    return wait_push([&] { return try_push(std::move(v)); }, forever) == queue_status::success;
+    const queue_status st = try_push(std::move(v));  // v is intact unless it succeeded
+    if (st != queue_status::full) [[likely]]
+      return st == queue_status::success;
+    return push_waiting(std::move(v), forever) == queue_status::success;
   }
   template <class... A>
   bool emplace(A&&... a)
@@ -607,51 +626,74 @@ class bounded_queue {
     return wait_push([&] { return emplace_attempt(spill, std::forward<A>(a)...); }, forever) ==
            queue_status::success;
   }
-  [[nodiscard]] std::optional<T> pop()
+  [[nodiscard, gnu::always_inline]] std::optional<T> pop()
     requires(may_block)
   {
-    queue_result<T> r = wait_pop(forever);
-    if (!r) return std::nullopt;
-    return std::optional<T>(std::move(*r));
+    queue_result<T> r = try_pop();
+    if (r) [[likely]]
+      return std::optional<T>(std::move(*r));
+    if (r.error() != queue_status::empty) return std::nullopt;  // closed and drained
+    return pop_waiting();
   }
 
   template <class Rep, class Period>
   [[nodiscard]] queue_status push_for(const T& v, std::chrono::duration<Rep, Period> d)
     requires(may_block)
   {
-    return push_until(v, std::chrono::steady_clock::now() + d);
+    const queue_status st = try_push(v);
+    if (st != queue_status::full) [[likely]]
+      return st;
+    const auto deadline = detail::deadline_in(d);
+    return push_waiting(v, &deadline);
   }
   template <class Rep, class Period>
   [[nodiscard]] queue_status push_for(T&& v, std::chrono::duration<Rep, Period> d)
     requires(may_block)
   {
-    return push_until(std::move(v), std::chrono::steady_clock::now() + d);
+    const queue_status st = try_push(std::move(v));
+    if (st != queue_status::full) [[likely]]
+      return st;
+    const auto deadline = detail::deadline_in(d);
+    return push_waiting(std::move(v), &deadline);
   }
   template <class Clock, class Duration>
   [[nodiscard]] queue_status push_until(const T& v,
                                         const std::chrono::time_point<Clock, Duration>& deadline)
     requires(may_block)
   {
-    return wait_push([&] { return try_push(v); }, &deadline);
+    const queue_status st = try_push(v);
+    if (st != queue_status::full) [[likely]]
+      return st;
+    return push_waiting(v, &deadline);
   }
   template <class Clock, class Duration>
   [[nodiscard]] queue_status push_until(T&& v,
                                         const std::chrono::time_point<Clock, Duration>& deadline)
     requires(may_block)
   {
-    return wait_push([&] { return try_push(std::move(v)); }, &deadline);
+    const queue_status st = try_push(std::move(v));
+    if (st != queue_status::full) [[likely]]
+      return st;
+    return push_waiting(std::move(v), &deadline);
   }
   template <class Rep, class Period>
   [[nodiscard]] queue_result<T> pop_for(std::chrono::duration<Rep, Period> d)
     requires(may_block)
   {
-    return pop_until(std::chrono::steady_clock::now() + d);
+    queue_result<T> r = try_pop();
+    if (r || r.error() != queue_status::empty) [[likely]]
+      return r;
+    const auto deadline = detail::deadline_in(d);
+    return wait_pop(&deadline, true);
   }
   template <class Clock, class Duration>
   [[nodiscard]] queue_result<T> pop_until(const std::chrono::time_point<Clock, Duration>& deadline)
     requires(may_block)
   {
-    return wait_pop(&deadline);
+    queue_result<T> r = try_pop();
+    if (r || r.error() != queue_status::empty) [[likely]]
+      return r;
+    return wait_pop(&deadline, true);
   }
 
   // ---- close --------------------------------------------------------------------------
@@ -1459,18 +1501,31 @@ class bounded_queue {
   }
 
   // ---- blocking forms -----------------------------------------------------------------
+  // `tried`: the caller's own try just said full (empty); see detail::await_attempt.
   template <class Try, class Deadline>
-  queue_status wait_push(Try&& attempt, const Deadline* deadline) {
+  queue_status wait_push(Try&& attempt, const Deadline* deadline, bool tried = false) {
     return detail::await_attempt(
         *not_full_, attempt, [](queue_status st) { return st == queue_status::full; },
-        [this] { return push_may_succeed(); }, deadline);
+        [this] { return push_may_succeed(); }, deadline, tried);
   }
   template <class Deadline>
-  queue_result<T> wait_pop(const Deadline* deadline) {
+  [[gnu::noinline]] queue_result<T> wait_pop(const Deadline* deadline, bool tried = false) {
     return detail::await_attempt(
         *not_empty_, [&] { return try_pop(); },
         [](const queue_result<T>& r) { return !r && r.error() == queue_status::empty; },
-        [this] { return pop_may_succeed(); }, deadline);
+        [this] { return pop_may_succeed(); }, deadline, tried);
+  }
+  // The rest of a blocking or timed push whose inline try found the queue full. V is
+  // const T& or T (the argument, intact: a push that did not succeed leaves it as it was).
+  template <class V, class Deadline>
+  [[gnu::noinline]] queue_status push_waiting(V&& v, const Deadline* deadline) {
+    return wait_push([&] { return try_push(std::forward<V>(v)); }, deadline, true);
+  }
+  // The rest of pop() when its inline try found the queue empty.
+  [[gnu::noinline]] std::optional<T> pop_waiting() {
+    queue_result<T> r = wait_pop(forever, true);
+    if (!r) return std::nullopt;
+    return std::optional<T>(std::move(*r));
   }
 
   // The spinning waiters' hints (detail::await_attempt's `ready`): could a try succeed now?

@@ -829,17 +829,19 @@ class drr_scheduler {
   }
 
   // ---- timed: a timeout is reported as full / empty -------------------------------------
+  // The _for forms' deadline is detail::deadline_in(d): a duration longer than the steady
+  // clock can count from now (nanoseconds::max(), hours::max()) waits as the untimed form.
   template <class Rep, class Period>
   [[nodiscard]] queue_status push_for(flow h, const T& v, std::chrono::duration<Rep, Period> d)
     requires(may_block)
   {
-    return push_until(h, v, std::chrono::steady_clock::now() + d);
+    return push_until(h, v, detail::deadline_in(d));
   }
   template <class Rep, class Period>
   [[nodiscard]] queue_status push_for(flow h, T&& v, std::chrono::duration<Rep, Period> d)
     requires(may_block)
   {
-    return push_until(h, std::move(v), std::chrono::steady_clock::now() + d);
+    return push_until(h, std::move(v), detail::deadline_in(d));
   }
   template <class Clock, class Duration>
   [[nodiscard]] queue_status push_until(flow h, const T& v,
@@ -860,7 +862,7 @@ class drr_scheduler {
   [[nodiscard]] queue_result<item> pop_for(std::chrono::duration<Rep, Period> d)
     requires(may_block)
   {
-    return pop_until(std::chrono::steady_clock::now() + d);
+    return pop_until(detail::deadline_in(d));
   }
   template <class Clock, class Duration>
   [[nodiscard]] queue_result<item> pop_until(

@@ -542,7 +542,9 @@ class unbounded_queue {
   }
 
   // ---- blocking pop (P0260) and the timed forms: a timeout is reported as empty ---------
-  // Waits while empty; nullopt once closed and drained.
+  // Waits while empty; nullopt once closed and drained. pop_for's deadline is
+  // detail::deadline_in(d): a duration longer than the steady clock can count from now
+  // (nanoseconds::max(), hours::max()) waits as pop() does.
   [[nodiscard]] std::optional<T> pop()
     requires(may_block)
   {
@@ -554,7 +556,7 @@ class unbounded_queue {
   [[nodiscard]] queue_result<T> pop_for(std::chrono::duration<Rep, Period> d)
     requires(may_block)
   {
-    return pop_until(std::chrono::steady_clock::now() + d);
+    return pop_until(detail::deadline_in(d));
   }
   template <class Clock, class Duration>
   [[nodiscard]] queue_result<T> pop_until(const std::chrono::time_point<Clock, Duration>& deadline)

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -342,6 +343,56 @@ TEST(BoundedQueueBlocking, PushForIsSatisfiedByAPopBeforeItsDeadline) {
   consumer.join();
   EXPECT_LT(elapsed, generous) << "woken by the pop, not by the deadline";
   EXPECT_EQ(q.try_pop().value(), 2);
+}
+
+// The largest duration of each unit (a caller's "for ever") is longer than the steady
+// clock can count from now: the timed forms then wait like the untimed ones. (They used to
+// compute now + d, which overflowed: undefined behaviour, and with nanoseconds::max() a
+// deadline in the past, so pop_for answered empty at once.) A NaN duration is no wait.
+TEST(BoundedQueueBlocking, TheLargestDurationsWaitLikeTheUntimedForms) {
+  bounded_queue<int> q(1);
+  const auto pop_later = [&](int expected) {
+    return std::thread([&q, expected] {
+      pause_for_waiters();
+      EXPECT_EQ(q.try_pop().value(), expected);
+    });
+  };
+  const auto push_later = [&](int v) {
+    return std::thread([&q, v] {
+      pause_for_waiters();
+      EXPECT_EQ(q.try_push(v), queue_status::success);
+    });
+  };
+  std::thread t = push_later(1);
+  queue_result<int> r = q.pop_for(std::chrono::nanoseconds::max());
+  t.join();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, 1);
+  t = push_later(2);
+  queue_result<int> r2 = q.pop_for(std::chrono::hours::max());
+  t.join();
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(*r2, 2);
+  t = push_later(3);
+  queue_result<int> r3 = q.pop_for(std::chrono::duration<double>::max());
+  t.join();
+  ASSERT_TRUE(r3);
+  EXPECT_EQ(*r3, 3);
+
+  ASSERT_EQ(q.try_push(4), queue_status::success);  // full from here on
+  t = pop_later(4);
+  EXPECT_EQ(q.push_for(5, std::chrono::nanoseconds::max()), queue_status::success);
+  t.join();
+  t = pop_later(5);
+  int six = 6;
+  EXPECT_EQ(q.push_for(std::move(six), std::chrono::hours::max()), queue_status::success);
+  t.join();
+
+  const auto start = clock_type::now();
+  EXPECT_EQ(q.push_for(7, std::chrono::duration<double>(std::nan(""))), queue_status::full);
+  EXPECT_EQ(q.try_pop().value(), 6);
+  EXPECT_EQ(q.pop_for(std::chrono::duration<double>(std::nan(""))).error(), queue_status::empty);
+  EXPECT_LT(clock_type::now() - start, generous);
 }
 
 TEST(BoundedQueueBlocking, PopUntilIsSatisfiedByAPushBeforeItsDeadline) {

@@ -1299,6 +1299,39 @@ TEST(DrrSchedulerBlocking, PopForWakesOnAPushToANewFlow) {
   EXPECT_EQ((*got)->flow, f);
 }
 
+// The largest duration of each unit (a caller's "for ever") waits like the untimed forms:
+// the deadline saturates at the steady clock's last time point. (push_for and pop_for used
+// to compute now + d, which overflowed: undefined behaviour, and with nanoseconds::max() a
+// deadline in the past.)
+TEST(DrrSchedulerBlocking, TheLargestDurationsWaitLikeTheUntimedForms) {
+  sched<int> s;
+  const drr_flow f = s.add_flow(1, 1);
+  for (int v = 1; v <= 2; ++v) {
+    std::thread producer([&s, f, v] {
+      pause_for_waiters();
+      EXPECT_EQ(s.try_push(f, v), queue_status::success);
+    });
+    auto r =
+        v == 1 ? s.pop_for(std::chrono::nanoseconds::max()) : s.pop_for(std::chrono::hours::max());
+    producer.join();
+    ASSERT_TRUE(r) << v;
+    EXPECT_EQ(r->value, v);
+  }
+  ASSERT_EQ(s.try_push(f, 3), queue_status::success);  // the flow is full from here on
+  for (int v = 4; v <= 5; ++v) {
+    std::thread consumer([&s, v] {
+      pause_for_waiters();
+      EXPECT_EQ(s.try_pop().value().value, v - 1);
+    });
+    const int arg = v;
+    EXPECT_EQ(v == 4 ? s.push_for(f, arg, std::chrono::nanoseconds::max())
+                     : s.push_for(f, arg, std::chrono::hours::max()),
+              queue_status::success)
+        << v;
+    consumer.join();
+  }
+}
+
 TEST(DrrSchedulerBlocking, TimedPopTimesOutEmpty) {
   sched<int> s;
   (void)s.add_flow(1, 1);

@@ -592,6 +592,25 @@ TEST(UnboundedQueueBlocking, PastDeadlinesStillTryOnce) {
   EXPECT_EQ(q.pop_for(milliseconds(0)).error(), queue_status::closed);
 }
 
+// The largest duration of each unit (a caller's "for ever") waits like pop(): the deadline
+// saturates at the steady clock's last time point. (pop_for used to compute now + d, which
+// overflowed: undefined behaviour, and with nanoseconds::max() a deadline in the past.)
+TEST(UnboundedQueueBlocking, TheLargestDurationsWaitLikePop) {
+  unbounded_queue<int> q;
+  for (int v = 1; v <= 3; ++v) {
+    std::thread producer([&q, v] {
+      pause_for_waiters();
+      EXPECT_TRUE(q.push(v));
+    });
+    auto r = v == 1   ? q.pop_for(std::chrono::nanoseconds::max())
+             : v == 2 ? q.pop_for(std::chrono::hours::max())
+                      : q.pop_for(std::chrono::duration<double>::max());
+    producer.join();
+    ASSERT_TRUE(r) << v;
+    EXPECT_EQ(*r, v);
+  }
+}
+
 TEST(UnboundedQueueBlocking, PopForIsSatisfiedByAPushBeforeItsDeadline) {
   unbounded_queue<int> q;
   std::atomic<int> got{-1};

@@ -68,12 +68,33 @@ inline constexpr unsigned queue_spin_tries = scheduler_controlled ? 1 : 20;
 // The deadline of the untimed blocking forms.
 inline constexpr const std::chrono::steady_clock::time_point* no_deadline = nullptr;
 
+// The deadline of a timed form given a duration (push_for, pop_for): d from now, on the
+// steady clock. A duration beyond what the clock can count from now (nanoseconds::max(),
+// hours::max(), a caller's "for ever") gives the clock's last time point: now + d would
+// overflow (undefined behaviour; in practice a deadline in the past, and a wait that timed
+// out at once). A duration that is not positive (or NaN) gives now: one try, then the
+// timeout.
+template <class Rep, class Period>
+std::chrono::steady_clock::time_point deadline_in(std::chrono::duration<Rep, Period> d) noexcept {
+  using clock = std::chrono::steady_clock;
+  const clock::time_point now = clock::now();
+  if (!(d > d.zero())) return now;
+  // Compared in long double (exact for 64-bit counts): converting either side to the
+  // other's units could overflow.
+  using wide = std::chrono::duration<long double, std::nano>;
+  if (wide(d) >= wide(clock::time_point::max() - now)) return clock::time_point::max();
+  return now + std::chrono::duration_cast<clock::duration>(d);
+}
+
+// `tried`: the caller has made the first try itself and it said "not yet" (a blocking form
+// whose common case, a try that succeeds, is inline in the caller; this function is then
+// its out-of-line rest). The loop goes on as after its own first try.
 template <class Attempt, class NotYet, class Ready, class Deadline>
 auto await_attempt(event_count& ec, Attempt&& attempt, NotYet&& not_yet, Ready&& ready,
-                   const Deadline* deadline) -> decltype(attempt()) {
+                   const Deadline* deadline, bool tried = false) -> decltype(attempt()) {
   backoff bo;
   for (unsigned i = 0; i < queue_spin_tries; ++i) {
-    if (i == 0 || ready()) {
+    if (i == 0 ? !tried : ready()) {
       auto r = attempt();
       if (!not_yet(r)) return r;
       if (deadline != nullptr && Deadline::clock::now() >= *deadline) return r;  // timed out

@@ -6,6 +6,10 @@
 //   callgrind_bounded_queue <impl> [pairs]    warm up, then run `pairs` try_push+try_pop
 //                                             pairs (default 1000000) inside
 //                                             measured_pairs<>()
+//   callgrind_bounded_queue <impl>_blocking [pairs]
+//                                             the same with the blocking forms (push_wait +
+//                                             pop_wait, which never wait here), for the
+//                                             queues that have them (listed too)
 //
 // The queue (capacity 1024, as in bench_bounded_queue's throughput rows) holds at most
 // one item: every pair pushes one value and pops it again, so the indexes wrap around
@@ -20,6 +24,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
 #include "bounded_queue_impls.hpp"
@@ -31,13 +36,20 @@ inline constexpr std::size_t capacity = 1024;
 // One pair: try_push then try_pop, as a producer and a consumer of the throughput rows do
 // per item when neither finds the queue full or empty. Values start at 1 (atomic_queue's
 // AtomicQueueB reserves 0).
-template <class Q>
+// Blocking: push_wait then pop_wait instead (neither waits: the queue is never full
+// before the push, nor empty before the pop).
+template <bool Blocking, class Q>
 [[gnu::always_inline]] inline bool pairs(Q& q, std::uint64_t n) {
   std::uint64_t out = 0;
   std::uint64_t sum = 0;
   for (std::uint64_t i = 1; i <= n; ++i) {
-    if (!q.try_push(i)) return false;
-    if (!q.try_pop(out)) return false;
+    if constexpr (Blocking) {
+      q.push_wait(i);
+      q.pop_wait(out);
+    } else {
+      if (!q.try_push(i)) return false;
+      if (!q.try_pop(out)) return false;
+    }
     sum += out;
   }
   // Keeps the popped values observable without a compiler barrier in the loop.
@@ -54,15 +66,15 @@ template <class Q>
 #else
 #define LOCKLESS_BENCH_NOIPA gnu::noipa
 #endif
-template <class Q>
+template <bool Blocking, class Q>
 [[LOCKLESS_BENCH_NOIPA]] bool warmup_pairs(Q& q, std::uint64_t n) {
-  return pairs(q, n);
+  return pairs<Blocking>(q, n);
 }
 
 // Measured: callgrind counts only inside functions matching *measured_pairs*.
-template <class Q>
+template <bool Blocking, class Q>
 [[LOCKLESS_BENCH_NOIPA]] bool measured_pairs(Q& q, std::uint64_t n) {
-  return pairs(q, n);
+  return pairs<Blocking>(q, n);
 }
 
 struct run_one {
@@ -73,14 +85,24 @@ struct run_one {
 
   template <class Q>
   void operator()() const {
+    const std::string blocking_name = std::string(Q::name) + "_blocking";
     if (list) {
       std::printf("%s\n", Q::name);
+      if constexpr (lockless_bench::blocking_queue<Q>) std::printf("%s\n", blocking_name.c_str());
       *rc = 0;
       return;
     }
-    if (impl != Q::name) return;
+    if (impl == Q::name) {
+      run<false, Q>();
+    } else if constexpr (lockless_bench::blocking_queue<Q>) {
+      if (impl == blocking_name) run<true, Q>();
+    }
+  }
+
+  template <bool Blocking, class Q>
+  void run() const {
     auto* q = new Q(capacity);
-    const bool ok = warmup_pairs(*q, 100000) && measured_pairs(*q, n);
+    const bool ok = warmup_pairs<Blocking>(*q, 100000) && measured_pairs<Blocking>(*q, n);
     delete q;
     if (!ok) {
       std::fprintf(stderr, "callgrind_bounded_queue: %s lost or corrupted a value\n", Q::name);

@@ -600,7 +600,9 @@ class bounded_queue {
   // (push_waiting, pop_waiting), and goes on as after a first try of its own.
   // The _for forms' deadline is detail::deadline_in(d): a duration longer than the steady
   // clock can count from now (nanoseconds::max(), hours::max(): "for ever") waits as the
-  // untimed form, and one that is not positive (or NaN) is a single try.
+  // untimed form, and one that is not positive (or NaN) is a single try. The _until forms'
+  // is detail::deadline_at(t): a time point of a coarser duration beyond its clock's range
+  // (time_point<steady_clock, hours>::max()) saturates the same way.
   [[gnu::always_inline]] bool push(const T& v)
     requires(may_block)
   {
@@ -664,7 +666,8 @@ class bounded_queue {
     const queue_status st = try_push(v);
     if (st != queue_status::full) [[likely]]
       return st;
-    return push_waiting(v, &deadline);
+    const auto at = detail::deadline_at(deadline);
+    return push_waiting(v, &at);
   }
   template <class Clock, class Duration>
   [[nodiscard]] queue_status push_until(T&& v,
@@ -674,7 +677,8 @@ class bounded_queue {
     const queue_status st = try_push(std::move(v));
     if (st != queue_status::full) [[likely]]
       return st;
-    return push_waiting(std::move(v), &deadline);
+    const auto at = detail::deadline_at(deadline);
+    return push_waiting(std::move(v), &at);
   }
   template <class Rep, class Period>
   [[nodiscard]] queue_result<T> pop_for(std::chrono::duration<Rep, Period> d)
@@ -693,7 +697,8 @@ class bounded_queue {
     queue_result<T> r = try_pop();
     if (r || r.error() != queue_status::empty) [[likely]]
       return r;
-    return wait_pop(&deadline, true);
+    const auto at = detail::deadline_at(deadline);
+    return wait_pop(&at, true);
   }
 
   // ---- close --------------------------------------------------------------------------

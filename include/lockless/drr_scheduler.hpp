@@ -830,7 +830,9 @@ class drr_scheduler {
 
   // ---- timed: a timeout is reported as full / empty -------------------------------------
   // The _for forms' deadline is detail::deadline_in(d): a duration longer than the steady
-  // clock can count from now (nanoseconds::max(), hours::max()) waits as the untimed form.
+  // clock can count from now (nanoseconds::max(), hours::max()) waits as the untimed form;
+  // the _until forms' is detail::deadline_at(t), which saturates a coarse time point beyond
+  // the clock's range (time_point<steady_clock, hours>::max()).
   template <class Rep, class Period>
   [[nodiscard]] queue_status push_for(flow h, const T& v, std::chrono::duration<Rep, Period> d)
     requires(may_block)
@@ -849,14 +851,16 @@ class drr_scheduler {
     requires(may_block)
   {
     T copy(v);  // may throw: nothing changed yet
-    return wait_push(h, copy, &deadline);
+    const auto at = detail::deadline_at(deadline);
+    return wait_push(h, copy, &at);
   }
   template <class Clock, class Duration>
   [[nodiscard]] queue_status push_until(flow h, T&& v,
                                         const std::chrono::time_point<Clock, Duration>& deadline)
     requires(may_block)
   {
-    return wait_push(h, v, &deadline);
+    const auto at = detail::deadline_at(deadline);
+    return wait_push(h, v, &at);
   }
   template <class Rep, class Period>
   [[nodiscard]] queue_result<item> pop_for(std::chrono::duration<Rep, Period> d)
@@ -869,7 +873,8 @@ class drr_scheduler {
       const std::chrono::time_point<Clock, Duration>& deadline)
     requires(may_block)
   {
-    return wait_pop(&deadline);
+    const auto at = detail::deadline_at(deadline);
+    return wait_pop(&at);
   }
 
   // ---- close --------------------------------------------------------------------------

@@ -544,7 +544,8 @@ class unbounded_queue {
   // ---- blocking pop (P0260) and the timed forms: a timeout is reported as empty ---------
   // Waits while empty; nullopt once closed and drained. pop_for's deadline is
   // detail::deadline_in(d): a duration longer than the steady clock can count from now
-  // (nanoseconds::max(), hours::max()) waits as pop() does.
+  // (nanoseconds::max(), hours::max()) waits as pop() does; pop_until's is
+  // detail::deadline_at(t), which saturates a coarse time point beyond the clock's range.
   [[nodiscard]] std::optional<T> pop()
     requires(may_block)
   {
@@ -562,7 +563,8 @@ class unbounded_queue {
   [[nodiscard]] queue_result<T> pop_until(const std::chrono::time_point<Clock, Duration>& deadline)
     requires(may_block)
   {
-    return wait_pop(&deadline);
+    const auto at = detail::deadline_at(deadline);
+    return wait_pop(&at);
   }
 
   // ---- close --------------------------------------------------------------------------

@@ -395,6 +395,38 @@ TEST(BoundedQueueBlocking, TheLargestDurationsWaitLikeTheUntimedForms) {
   EXPECT_LT(clock_type::now() - start, generous);
 }
 
+// A time point of a coarser duration than its clock's and beyond the clock's range
+// (time_point<steady_clock, hours>::max(), a caller's "for ever") waits like the untimed
+// form, and its min() has passed: one try. (The _until forms compared it with
+// Clock::now() in nanoseconds: the conversion overflowed, undefined behaviour, and in
+// practice a deadline in the past.)
+TEST(BoundedQueueBlocking, CoarseTimePointsBeyondTheClockSaturate) {
+  using hours_point = std::chrono::time_point<clock_type, std::chrono::hours>;
+  bounded_queue<int> q(1);
+  std::thread producer([&] {
+    pause_for_waiters();
+    EXPECT_EQ(q.try_push(1), queue_status::success);
+  });
+  queue_result<int> r = q.pop_until(hours_point::max());
+  producer.join();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, 1);
+
+  ASSERT_EQ(q.try_push(2), queue_status::success);  // full from here on
+  std::thread consumer([&] {
+    pause_for_waiters();
+    EXPECT_EQ(q.try_pop().value(), 2);
+  });
+  EXPECT_EQ(q.push_until(3, hours_point::max()), queue_status::success);
+  consumer.join();
+
+  const auto start = clock_type::now();
+  EXPECT_EQ(q.push_until(4, hours_point::min()), queue_status::full);
+  EXPECT_EQ(q.try_pop().value(), 3);
+  EXPECT_EQ(q.pop_until(hours_point::min()).error(), queue_status::empty);
+  EXPECT_LT(clock_type::now() - start, generous);
+}
+
 TEST(BoundedQueueBlocking, PopUntilIsSatisfiedByAPushBeforeItsDeadline) {
   bounded_queue<std::unique_ptr<int>> q(2);
   std::thread producer([&] {

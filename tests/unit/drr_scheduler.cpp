@@ -1332,6 +1332,38 @@ TEST(DrrSchedulerBlocking, TheLargestDurationsWaitLikeTheUntimedForms) {
   }
 }
 
+// A time point of a coarser duration than its clock's and beyond the clock's range
+// (time_point<steady_clock, hours>::max()) waits like the untimed forms; its min() has
+// passed. (push_until and pop_until compared it with Clock::now() in nanoseconds: the
+// conversion overflowed.)
+TEST(DrrSchedulerBlocking, CoarseTimePointsBeyondTheClockSaturate) {
+  using hours_point = std::chrono::time_point<clock_type, std::chrono::hours>;
+  sched<int> s;
+  const drr_flow f = s.add_flow(1, 1);
+  std::thread producer([&] {
+    pause_for_waiters();
+    EXPECT_EQ(s.try_push(f, 1), queue_status::success);
+  });
+  auto r = s.pop_until(hours_point::max());
+  producer.join();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->value, 1);
+
+  ASSERT_EQ(s.try_push(f, 2), queue_status::success);  // the flow is full from here on
+  std::thread consumer([&] {
+    pause_for_waiters();
+    EXPECT_EQ(s.try_pop().value().value, 2);
+  });
+  EXPECT_EQ(s.push_until(f, 3, hours_point::max()), queue_status::success);
+  consumer.join();
+
+  const auto start = clock_type::now();
+  EXPECT_EQ(s.push_until(f, 4, hours_point::min()), queue_status::full);
+  EXPECT_EQ(s.try_pop().value().value, 3);
+  EXPECT_EQ(s.pop_until(hours_point::min()).error(), queue_status::empty);
+  EXPECT_LT(clock_type::now() - start, generous);
+}
+
 TEST(DrrSchedulerBlocking, TimedPopTimesOutEmpty) {
   sched<int> s;
   (void)s.add_flow(1, 1);

@@ -611,6 +611,25 @@ TEST(UnboundedQueueBlocking, TheLargestDurationsWaitLikePop) {
   }
 }
 
+// A time point of a coarser duration than its clock's and beyond the clock's range
+// (time_point<steady_clock, hours>::max()) waits like pop(); its min() has passed. (pop_until
+// compared it with Clock::now() in nanoseconds: the conversion overflowed.)
+TEST(UnboundedQueueBlocking, CoarseTimePointsBeyondTheClockSaturate) {
+  using hours_point = std::chrono::time_point<clock_type, std::chrono::hours>;
+  unbounded_queue<int> q;
+  std::thread producer([&] {
+    pause_for_waiters();
+    EXPECT_TRUE(q.push(1));
+  });
+  auto r = q.pop_until(hours_point::max());
+  producer.join();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, 1);
+  const auto start = clock_type::now();
+  EXPECT_EQ(q.pop_until(hours_point::min()).error(), queue_status::empty);
+  EXPECT_LT(clock_type::now() - start, generous);
+}
+
 TEST(UnboundedQueueBlocking, PopForIsSatisfiedByAPushBeforeItsDeadline) {
   unbounded_queue<int> q;
   std::atomic<int> got{-1};

@@ -86,6 +86,26 @@ std::chrono::steady_clock::time_point deadline_in(std::chrono::duration<Rep, Per
   return now + std::chrono::duration_cast<clock::duration>(d);
 }
 
+// The deadline of a timed form given a time point (push_until, pop_until), in its clock's
+// own duration, which every later comparison with Clock::now() uses. A time point of a
+// coarser duration beyond that range (time_point<steady_clock, hours>::max(), a caller's
+// "for ever") gives the clock's last (or first) time point instead of overflowing when it
+// is converted (undefined behaviour; in practice a deadline in the past). A NaN time point
+// has passed.
+template <class Clock, class Duration>
+typename Clock::time_point deadline_at(const std::chrono::time_point<Clock, Duration>& t) noexcept {
+  using point = typename Clock::time_point;
+  if constexpr (std::is_same_v<Duration, typename Clock::duration>) {
+    return t;
+  } else {
+    using wide = std::chrono::duration<long double, std::nano>;
+    const wide w(t.time_since_epoch());
+    if (!(w > wide(point::min().time_since_epoch()))) return point::min();  // or NaN
+    if (w >= wide(point::max().time_since_epoch())) return point::max();
+    return std::chrono::time_point_cast<typename Clock::duration>(t);
+  }
+}
+
 // `tried`: the caller has made the first try itself and it said "not yet" (a blocking form
 // whose common case, a try that succeeds, is inline in the caller; this function is then
 // its out-of-line rest). The loop goes on as after its own first try.

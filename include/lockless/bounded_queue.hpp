@@ -83,6 +83,10 @@
 //   ticket, each lap, at the same price); inside a give-up, nothing (others finish it).
 //   The dsched progress test (tests/dsched/bounded_queue_progress.cpp) suspends each
 //   thread at each of its yield points in turn and checks that the others finish.
+//   A try whose CAS on a counter fails (another push claimed the ticket, or another pop
+//   took it: that operation succeeded) pauses before it reads the counter again: 16 PAUSEs,
+//   doubling with each failure of the same call to at most 128 (detail::contention_backoff;
+//   COST). A bounded delay that waits for no thread's step, so the progress above holds.
 //   The blocking forms (push, emplace, pop, the timed ones) first try a few times (the
 //   first try inline, as try_push / try_pop; between the others they watch their own
 //   counter and the cell their next ticket needs, and try again once it is ready: [QW1],
@@ -261,16 +265,26 @@
 //   ticket of a lap, a give-up, a record to settle) is a call whose result is the
 //   operation's. So they keep nothing in callee-saved registers, and a try_push or try_pop
 //   that its caller does not inline pays no register saves: about 30 instructions each on
-//   x86-64 (docs/benchmarks.md, "Call-free common paths"; 62 per try_push + try_pop pair
-//   with may_block = false, 68 with it, counted by callgrind). The blocking and timed
+//   x86-64 (docs/benchmarks.md, "Call-free common paths"; 65 per try_push + try_pop pair
+//   with may_block = false, 71 with it, counted by callgrind). The blocking and timed
 //   forms (all but emplace) make the same try inline first and call out only to wait
 //   (push_waiting, pop_waiting; the timed forms read the clock only then): a blocking push +
-//   pop pair that does not wait costs what the try pair costs (70 instructions, against
+//   pop pair that does not wait costs what the try pair costs (72 instructions, against
 //   104 when the whole wait was a call; docs/benchmarks.md, "The blocking forms' first try
 //   inline"). They index the cell with the counter word as read (its position bits,
 //   pos << 2, scaled), not with the ticket.
 //   Cells are laid out in ticket order, unpadded, so a consumer following a producer takes
 //   whole cache lines of cells at a time (as xenium's Vyukov ring).
+//   A pause after a lost race: two pushes (or two pops) on two CPUs that retry a failed
+//   claim at once take turns with the counter's line and the cell lines around it, and the
+//   loser of one race is likely to lose the next. Measured on a 2-vCPU VM, two producers
+//   filling a queue and then two consumers draining it took 29-34 and 37-38 ns an item
+//   (atomic_queue B, whose claim does not read the cell: 22-28); with the pause the winner
+//   runs on alone, 4-5 ns an item. Every throughput row from 2P2C up spends its time in
+//   such phases (a failed try yields to the other role's thread on the CPU): in alternating
+//   runs the try and blocking rows from 2P2C to 8P8C went from 12.8-62.7 to 91.7-231.1 M
+//   items/s (docs/benchmarks.md, "A pause after a lost race"). It costs the uncontended
+//   pair 3 instructions (the pause's state), 71 per pair.
 //   Failed tries: a try_pop whose ticket is not published reads tail_ [QE1], and a
 //   try_push whose cell is still held reads head_ and holes_ [QF1]. That is what makes
 //   empty and full exact (a Vyukov ring answers from the cell alone, so it can say empty
@@ -283,8 +297,8 @@
 //   about 4.7x ours). Or set queue_options{.fast_empty = true}: a try_pop whose cell is
 //   vacant then reads order_, a line nobody writes while producers publish in order, and
 //   not tail_ (in the poll_1p1c row, 1.9-5x the default's items in alternating runs); each
-//   publish pays a load of the cell before its own (66.1 instructions per try_push +
-//   try_pop pair with may_block = false, against 62.1), and one push in four (16-byte
+//   publish pays a load of the cell before its own (69.1 instructions per try_push +
+//   try_pop pair with may_block = false, against 65.1), and one push in four (16-byte
 //   cells) reads a line its consumer may just have written (docs/benchmarks.md,
 //   "fast_empty"). The full answer is unchanged.
 //
@@ -361,6 +375,12 @@ class bounded_queue {
   static constexpr bool by_value =
       std::is_trivially_copyable_v<T> && sizeof(T) <= 2 * sizeof(void*);
   static constexpr const std::chrono::steady_clock::time_point* forever = detail::no_deadline;
+  // The pause after a lost race on a counter (detail::contention_backoff): 16 PAUSEs after
+  // the first failed CAS of a try_push or try_pop, doubling to at most 128 (COST). Of the
+  // settings tried (a fixed 32 or 128; 8 or 16 doubling to 64, 128 or 256), 16 to 128
+  // moved the most items at 2P2C and 8P8C in a driver outside the repository.
+  static constexpr unsigned lost_race_first = 16;
+  static constexpr unsigned lost_race_cap = 128;
 
   // ---- head_ and tail_: (ticket << 2) | flags -------------------------------------------
   static constexpr std::uint64_t skip_flag = 1;     // tail_: a push gives up on its ticket
@@ -572,6 +592,7 @@ class bounded_queue {
     // The common case inline (take_once until it is done or meets another case), with no
     // call that comes back here: everything else is pop_loop's.
     std::uint64_t hw = head_.load(std::memory_order_acquire);  // [QT1]
+    detail::contention_backoff lost{lost_race_first, lost_race_cap};
     for (;;) {
       cell* c = nullptr;
       ctl_word* k = nullptr;
@@ -580,6 +601,9 @@ class bounded_queue {
       if (a == attempt::done) [[likely]]
         return take(*c, *k, h);
       if (a == attempt::other) return pop_loop(hw);
+      // Another pop took hw's ticket: a pause after a lost race (COST), then head_ again.
+      lost.pause();
+      hw = head_.load(std::memory_order_acquire);  // [QT1]
     }
   }
 
@@ -813,6 +837,7 @@ class bounded_queue {
   template <class Build, class Undo>
   [[gnu::always_inline]] queue_status push_attempt(Build&& build, Undo&& undo) {
     std::uint64_t tw = tail_.load(std::memory_order_acquire);  // [QP1]
+    detail::contention_backoff lost{lost_race_first, lost_race_cap};
     for (;;) {
       claimed cl;
       const attempt a = claim_once<false>(tw, cl);
@@ -823,6 +848,10 @@ class bounded_queue {
         return push_settle(cl.t, x, build, undo);
       }
       if (a == attempt::other) return push_loop(tw, build, undo);
+      // Another push claimed tw's ticket: a pause after a lost race (COST), then tail_
+      // again.
+      lost.pause();
+      tw = tail_.load(std::memory_order_acquire);  // [QP1]
     }
   }
 

@@ -151,4 +151,28 @@ class backoff {
   unsigned spins_ = 1;
 };
 
+// The pause of an operation that lost a race on a hot word (its CAS failed: another
+// operation's succeeded) and will try again at once: first, 2 first, 4 first, ... PAUSEs,
+// at most `cap` a round, never a yield. Contention management, not waiting: it waits for
+// no other thread's step, and the thread that won the race is the one making progress;
+// retrying at once would only take the line back from it. With two threads of the same
+// role on two CPUs, a retry without it lost most of its races again (docs/benchmarks.md,
+// "A pause after a lost race"). Nothing under the checkers: a delay changes no
+// interleaving they can explore, so it adds no yield point.
+class contention_backoff {
+ public:
+  constexpr contention_backoff(unsigned first, unsigned cap) noexcept : spins_(first), cap_(cap) {}
+
+  void pause() noexcept {
+    if constexpr (!scheduler_controlled) {
+      for (unsigned i = 0; i < spins_; ++i) cpu_relax();
+      if (spins_ < cap_) spins_ *= 2;
+    }
+  }
+
+ private:
+  unsigned spins_;
+  unsigned cap_;
+};
+
 }  // namespace lockless::inline LOCKLESS_ABI_NAMESPACE::detail

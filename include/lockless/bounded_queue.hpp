@@ -601,9 +601,12 @@ class bounded_queue {
       if (a == attempt::done) [[likely]]
         return take(*c, *k, h);
       if (a == attempt::other) return pop_loop(hw);
-      // Another pop took hw's ticket: a pause after a lost race (COST), then head_ again.
+      // Another pop took hw's ticket: a pause after a lost race (COST), then head_ again
+      // (hw, from the failed CAS, is stale after the pause). Under the checkers there is no
+      // pause, and the retry takes hw as the CAS left it, as it did before the pause was
+      // added: the reload would only add a step to every schedule they explore.
       lost.pause();
-      hw = head_.load(std::memory_order_acquire);  // [QT1]
+      if constexpr (!detail::scheduler_controlled) hw = head_.load(std::memory_order_acquire);
     }
   }
 
@@ -849,9 +852,9 @@ class bounded_queue {
       }
       if (a == attempt::other) return push_loop(tw, build, undo);
       // Another push claimed tw's ticket: a pause after a lost race (COST), then tail_
-      // again.
+      // again (as in try_pop: not under the checkers).
       lost.pause();
-      tw = tail_.load(std::memory_order_acquire);  // [QP1]
+      if constexpr (!detail::scheduler_controlled) tw = tail_.load(std::memory_order_acquire);
     }
   }
 
